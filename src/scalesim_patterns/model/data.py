@@ -1,0 +1,187 @@
+"""Databases, message brokers, event stores, sagas: where state lives and how it stays consistent."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Spec
+from .distributions import Distribution, LogNormal
+from .units import Duration, Memory, Rate
+
+__all__ = [
+    "ENGINE_DEFAULTS",
+    "Broker",
+    "Consumer",
+    "Database",
+    "DatabaseLatency",
+    "EventStore",
+    "Projection",
+    "Saga",
+    "SagaStep",
+    "Topic",
+]
+
+Engine = Literal[
+    "postgresql",
+    "mysql",
+    "mongodb",
+    "cassandra",
+    "neo4j",
+    "clickhouse",
+    "elasticsearch",
+    "redis",
+    "dynamodb",
+    "eventstoredb",
+]
+
+ENGINE_DEFAULTS: dict[str, dict[str, tuple[float, float]]] = {
+    # (p50, p99) seconds for a simple indexed read and a single-row write on a healthy, warm
+    # instance in the same zone: order-of-magnitude figures engineers use for a first design.
+    # Override them with measurements as soon as you have any.
+    "postgresql": {"read": (0.0015, 0.012), "write": (0.003, 0.025)},
+    "mysql": {"read": (0.0015, 0.012), "write": (0.003, 0.025)},
+    "mongodb": {"read": (0.0012, 0.010), "write": (0.0025, 0.020)},
+    "cassandra": {"read": (0.002, 0.015), "write": (0.001, 0.008)},
+    "neo4j": {"read": (0.003, 0.030), "write": (0.005, 0.040)},
+    "clickhouse": {"read": (0.010, 0.120), "write": (0.005, 0.050)},
+    "elasticsearch": {"read": (0.005, 0.060), "write": (0.008, 0.080)},
+    "redis": {"read": (0.0003, 0.002), "write": (0.0004, 0.003)},
+    "dynamodb": {"read": (0.004, 0.020), "write": (0.006, 0.030)},
+    "eventstoredb": {"read": (0.002, 0.015), "write": (0.003, 0.020)},
+}
+ENGINE_PORTS: dict[str, int] = {
+    "postgresql": 5432,
+    "mysql": 3306,
+    "mongodb": 27017,
+    "cassandra": 9042,
+    "neo4j": 7687,
+    "clickhouse": 8123,
+    "elasticsearch": 9200,
+    "redis": 6379,
+    "dynamodb": 8000,
+    "eventstoredb": 2113,
+}
+
+
+class DatabaseLatency(Spec):
+    read: Distribution | None = None
+    write: Distribution | None = None
+
+
+class Database(Spec):
+    engine: Engine
+    owner: str
+    """The one service that owns this database (database per service)."""
+    version: str | None = None
+    pool: int = Field(10, ge=1)
+    """Connections per owner replica (HikariCP's default maximum pool size is 10)."""
+    max_connections: int = Field(100, ge=1)
+    """Server-side limit on connections from all replicas."""
+    latency: DatabaseLatency = Field(default_factory=DatabaseLatency)
+    storage: Memory = 10 * 1024**3
+    shared_with: list[str] = Field(default_factory=list)
+    """Other services allowed to reach it (a deliberate exception to database per service)."""
+
+    def latency_of(self, operation: Literal["read", "write"]) -> Distribution:
+        """The given latency, or the engine's default as a lognormal from its p50/p99."""
+        given = getattr(self.latency, operation)
+        if given is not None:
+            return given  # type: ignore[no-any-return]
+        p50, p99 = ENGINE_DEFAULTS[self.engine][operation]
+        return LogNormal(p50=p50, p99=p99)
+
+    @property
+    def port(self) -> int:
+        return ENGINE_PORTS[self.engine]
+
+
+class Consumer(Spec):
+    service: str
+    endpoint: str
+    group: str | None = None
+    """Consumer group; consumers in one group share the messages, groups each get all."""
+
+
+class Topic(Spec):
+    partitions: int = Field(3, ge=1)
+    consumers: list[Consumer] = Field(default_factory=list)
+
+
+class Broker(Spec):
+    type: Literal["kafka", "rabbitmq", "nats"] = "kafka"
+    publish_latency: Distribution | None = None
+    """Until the broker acknowledges; the publisher waits for this only."""
+    delivery_latency: Distribution | None = None
+    """From acknowledgement to the consumer receiving the message."""
+    replicas: int = Field(3, ge=1)
+    topics: dict[str, Topic] = Field(min_length=1)
+
+    def default_latencies(self) -> tuple[Distribution, Distribution]:
+        publish = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
+        delivery = {"kafka": (0.005, 0.050), "rabbitmq": (0.002, 0.020), "nats": (0.001, 0.008)}
+        p = self.publish_latency or LogNormal(p50=publish[self.type][0], p99=publish[self.type][1])
+        d = self.delivery_latency or LogNormal(
+            p50=delivery[self.type][0], p99=delivery[self.type][1]
+        )
+        return p, d
+
+
+class Projection(Spec):
+    """Asynchronous read model fed from the store; its lag is the consistency window."""
+
+    name: str
+    service: str
+    """Service that runs the projection (and owns the read model)."""
+    handle: Distribution
+    """Time to apply one event."""
+    batch: int = Field(1, ge=1)
+    poll_interval: Duration = 0.1
+
+
+class EventStore(Spec):
+    owner: str
+    append_latency: Distribution | None = None
+    read_latency: Distribution | None = None
+    conflict_probability: float = Field(0.0, ge=0, lt=1)
+    """Chance an append finds another writer moved the stream (expected-version mismatch)."""
+    max_append_retries: int = Field(3, ge=0)
+    write_rate_limit: Rate | None = None
+    projections: list[Projection] = Field(default_factory=list)
+    snapshot_every: int | None = Field(None, ge=1)
+
+
+class SagaStep(Spec):
+    name: str
+    action: str
+    """`service.endpoint` that does the work."""
+    compensation: str | None = None
+    """`service.endpoint` that undoes it; absent for steps after the pivot."""
+    pivot: bool = False
+    """The go/no-go step: steps after it must eventually succeed (they are retried)."""
+
+
+class Saga(Spec):
+    mode: Literal["orchestrated", "choreographed"] = "orchestrated"
+    orchestrator: str | None = None
+    """Service that runs an orchestrated saga."""
+    broker: str | None = None
+    """Broker that carries a choreographed saga's events."""
+    state_store: str | None = None
+    """Database of the orchestrator that records saga state."""
+    steps: list[SagaStep] = Field(min_length=1)
+    compensation_retries: int = Field(5, ge=0)
+    compensation_backoff: Duration = 1.0
+    timeout: Duration | None = None
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> Saga:
+        if self.mode == "orchestrated" and self.orchestrator is None:
+            raise ValueError("an orchestrated saga names its `orchestrator` service")
+        if self.mode == "choreographed" and self.broker is None:
+            raise ValueError("a choreographed saga names the `broker` that carries its events")
+        pivots = [s.name for s in self.steps if s.pivot]
+        if len(pivots) > 1:
+            raise ValueError(f"a saga has at most one pivot step, found {pivots}")
+        return self

@@ -1,0 +1,126 @@
+"""What sits between services: the gateway, the mesh, the network, and tracing."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Spec
+from .distributions import Distribution
+from .resilience import EnvoyRetry, RateLimit
+from .units import Duration
+
+__all__ = [
+    "Auth",
+    "ConnectionPool",
+    "Gateway",
+    "Mesh",
+    "Network",
+    "OutlierDetection",
+    "Route",
+    "RouteTarget",
+    "Tracing",
+]
+
+
+class Auth(Spec):
+    type: Literal["none", "jwt", "key-auth", "oauth2"] = "jwt"
+    overhead: Distribution | None = None
+    """Time to verify a credential; defaults to 0.2ms."""
+
+
+class RouteTarget(Spec):
+    endpoint: str
+    weight: int = Field(ge=0, le=100)
+
+
+class Route(Spec):
+    path: str = Field(pattern=r"^/")
+    methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] | None = None
+    endpoint: str | None = None
+    """`service.endpoint` that serves the route."""
+    split: list[RouteTarget] | None = None
+    """Weighted targets (strangler fig): weights sum to 100."""
+    rate_limit: RateLimit | None = None
+    auth: bool = True
+    strip_path: bool = False
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Route:
+        if (self.endpoint is None) == (self.split is None):
+            raise ValueError("a route has either `endpoint` or `split`")
+        if self.split is not None:
+            total = sum(t.weight for t in self.split)
+            if total != 100:
+                raise ValueError(f"split weights must sum to 100, got {total}")
+        return self
+
+    def targets(self) -> list[tuple[str, int]]:
+        if self.endpoint is not None:
+            return [(self.endpoint, 100)]
+        assert self.split is not None
+        return [(t.endpoint, t.weight) for t in self.split]
+
+
+class Gateway(Spec):
+    type: Literal["kong"] = "kong"
+    replicas: int = Field(2, ge=1)
+    host: str = "api.example.com"
+    overhead: Distribution | None = None
+    """Proxying cost per request; defaults to lognormal p50 1ms, p99 4ms."""
+    workers: int = Field(512, ge=1)
+    auth: Auth | None = None
+    rate_limit: RateLimit | None = None
+    routes: list[Route] = Field(min_length=1)
+
+
+class OutlierDetection(Spec):
+    consecutive_5xx_errors: int = Field(5, ge=1, alias="consecutive5xxErrors")
+    interval: Duration = 10.0
+    base_ejection_time: Duration = 30.0
+    max_ejection_percent: int = Field(10, ge=0, le=100)
+    min_health_percent: int = Field(0, ge=0, le=100)
+
+
+class ConnectionPool(Spec):
+    """Istio connectionPool; over a limit the proxy answers 503 at once."""
+
+    max_connections: int = Field(2**32 - 1, ge=1)
+    http1_max_pending_requests: int = Field(2**32 - 1, ge=1, alias="http1MaxPendingRequests")
+    http2_max_requests: int = Field(2**32 - 1, ge=1, alias="http2MaxRequests")
+
+
+class Mesh(Spec):
+    type: Literal["istio"] = "istio"
+    enabled: bool = True
+    sidecar_overhead: Distribution | None = None
+    """Cost of one proxy on a hop (two per hop); defaults to lognormal p50 0.4ms, p99 1.4ms."""
+    mtls: Literal["STRICT", "PERMISSIVE", "DISABLE"] = "STRICT"
+    retry: EnvoyRetry | None = Field(default_factory=EnvoyRetry)
+    outlier_detection: OutlierDetection | None = None
+    connection_pool: ConnectionPool | None = None
+    services: dict[str, MeshOverride] = Field(default_factory=dict)
+    """Per-destination overrides of outlierDetection and connectionPool."""
+
+
+class MeshOverride(Spec):
+    outlier_detection: OutlierDetection | None = None
+    connection_pool: ConnectionPool | None = None
+    retry: EnvoyRetry | None = None
+    timeout: Duration | None = None
+
+
+Mesh.model_rebuild()
+
+
+class Network(Spec):
+    hop_latency: Distribution | None = None
+    """One-way service-to-service latency per call; defaults to 0.25ms constant each way."""
+
+
+class Tracing(Spec):
+    enabled: bool = True
+    sampling: float = Field(0.01, ge=0, le=1)
+    exporter: Literal["otlp", "jaeger", "zipkin"] = "otlp"
+    collector: str = "otel-collector:4317"

@@ -1,0 +1,221 @@
+"""Resilience policies a caller wraps around its calls.
+
+Field names follow the components people deploy (Resilience4j, pybreaker, Envoy/Istio, Kong) and
+every default is that component's real default (see docs/mechanisms.md), so a policy copied from a
+production config means the same thing here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from .base import Spec
+from .distributions import Distribution
+from .units import Duration
+
+__all__ = [
+    "CAUSES",
+    "Bulkhead",
+    "CircuitBreaker",
+    "ClientPolicy",
+    "ConsecutiveFailureBreaker",
+    "EnvoyRetry",
+    "FailureRateBreaker",
+    "Fallback",
+    "FixedWindowRateLimit",
+    "RateLimit",
+    "Resilience4jRetry",
+    "Retry",
+    "SemaphoreBulkhead",
+    "ThreadPoolBulkhead",
+    "TokenBucketRateLimit",
+]
+
+Cause = Literal[
+    "error",
+    "timeout",
+    "rejected",
+    "unavailable",
+    "circuit_open",
+    "bulkhead_full",
+    "rate_limited",
+]
+CAUSES: tuple[str, ...] = Cause.__args__  # type: ignore[attr-defined]
+"""Why a call failed; every error the simulator counts carries one of these."""
+
+_BREAKER_RECORDS: tuple[Cause, ...] = ("error", "timeout", "unavailable", "rejected")
+_RETRY_ON: tuple[Cause, ...] = ("error", "timeout", "unavailable")
+_FALLBACK_ON: tuple[Cause, ...] = (
+    "circuit_open",
+    "bulkhead_full",
+    "timeout",
+    "error",
+    "unavailable",
+)
+
+
+def _default_tag(field: str, default: str) -> Any:
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict) and field not in value:
+            return {field: default, **value}
+        return value
+
+    return fill
+
+
+class FailureRateBreaker(Spec):
+    """Resilience4j CircuitBreaker: opens on the failure (or slow-call) rate of a sliding window."""
+
+    type: Literal["failure-rate"] = "failure-rate"
+    window_type: Literal["count", "time"] = "count"
+    window_size: int = Field(100, ge=1)
+    """Calls (count window) or one-second buckets (time window)."""
+    minimum_calls: int = Field(100, ge=1)
+    failure_rate_threshold: float = Field(50.0, gt=0, le=100)
+    slow_call_rate_threshold: float = Field(100.0, gt=0, le=100)
+    slow_call_duration: Duration = 60.0
+    wait_in_open: Duration = 60.0
+    permitted_in_half_open: int = Field(10, ge=1)
+    wait_multiplier: float = Field(1.0, ge=1)
+    """Back-off of the open wait per consecutive re-open; 1 keeps it fixed."""
+    max_wait: Duration | None = None
+    record_on: list[Cause] = Field(default_factory=lambda: list(_BREAKER_RECORDS))
+    """Causes that count as failures; others are ignored (neither success nor failure)."""
+
+
+class ConsecutiveFailureBreaker(Spec):
+    """pybreaker / Hystrix-like: opens after `failMax` failures in a row, one trial after the timeout."""
+
+    type: Literal["consecutive"] = "consecutive"
+    fail_max: int = Field(5, ge=1)
+    reset_timeout: Duration = 60.0
+    record_on: list[Cause] = Field(default_factory=lambda: list(_BREAKER_RECORDS))
+
+
+CircuitBreaker = Annotated[
+    FailureRateBreaker | ConsecutiveFailureBreaker,
+    Field(discriminator="type"),
+    BeforeValidator(_default_tag("type", "failure-rate")),
+]
+
+
+class Resilience4jRetry(Spec):
+    """Application-level retry: `maxAttempts` counts the first call."""
+
+    style: Literal["resilience4j"] = "resilience4j"
+    max_attempts: int = Field(3, ge=1)
+    wait: Duration = 0.5
+    backoff: Literal["fixed", "exponential"] = "fixed"
+    multiplier: float = Field(1.5, ge=1)
+    randomization: float = Field(0.0, ge=0, lt=1)
+    """Randomisation factor: the wait is drawn in [w(1−f), w(1+f)]."""
+    max_wait: Duration | None = None
+    retry_on: list[Cause] = Field(default_factory=lambda: list(_RETRY_ON))
+
+
+class EnvoyRetry(Spec):
+    """Mesh retry (Envoy/Istio): fully jittered back-off, prefers other hosts."""
+
+    style: Literal["envoy"] = "envoy"
+    attempts: int = Field(2, ge=0)
+    """Retries after the first try (Istio `attempts`)."""
+    per_try_timeout: Duration | None = None
+    retry_on: list[str] = Field(
+        default_factory=lambda: ["connect-failure", "refused-stream", "unavailable", "cancelled"]
+    )
+    base_interval: Duration = 0.025
+    max_interval: Duration | None = None
+    """Defaults to 10 × baseInterval (250ms)."""
+
+
+Retry = Annotated[
+    Resilience4jRetry | EnvoyRetry,
+    Field(discriminator="style"),
+    BeforeValidator(_default_tag("style", "resilience4j")),
+]
+
+
+class SemaphoreBulkhead(Spec):
+    type: Literal["semaphore"] = "semaphore"
+    max_concurrent: int = Field(25, ge=1)
+    max_wait: Duration = 0.0
+
+
+class ThreadPoolBulkhead(Spec):
+    """Java ThreadPoolExecutor order: core threads, then queue, then extra threads, then reject."""
+
+    type: Literal["thread-pool"] = "thread-pool"
+    core_threads: int = Field(1, ge=1)
+    max_threads: int = Field(2, ge=1)
+    queue_capacity: int = Field(100, ge=0)
+    keep_alive: Duration = 0.02
+
+
+Bulkhead = Annotated[
+    SemaphoreBulkhead | ThreadPoolBulkhead,
+    Field(discriminator="type"),
+    BeforeValidator(_default_tag("type", "semaphore")),
+]
+
+
+class FixedWindowRateLimit(Spec):
+    """Kong `rate-limiting`: calendar-aligned fixed windows; every configured limit must allow."""
+
+    type: Literal["fixed-window"] = "fixed-window"
+    second: int | None = Field(None, ge=1)
+    minute: int | None = Field(None, ge=1)
+    hour: int | None = Field(None, ge=1)
+    day: int | None = Field(None, ge=1)
+    policy: Literal["local", "cluster", "redis"] = "local"
+    """`local` counts per gateway replica: N replicas let N × limit through."""
+
+    def limits(self) -> list[tuple[float, int]]:
+        """(window length in seconds, limit) for each configured window."""
+        pairs = ((1.0, self.second), (60.0, self.minute), (3600.0, self.hour), (86400.0, self.day))
+        return [(w, n) for w, n in pairs if n is not None]
+
+
+class TokenBucketRateLimit(Spec):
+    """Envoy local rate limit: a bucket that starts full and refills in discrete fills."""
+
+    type: Literal["token-bucket"] = "token-bucket"
+    max_tokens: int = Field(ge=1)
+    tokens_per_fill: int = Field(1, ge=1)
+    fill_interval: Duration
+
+
+RateLimit = Annotated[
+    FixedWindowRateLimit | TokenBucketRateLimit,
+    Field(discriminator="type"),
+    BeforeValidator(_default_tag("type", "fixed-window")),
+]
+
+
+class Fallback(Spec):
+    """What the caller answers instead when the call fails or is not permitted."""
+
+    latency: Distribution | None = None
+    """Time the fallback takes; none means it answers at once."""
+    outcome: Literal["success", "error"] = "success"
+    on: list[Cause] = Field(default_factory=lambda: list(_FALLBACK_ON))
+
+
+class ClientPolicy(Spec):
+    """How a caller protects itself on calls to one dependency."""
+
+    timeout: Duration | None = None
+    retry: Retry | None = None
+    circuit_breaker: CircuitBreaker | None = None
+    bulkhead: Bulkhead | None = None
+    fallback: Fallback | None = None
+
+    def merged(self, override: ClientPolicy | None) -> ClientPolicy:
+        """This policy with every field the override sets replaced."""
+        if override is None:
+            return self
+        data = {key: getattr(self, key) for key in type(self).model_fields}
+        for key in override.model_fields_set:
+            data[key] = getattr(override, key)
+        return ClientPolicy.model_construct(**data)

@@ -1,0 +1,207 @@
+"""Durations, rates and quantities written the way Kubernetes users write them.
+
+A bare number where a unit is needed is an error: `timeout: 5` could mean five seconds or five
+milliseconds, and guessing wrong silently skews every figure the simulator prints. Values are
+stored in SI base units (seconds, requests per second, cores, bytes) so the rest of the code never
+deals with strings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+__all__ = [
+    "Cpu",
+    "Duration",
+    "Memory",
+    "Rate",
+    "format_duration",
+    "format_rate",
+    "parse_cpu",
+    "parse_duration",
+    "parse_memory",
+    "parse_rate",
+]
+
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_FULL = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
+DURATION_FORMS = "a number with a unit: '250ms', '1.5s', '2m', '1h30m' (units ns, us, ms, s, m, h)"
+
+_RATE_UNITS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "m": 1 / 60,
+    "min": 1 / 60,
+    "minute": 1 / 60,
+    "h": 1 / 3600,
+    "hour": 1 / 3600,
+    "d": 1 / 86400,
+    "day": 1 / 86400,
+}
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([a-zµ]+)\s*$")
+RATE_FORMS = "a count per time unit: '500/s', '3000/min', '20/h', '1000/d'"
+
+_CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
+CPU_FORMS = "cores as in Kubernetes: '500m', '0.5', '2'"
+_MEM_UNITS = {
+    "": 1,
+    "k": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "T": 1000**4,
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+}
+_MEM = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+MEMORY_FORMS = "bytes as in Kubernetes: '256Mi', '1Gi', '512M'"
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a Kubernetes-style duration string ('250ms', '1m30s')."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+            return 0.0
+        raise ValueError(f"expected a duration with a unit, got {value!r}; use {DURATION_FORMS}")
+    text = value.strip()
+    if not _DURATION_FULL.match(text):
+        raise ValueError(f"{value!r} is not a duration; use {DURATION_FORMS}")
+    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact string for a duration, so files round-trip stably."""
+    if seconds == 0:
+        return "0s"
+    for unit, factor in (("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        n = seconds / factor
+        if n >= 1 and abs(n - round(n)) < 1e-9:
+            return f"{round(n)}{unit}"
+    ms = seconds * 1e3
+    return f"{ms:.6g}ms" if ms >= 0.001 else f"{seconds * 1e9:.6g}ns"
+
+
+def parse_rate(value: Any) -> float:
+    """Events per second from '500/s' or '3000/min'."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError(f"expected a rate with a unit, got {value!r}; use {RATE_FORMS}")
+    m = _RATE.match(value)
+    if not m or m.group(2) not in _RATE_UNITS:
+        raise ValueError(f"{value!r} is not a rate; use {RATE_FORMS}")
+    return float(m.group(1)) * _RATE_UNITS[m.group(2)]
+
+
+def format_rate(per_second: float) -> str:
+    if per_second >= 1 or per_second == 0:
+        return f"{per_second:g}/s"
+    per_minute = per_second * 60
+    if per_minute >= 1:
+        return f"{per_minute:g}/min"
+    return f"{per_second * 3600:g}/h"
+
+
+def parse_cpu(value: Any) -> float:
+    """Cores from '500m', '0.5' or 2."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected CPU, got {value!r}; use {CPU_FORMS}")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError(f"CPU must be positive, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        m = _CPU.match(value.strip())
+        if m:
+            cores = float(m.group(1)) / (1000 if m.group(2) else 1)
+            if cores > 0:
+                return cores
+    raise ValueError(f"{value!r} is not a CPU quantity; use {CPU_FORMS}")
+
+
+def format_cpu(cores: float) -> str:
+    milli = cores * 1000
+    if abs(milli - round(milli)) < 1e-6 and milli % 1000:
+        return f"{round(milli)}m"
+    return f"{cores:g}"
+
+
+def parse_memory(value: Any) -> float:
+    """Bytes from '256Mi'."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected memory, got {value!r}; use {MEMORY_FORMS}")
+    if isinstance(value, int) and value > 0:
+        return float(value)
+    if isinstance(value, str):
+        m = _MEM.match(value.strip())
+        if m and float(m.group(1)) > 0:
+            return float(m.group(1)) * _MEM_UNITS[m.group(2) or ""]
+    raise ValueError(f"{value!r} is not a memory quantity; use {MEMORY_FORMS}")
+
+
+def format_memory(size: float) -> str:
+    for unit in ("Ti", "Gi", "Mi", "Ki"):
+        n = size / _MEM_UNITS[unit]
+        if n >= 1 and abs(n - round(n)) < 1e-9:
+            return f"{round(n)}{unit}"
+    return f"{round(size)}"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$",
+            "description": DURATION_FORMS,
+            "examples": ["250ms", "30s"],
+        }
+    ),
+]
+Rate = Annotated[
+    float,
+    BeforeValidator(parse_rate),
+    PlainSerializer(format_rate, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*\d+(\.\d+)?\s*/\s*[a-z]+\s*$",
+            "description": RATE_FORMS,
+            "examples": ["500/s", "3000/min"],
+        }
+    ),
+]
+Cpu = Annotated[
+    float,
+    BeforeValidator(parse_cpu),
+    PlainSerializer(format_cpu, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d+(\.\d+)?m?$"},
+                {"type": "number", "exclusiveMinimum": 0},
+            ],
+            "description": CPU_FORMS,
+        }
+    ),
+]
+Memory = Annotated[
+    float,
+    BeforeValidator(parse_memory),
+    PlainSerializer(format_memory, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"},
+                {"type": "integer", "minimum": 1},
+            ],
+            "description": MEMORY_FORMS,
+        }
+    ),
+]
