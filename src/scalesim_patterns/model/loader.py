@@ -117,14 +117,11 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     """Follow pydantic's location through the data, dropping union tags it inserts."""
     path: list[str | int] = []
     node = data
-    for part in loc:
-        if (
-            isinstance(node, dict)
-            and isinstance(part, str)
-            and part not in node
-            and _is_tag(node, part)
-        ):
-            continue
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and isinstance(part, str) and part not in node:
+            following = loc[i + 1] if i + 1 < len(loc) else None
+            if _is_tag(node, part) or (isinstance(following, str) and following in node):
+                continue
         if isinstance(node, dict) and isinstance(part, str):
             if part in node:
                 path.append(part)

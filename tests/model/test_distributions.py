@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from scalesim_patterns.model.distributions import Distribution
+
+DIST: TypeAdapter[object] = TypeAdapter(Distribution)
+
+
+def parse(value: object):  # type: ignore[no-untyped-def]
+    return DIST.validate_python(value)
+
+
+def test_a_bare_duration_is_a_constant() -> None:
+    d = parse("5ms")
+    assert d.type == "constant"
+    assert d.mean() == pytest.approx(0.005)
+    assert d.scv() == 0
+
+
+def test_lognormal_from_p50_p99_has_those_quantiles() -> None:
+    d = parse({"type": "lognormal", "p50": "10ms", "p99": "100ms"})
+    mu, sigma = d.mu_sigma
+    assert math.exp(mu) == pytest.approx(0.010)
+    assert math.exp(mu + 2.3263478740408408 * sigma) == pytest.approx(0.100)
+
+
+def test_lognormal_from_mean_sd_has_that_mean_and_variance() -> None:
+    d = parse({"type": "lognormal", "mean": "20ms", "sd": "10ms"})
+    assert d.mean() == pytest.approx(0.020)
+    assert d.scv() == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "lognormal", "p50": "10ms"},
+        {"type": "lognormal", "mean": "10ms", "sd": "1ms", "p50": "5ms", "p99": "20ms"},
+        {"type": "lognormal", "p50": "10ms", "p99": "5ms"},
+        {"type": "uniform", "min": "5ms", "max": "1ms"},
+        {"type": "hyperexponential", "mean": "1s"},
+        {"type": "hyperexponential", "phases": [{"probability": 0.5, "mean": "1s"}]},
+        {"type": "empirical", "percentiles": {"p50": "10ms", "p90": "5ms"}},
+        {"type": "empirical", "percentiles": {"median": "10ms"}},
+        {"type": "gamma", "mean": "1s"},
+        {"type": "exponential", "mean": 5},
+    ],
+)
+def test_inconsistent_parameters_are_rejected(bad: object) -> None:
+    with pytest.raises(ValidationError):
+        parse(bad)
+
+
+def test_balanced_hyperexponential_matches_mean_and_scv() -> None:
+    d = parse({"type": "hyperexponential", "mean": "1s", "scv": 4})
+    assert d.mean() == pytest.approx(1.0)
+    assert d.scv() == pytest.approx(4.0)
+    branches = d.branches()
+    assert sum(p for p, _ in branches) == pytest.approx(1.0)
+    # balanced means: each branch carries half the mean
+    assert all(p * m == pytest.approx(0.5) for p, m in branches)
+
+
+def test_empirical_moments_match_sampling_from_its_inverse_cdf() -> None:
+    d = parse({"type": "empirical", "percentiles": {"p50": "10ms", "p90": "30ms", "p99": "80ms"}})
+    pts = d.points()
+    rng = random.Random(7)
+    n = 200_000
+    total = total2 = 0.0
+    for _ in range(n):
+        u = rng.random()
+        for (q0, v0), (q1, v1) in zip(pts, pts[1:], strict=False):
+            if u <= q1:
+                x = v0 + (v1 - v0) * (u - q0) / (q1 - q0)
+                break
+        total += x
+        total2 += x * x
+    mean = total / n
+    assert d.mean() == pytest.approx(mean, rel=0.01)
+    assert d.scv() == pytest.approx((total2 / n) / mean**2 - 1, rel=0.03)
+
+
+def test_erlang_and_uniform_moments() -> None:
+    assert parse({"type": "erlang", "k": 4, "mean": "8ms"}).scv() == pytest.approx(0.25)
+    u = parse({"type": "uniform", "min": "0ms", "max": "10ms"})
+    assert u.mean() == pytest.approx(0.005)
+    assert u.scv() == pytest.approx(1 / 3)
