@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -73,7 +74,7 @@ def test_empirical_moments_match_sampling_from_its_inverse_cdf() -> None:
     total = total2 = 0.0
     for _ in range(n):
         u = rng.random()
-        for (q0, v0), (q1, v1) in zip(pts, pts[1:], strict=False):
+        for (q0, v0), (q1, v1) in itertools.pairwise(pts):
             if u <= q1:
                 x = v0 + (v1 - v0) * (u - q0) / (q1 - q0)
                 break

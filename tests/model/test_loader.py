@@ -65,7 +65,7 @@ BASE = textwrap.dedent(
 
 
 def errors(text: str) -> list[str]:
-    arch, diags = validate_text(text, "arch.yaml")
+    _arch, diags = validate_text(text, "arch.yaml")
     return [str(d) for d in diags if d.severity is Severity.ERROR]
 
 
