@@ -1,0 +1,123 @@
+"""Parse YAML/JSON text into documents, keeping line numbers of every field.
+
+PyYAML's compose step gives nodes with marks; we construct the Python data from the same node and
+walk it once more to record ``path -> line``. That walk also finds repeated mapping keys, which
+PyYAML silently collapses but the API server rejects under strict field validation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from scalesim_patterns.generate.lint.paths import FieldPath
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ManifestLoader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader that reads scalars the way Kubernetes' YAML-to-JSON conversion does.
+
+    Unquoted dates stay strings (the API server sees JSON strings, not timestamps), and a bare
+    ``=`` is a string instead of PyYAML's unsupported "value" tag.
+    """
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_value(loader: Any, node: Node) -> str:
+    return str(node.value)
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:value", _construct_value)
+
+
+@dataclass
+class ParsedDocument:
+    index: int
+    line: int
+    data: Any
+    positions: dict[FieldPath, int]
+    duplicate_keys: list[tuple[FieldPath, int]] = field(default_factory=list)
+
+
+@dataclass
+class ParseError:
+    line: int
+    message: str
+
+
+def _walk(
+    node: Node,
+    path: FieldPath,
+    positions: dict[FieldPath, int],
+    duplicates: list[tuple[FieldPath, int]],
+) -> None:
+    if isinstance(node, MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                duplicates.append((child, line))
+            else:
+                seen.add(key)
+                positions[child] = line
+            _walk(value_node, child, positions, duplicates)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            child = (*path, i)
+            positions[child] = item.start_mark.line + 1
+            _walk(item, child, positions, duplicates)
+
+
+def parse_yaml(text: str) -> tuple[list[ParsedDocument], ParseError | None]:
+    """All documents of a (multi-document) YAML text; on a syntax error, those before it."""
+    docs: list[ParsedDocument] = []
+    loader = _ManifestLoader(text)
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            positions: dict[FieldPath, int] = {}
+            duplicates: list[tuple[FieldPath, int]] = []
+            _walk(node, (), positions, duplicates)
+            docs.append(
+                ParsedDocument(index, node.start_mark.line + 1, data, positions, duplicates)
+            )
+            index += 1
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        message = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None and context_mark.line + 1 != line:
+            message += f" ({context} started at line {context_mark.line + 1})"
+        return docs, ParseError(line, message)
+    finally:
+        loader.dispose()
+    return docs, None
+
+
+def parse_text(text: str, is_json: bool) -> tuple[list[ParsedDocument], ParseError | None]:
+    """Parse a manifest file; JSON goes through YAML first (for line numbers), then json."""
+    docs, error = parse_yaml(text)
+    if error is None or not is_json:
+        return docs, error
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], ParseError(exc.lineno, f"JSON syntax error: {exc.msg}")
+    return [ParsedDocument(0, 1, data, {})], None
