@@ -46,7 +46,7 @@ CAUSES: tuple[str, ...] = Cause.__args__  # type: ignore[attr-defined]
 """Why a call failed; every error the simulator counts carries one of these."""
 
 _BREAKER_RECORDS: tuple[Cause, ...] = ("error", "timeout", "unavailable", "rejected")
-_RETRY_ON: tuple[Cause, ...] = ("error", "timeout", "unavailable")
+_RETRY_ON: tuple[Cause, ...] = Cause.__args__  # type: ignore[attr-defined]
 _FALLBACK_ON: tuple[Cause, ...] = (
     "circuit_open",
     "bulkhead_full",
@@ -113,6 +113,7 @@ class Resilience4jRetry(Spec):
     """Randomisation factor: the wait is drawn in [w(1−f), w(1+f)]."""
     max_wait: Duration | None = None
     retry_on: list[Cause] = Field(default_factory=lambda: list(_RETRY_ON))
+    """Resilience4j retries every exception unless told otherwise, so every cause by default."""
 
 
 class EnvoyRetry(Spec):
@@ -123,8 +124,15 @@ class EnvoyRetry(Spec):
     """Retries after the first try (Istio `attempts`)."""
     per_try_timeout: Duration | None = None
     retry_on: list[str] = Field(
-        default_factory=lambda: ["connect-failure", "refused-stream", "unavailable", "cancelled"]
+        default_factory=lambda: [
+            "connect-failure",
+            "refused-stream",
+            "unavailable",
+            "cancelled",
+            "retriable-status-codes",
+        ]
     )
+    """Istio's default, whose retriable status codes are [503]."""
     base_interval: Duration = 0.025
     max_interval: Duration | None = None
     """Defaults to 10 × baseInterval (250ms)."""
@@ -178,12 +186,16 @@ class FixedWindowRateLimit(Spec):
 
 
 class TokenBucketRateLimit(Spec):
-    """Envoy local rate limit: a bucket that starts full and refills in discrete fills."""
+    """Envoy local rate limit: a bucket that starts full, refilled at `tokensPerFill / fillInterval`.
+
+    Current Envoy refills continuously; `refill: timer` gives older releases' discrete fills.
+    """
 
     type: Literal["token-bucket"] = "token-bucket"
     max_tokens: int = Field(ge=1)
     tokens_per_fill: int = Field(1, ge=1)
     fill_interval: Duration
+    refill: Literal["continuous", "timer"] = "continuous"
 
 
 RateLimit = Annotated[
