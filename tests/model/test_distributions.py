@@ -8,12 +8,20 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from scalesim_patterns.model.distributions import Distribution
+from scalesim_patterns.model.units import STRICT_UNITS
 
 DIST: TypeAdapter[object] = TypeAdapter(Distribution)
 
 
 def parse(value: object):  # type: ignore[no-untyped-def]
-    return DIST.validate_python(value)
+    """As the file loader validates: numbers need units."""
+    return DIST.validate_python(value, context={STRICT_UNITS: True})
+
+
+def test_from_python_a_number_is_already_in_seconds() -> None:
+    assert DIST.validate_python({"type": "exponential", "mean": 0.01}).mean() == 0.01
+    with pytest.raises(ValidationError, match="negative"):
+        DIST.validate_python({"type": "exponential", "mean": -1})
 
 
 def test_a_bare_duration_is_a_constant() -> None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from .architecture import Architecture
 from .checks import check_architecture
 from .diagnostics import ArchitectureError, Diagnostic, Path, Severity
+from .units import STRICT_UNITS
 from .yamlpos import Document, parse_yaml
 
 __all__ = ["dump", "load", "loads", "validate", "validate_text"]
@@ -53,7 +54,7 @@ def validate_text(
             )
         ]
     try:
-        arch = Architecture.model_validate(doc.data)
+        arch = Architecture.model_validate(doc.data, context={STRICT_UNITS: True})
     except ValidationError as exc:
         return None, sorted(_structural(exc, doc, filename))
     diags = [

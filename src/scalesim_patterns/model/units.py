@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, ValidationInfo, WithJsonSchema
 
 __all__ = [
     "Cpu",
@@ -151,9 +151,26 @@ def format_memory(size: float) -> str:
     return f"{round(size)}"
 
 
+STRICT_UNITS = "strict_units"
+"""Validation-context key the file loader sets: in a file a bare number is an error; from Python
+code, a number is already in base units (seconds, per second)."""
+
+
+def _lenient(parse: Any) -> Any:
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        strict = bool(info.context and info.context.get(STRICT_UNITS))
+        if not strict and isinstance(value, int | float) and not isinstance(value, bool):
+            if value < 0:
+                raise ValueError(f"must not be negative, got {value!r}")
+            return float(value)
+        return parse(value)
+
+    return validate
+
+
 Duration = Annotated[
     float,
-    BeforeValidator(parse_duration),
+    BeforeValidator(_lenient(parse_duration)),
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema(
         {
@@ -166,7 +183,7 @@ Duration = Annotated[
 ]
 Rate = Annotated[
     float,
-    BeforeValidator(parse_rate),
+    BeforeValidator(_lenient(parse_rate)),
     PlainSerializer(format_rate, return_type=str),
     WithJsonSchema(
         {

@@ -1,0 +1,791 @@
+"""Build the runtime of one replication from an `Architecture`, run it, and read its figures.
+
+The builder turns every model object into its compiled counterpart (samplers bound to named
+streams, steps bound to their call sites' pipelines) so that nothing in the event loop looks up
+a name or a model field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+from ..model.architecture import Architecture
+from ..model.data import ENGINE_DEFAULTS, Broker, Database
+from ..model.distributions import Constant, LogNormal
+from ..model.edge import Gateway, Route
+from ..model.resilience import ClientPolicy
+from ..model.service import Endpoint
+from ..model.steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
+from ..model.traffic import ClosedLoop, OpenLoop, TrafficOverride
+from .causes import CAUSE_NAMES
+from .histogram import LogHistogram
+from .kernel import Kernel
+from .pipeline import CallSite, Extensions, Invoke, Transport, load_extensions, timeout_layer
+from .results import (
+    QUANTILES,
+    DatabaseReport,
+    EndpointReport,
+    EntryReport,
+    Latency,
+    Progress,
+    ReplicaReport,
+    Report,
+    RunResult,
+    ServiceReport,
+    TimeSeries,
+    TopicReport,
+)
+from .rng import AnyDistribution, Sampler, Streams, constant_zero
+from .station import EndpointRuntime, EndpointStats, ServiceRuntime, StepRuntime
+from .steps import (
+    CallStepRuntime,
+    DatabaseRuntime,
+    ParallelStepRuntime,
+    PublishStepRuntime,
+    QueryStepRuntime,
+    TopicRuntime,
+)
+from .traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
+
+__all__ = ["GATEWAY", "Engine", "SimulationError"]
+
+GATEWAY = "@gateway"
+CLIENT = "@client"
+DEFAULT_HOP = 0.00025
+"""One-way network latency when `spec.network.hopLatency` is not given (0.25 ms)."""
+DEFAULT_AUTH = 0.0002
+MAX_WINDOWS = 5000
+"""Time-series windows are widened so that a run never records more than this many."""
+
+
+class SimulationError(ValueError):
+    """The architecture uses something the simulator cannot run."""
+
+
+def _lognormal(p50: float, p99: float) -> LogNormal:
+    return LogNormal(p50=p50, p99=p99)
+
+
+def _constant(value: float) -> Constant:
+    return Constant(value=value)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Engine:
+    """One replication: kernel, random streams and every runtime object, ready to run."""
+
+    def __init__(
+        self,
+        arch: Architecture,
+        *,
+        seed: int,
+        replication: int = 0,
+        duration: float | None = None,
+        warmup: float | None = None,
+        window: float | None = None,
+        scenario: str | None = None,
+        extensions: Extensions | None = None,
+    ) -> None:
+        sim = arch.spec.simulation
+        self.arch = arch
+        self.seed = seed
+        self.replication = replication
+        self.scenario = arch.spec.scenarios[scenario] if scenario is not None else None
+        if duration is None and self.scenario is not None:
+            duration = self.scenario.duration
+        self.duration = float(duration if duration is not None else sim.duration)
+        self.warmup = float(warmup if warmup is not None else sim.warmup)
+        self.notes: list[str] = []
+        if self.warmup >= self.duration:
+            if warmup is not None:
+                raise SimulationError("warmup must be shorter than the duration")
+            self.notes.append(
+                f"the file's warm-up ({self.warmup:g}s) is not shorter than the {self.duration:g}s "
+                "simulated: nothing is excluded"
+            )
+            self.warmup = 0.0
+        requested = float(window if window is not None else sim.window)
+        self.window = max(requested, self.duration / MAX_WINDOWS)
+        self.kernel = Kernel()
+        self.streams = Streams(seed, replication)
+        self.extensions = extensions if extensions is not None else load_extensions()
+        self.causes = len(CAUSE_NAMES)
+        if self.window > requested:
+            self.notes.append(
+                f"time-series window widened from {requested:g}s to {self.window:g}s "
+                f"to keep at most {MAX_WINDOWS} windows"
+            )
+        self.services: dict[str, ServiceRuntime] = {}
+        self.gateway: ServiceRuntime | None = None
+        self.databases: dict[str, DatabaseRuntime] = {}
+        self.topics: dict[str, TopicRuntime] = {}
+        self.entries: dict[str, EntryRuntime] = {}
+        self.sites: list[CallSite] = []
+        self.sources: list[OpenSource | ClosedSource] = []
+        self._build()
+        self._series = _SeriesRecorder(self)
+
+    # ---- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        spec = self.arch.spec
+        streams = self.streams
+        for name, svc in spec.services.items():
+            rt = ServiceRuntime(
+                name,
+                self.kernel,
+                replicas=svc.replicas,
+                workers=svc.workers,
+                queue_capacity=svc.queue_capacity,
+                holds=svc.concurrency == "thread",
+                lb=svc.load_balancer,
+                lb_rnd=streams.get(f"lb:{name}").random,
+            )
+            for ep_name, ep in svc.endpoints.items():
+                ref = f"{name}.{ep_name}"
+                rt.endpoints[ep_name] = EndpointRuntime(
+                    rt,
+                    ep_name,
+                    streams.sampler(ep.work, f"work:{ref}"),
+                    ep.error_rate,
+                    streams.get(f"error:{ref}").random,
+                    self.causes,
+                )
+            self.services[name] = rt
+        for name, db in spec.databases.items():
+            self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
+        self._ack: dict[str, AnyDistribution] = {}
+        for broker in spec.brokers.values():
+            publish, delivery = _broker_latencies(broker)
+            for tname, topic in broker.topics.items():
+                groups: dict[str, list[tuple[ServiceRuntime, EndpointRuntime]]] = {}
+                for c in topic.consumers:
+                    key = c.group or f"{c.service}.{c.endpoint}"
+                    svc_rt = self.services[c.service]
+                    groups.setdefault(key, []).append((svc_rt, svc_rt.endpoints[c.endpoint]))
+                self.topics[tname] = TopicRuntime(
+                    tname,
+                    self.kernel,
+                    list(groups.values()),
+                    streams.sampler(delivery, f"delivery:{tname}"),
+                )
+                self._ack[tname] = publish
+        net = spec.network.hop_latency
+        self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
+        mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
+        self._mesh = mesh is not None
+        self._sidecar: AnyDistribution = (
+            mesh.sidecar_overhead
+            if mesh is not None and mesh.sidecar_overhead is not None
+            else _lognormal(0.0004, 0.0014)
+        )
+        if spec.gateway is not None:
+            self._build_gateway(spec.gateway)
+        for name, svc in spec.services.items():
+            for ep_name, ep in svc.endpoints.items():
+                self.services[name].endpoints[ep_name].set_steps(
+                    self._compile_steps(name, ep_name, ep)
+                )
+        self._build_traffic()
+        for install in self.extensions.installers:
+            install(self)
+
+    def _hop(self, site: str, sidecars: int) -> tuple[Sampler, Sampler] | None:
+        """Samplers of a call's request leg and reply leg, or None when both are always 0.
+
+        Each leg pays the network's one-way latency; the sidecar proxies' cost (one per proxy on
+        the hop, `sidecars` of them) is charged once per call, on the request leg.
+        """
+        net_zero = constant_zero(self._net)
+        with_mesh = self._mesh and sidecars > 0
+        if net_zero and not with_mesh:
+            return None
+        zero: Sampler = _zero
+        net = zero if net_zero else self.streams.sampler(self._net, f"net:{site}")
+        if not with_mesh:
+            return net, net
+        side = self.streams.sampler(self._sidecar, f"sidecar:{site}")
+        if sidecars == 1:
+            return _sum2(net, side), net
+        return _sum3(net, side, side), net
+
+    def _site(
+        self,
+        name: str,
+        caller: str,
+        target: str,
+        policy: ClientPolicy,
+        *,
+        sidecars: int,
+        route: Route | None = None,
+        hop: bool = True,
+    ) -> tuple[CallSite, Invoke]:
+        service, _, endpoint = target.partition(".")
+        site = CallSite(
+            name=name,
+            caller=caller,
+            target_service=service,
+            target_endpoint=endpoint,
+            policy=policy,
+            engine=self,
+            route=route,
+            gateway=self.arch.spec.gateway,
+            mesh=self._mesh and sidecars > 0,
+        )
+        svc = self.gateway if service == GATEWAY else self.services[service]
+        assert svc is not None
+        legs = self._hop(name, sidecars) if hop else None
+        invoke: Invoke = Transport(self.kernel, svc, legs).send
+        if policy.timeout is not None and policy.timeout > 0:
+            invoke = timeout_layer(self.kernel, policy.timeout, invoke)
+        for layer in reversed(self.extensions.layers):
+            invoke = layer(site, invoke)
+        self.sites.append(site)
+        return site, invoke
+
+    def _endpoint(self, ref: str) -> EndpointRuntime:
+        service, _, endpoint = ref.partition(".")
+        if service == GATEWAY:
+            assert self.gateway is not None
+            return self.gateway.endpoints[endpoint]
+        return self.services[service].endpoints[endpoint]
+
+    def _compile_steps(self, service: str, endpoint: str, ep: Endpoint) -> list[StepRuntime]:
+        svc_model = self.arch.spec.services[service]
+        ref = f"{service}.{endpoint}"
+        k = self.kernel
+        out: list[StepRuntime] = []
+        for i, step in enumerate(ep.steps):
+            branch = self.streams.get(f"branch:{ref}:{i}").random
+            if isinstance(step, CallStep):
+                policy = svc_model.client_policy(step.service).merged(step.policy())
+                _, invoke = self._site(
+                    f"{ref}->{step.call}#{i}", service, step.call, policy, sidecars=2
+                )
+                out.append(
+                    CallStepRuntime(
+                        k,
+                        [self._endpoint(step.call)],
+                        [invoke],
+                        [1.0],
+                        step.probability,
+                        step.repeat,
+                        branch,
+                        branch,
+                    )
+                )
+            elif isinstance(step, ParallelStep):
+                targets: list[EndpointRuntime] = []
+                invokes: list[Invoke] = []
+                for j, member in enumerate(step.parallel):
+                    policy = svc_model.client_policy(member.service).merged(member.policy())
+                    _, invoke = self._site(
+                        f"{ref}->{member.call}#{i}.{j}", service, member.call, policy, sidecars=2
+                    )
+                    targets.append(self._endpoint(member.call))
+                    invokes.append(invoke)
+                out.append(
+                    ParallelStepRuntime(
+                        k,
+                        targets,
+                        invokes,
+                        [m.probability for m in step.parallel],
+                        [m.repeat for m in step.parallel],
+                        step.probability,
+                        branch,
+                    )
+                )
+            elif isinstance(step, QueryStep):
+                db_model = self.arch.spec.databases[step.query]
+                latency = _db_latency(db_model, step.operation)
+                out.append(
+                    QueryStepRuntime(
+                        k,
+                        self.databases[step.query],
+                        self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
+                        step.probability,
+                        step.repeat,
+                        branch,
+                    )
+                )
+            elif isinstance(step, PublishStep):
+                out.append(
+                    PublishStepRuntime(
+                        k,
+                        self.topics[step.publish],
+                        self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
+                        step.probability,
+                        branch,
+                    )
+                )
+            elif isinstance(step, SagaStep | AppendStep):
+                kind = "saga" if isinstance(step, SagaStep) else "append"
+                raise SimulationError(
+                    f"{ref}: `{kind}:` steps are not simulated yet; remove the step or model "
+                    "it with `call:` and `query:` steps"
+                )
+        return out
+
+    def _build_gateway(self, gw: Gateway) -> None:
+        rt = ServiceRuntime(
+            GATEWAY,
+            self.kernel,
+            replicas=gw.replicas,
+            workers=gw.workers,
+            queue_capacity=None,
+            holds=True,
+            lb="round-robin",
+            lb_rnd=self.streams.get(f"lb:{GATEWAY}").random,
+        )
+        self.gateway = rt
+        overhead: AnyDistribution = gw.overhead or _lognormal(0.001, 0.004)
+        auth = gw.auth if gw.auth is not None and gw.auth.type != "none" else None
+        self._route_keys: dict[int, str] = {}
+        for index, route in enumerate(gw.routes):
+            key = route_key(route)
+            self._route_keys[index] = key
+            base = self.streams.sampler(overhead, f"work:{GATEWAY}.{key}")
+            work = base
+            if auth is not None and route.auth:
+                auth_dist: AnyDistribution = auth.overhead or _constant(DEFAULT_AUTH)
+                check = self.streams.sampler(auth_dist, f"auth:{GATEWAY}.{key}")
+                work = _sum2(base, check)
+            ep = EndpointRuntime(
+                rt, key, work, 0.0, self.streams.get(f"error:{GATEWAY}.{key}").random, self.causes
+            )
+            rt.endpoints[key] = ep
+            targets: list[EndpointRuntime] = []
+            invokes: list[Invoke] = []
+            weights: list[float] = []
+            for target, weight in route.targets():
+                if weight <= 0:
+                    continue
+                _, invoke = self._site(
+                    f"{GATEWAY}{key}->{target}",
+                    GATEWAY,
+                    target,
+                    ClientPolicy(),
+                    sidecars=1,
+                    route=route,
+                )
+                targets.append(self._endpoint(target))
+                invokes.append(invoke)
+                weights.append(float(weight))
+            pick = self.streams.get(f"split:{GATEWAY}.{key}").random
+            ep.set_steps(
+                [CallStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)]
+            )
+
+    def _find_route(self, path: str, method: str | None) -> tuple[int, Route]:
+        gw = self.arch.spec.gateway
+        assert gw is not None
+        for i, route in enumerate(gw.routes):
+            if route.path == path and (
+                method is None or route.methods is None or method in route.methods
+            ):
+                return i, route
+        raise SimulationError(f"no gateway route {method or ''} {path}".replace("  ", " "))
+
+    def _build_traffic(self) -> None:
+        spec = self.arch.spec
+        overrides: dict[str, TrafficOverride] = self.scenario.traffic if self.scenario else {}
+        for sname, src in spec.traffic.items():
+            entries: list[EntryRuntime] = []
+            weights: list[float] = []
+            for mix in src.mix:
+                if mix.endpoint is not None:
+                    name = mix.endpoint
+                    target_ref = mix.endpoint
+                    route: Route | None = None
+                else:
+                    if spec.gateway is None or mix.route is None:
+                        raise SimulationError(f"traffic {sname}: a route needs spec.gateway")
+                    index, route = self._find_route(mix.route, mix.method)
+                    name = f"{mix.method} {mix.route}" if mix.method else mix.route
+                    target_ref = f"{GATEWAY}.{self._route_keys[index]}"
+                entry = self.entries.get(name)
+                if entry is None:
+                    entry = EntryRuntime(name, self.kernel, self._endpoint(target_ref), self.causes)
+                    _, entry.invoke = self._site(
+                        f"{CLIENT}:{name}",
+                        CLIENT,
+                        target_ref,
+                        ClientPolicy(),
+                        sidecars=0,
+                        route=route,
+                        hop=False,
+                    )
+                    self.entries[name] = entry
+                entries.append(entry)
+                weights.append(mix.weight)
+            mixer = make_mix(entries, weights, self.streams.get(f"mix:{sname}").random)
+            override = overrides.get(sname)
+            if isinstance(src, OpenLoop):
+                arrival = override.arrival if override and override.arrival else src.arrival
+                scale = override.scale if override and override.scale else 1.0
+                self.sources.append(
+                    OpenSource(
+                        sname,
+                        self.kernel,
+                        arrival,
+                        scale,
+                        mixer,
+                        self.streams.get(f"arrival:{sname}").random,
+                        self.streams.get(f"thin:{sname}").random,
+                    )
+                )
+            else:
+                assert isinstance(src, ClosedLoop)
+                users = override.users if override and override.users else src.users
+                self.sources.append(
+                    ClosedSource(
+                        sname,
+                        self.kernel,
+                        users,
+                        self.streams.sampler(src.think_time, f"think:{sname}"),
+                        mixer,
+                    )
+                )
+
+    # ---- hooks for mechanisms ---------------------------------------------------------------
+
+    def every(self, period: float, fn: Callable[[float], None], start: float | None = None) -> None:
+        """Call `fn(now)` every `period` simulated seconds from `start` (default: one period)."""
+        k = self.kernel
+
+        def tick(_: Any) -> None:
+            fn(k.now)
+            k.schedule(period, tick, None)
+
+        k.at(period if start is None else start, tick, None)
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def run(self, progress: ProgressFn | None = None, replications: int = 1) -> RunResult:
+        k = self.kernel
+        for src in self.sources:
+            src.start()
+        if self.warmup > 0:
+            k.at(self.warmup, self._reset, None)
+        self._series.start()
+        end = self.duration
+        chunks = 200 if progress is not None else 1
+        wall0 = perf_counter()
+        for i in range(1, chunks + 1):
+            k.run(end * i / chunks)
+            if progress is not None:
+                progress(
+                    Progress(
+                        replication=self.replication,
+                        replications=replications,
+                        time=k.now,
+                        end=end,
+                        requests=sum(e.stats.n for e in self.entries.values()),
+                        events=k.events,
+                        wall=perf_counter() - wall0,
+                    )
+                )
+        self._series.finish()
+        return RunResult(
+            replication=self.replication,
+            seed=self.seed,
+            events=k.events,
+            report=self._report(),
+            series=self._series.result(),
+        )
+
+    def _all_services(self) -> list[ServiceRuntime]:
+        out = list(self.services.values())
+        if self.gateway is not None:
+            out.append(self.gateway)
+        return out
+
+    def _reset(self, _: Any) -> None:
+        for entry in self.entries.values():
+            entry.reset()
+        for svc in self._all_services():
+            for ep in svc.endpoints.values():
+                ep.stats.reset()
+            for rep in svc.replicas:
+                rep.reset()
+        for db in self.databases.values():
+            db.reset()
+        for topic in self.topics.values():
+            topic.reset()
+
+    # ---- reading the figures ---------------------------------------------------------------
+
+    def _report(self) -> Report[float]:
+        span = self.duration - self.warmup
+        for entry in self.entries.values():
+            entry.flush()
+        entries = {name: self._entry_report(e, span) for name, e in self.entries.items()}
+        totals = _totals_report(list(self.entries.values()), span, self.causes)
+        services = {name: _service_report(s, span) for name, s in self.services.items()}
+        gateway = _service_report(self.gateway, span) if self.gateway is not None else None
+        databases = {name: _database_report(d, span) for name, d in self.databases.items()}
+        topics = {
+            name: TopicReport(
+                published=float(t.published - t.published0),
+                consumed=float(t.count - t.count0),
+                failures=float(t.fails - t.fails0),
+                lag=_latency(t.lag),
+            )
+            for name, t in self.topics.items()
+        }
+        return Report(
+            totals=totals,
+            entries=entries,
+            services=services,
+            gateway=gateway,
+            databases=databases,
+            topics=topics,
+        )
+
+    def _entry_report(self, e: EntryRuntime, span: float) -> EntryReport[float]:
+        base = _endpoint_report(e.stats, span)
+        return EntryReport(
+            **base.__dict__,
+            arrivals=float(e.arrivals - e.arrivals0),
+            in_flight_mean=(e.area - e.area0) / span,
+            in_flight_start=float(e.inflight0),
+            in_flight_end=float(e.inflight),
+        )
+
+
+def _zero() -> float:
+    return 0.0
+
+
+def _sum2(a: Sampler, b: Sampler) -> Sampler:
+    return lambda: a() + b()
+
+
+def _sum3(a: Sampler, b: Sampler, c: Sampler) -> Sampler:
+    return lambda: a() + b() + c()
+
+
+def route_key(route: Route) -> str:
+    return f"{','.join(route.methods)} {route.path}" if route.methods else route.path
+
+
+def _broker_latencies(broker: Broker) -> tuple[AnyDistribution, AnyDistribution]:
+    publish = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
+    delivery = {"kafka": (0.005, 0.050), "rabbitmq": (0.002, 0.020), "nats": (0.001, 0.008)}
+    p: AnyDistribution = broker.publish_latency or _lognormal(*publish[broker.type])
+    d: AnyDistribution = broker.delivery_latency or _lognormal(*delivery[broker.type])
+    return p, d
+
+
+def _db_latency(db: Database, operation: str) -> AnyDistribution:
+    given: AnyDistribution | None = getattr(db.latency, operation)
+    if given is not None:
+        return given
+    p50, p99 = ENGINE_DEFAULTS[db.engine][operation]
+    return _lognormal(p50, p99)
+
+
+def _latency(hist: LogHistogram) -> Latency[float]:
+    if hist.count == 0:
+        return Latency(None, None, None, None, None, None, None)
+    q = hist.quantiles(QUANTILES)
+    return Latency(hist.mean, q[0], q[1], q[2], q[3], q[4], hist.max)
+
+
+def _errors(fails: list[int], base: list[int]) -> dict[str, float]:
+    return {CAUSE_NAMES[i]: float(fails[i] - base[i]) for i in range(1, len(CAUSE_NAMES))}
+
+
+def _endpoint_report(st: EndpointStats, span: float) -> EndpointReport[float]:
+    count = st.n - st.n0
+    errors = _errors(st.fails, st.fails0)
+    failed = sum(errors.values())
+    return EndpointReport(
+        count=float(count),
+        ok=float(count - failed),
+        throughput=count / span,
+        error_rate=failed / count if count else math.nan,
+        errors=errors,
+        latency=_latency(st.hist),
+    )
+
+
+def _totals_report(entries: list[EntryRuntime], span: float, causes: int) -> EntryReport[float]:
+    merged = EndpointStats(causes)
+    merged.hist = LogHistogram.merged(e.stats.hist for e in entries)
+    for e in entries:
+        merged.n += e.stats.n
+        merged.n0 += e.stats.n0
+        for i in range(causes):
+            merged.fails[i] += e.stats.fails[i]
+            merged.fails0[i] += e.stats.fails0[i]
+    base = _endpoint_report(merged, span)
+    return EntryReport(
+        **base.__dict__,
+        arrivals=float(sum(e.arrivals - e.arrivals0 for e in entries)),
+        in_flight_mean=sum(e.area - e.area0 for e in entries) / span,
+        in_flight_start=float(sum(e.inflight0 for e in entries)),
+        in_flight_end=float(sum(e.inflight for e in entries)),
+    )
+
+
+def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
+    per_replica: list[ReplicaReport[float]] = []
+    busy_total = q_total = 0.0
+    for rep in s.replicas:
+        rep.flush()
+        busy = (rep.area_busy - rep.area_busy0) / span
+        queue = (rep.area_q - rep.area_q0) / span
+        busy_total += busy
+        q_total += queue
+        per_replica.append(
+            ReplicaReport(
+                utilisation=busy / rep.workers,
+                busy_mean=busy,
+                queue_mean=queue,
+                queue_max=float(rep.qmax),
+            )
+        )
+    endpoints = {name: _endpoint_report(ep.stats, span) for name, ep in s.endpoints.items()}
+    workers = sum(rep.workers for rep in s.replicas)
+    return ServiceReport(
+        replicas=float(len(s.replicas)),
+        workers=float(s.workers),
+        throughput=sum(e.count for e in endpoints.values()) / span,
+        errors=sum(e.count - e.ok for e in endpoints.values()),
+        utilisation=busy_total / workers if workers else math.nan,
+        busy_mean=busy_total,
+        queue_mean=q_total,
+        queue_max=float(max((rep.qmax for rep in s.replicas), default=0)),
+        endpoints=endpoints,
+        per_replica=per_replica,
+    )
+
+
+def _database_report(d: DatabaseRuntime, span: float) -> DatabaseReport[float]:
+    now = d.kernel.now
+    size = sum(p.size for p in d.pools)
+    area = 0.0
+    for pool in d.pools:
+        pool.flush(now)
+        area += pool.area - pool.area0
+    queries = d.count - d.count0
+    failures = d.fails - d.fails0
+    served = queries - failures
+    return DatabaseReport(
+        queries=float(queries),
+        throughput=queries / span,
+        failures=float(failures),
+        wait_mean=(d.wait_sum - d.wait_sum0) / served if served else None,
+        utilisation=area / (size * span) if size else None,
+        latency=_latency(d.hist),
+    )
+
+
+class _SeriesRecorder:
+    """Per-window figures, kept as columns; a window's histogram is reduced to a few quantiles
+    when it closes, so memory grows with the number of windows only."""
+
+    ENTRY = ("count", "errors", "throughput", "mean", "p50", "p90", "p99", "max")
+    SERVICE = ("throughput", "errors", "utilisation", "queue", "replicas")
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.kernel = engine.kernel
+        self.window = engine.window
+        self.time: list[float] = []
+        names = [*engine.entries, "*"] if len(engine.entries) > 1 else list(engine.entries)
+        self.entries: dict[str, dict[str, list[float | None]]] = {
+            n: {m: [] for m in self.ENTRY} for n in names
+        }
+        services = engine._all_services()
+        self.services: dict[str, dict[str, list[float | None]]] = {
+            s.name: {m: [] for m in self.SERVICE} for s in services
+        }
+        self.last: dict[str, tuple[int, int]] = {}
+        self.last_area: dict[str, tuple[float, float]] = {}
+        self.t_last = 0.0
+        self.index = 0
+        self.tick_ = self.tick
+
+    def start(self) -> None:
+        for e in self.engine.entries.values():
+            e.wn, e.wfails = 0, 0
+        for s in self.engine._all_services():
+            self.last[s.name] = (0, 0)
+            self.last_area[s.name] = (0.0, 0.0)
+        self.index = 1
+        self.kernel.at(self.window, self.tick_, None)
+
+    def tick(self, _: Any) -> None:
+        self.close()
+        self.index += 1
+        nxt = self.index * self.window
+        if nxt <= self.engine.duration + 1e-9 * self.window:
+            self.kernel.at(nxt, self.tick_, None)
+
+    def finish(self) -> None:
+        if self.kernel.now > self.t_last + 1e-9 * self.window:
+            self.close()
+
+    def close(self) -> None:
+        now = self.kernel.now
+        span = now - self.t_last
+        self.time.append(self.t_last)
+        entries = list(self.engine.entries.values())
+        for e in entries:
+            n = e.stats.n
+            fails = sum(e.stats.fails)
+            self._entry_row(e.name, n - e.wn, fails - e.wfails, e.whist, span)
+            e.wn, e.wfails = n, fails
+        if "*" in self.entries:
+            merged = LogHistogram.merged(e.whist for e in entries)
+            count = sum(int(self.entries[e.name]["count"][-1] or 0) for e in entries)
+            errors = sum(int(self.entries[e.name]["errors"][-1] or 0) for e in entries)
+            self._entry_row("*", count, errors, merged, span)
+        for e in entries:
+            e.whist.clear()
+        for s in self.engine._all_services():
+            n = sum(ep.stats.n for ep in s.endpoints.values())
+            fails = sum(sum(ep.stats.fails) for ep in s.endpoints.values())
+            busy = q = 0.0
+            for rep in s.replicas:
+                rep.flush()
+                busy += rep.area_busy
+                q += rep.area_q
+            n0, f0 = self.last[s.name]
+            b0, q0 = self.last_area[s.name]
+            cols = self.services[s.name]
+            workers = sum(rep.workers for rep in s.replicas)
+            cols["throughput"].append((n - n0) / span)
+            cols["errors"].append(float(fails - f0))
+            cols["utilisation"].append((busy - b0) / (workers * span) if workers else None)
+            cols["queue"].append((q - q0) / span)
+            cols["replicas"].append(float(len(s.routable)))
+            self.last[s.name] = (n, fails)
+            self.last_area[s.name] = (busy, q)
+        self.t_last = now
+
+    def _entry_row(
+        self, name: str, count: int, errors: int, hist: LogHistogram, span: float
+    ) -> None:
+        cols = self.entries[name]
+        q = hist.quantiles((0.5, 0.9, 0.99))
+        cols["count"].append(float(count))
+        cols["errors"].append(float(errors))
+        cols["throughput"].append(count / span)
+        cols["mean"].append(hist.mean)
+        cols["p50"].append(q[0])
+        cols["p90"].append(q[1])
+        cols["p99"].append(q[2])
+        cols["max"].append(hist.max if hist.count else None)
+
+    def result(self) -> TimeSeries:
+        return TimeSeries(
+            window=self.window, time=self.time, entries=self.entries, services=self.services
+        )
