@@ -1,3 +1,57 @@
-"""ScaleSim Patterns: design microservice systems from proven patterns, simulate them, generate them."""
+"""ScaleSim Patterns: design microservice systems from proven patterns, simulate them, generate them.
+
+The Python API mirrors the `scalesim` command:
+
+    import scalesim_patterns as ssp
+    arch = ssp.load("shop.yaml")                  # validate + load, ArchitectureError otherwise
+    arch, diagnostics = ssp.validate("shop.yaml")
+    ssp.catalog.patterns()                        # the twelve patterns
+    text = ssp.new("ecommerce", ["services.order.replicas=5"])
+    result = ssp.simulate(arch)                   # scalesim simulate
+    files = ssp.generate(arch)                    # scalesim generate
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .model import Architecture, ArchitectureError, Diagnostic, dump, load, loads, validate
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Architecture",
+    "ArchitectureError",
+    "Diagnostic",
+    "__version__",
+    "catalog",
+    "compare",
+    "dump",
+    "generate",
+    "load",
+    "loads",
+    "new",
+    "simulate",
+    "validate",
+]
+
+if TYPE_CHECKING:
+    from . import catalog
+    from .catalog import new
+    from .generate import generate
+    from .sim import compare, simulate
+
+
+def __getattr__(name: str) -> Any:
+    # The simulator, generator and catalog load on first use, so `validate` stays quick to import.
+    import importlib
+
+    if name == "catalog":
+        return importlib.import_module(".catalog", __name__)
+    if name == "new":
+        return importlib.import_module(".catalog", __name__).new
+    if name in ("simulate", "compare"):
+        return getattr(importlib.import_module(".sim", __name__), name)
+    if name == "generate":
+        return importlib.import_module(".generate", __name__).generate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

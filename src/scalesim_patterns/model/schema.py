@@ -16,6 +16,6 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "ScaleSim Patterns architecture",
         **schema,
+        "title": "ScaleSim Patterns architecture",
     }

@@ -96,8 +96,8 @@ def compare(
     count = replications or max(sim.replications, COMPARE_REPLICATIONS)
     options = {
         "seed": sim.seed if seed is None else seed,
-        "duration": duration if duration is not None else sim.duration,
-        "warmup": warmup if warmup is not None else sim.warmup,
+        "duration": duration,
+        "warmup": warmup,
         "replications": count,
         "scenario": scenario,
         "progress": progress,

@@ -1,0 +1,1 @@
+"""The `scalesim` command."""
