@@ -159,9 +159,17 @@ def test_database_of_another_service_warns_under_database_per_service() -> None:
 
 
 def test_capacity_warning_names_replicas_needed() -> None:
+    # A thread is held for the whole response, with no queueing (lognormal mean = p50·e^(σ²/2)):
+    # back.get = 2ms + redis read 0.419ms + kafka publish 2.91ms = 5.33ms;
+    # front.home = 5ms + hop 0.5ms + 5.33ms + postgresql read 2.24ms = 13.07ms.
+    # At 2000/s: front 26.1 worker-s/s over 4 workers/replica -> 7 replicas; back 10.7 over 8 -> 2.
     text = BASE.replace("rate: 50/s", "rate: 2000/s")
     found = warnings(text)
-    assert any("spec.services.front.replicas" in m and "at least 3 replicas" in m for m in found)
+    assert len(found) == 2
+    assert "spec.services.front.replicas" in found[0] and "26.1 worker-seconds" in found[0]
+    assert "at least 7 replicas" in found[0]
+    assert "spec.services.back.replicas" in found[1] and "at least 2 replicas" in found[1]
+    assert warnings(BASE.replace("rate: 50/s", "rate: 250/s")) == []
 
 
 def test_duplicate_key_is_an_error() -> None:

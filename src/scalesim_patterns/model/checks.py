@@ -143,15 +143,18 @@ class _Checker:
             self.service_ref(db.owner, (*p, "owner"))
             for i, other in enumerate(db.shared_with):
                 self.service_ref(other, (*p, "sharedWith", i))
-            owner = self.spec.services.get(db.owner)
-            if owner is not None:
-                most = (
-                    owner.autoscaling.max_replicas if owner.autoscaling else owner.replicas
-                ) * db.pool
+            users = [self.spec.services.get(n) for n in [db.owner, *db.shared_with]]
+            if all(u is not None for u in users):
+                most = db.pool * sum(
+                    (u.autoscaling.max_replicas if u.autoscaling else u.replicas)
+                    for u in users
+                    if u is not None
+                )
                 if most > db.max_connections:
                     self.warn(
                         (*p, "pool"),
-                        f"{most} connections at most ({db.pool} per replica) exceed maxConnections "
+                        f"{most} connections at most ({db.pool} per replica of "
+                        f"{', '.join([db.owner, *db.shared_with])}) exceed maxConnections "
                         f"{db.max_connections}: new replicas will fail to connect",
                     )
         seen_topics: dict[str, str] = {}
@@ -378,21 +381,75 @@ class _Checker:
             total = sum(e.weight for e in src.mix)
             for entry in src.mix:
                 share = peak * entry.weight / total
-                for target, w in _entry_targets(self.arch, entry.route, entry.endpoint):
+                for target, w in _entry_targets(
+                    self.arch, entry.route, entry.method, entry.endpoint
+                ):
                     _accumulate(self.arch, target, share * w, rates, 0)
+        response: dict[str, float] = {}
         for sname, svc in self.spec.services.items():
-            work = sum(
-                rates.get(f"{sname}.{e}", 0.0) * ep.work.mean() for e, ep in svc.endpoints.items()
-            )
+            work = 0.0
+            for e, ep in svc.endpoints.items():
+                rate = rates.get(f"{sname}.{e}", 0.0)
+                if rate:
+                    ref = f"{sname}.{e}"
+                    held = (
+                        ep.work.mean()
+                        if svc.concurrency == "async"
+                        else _response(self.arch, ref, response, 0)
+                    )
+                    work += rate * held
             most = svc.autoscaling.max_replicas if svc.autoscaling else svc.replicas
             capacity = most * svc.workers
             if work > capacity > 0:
                 need = int(work // svc.workers) + 1
+                held_note = (
+                    ""
+                    if svc.concurrency == "async"
+                    else " (a thread waits for its calls and queries)"
+                )
                 self.warn(
                     ("spec", "services", sname, "replicas"),
-                    f"peak offered work {work:.1f} worker-seconds per second exceeds {capacity} workers "
-                    f"(utilisation {work / capacity:.0%}); at least {need} replicas are needed",
+                    f"peak offered work {work:.1f} worker-seconds per second{held_note} exceeds "
+                    f"{capacity} workers (utilisation {work / capacity:.0%}); at least {need} replicas "
+                    "are needed",
                 )
+
+
+def _response(arch: Architecture, ref: str, memo: dict[str, float], depth: int) -> float:
+    """Mean time to answer `ref` with no queueing anywhere: a lower bound on a thread's hold."""
+    if ref in memo:
+        return memo[ref]
+    if depth > 32 or not _exists(arch, ref):
+        return 0.0
+    spec = arch.spec
+    s, _, e = ref.partition(".")
+    ep = spec.services[s].endpoints[e]
+    hop = 2 * (spec.network.hop_latency.mean() if spec.network.hop_latency else 0.00025)
+    total = ep.work.mean()
+    for step in ep.steps:
+        if isinstance(step, CallStep):
+            total += (
+                step.probability * step.repeat * (hop + _response(arch, step.call, memo, depth + 1))
+            )
+        elif isinstance(step, ParallelStep):
+            total += step.probability * max(
+                c.probability * c.repeat * (hop + _response(arch, c.call, memo, depth + 1))
+                for c in step.parallel
+            )
+        elif isinstance(step, QueryStep) and step.query in spec.databases:
+            db = spec.databases[step.query]
+            total += step.probability * step.repeat * db.latency_of(step.operation).mean()
+        elif isinstance(step, PublishStep):
+            broker = arch.topic_owner(step.publish)
+            if broker is not None:
+                total += step.probability * spec.brokers[broker].default_latencies()[0].mean()
+        elif isinstance(step, SagaStep) and step.saga in spec.sagas:
+            total += step.probability * sum(
+                hop + _response(arch, st.action, memo, depth + 1)
+                for st in spec.sagas[step.saga].steps
+            )
+    memo[ref] = total
+    return total
 
 
 def _exists(arch: Architecture, ref: str) -> bool:
@@ -417,14 +474,14 @@ def endpoint_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[
 
 
 def _entry_targets(
-    arch: Architecture, route: str | None, endpoint: str | None
+    arch: Architecture, route: str | None, method: str | None, endpoint: str | None
 ) -> list[tuple[str, float]]:
     if endpoint is not None:
         return [(endpoint, 1.0)]
     if arch.spec.gateway is None:
         return []
     for r in arch.spec.gateway.routes:
-        if r.path == route:
+        if r.path == route and (method is None or r.methods is None or method in r.methods):
             return [(t, w / 100) for t, w in r.targets()]
     return []
 
