@@ -18,6 +18,9 @@ demo: $(STAMP)
 	$(BIN)/scalesim catalog
 	$(BIN)/scalesim new ecommerce -o build/demo/shop.yaml --force
 	$(BIN)/scalesim validate build/demo/shop.yaml
+	$(BIN)/scalesim generate build/demo/shop.yaml -o build/demo/deploy --force
+	$(BIN)/scalesim simulate build/demo/shop.yaml --json build/demo/results.json --force
+	@echo "demo: architecture build/demo/shop.yaml, manifests build/demo/deploy/, results build/demo/results.json"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
+from scalesim_patterns.generate.lint import LintReport, default_crd_paths, lint_paths
+
 from .main import cli, err, fail, out
 
 
-def _lint_report(paths: list[Path], crds: tuple[str, ...], kube_version: str | None):  # type: ignore[no-untyped-def]
-    from scalesim_patterns.generate.lint import default_crd_paths, lint_paths
+def _lint_report(paths: list[Path], crds: tuple[str, ...], kube_version: str | None) -> LintReport:
 
     crd_paths = [Path(c) for c in crds] if crds else default_crd_paths()
     for c in crd_paths:
@@ -56,16 +57,16 @@ def lint_cmd(
 @click.option("--no-lint", is_flag=True, help="Skip the validation of what was written.")
 def generate_cmd(file: str, output: str, force: bool, crds: tuple[str, ...], no_lint: bool) -> None:
     """Generate Kubernetes, Kong, Istio, Argo Rollouts and observability manifests, then lint them."""
-    from scalesim_patterns.generate import GenerateError, generate, write_tree
+    from scalesim_patterns.generate import GenerateError, WriteRefused, generate, write_tree
 
     from .main import load_or_exit
 
     arch = load_or_exit(file)
-    files = generate(arch)
     try:
+        files = generate(arch)
         report = write_tree(files, Path(output), force=force)
-    except GenerateError as exc:
-        fail(str(exc))
+    except (GenerateError, WriteRefused) as exc:
+        fail(str(exc).replace("pass force", "pass --force"))
     err.print(report.summary(), markup=False)
     if no_lint:
         return

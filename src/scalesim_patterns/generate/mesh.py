@@ -1,0 +1,402 @@
+"""Istio: VirtualServices, DestinationRules, mTLS and authorization derived from the design.
+
+Mapping decisions (docs/generate.md explains them at length):
+- Route timeouts and retries: a caller's own client policy becomes a route matched on the caller's
+  pod labels (`sourceLabels`), a call step's inline policy a route matched on caller, path and
+  method; everything else takes the per-service mesh override, then the mesh-wide retry.
+- connectionPool comes from the mesh settings, else from the callers' bulkheads (Envoy enforces
+  it per client proxy, as a bulkhead is per caller instance); outlierDetection from the mesh
+  settings, else from a caller's consecutive-failure breaker.
+- Authorization: a namespace-wide allow-nothing policy plus one ALLOW policy per service listing
+  its callers' SPIFFE principals with exactly the methods and paths they call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scalesim_patterns.model.edge import ConnectionPool, MeshOverride, OutlierDetection
+from scalesim_patterns.model.resilience import (
+    ClientPolicy,
+    ConsecutiveFailureBreaker,
+    EnvoyRetry,
+    SemaphoreBulkhead,
+    ThreadPoolBulkhead,
+)
+from scalesim_patterns.model.service import Service
+from scalesim_patterns.model.units import format_duration
+
+from .context import Context
+from .graph import ingress_backend
+from .names import k8s_name, label_value, path_slug
+from .render import Document
+
+__all__ = [
+    "authorization_policies",
+    "destination_rule",
+    "managed_route_names",
+    "namespace_policies",
+    "service_entry",
+    "uses_istio_canary",
+    "virtual_service",
+]
+
+INT32_MAX = 2**31 - 1
+_LB = {"round-robin": "ROUND_ROBIN", "random": "RANDOM", "least-request": "LEAST_REQUEST"}
+
+
+def uses_istio_canary(ctx: Context, svc: Service) -> bool:
+    dep = svc.deployment
+    return (
+        ctx.mesh
+        and dep is not None
+        and dep.strategy == "canary"
+        and dep.canary is not None
+        and dep.canary.traffic_routing == "istio"
+    )
+
+
+def _override(ctx: Context, name: str) -> MeshOverride:
+    mesh = ctx.arch.spec.mesh
+    return mesh.services.get(name, MeshOverride()) if mesh is not None else MeshOverride()
+
+
+def _retries(retry: EnvoyRetry | None) -> dict[str, Any]:
+    if retry is None or retry.attempts == 0:
+        return {"attempts": 0}
+    out: dict[str, Any] = {"attempts": retry.attempts}
+    if retry.per_try_timeout is not None:
+        out["perTryTimeout"] = format_duration(retry.per_try_timeout)
+    out["retryOn"] = ",".join(retry.retry_on)
+    return out
+
+
+def _default_retry(ctx: Context, name: str) -> EnvoyRetry | None:
+    override = _override(ctx, name)
+    if override.retry is not None:
+        return override.retry
+    mesh = ctx.arch.spec.mesh
+    return mesh.retry if mesh is not None else None
+
+
+def _route_policy(policy: ClientPolicy) -> tuple[float | None, EnvoyRetry | None]:
+    """Timeout and mesh retry a caller's policy asks for (None: same as the default route)."""
+    retry = policy.retry if isinstance(policy.retry, EnvoyRetry) else None
+    return policy.timeout, retry
+
+
+def _plan(
+    ctx: Context, name: str
+) -> list[tuple[str, list[dict[str, Any]], float | None, EnvoyRetry | None]]:
+    """(route name, match, timeout, retry) of the routes to `name` that carry its own traffic."""
+    spec = ctx.arch.spec
+    default_timeout = _override(ctx, name).timeout
+    default_retry = _default_retry(ctx, name)
+    plans: list[tuple[str, list[dict[str, Any]], float | None, EnvoyRetry | None]] = []
+    seen: set[str] = set()
+    sites = sorted(
+        (s for s in ctx.graph.call_sites if s.callee == name),
+        key=lambda s: (s.caller, s.endpoint),
+    )
+    for site in sites:
+        caller = spec.services.get(site.caller)
+        if caller is None or caller.external:
+            continue
+        policy = caller.client_policy(name).merged(site.policy)
+        timeout, retry = _route_policy(policy)
+        if timeout is None and retry is None:
+            continue
+        route_name = k8s_name(f"{site.caller}-{label_value(site.endpoint).lower()}")
+        if route_name in seen:
+            continue
+        seen.add(route_name)
+        ep = spec.services[name].endpoints[site.endpoint]
+        path = ep.path if ep.path is not None else f"/{site.endpoint}"
+        match = [
+            {
+                "sourceLabels": {"app": site.caller},
+                "uri": {"exact": path},
+                "method": {"exact": ep.method},
+            }
+        ]
+        plans.append(
+            (
+                route_name,
+                match,
+                timeout if timeout is not None else default_timeout,
+                retry if retry is not None else default_retry,
+            )
+        )
+    for caller_name in ctx.graph.callers_of(name):
+        caller = spec.services.get(caller_name)
+        if caller is None or caller.external:
+            continue
+        timeout, retry = _route_policy(caller.client_policy(name))
+        if timeout is None and retry is None:
+            continue
+        route_name = k8s_name("from", caller_name)
+        if route_name in seen:
+            continue
+        seen.add(route_name)
+        plans.append(
+            (
+                route_name,
+                [{"sourceLabels": {"app": caller_name}}],
+                timeout if timeout is not None else default_timeout,
+                retry if retry is not None else default_retry,
+            )
+        )
+    plans.append(("primary", [], default_timeout, default_retry))
+    return plans
+
+
+def managed_route_names(ctx: Context, name: str) -> list[str]:
+    """Routes Argo Rollouts re-weights during a canary (every route carrying the service's traffic)."""
+    return [plan[0] for plan in _plan(ctx, name)]
+
+
+def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
+    canary = uses_istio_canary(ctx, svc)
+    http: list[dict[str, Any]] = []
+    gateway = ctx.arch.spec.gateway
+    if gateway is not None:
+        for route in gateway.routes:
+            if route.split is None or ingress_backend(ctx.arch, route) != name:
+                continue
+            weights: dict[str, int] = {}
+            for ref, weight in route.targets():
+                target = ref.partition(".")[0]
+                weights[target] = weights.get(target, 0) + weight
+            http.append(
+                {
+                    "name": k8s_name("split", path_slug(route.path)),
+                    "match": [
+                        {
+                            "uri": {"prefix": route.path},
+                            "sourceNamespace": ctx.options.kong_namespace,
+                        }
+                    ],
+                    "route": [
+                        {"destination": {"host": ctx.host(t)}, "weight": w}
+                        for t, w in weights.items()
+                    ],
+                }
+            )
+    for route_name, match, timeout, retry in _plan(ctx, name):
+        entry: dict[str, Any] = {"name": route_name}
+        if match:
+            entry["match"] = match
+        if canary:
+            entry["route"] = [
+                {"destination": {"host": name, "subset": "stable"}, "weight": 100},
+                {"destination": {"host": name, "subset": "canary"}, "weight": 0},
+            ]
+        else:
+            entry["route"] = [{"destination": {"host": name}}]
+        if timeout is not None:
+            entry["timeout"] = format_duration(timeout)
+        entry["retries"] = _retries(retry)
+        http.append(entry)
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "spec": {"hosts": [name], "http": http},
+    }
+
+
+def _pool(pool: ConnectionPool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    fields = pool.model_fields_set
+    if "max_connections" in fields:
+        out["tcp"] = {"maxConnections": min(pool.max_connections, INT32_MAX)}
+    http: dict[str, Any] = {}
+    if "http1_max_pending_requests" in fields:
+        http["http1MaxPendingRequests"] = min(pool.http1_max_pending_requests, INT32_MAX)
+    if "http2_max_requests" in fields:
+        http["http2MaxRequests"] = min(pool.http2_max_requests, INT32_MAX)
+    if http:
+        out["http"] = http
+    return out
+
+
+def _bulkhead_pool(ctx: Context, name: str) -> dict[str, Any]:
+    limits: list[tuple[int, int]] = []
+    for caller_name in ctx.graph.callers_of(name):
+        caller = ctx.arch.spec.services[caller_name]
+        bulkhead = caller.client_policy(name).bulkhead
+        if isinstance(bulkhead, SemaphoreBulkhead):
+            limits.append((bulkhead.max_concurrent, bulkhead.max_concurrent))
+        elif isinstance(bulkhead, ThreadPoolBulkhead):
+            limits.append((bulkhead.max_threads, max(1, bulkhead.queue_capacity)))
+    if not limits:
+        return {}
+    if len(set(limits)) > 1:
+        ctx.note(
+            f"Service `{name}`: callers' bulkheads differ; the DestinationRule's connectionPool "
+            "uses the largest, each caller's own bulkhead still applies in the application."
+        )
+    active, pending = max(limits)
+    return {"http": {"http1MaxPendingRequests": pending, "http2MaxRequests": active}}
+
+
+def _outlier(od: OutlierDetection) -> dict[str, Any]:
+    return {
+        "consecutive5xxErrors": od.consecutive_5xx_errors,
+        "interval": format_duration(od.interval),
+        "baseEjectionTime": format_duration(od.base_ejection_time),
+        "maxEjectionPercent": od.max_ejection_percent,
+        "minHealthPercent": od.min_health_percent,
+    }
+
+
+def _breaker_outlier(ctx: Context, name: str) -> dict[str, Any]:
+    found: list[ConsecutiveFailureBreaker] = []
+    for caller_name in ctx.graph.callers_of(name):
+        breaker = ctx.arch.spec.services[caller_name].client_policy(name).circuit_breaker
+        if isinstance(breaker, ConsecutiveFailureBreaker):
+            found.append(breaker)
+    if not found:
+        return {}
+    first = found[0]
+    if any((b.fail_max, b.reset_timeout) != (first.fail_max, first.reset_timeout) for b in found):
+        ctx.note(
+            f"Service `{name}`: callers' consecutive-failure breakers differ; outlierDetection "
+            f"follows the first caller's (failMax {first.fail_max})."
+        )
+    return {
+        "consecutive5xxErrors": first.fail_max,
+        "interval": "10s",
+        "baseEjectionTime": format_duration(first.reset_timeout),
+        "maxEjectionPercent": 100,
+    }
+
+
+def destination_rule(ctx: Context, name: str, svc: Service) -> Document:
+    mesh = ctx.arch.spec.mesh
+    override = _override(ctx, name)
+    policy: dict[str, Any] = {"loadBalancer": {"simple": _LB[svc.load_balancer]}}
+    pool_model = override.connection_pool or (mesh.connection_pool if mesh else None)
+    pool = _pool(pool_model) if pool_model is not None else _bulkhead_pool(ctx, name)
+    if pool:
+        policy["connectionPool"] = pool
+    od_model = override.outlier_detection or (mesh.outlier_detection if mesh else None)
+    outlier = _outlier(od_model) if od_model is not None else _breaker_outlier(ctx, name)
+    if outlier:
+        policy["outlierDetection"] = outlier
+    if uses_istio_canary(ctx, svc):
+        subsets = [
+            {"name": "stable", "labels": {"app": name}},
+            {"name": "canary", "labels": {"app": name}},
+        ]
+    else:
+        version = label_value(svc.version)
+        subsets = [{"name": _subset(version), "labels": {"version": version}}]
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "DestinationRule",
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "spec": {"host": name, "trafficPolicy": policy, "subsets": subsets},
+    }
+
+
+def _subset(version: str) -> str:
+    return "v" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
+
+
+def _operations(ops: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        {"operation": {"methods": [method], "paths": [_istio_path(path)]}}
+        for method, path in sorted(ops)
+    ]
+
+
+def _istio_path(path: str) -> str:
+    """Istio matches exact paths, or prefixes written `prefix*`; path templates become prefixes."""
+    if "{" in path:
+        return path[: path.index("{")] + "*"
+    return path
+
+
+def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
+    rules: list[dict[str, Any]] = []
+    for caller in ctx.graph.callers_of(name):
+        if ctx.arch.spec.services[caller].external:
+            continue
+        rules.append(
+            {
+                "from": [{"source": {"principals": [ctx.principal(caller)]}}],
+                "to": _operations(ctx.graph.calls[name][caller]),
+            }
+        )
+    routes = ctx.graph.routed.get(name, [])
+    if routes:
+        to: list[dict[str, Any]] = []
+        for route in routes:
+            operation: dict[str, Any] = {}
+            if route.methods:
+                operation["methods"] = sorted(route.methods)
+            if not route.strip_path:
+                base = route.path.rstrip("/")
+                operation["paths"] = [route.path] if not base else [base, f"{base}/*"]
+            to.append({"operation": operation} if operation else {"operation": {"paths": ["*"]}})
+        rules.append({"from": [{"source": {"namespaces": [ctx.options.kong_namespace]}}], "to": to})
+    rules.append(
+        {
+            "from": [{"source": {"namespaces": [ctx.options.monitoring_namespace]}}],
+            "to": [{"operation": {"methods": ["GET"], "paths": ["/metrics"]}}],
+        }
+    )
+    return {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "spec": {
+            "selector": {"matchLabels": ctx.selector(name)},
+            "action": "ALLOW",
+            "rules": rules,
+        },
+    }
+
+
+def namespace_policies(ctx: Context) -> dict[str, list[Document]]:
+    mesh = ctx.arch.spec.mesh
+    mode = mesh.mtls if mesh is not None else "STRICT"
+    labels = ctx.labels(ctx.arch.name, "mesh")
+    return {
+        "peerauthentication.yaml": [
+            {
+                "apiVersion": "security.istio.io/v1",
+                "kind": "PeerAuthentication",
+                "metadata": ctx.meta("default", labels),
+                "spec": {"mtls": {"mode": mode}},
+            }
+        ],
+        "authorizationpolicy.yaml": [
+            {
+                "apiVersion": "security.istio.io/v1",
+                "kind": "AuthorizationPolicy",
+                "metadata": ctx.meta("allow-nothing", labels),
+                "spec": {},
+            }
+        ],
+    }
+
+
+def service_entry(ctx: Context, name: str, svc: Service) -> Document:
+    return {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "ServiceEntry",
+        "metadata": ctx.meta(
+            k8s_name(name, "external"),
+            ctx.labels(name, "external-service", svc.version),
+            {"scalesim.dev/replace-host": "set the provider's real host name"},
+        ),
+        "spec": {
+            "hosts": [f"{name}.example.com"],
+            "location": "MESH_EXTERNAL",
+            "ports": [{"number": 443, "name": "https", "protocol": "TLS"}],
+            "resolution": "DNS",
+        },
+    }

@@ -1,0 +1,319 @@
+"""OpenTelemetry collector, ServiceMonitors and the alerting rules (SLOs, saturation, breakers).
+
+Metric names the rules and analyses expect are the OpenTelemetry HTTP semantic conventions as
+Prometheus exports them (`http_server_request_duration_seconds` histogram with
+`http_route`, `http_request_method`, `http_response_status_code`; `http_server_active_requests`),
+Resilience4j's Micrometer gauge `resilience4j_circuitbreaker_state{name,state}`, and cAdvisor /
+kube-state-metrics for CPU and HPA state. docs/generate.md lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim_patterns.model.architecture import Slo
+from scalesim_patterns.model.resilience import ConsecutiveFailureBreaker, FailureRateBreaker
+from scalesim_patterns.model.units import format_duration
+
+from .context import Context
+from .graph import endpoint_path
+from .names import k8s_name
+from .network import collector_policy
+from .pods import container_security, pod_security
+from .render import Document
+from .rollouts import REQUESTS, ROLE_LABEL
+from .services import SCRAPE_LABEL
+
+__all__ = ["observability_files"]
+
+ISTIO_CERTS = "/etc/prom-certs"
+
+
+def _num(value: float) -> str:
+    return f"{round(value, 10):g}"
+
+
+def collector(ctx: Context) -> Document:
+    tracing = ctx.arch.spec.tracing
+    assert tracing is not None
+    processors: dict[str, Any] = {
+        "memory_limiter": {
+            "check_interval": "1s",
+            "limit_percentage": 80,
+            "spike_limit_percentage": 25,
+        }
+    }
+    pipeline = ["memory_limiter"]
+    if tracing.sampling < 1:
+        percentage = round(tracing.sampling * 100, 6)
+        processors["probabilistic_sampler"] = {"sampling_percentage": percentage}
+        pipeline.append("probabilistic_sampler")
+    processors["batch"] = {}
+    pipeline.append("batch")
+    if tracing.exporter == "zipkin":
+        exporter_name = "zipkin"
+        exporter: dict[str, Any] = {
+            "endpoint": f"http://zipkin.{ctx.options.trace_backend_namespace}.svc.cluster.local:9411/api/v2/spans"
+        }
+    else:
+        exporter_name = "otlp"
+        exporter = {"endpoint": ctx.options.trace_backend, "tls": {"insecure": True}}
+    spec: dict[str, Any] = {
+        "mode": "deployment",
+        "replicas": 2,
+        "podDisruptionBudget": {"maxUnavailable": 1},
+    }
+    if ctx.mesh:
+        spec["podAnnotations"] = {"sidecar.istio.io/inject": "false"}
+    spec["podSecurityContext"] = pod_security()
+    spec["securityContext"] = container_security()
+    spec["resources"] = {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
+    spec["config"] = {
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "grpc": {"endpoint": "0.0.0.0:4317"},
+                    "http": {"endpoint": "0.0.0.0:4318"},
+                }
+            }
+        },
+        "processors": processors,
+        "exporters": {exporter_name: exporter},
+        "service": {
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": pipeline,
+                    "exporters": [exporter_name],
+                }
+            }
+        },
+    }
+    return {
+        "apiVersion": "opentelemetry.io/v1beta1",
+        "kind": "OpenTelemetryCollector",
+        "metadata": ctx.meta(ctx.collector_name(), ctx.labels(ctx.collector_name(), "collector")),
+        "spec": spec,
+    }
+
+
+def service_monitor(ctx: Context, name: str, version: str) -> Document:
+    endpoint: dict[str, Any] = {"port": "http", "path": "/metrics", "interval": "30s"}
+    mesh = ctx.arch.spec.mesh
+    if ctx.mesh and mesh is not None and mesh.mtls == "STRICT":
+        endpoint["scheme"] = "https"
+        endpoint["tlsConfig"] = {
+            "caFile": f"{ISTIO_CERTS}/root-cert.pem",
+            "certFile": f"{ISTIO_CERTS}/cert-chain.pem",
+            "keyFile": f"{ISTIO_CERTS}/key.pem",
+            "insecureSkipVerify": True,
+        }
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": ctx.meta(name, ctx.labels(name, "monitoring", version)),
+        "spec": {
+            "selector": {"matchLabels": {**ctx.selector(name), SCRAPE_LABEL: "true"}},
+            "namespaceSelector": {"matchNames": [ctx.ns]},
+            "podTargetLabels": ["app.kubernetes.io/name", ROLE_LABEL],
+            "endpoints": [endpoint],
+        },
+    }
+
+
+def _slo_selector(ctx: Context, slo: Slo) -> str | None:
+    spec = ctx.arch.spec
+    if slo.target.startswith("/"):
+        route = (
+            next((r for r in spec.gateway.routes if r.path == slo.target), None)
+            if spec.gateway
+            else None
+        )
+        if route is None:
+            return None
+        services = sorted({t.partition(".")[0] for t, _ in route.targets()})
+        base = route.path.rstrip("/")
+        sel = (
+            f'namespace="{ctx.ns}",app_kubernetes_io_name=~"{"|".join(services)}",'
+            f'http_route=~"{base}(/.*)?"'
+        )
+        if route.methods:
+            sel += f',http_request_method=~"{"|".join(route.methods)}"'
+        return sel
+    service, _, endpoint = slo.target.partition(".")
+    svc = spec.services.get(service)
+    if svc is None or endpoint not in svc.endpoints:
+        return None
+    ep = svc.endpoints[endpoint]
+    return (
+        f'namespace="{ctx.ns}",app_kubernetes_io_name="{service}",'
+        f'http_route="{endpoint_path(endpoint, ep.path)}",http_request_method="{ep.method}"'
+    )
+
+
+def _error_ratio(sel: str, window: str) -> str:
+    return (
+        f'sum(rate({REQUESTS}_count{{{sel},http_response_status_code=~"5.."}}[{window}]))\n'
+        f"  /\nsum(rate({REQUESTS}_count{{{sel}}}[{window}]))"
+    )
+
+
+def _slo_rules(ctx: Context) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for slo in ctx.arch.spec.slos:
+        sel = _slo_selector(ctx, slo)
+        if sel is None:
+            continue
+        labels = {"slo": slo.name, "target": slo.target}
+        if slo.latency is not None:
+            q = slo.latency_percentile / 100
+            rules.append(
+                {
+                    "alert": "SLOLatencyBreached",
+                    "expr": (
+                        f"histogram_quantile({_num(q)},\n"
+                        f"  sum by (le) (rate({REQUESTS}_bucket{{{sel}}}[5m])))\n"
+                        f"  > {_num(slo.latency)}\n"
+                    ),
+                    "for": "10m",
+                    "labels": {**labels, "severity": "warning"},
+                    "annotations": {
+                        "summary": f"{slo.name}: p{_num(slo.latency_percentile)} latency of "
+                        f"{slo.target} above {format_duration(slo.latency)}",
+                    },
+                }
+            )
+        if slo.availability is not None:
+            budget = 1 - slo.availability / 100
+            for severity, long, short, factor, wait in (
+                ("critical", "1h", "5m", 14.4, "2m"),
+                ("warning", "6h", "30m", 6.0, "15m"),
+            ):
+                threshold = _num(factor * budget)
+                rules.append(
+                    {
+                        "alert": "SLOErrorBudgetBurn",
+                        "expr": (
+                            f"(\n{_error_ratio(sel, long)}\n) > {threshold}\nand\n"
+                            f"(\n{_error_ratio(sel, short)}\n) > {threshold}\n"
+                        ),
+                        "for": wait,
+                        "labels": {**labels, "severity": severity, "window": long},
+                        "annotations": {
+                            "summary": f"{slo.name}: {slo.target} burns its "
+                            f"{_num(slo.availability)}% availability budget {_num(factor)}× too fast "
+                            f"over {long}",
+                        },
+                    }
+                )
+    return rules
+
+
+def _saturation_rules(ctx: Context) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for name, svc in ctx.deployed():
+        sel = f'namespace="{ctx.ns}",app_kubernetes_io_name="{name}"'
+        labels = {"service": name}
+        rules.append(
+            {
+                "alert": "WorkersSaturated",
+                "expr": f"max by (pod) (http_server_active_requests{{{sel}}}) / {svc.workers} > 0.9\n",
+                "for": "5m",
+                "labels": {**labels, "severity": "warning"},
+                "annotations": {
+                    "summary": f"{name}: a replica has used over 90% of its {svc.workers} workers for 5m"
+                },
+            }
+        )
+        container = f'namespace="{ctx.ns}",container="{name}"'
+        rules.append(
+            {
+                "alert": "CPUSaturated",
+                "expr": (
+                    f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{container}}}[5m]))\n"
+                    f'  / sum by (pod) (kube_pod_container_resource_limits{{{container},resource="cpu"}})\n'
+                    "  > 0.9\n"
+                ),
+                "for": "10m",
+                "labels": {**labels, "severity": "warning"},
+                "annotations": {"summary": f"{name}: a replica runs above 90% of its CPU limit"},
+            }
+        )
+        if svc.autoscaling is not None:
+            hpa = f'namespace="{ctx.ns}",horizontalpodautoscaler="{name}"'
+            rules.append(
+                {
+                    "alert": "AutoscalerAtMaximum",
+                    "expr": (
+                        f"kube_horizontalpodautoscaler_status_current_replicas{{{hpa}}}\n"
+                        f"  >= kube_horizontalpodautoscaler_spec_max_replicas{{{hpa}}}\n"
+                    ),
+                    "for": "15m",
+                    "labels": {**labels, "severity": "warning"},
+                    "annotations": {
+                        "summary": f"{name}: the HPA has held {svc.autoscaling.max_replicas} "
+                        "replicas (its maximum) for 15m"
+                    },
+                }
+            )
+    return rules
+
+
+def _breaker_rules(ctx: Context) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for name, svc in ctx.deployed():
+        targets = [t for t in sorted(svc.clients) if t != "*"]
+        if "*" in svc.clients:
+            targets = sorted(set(targets) | set(ctx.graph.callees_of(name)))
+        for target in targets:
+            breaker = svc.client_policy(target).circuit_breaker
+            if not isinstance(breaker, FailureRateBreaker | ConsecutiveFailureBreaker):
+                continue
+            sel = (
+                f'namespace="{ctx.ns}",app_kubernetes_io_name="{name}",name="{target}",state="open"'
+            )
+            rules.append(
+                {
+                    "alert": "CircuitBreakerOpen",
+                    "expr": f"max(resilience4j_circuitbreaker_state{{{sel}}}) > 0\n",
+                    "for": "1m",
+                    "labels": {"service": name, "target": target, "severity": "warning"},
+                    "annotations": {
+                        "summary": f"{name}: the circuit breaker on calls to {target} is open"
+                    },
+                }
+            )
+    return rules
+
+
+def prometheus_rule(ctx: Context) -> Document:
+    groups = []
+    for suffix, rules in (
+        ("slo", _slo_rules(ctx)),
+        ("saturation", _saturation_rules(ctx)),
+        ("resilience", _breaker_rules(ctx)),
+    ):
+        if rules:
+            groups.append({"name": f"{ctx.arch.name}.{suffix}", "rules": rules})
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": ctx.meta(
+            k8s_name(ctx.arch.name, "alerts"), ctx.labels(ctx.arch.name, "monitoring")
+        ),
+        "spec": {"groups": groups},
+    }
+
+
+def observability_files(ctx: Context) -> dict[str, list[Document]]:
+    files: dict[str, list[Document]] = {}
+    if ctx.tracing:
+        files["otel-collector.yaml"] = [collector(ctx)]
+        files["networkpolicy.yaml"] = [collector_policy(ctx)]
+    for name, svc in ctx.deployed():
+        files[f"servicemonitors/{name}.yaml"] = [service_monitor(ctx, name, svc.version)]
+    files["prometheusrule.yaml"] = [prometheus_rule(ctx)]
+    return files

@@ -1,0 +1,172 @@
+"""Argo Rollouts: canary and blue-green strategies, and the AnalysisTemplates they run.
+
+Analyses measure only the new pods: Argo labels canary, stable, preview and active pods with a
+`role` label (canaryMetadata/stableMetadata, previewMetadata/activeMetadata), the ServiceMonitor
+copies that label onto every series (podTargetLabels), and the queries filter on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scalesim_patterns.model.service import Analysis, Service
+from scalesim_patterns.model.units import format_duration
+
+from .context import Context
+from .mesh import managed_route_names, uses_istio_canary
+from .names import k8s_name
+from .pods import seconds
+from .render import Document
+
+__all__ = ["ROLE_LABEL", "RolloutParts", "rollout_parts"]
+
+ROLE_LABEL = "role"
+REQUESTS = "http_server_request_duration_seconds"
+
+
+@dataclass
+class RolloutParts:
+    strategy: dict[str, Any]
+    blue_green: bool
+    extra_services: list[str] = field(default_factory=list)
+    templates: list[Document] = field(default_factory=list)
+
+
+def _selector(ctx: Context, extra: str = "") -> str:
+    return (
+        f'namespace="{ctx.ns}",app_kubernetes_io_name="{{{{args.service-name}}}}",'
+        f'{ROLE_LABEL}="{{{{args.role}}}}"{extra}'
+    )
+
+
+def _template(ctx: Context, name: str, svc: Service, template: str, a: Analysis) -> Document:
+    window = format_duration(max(a.interval, 60.0))
+    common: dict[str, Any] = {
+        "interval": format_duration(a.interval),
+        "count": a.count,
+        "failureLimit": a.failure_limit,
+    }
+    sel = _selector(ctx)
+    ok = _selector(ctx, ',http_response_status_code!~"5.."')
+    success_query = (
+        f"sum(rate({REQUESTS}_count{{{ok}}}[{window}]))\n"
+        f"/\nsum(rate({REQUESTS}_count{{{sel}}}[{window}]))\n"
+    )
+    prometheus = ctx.options.prometheus_url
+    metrics: list[dict[str, Any]] = [
+        {
+            "name": "success-rate",
+            **common,
+            "successCondition": f"result[0] >= {a.success_rate:g}",
+            "provider": {"prometheus": {"address": prometheus, "query": success_query}},
+        }
+    ]
+    if a.max_latency_p99 is not None:
+        latency_query = f"histogram_quantile(0.99,\n  sum by (le) (rate({REQUESTS}_bucket{{{sel}}}[{window}])))\n"
+        metrics.append(
+            {
+                "name": "latency-p99",
+                **common,
+                "successCondition": f"result[0] <= {a.max_latency_p99:g}",
+                "provider": {"prometheus": {"address": prometheus, "query": latency_query}},
+            }
+        )
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisTemplate",
+        "metadata": ctx.meta(template, ctx.labels(name, "rollout-analysis", svc.version)),
+        "spec": {"args": [{"name": "service-name"}, {"name": "role"}], "metrics": metrics},
+    }
+
+
+def _run(template: str, name: str, role: str) -> dict[str, Any]:
+    return {
+        "templates": [{"templateName": template}],
+        "args": [{"name": "service-name", "value": name}, {"name": "role", "value": role}],
+    }
+
+
+def _role(role: str) -> dict[str, Any]:
+    return {"labels": {ROLE_LABEL: role}}
+
+
+def rollout_parts(ctx: Context, name: str, svc: Service) -> RolloutParts | None:
+    """The Rollout strategy for a canary or blue-green service; None for a rolling update."""
+    dep = svc.deployment
+    if dep is None or dep.strategy == "rolling":
+        return None
+    if dep.strategy == "canary" and dep.canary is not None:
+        canary = dep.canary
+        parts = RolloutParts(strategy={}, blue_green=False)
+        body: dict[str, Any] = {}
+        if uses_istio_canary(ctx, svc):
+            body["canaryMetadata"] = _role("canary")
+            body["stableMetadata"] = _role("stable")
+            body["trafficRouting"] = {
+                "istio": {
+                    "virtualService": {"name": name, "routes": managed_route_names(ctx, name)},
+                    "destinationRule": {
+                        "name": name,
+                        "canarySubsetName": "canary",
+                        "stableSubsetName": "stable",
+                    },
+                }
+            }
+        else:
+            if canary.traffic_routing == "istio":
+                ctx.note(
+                    f"Service `{name}`: the canary asks for Istio traffic routing but the mesh is "
+                    "off, so Argo Rollouts shifts traffic by replica counts."
+                )
+            canary_svc, stable_svc = k8s_name(name, "canary"), k8s_name(name, "stable")
+            parts.extra_services = [canary_svc, stable_svc]
+            body["canaryService"] = canary_svc
+            body["stableService"] = stable_svc
+            body["canaryMetadata"] = _role("canary")
+            body["stableMetadata"] = _role("stable")
+        if canary.analysis is not None:
+            template = k8s_name(name, "background-analysis")
+            parts.templates.append(_template(ctx, name, svc, template, canary.analysis))
+            body["analysis"] = _run(template, name, "canary")
+        steps: list[dict[str, Any]] = []
+        for i, step in enumerate(canary.steps):
+            if step.set_weight is not None:
+                steps.append({"setWeight": step.set_weight})
+            elif step.pause is not None:
+                pause = step.pause.duration
+                steps.append(
+                    {"pause": {"duration": format_duration(pause)} if pause is not None else {}}
+                )
+            elif step.analysis is not None:
+                template = k8s_name(name, f"step-{i}-analysis")
+                parts.templates.append(_template(ctx, name, svc, template, step.analysis))
+                steps.append({"analysis": _run(template, name, "canary")})
+        body["steps"] = steps
+        parts.strategy = {"canary": body}
+        return parts
+    if dep.strategy == "blue-green" and dep.blue_green is not None:
+        bg = dep.blue_green
+        preview = k8s_name(name, "preview")
+        parts = RolloutParts(strategy={}, blue_green=True, extra_services=[preview])
+        body = {"activeService": name, "previewService": preview}
+        if bg.preview_replicas is not None:
+            body["previewReplicaCount"] = bg.preview_replicas
+        body["autoPromotionEnabled"] = bg.auto_promotion
+        if bg.auto_promotion and bg.auto_promotion_delay is not None:
+            body["autoPromotionSeconds"] = seconds(bg.auto_promotion_delay, 1)
+        body["scaleDownDelaySeconds"] = seconds(bg.scale_down_delay)
+        body["activeMetadata"] = _role("active")
+        body["previewMetadata"] = _role("preview")
+        for key, analysis, role in (
+            ("prePromotionAnalysis", bg.pre_promotion_analysis, "preview"),
+            ("postPromotionAnalysis", bg.post_promotion_analysis, "active"),
+        ):
+            if analysis is not None:
+                suffix = "pre-promotion" if role == "preview" else "post-promotion"
+                template = k8s_name(name, suffix)
+                parts.templates.append(_template(ctx, name, svc, template, analysis))
+                body[key] = _run(template, name, role)
+        parts.strategy = {"blueGreen": body}
+        return parts
+    return None

@@ -1,0 +1,144 @@
+"""`generate()`: the whole output tree for one architecture, as relative path → file text."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from scalesim_patterns.model import Architecture
+
+from . import mesh, network
+from .brokers import broker_files
+from .context import Context, GenerateError
+from .datastores import database_files, event_store_files
+from .gateway import gateway_files
+from .kustomize import base_kustomization, overlay_kustomizations
+from .names import MANAGED_BY
+from .observability import observability_files
+from .options import GenerateOptions
+from .readme import render_readme
+from .render import Document, dump_documents
+from .rollouts import rollout_parts
+from .services import service_files
+
+__all__ = ["generate", "generate_documents"]
+
+_PEER_PORTS = {"kafka": [9092, 9093], "rabbitmq": [4369, 25672], "nats": [6222]}
+
+
+def _namespace(ctx: Context) -> Document:
+    labels = {
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/part-of": ctx.arch.name,
+        **ctx.arch.metadata.labels,
+    }
+    if ctx.mesh:
+        labels["istio-injection"] = "enabled"
+        labels["pod-security.kubernetes.io/audit"] = "restricted"
+        labels["pod-security.kubernetes.io/warn"] = "restricted"
+    else:
+        labels["pod-security.kubernetes.io/enforce"] = "restricted"
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": ctx.meta(ctx.ns, labels, namespaced=False),
+    }
+
+
+def _put(out: dict[str, list[Document]], prefix: str, files: dict[str, list[Document]]) -> None:
+    for rel, docs in files.items():
+        out[f"{prefix}/{rel}"] = docs
+
+
+def generate_documents(
+    arch: Architecture, options: GenerateOptions | None = None
+) -> tuple[Context, dict[str, list[Document]]]:
+    """The manifests as data (path → documents) with the context they were built in."""
+    ctx = Context.build(arch, options or GenerateOptions())
+    spec = arch.spec
+    g = ctx.graph
+    out: dict[str, list[Document]] = {
+        "base/namespace.yaml": [_namespace(ctx)],
+        "base/network/networkpolicy.yaml": network.namespace_policies(ctx),
+    }
+    for name, svc in ctx.deployed():
+        prefix = f"base/services/{name}"
+        _put(out, prefix, service_files(ctx, name, svc))
+        out[f"{prefix}/networkpolicy.yaml"] = [network.service_policy(ctx, name, svc)]
+        parts = rollout_parts(ctx, name, svc)
+        if parts is not None and parts.templates:
+            out[f"base/rollouts/{name}/analysistemplate.yaml"] = parts.templates
+    for key, db in sorted(spec.databases.items()):
+        name = ctx.db_names[key]
+        prefix = f"base/databases/{name}"
+        _put(out, prefix, database_files(ctx, key, db))
+        ports = [p["containerPort"] for p in _ports(out[f"{prefix}/statefulset.yaml"][0])]
+        out[f"{prefix}/networkpolicy.yaml"] = [
+            network.store_policy(ctx, name, "database", g.db_clients.get(key, set()), ports, [])
+        ]
+    for key, store in sorted(spec.event_stores.items()):
+        name = ctx.store_names[key]
+        prefix = f"base/event-stores/{name}"
+        _put(out, prefix, event_store_files(ctx, key, store))
+        out[f"{prefix}/networkpolicy.yaml"] = [
+            network.store_policy(
+                ctx, name, "event-store", g.store_clients.get(key, set()), [2113], []
+            )
+        ]
+    for key, broker in sorted(spec.brokers.items()):
+        name = ctx.broker_names[key]
+        prefix = f"base/brokers/{name}"
+        _put(out, prefix, broker_files(ctx, key, broker))
+        client_ports = {"kafka": [9092], "rabbitmq": [5672], "nats": [4222]}[broker.type]
+        peers = _PEER_PORTS[broker.type] if broker.replicas > 1 else []
+        out[f"{prefix}/networkpolicy.yaml"] = [
+            network.store_policy(
+                ctx, name, "broker", g.broker_clients.get(key, set()), client_ports, peers
+            )
+        ]
+    _put(out, "base/gateway", gateway_files(ctx))
+    if ctx.mesh:
+        _put(out, "base/mesh", mesh.namespace_policies(ctx))
+        for name, svc in ctx.deployed():
+            prefix = f"base/mesh/services/{name}"
+            out[f"{prefix}/virtualservice.yaml"] = [mesh.virtual_service(ctx, name, svc)]
+            out[f"{prefix}/destinationrule.yaml"] = [mesh.destination_rule(ctx, name, svc)]
+            out[f"{prefix}/authorizationpolicy.yaml"] = [
+                mesh.authorization_policies(ctx, name, svc)
+            ]
+        for name, svc in ctx.external():
+            out[f"base/mesh/external/{name}.yaml"] = [mesh.service_entry(ctx, name, svc)]
+    _put(out, "base/observability", observability_files(ctx))
+    _check_unique(out)
+    return ctx, dict(sorted(out.items()))
+
+
+def _ports(statefulset: Document) -> list[dict[str, Any]]:
+    ports: list[dict[str, Any]] = statefulset["spec"]["template"]["spec"]["containers"][0]["ports"]
+    return ports
+
+
+def _check_unique(out: dict[str, list[Document]]) -> None:
+    keys: Counter[tuple[str, str, str]] = Counter()
+    for docs in out.values():
+        for doc in docs:
+            group = doc["apiVersion"].rpartition("/")[0]
+            keys[(group, doc["kind"], doc["metadata"]["name"])] += 1
+    clashes = sorted(f"{kind} {name}" for (_, kind, name), n in keys.items() if n > 1)
+    if clashes:
+        raise GenerateError(
+            "two objects would share a name (rename a service, database or broker): "
+            + ", ".join(clashes)
+        )
+
+
+def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict[str, str]:
+    """Every output file as relative path → text; the same input always gives the same bytes."""
+    ctx, docs = generate_documents(arch, options)
+    files = {path: dump_documents(items) for path, items in docs.items()}
+    resources = sorted(path.removeprefix("base/") for path in docs if path.startswith("base/"))
+    files["base/kustomization.yaml"] = dump_documents([base_kustomization(ctx, resources)])
+    for path, doc in overlay_kustomizations(ctx).items():
+        files[path] = dump_documents([doc])
+    files["README.md"] = render_readme(ctx, docs)
+    return dict(sorted(files.items()))
