@@ -128,3 +128,31 @@ def test_compare_shows_the_paired_difference(arch_file: Path, tmp_path: Path) ->
     result = run("compare", str(arch_file), str(faster), "--replications", "3", "--duration", "10s")
     assert result.exit_code == 0, result.output
     assert "paired over 3 replications" in result.output
+
+
+def test_generate_writes_validated_manifests_and_refuses_foreign_folders(
+    arch_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "deploy"
+    result = run("generate", str(arch_file), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
+    assert (out / "base" / "kustomization.yaml").exists()
+    assert (out / "base" / "services" / "front" / "deployment.yaml").exists()
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    refused = run("generate", str(arch_file), "-o", str(foreign))
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_lint_exits_2_on_a_broken_manifest(arch_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    assert run("generate", str(arch_file), "-o", str(out), "--no-lint").exit_code == 0
+    assert run("lint", str(out)).exit_code == 0
+    deployment = out / "base" / "services" / "front" / "deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("readinessProbe:", "readinesProbe:"))
+    result = run("lint", str(out))
+    assert result.exit_code == 2
+    assert "readinesProbe" in result.output and "deployment.yaml" in result.output
