@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -65,12 +65,39 @@ ENGINE_PORTS: dict[str, int] = {
 }
 
 
+ENGINE_MAX_CONNECTIONS: dict[str, int] = {
+    # Each server's default client limit: PostgreSQL max_connections, MySQL max_connections,
+    # MongoDB net.maxIncomingConnections (capped by file descriptors), Redis maxclients,
+    # Neo4j's Bolt thread pool, ClickHouse max_connections; the others take what clients open.
+    "postgresql": 100,
+    "mysql": 151,
+    "mongodb": 65536,
+    "cassandra": 65536,
+    "neo4j": 400,
+    "clickhouse": 4096,
+    "elasticsearch": 65536,
+    "redis": 10000,
+    "dynamodb": 65536,
+    "eventstoredb": 65536,
+}
+
+
+def _engine_limit(value: Any) -> Any:
+    if isinstance(value, dict) and "maxConnections" not in value and "max_connections" not in value:
+        limit = ENGINE_MAX_CONNECTIONS.get(str(value.get("engine")))
+        if limit is not None:
+            return {**value, "maxConnections": limit}
+    return value
+
+
 class DatabaseLatency(Spec):
     read: Distribution | None = None
     write: Distribution | None = None
 
 
 class Database(Spec):
+    _limit = model_validator(mode="before")(_engine_limit)
+
     engine: Engine
     owner: str
     """The one service that owns this database (database per service)."""
@@ -78,7 +105,7 @@ class Database(Spec):
     pool: int = Field(10, ge=1)
     """Connections per owner replica (HikariCP's default maximum pool size is 10)."""
     max_connections: int = Field(100, ge=1)
-    """Server-side limit on connections from all replicas."""
+    """Server-side limit on connections from all replicas; defaults to the engine's own default."""
     latency: DatabaseLatency = Field(default_factory=DatabaseLatency)
     storage: Memory = 10 * 1024**3
     shared_with: list[str] = Field(default_factory=list)
