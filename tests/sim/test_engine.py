@@ -260,7 +260,7 @@ def test_database_pool_makes_queries_wait() -> None:
     assert report.databases["db"].utilisation == pytest.approx(0.8, rel=0.05)
 
 
-def test_unsimulated_steps_are_reported() -> None:
+def test_a_saga_that_starts_itself_is_refused() -> None:
     arch = architecture(
         {"s": service("1ms", steps=[{"saga": "x"}])},
         poisson("1/s"),

@@ -20,7 +20,9 @@ from ..model.resilience import ClientPolicy
 from ..model.service import Endpoint
 from ..model.steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
 from ..model.traffic import ClosedLoop, OpenLoop, TrafficOverride
+from . import workflows
 from .causes import CAUSE_NAMES
+from .eventsourcing import EventStoreRuntime
 from .histogram import LogHistogram
 from .kernel import Kernel
 from .pipeline import CallSite, Extensions, Invoke, Transport, load_extensions, timeout_layer
@@ -39,7 +41,9 @@ from .results import (
     TopicReport,
 )
 from .rng import AnyDistribution, Sampler, Streams, constant_zero
-from .station import EndpointRuntime, EndpointStats, ServiceRuntime, StepRuntime
+from .rollout import RolloutController
+from .saga import SagaRuntime
+from .station import EndpointRuntime, EndpointStats, Replica, ServiceRuntime, StepRuntime
 from .steps import (
     CallStepRuntime,
     DatabaseRuntime,
@@ -127,6 +131,20 @@ class Engine:
         self.entries: dict[str, EntryRuntime] = {}
         self.sites: list[CallSite] = []
         self.sources: list[OpenSource | ClosedSource] = []
+        self.sagas: dict[str, SagaRuntime] = {}
+        self.event_stores: dict[str, EventStoreRuntime] = {}
+        self.rollouts: dict[str, RolloutController] = {}
+        # Hooks for installed mechanisms (sim/extensions.py); empty when nothing is configured.
+        self.reset_hooks: list[Callable[[], None]] = []
+        """Run at the end of warm-up, after the engine's own counters are reset."""
+        self.window_hooks: list[Callable[[_SeriesRecorder], None]] = []
+        """Run when a time-series window closes, after the engine's own columns."""
+        self.report_hooks: list[Callable[[Report[float]], Report[float]]] = []
+        """Each may return the run's report with figures added."""
+        self.run_extras: dict[str, Callable[[TimeSeries], Any]] = {}
+        """Extra per-run sections of the result (`RunResult.extras`), computed after the run."""
+        self.mechanisms: dict[str, Any] = {}
+        """Installed mechanisms' shared state, by name (e.g. the replica lifecycle per service)."""
         self._build()
         self._series = _SeriesRecorder(self)
 
@@ -157,6 +175,7 @@ class Engine:
                     self.causes,
                 )
             self.services[name] = rt
+        workflows.prepare(self)
         for name, db in spec.databases.items():
             self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
         self._ack: dict[str, AnyDistribution] = {}
@@ -192,6 +211,7 @@ class Engine:
                     self._compile_steps(name, ep_name, ep)
                 )
         self._build_traffic()
+        workflows.start(self)
         for install in self.extensions.installers:
             install(self)
 
@@ -240,7 +260,10 @@ class Engine:
         svc = self.gateway if service == GATEWAY else self.services[service]
         assert svc is not None
         legs = self._hop(name, sidecars) if hop else None
+        site.legs = legs
         invoke: Invoke = Transport(self.kernel, svc, legs).send
+        for layer in reversed(self.extensions.transport_layers):
+            invoke = layer(site, invoke)
         if policy.timeout is not None and policy.timeout > 0:
             invoke = timeout_layer(self.kernel, policy.timeout, invoke)
         for layer in reversed(self.extensions.layers):
@@ -324,11 +347,7 @@ class Engine:
                     )
                 )
             elif isinstance(step, SagaStep | AppendStep):
-                kind = "saga" if isinstance(step, SagaStep) else "append"
-                raise SimulationError(
-                    f"{ref}: `{kind}:` steps are not simulated yet; remove the step or model "
-                    "it with `call:` and `query:` steps"
-                )
+                out.append(workflows.compile_step(self, service, endpoint, i, step))
         return out
 
     def _build_gateway(self, gw: Gateway) -> None:
@@ -491,18 +510,25 @@ class Engine:
                     )
                 )
         self._series.finish()
+        series = self._series.result()
+        report = self._report()
+        for hook in self.report_hooks:
+            report = hook(report)
         return RunResult(
             replication=self.replication,
             seed=self.seed,
             events=k.events,
-            report=self._report(),
-            series=self._series.result(),
+            report=report,
+            series=series,
+            decisions=workflows.decisions(self),
+            extras={key: fn(series) for key, fn in self.run_extras.items()},
         )
 
     def _all_services(self) -> list[ServiceRuntime]:
         out = list(self.services.values())
         if self.gateway is not None:
             out.append(self.gateway)
+        out.extend(workflows.extra_services(self))
         return out
 
     def _reset(self, _: Any) -> None:
@@ -517,6 +543,9 @@ class Engine:
             db.reset()
         for topic in self.topics.values():
             topic.reset()
+        workflows.reset(self)
+        for hook in self.reset_hooks:
+            hook()
 
     # ---- reading the figures ---------------------------------------------------------------
 
@@ -527,6 +556,9 @@ class Engine:
         entries = {name: self._entry_report(e, span) for name, e in self.entries.items()}
         totals = _totals_report(list(self.entries.values()), span, self.causes)
         services = {name: _service_report(s, span) for name, s in self.services.items()}
+        for extra in workflows.extra_services(self):
+            services[extra.name] = _service_report(extra, span)
+        sagas, event_stores, rollouts = workflows.reports(self, span)
         gateway = _service_report(self.gateway, span) if self.gateway is not None else None
         databases = {name: _database_report(d, span) for name, d in self.databases.items()}
         topics = {
@@ -545,6 +577,9 @@ class Engine:
             gateway=gateway,
             databases=databases,
             topics=topics,
+            sagas=sagas,
+            event_stores=event_stores,
+            rollouts=rollouts,
         )
 
     def _entry_report(self, e: EntryRuntime, span: float) -> EntryReport[float]:
@@ -634,27 +669,57 @@ def _totals_report(entries: list[EntryRuntime], span: float, causes: int) -> Ent
     )
 
 
+def _alive(rep: Replica, start: float, end: float, span: float) -> float:
+    """Seconds of [start, end] the replica existed (replicas come and go with autoscaling,
+    crashes and restarts); exactly `span` for one that lived throughout."""
+    if rep.born <= start and rep.died >= end:
+        return span
+    return max(0.0, min(rep.died, end) - max(rep.born, start))
+
+
+def _capacity(replicas: list[Replica], start: float, end: float, span: float) -> float:
+    """Worker-seconds available in [start, end] (span = end - start)."""
+    full = 0
+    part = 0.0
+    for rep in replicas:
+        if rep.born <= start and rep.died >= end:
+            full += rep.workers
+        else:
+            part += rep.workers * _alive(rep, start, end, span)
+    return full * span + part
+
+
 def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
     per_replica: list[ReplicaReport[float]] = []
     busy_total = q_total = 0.0
+    end = s.kernel.now
+    start = end - span
+    workers = 0.0
     for rep in s.replicas:
         rep.flush()
         busy = (rep.area_busy - rep.area_busy0) / span
         queue = (rep.area_q - rep.area_q0) / span
         busy_total += busy
         q_total += queue
+        alive = _alive(rep, start, end, span)
+        workers += rep.workers * alive / span
         per_replica.append(
             ReplicaReport(
-                utilisation=busy / rep.workers,
+                utilisation=(
+                    busy / rep.workers
+                    if alive == span
+                    else busy * span / (rep.workers * alive)
+                    if alive > 0
+                    else math.nan
+                ),
                 busy_mean=busy,
                 queue_mean=queue,
                 queue_max=float(rep.qmax),
             )
         )
     endpoints = {name: _endpoint_report(ep.stats, span) for name, ep in s.endpoints.items()}
-    workers = sum(rep.workers for rep in s.replicas)
     return ServiceReport(
-        replicas=float(len(s.replicas)),
+        replicas=float(sum(1 for rep in s.replicas if rep.died == math.inf)),
         workers=float(s.workers),
         throughput=sum(e.count for e in endpoints.values()) / span,
         errors=sum(e.count - e.ok for e in endpoints.values()),
@@ -707,6 +772,8 @@ class _SeriesRecorder:
         self.services: dict[str, dict[str, list[float | None]]] = {
             s.name: {m: [] for m in self.SERVICE} for s in services
         }
+        self.clients: dict[str, dict[str, list[float | None]]] = {}
+        """Columns per client (caller->target) that window hooks fill."""
         self.last: dict[str, tuple[int, int]] = {}
         self.last_area: dict[str, tuple[float, float]] = {}
         self.t_last = 0.0
@@ -761,14 +828,17 @@ class _SeriesRecorder:
             n0, f0 = self.last[s.name]
             b0, q0 = self.last_area[s.name]
             cols = self.services[s.name]
-            workers = sum(rep.workers for rep in s.replicas)
+            capacity = _capacity(s.replicas, self.t_last, now, span)
             cols["throughput"].append((n - n0) / span)
             cols["errors"].append(float(fails - f0))
-            cols["utilisation"].append((busy - b0) / (workers * span) if workers else None)
+            cols["utilisation"].append((busy - b0) / capacity if capacity else None)
             cols["queue"].append((q - q0) / span)
             cols["replicas"].append(float(len(s.routable)))
             self.last[s.name] = (n, fails)
             self.last_area[s.name] = (busy, q)
+        workflows.close_window(self.engine, span)
+        for hook in self.engine.window_hooks:
+            hook(self)
         self.t_last = now
 
     def _entry_row(
@@ -787,5 +857,10 @@ class _SeriesRecorder:
 
     def result(self) -> TimeSeries:
         return TimeSeries(
-            window=self.window, time=self.time, entries=self.entries, services=self.services
+            window=self.window,
+            time=self.time,
+            entries=self.entries,
+            services=self.services,
+            clients=self.clients,
+            **workflows.series(self.engine),
         )

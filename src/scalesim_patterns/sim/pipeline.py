@@ -4,7 +4,8 @@ Every place that sends calls (a `call:` step, each call of a `parallel:` step, a
 a traffic mix entry) is a `CallSite`. Its pipeline is a single function `invoke(call)` built once,
 innermost first:
 
-    transport (network hop, sidecars)  ←  timeout (if the policy has one)  ←  extension layers
+    transport (network hop)  ←  transport layers (sidecar, network faults)  ←  timeout (if the
+    policy has one)  ←  extension layers
 
 With no timeout and no extension layer, `invoke` *is* the transport's `send`: an unconfigured
 pipeline costs nothing. A layer is a factory `(site, next) -> invoke`; it returns `next` itself
@@ -18,9 +19,10 @@ Mechanisms that are not per call (autoscaling, probes, outlier ejection, crashes
 `Installer`s: functions run once on the built `Engine` before time starts, which may schedule
 their own events (`engine.every`) and change `ServiceRuntime.routable` / `replicas`.
 
-The engine takes its extensions from `scalesim_patterns.sim.mechanisms` (module attributes
-`CLIENT_LAYERS` — outermost first — and `INSTALLERS`) when that package exists, or from the
-`extensions=` argument of `simulate`.
+The engine takes its extensions from `scalesim_patterns.sim.extensions` (module attributes
+`CLIENT_LAYERS` and `TRANSPORT_LAYERS` — outermost first — and `INSTALLERS`), or from the
+`extensions=` argument of `simulate`. Transport layers sit beneath the caller's timeout: they
+act on each attempt the application sends, as a sidecar proxy or the network would.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class CallSite:
     gateway: Gateway | None = None
     mesh: bool = False
     """True when the call goes through service-mesh sidecars (mesh retries apply)."""
+    legs: tuple[Sampler, Sampler] | None = None
+    """The network hop's request and reply legs (None: zero latency), for transport layers that
+    send calls themselves (a sidecar choosing the host)."""
 
     @property
     def target(self) -> str:
@@ -103,18 +108,26 @@ class Extensions:
     layers: Sequence[LayerFactory] = field(default_factory=list)
     """Outermost first."""
     installers: Sequence[Installer] = field(default_factory=list)
+    transport_layers: Sequence[LayerFactory] = field(default_factory=list)
+    """Beneath the caller's timeout, above the network hop (outermost first): what a sidecar
+    proxy or the network does to each attempt the application sends."""
 
 
 def load_extensions() -> Extensions:
-    """The mechanisms package's layers and installers, or none when it is not there."""
-    name = f"{__package__}.mechanisms"
+    """The default extensions (`sim/extensions.py`: `CLIENT_LAYERS`, `TRANSPORT_LAYERS`,
+    `INSTALLERS`), or none when that module is not there."""
+    name = f"{__package__}.extensions"
     try:
         mod = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name == name:
             return Extensions()
         raise
-    return Extensions(list(getattr(mod, "CLIENT_LAYERS", ())), list(getattr(mod, "INSTALLERS", ())))
+    return Extensions(
+        list(getattr(mod, "CLIENT_LAYERS", ())),
+        list(getattr(mod, "INSTALLERS", ())),
+        list(getattr(mod, "TRANSPORT_LAYERS", ())),
+    )
 
 
 class Transport:

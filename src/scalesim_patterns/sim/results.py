@@ -15,9 +15,13 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from .stats import Estimate, batch_means, estimate, paired_difference
+
+if TYPE_CHECKING:
+    from .resilience_reports import ClientReport
+    from .workflow_reports import Decision, EventStoreReport, RolloutReport, SagaReport
 
 __all__ = [
     "FORMAT",
@@ -137,6 +141,11 @@ class Report(Generic[N]):
     gateway: ServiceReport[N] | None
     databases: dict[str, DatabaseReport[N]]
     topics: dict[str, TopicReport[N]]
+    sagas: dict[str, SagaReport[N]] = field(default_factory=dict)
+    event_stores: dict[str, EventStoreReport[N]] = field(default_factory=dict)
+    rollouts: dict[str, RolloutReport[N]] = field(default_factory=dict)
+    clients: dict[str, ClientReport[N]] = field(default_factory=dict)
+    """Resilience policies per `caller->target` (docs/resilience.md); only configured ones."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,14 @@ class TimeSeries:
     """count, errors, throughput, mean, p50, p90, p99, max per entry (and `*` for all)."""
     services: dict[str, dict[str, list[float | None]]]
     """throughput, errors, utilisation, queue, replicas per service."""
+    sagas: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+    """started, completed, compensated, stuck (per window), open (at the window's end)."""
+    projections: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+    """Keyed `store/projection`: applied (events/s), lag_mean, lag_max, age_max."""
+    rollouts: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+    """weight, old_/new_ throughput, error_rate, replicas per service under rollout."""
+    clients: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+    """Per `caller->target` with a resilience policy: breaker state, retries, rejections."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +175,10 @@ class RunResult:
     events: int
     report: Report[float]
     series: TimeSeries
+    decisions: dict[str, list[Decision]] = field(default_factory=dict)
+    """Rollout controllers' actions, per service."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Further per-run sections (`resilience`, `cascade`), each written under its key."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +243,8 @@ class SimulationResult:
                     "events": r.events,
                     "report": _jsonable(r.report),
                     "timeseries": _jsonable(r.series),
+                    "decisions": _jsonable(r.decisions),
+                    **{key: _jsonable(value) for key, value in r.extras.items()},
                 }
                 for r in self.runs
             ],
@@ -261,6 +284,14 @@ def series_csv(series: TimeSeries) -> str:
         columns += [(f"entry:{name}:{m}", col) for m, col in metrics.items()]
     for name, metrics in series.services.items():
         columns += [(f"service:{name}:{m}", col) for m, col in metrics.items()]
+    for kind, group in (
+        ("saga", series.sagas),
+        ("projection", series.projections),
+        ("rollout", series.rollouts),
+        ("client", series.clients),
+    ):
+        for name, metrics in group.items():
+            columns += [(f"{kind}:{name}:{m}", col) for m, col in metrics.items()]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["time", *(c for c, _ in columns)])
@@ -359,14 +390,7 @@ def _with_batch_means(summary: Report[Estimate], run: RunResult, warmup: float) 
             entries[name] = _with_interval(entries[name], est)
         if name == "*" or len(series.entries) == 1:
             totals = _with_interval(totals, est)
-    return Report(
-        totals=totals,
-        entries=entries,
-        services=summary.services,
-        gateway=summary.gateway,
-        databases=summary.databases,
-        topics=summary.topics,
-    )
+    return replace(summary, totals=totals, entries=entries)
 
 
 def _with_interval(report: EntryReport[Estimate], est: Estimate) -> EntryReport[Estimate]:

@@ -132,8 +132,10 @@ class Replica:
         "area_busy0",
         "area_q",
         "area_q0",
+        "born",
         "busy",
         "capacity",
+        "died",
         "index",
         "kernel",
         "pools",
@@ -164,6 +166,9 @@ class Replica:
         self.t_q = now
         self.qmax = 0
         self.pools: dict[str, Any] = {}
+        self.born = now
+        self.died = math.inf
+        """When the pod was removed (crash, restart, scale-down); utilisation counts its lifetime."""
 
     def accept(self, c: Call) -> None:
         now = self.kernel.now

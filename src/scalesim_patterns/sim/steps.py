@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
+from typing import Any
 
 from .causes import OK, UNAVAILABLE
 from .histogram import LogHistogram
@@ -190,7 +191,8 @@ class Pool:
     def __init__(self, size: int, now: float) -> None:
         self.size = size
         self.busy = 0
-        self.waiting: deque[tuple[QueryStepRuntime, Call, float]] = deque()
+        self.waiting: deque[tuple[Any, Any, float]] = deque()
+        """(waiter, its call or saga, since): the waiter's `run(x, waited)` gets the connection."""
         self.area = 0.0
         self.area0 = 0.0
         self.t = now

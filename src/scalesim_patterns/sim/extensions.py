@@ -1,0 +1,100 @@
+"""The simulator's default extensions: what `Engine` installs when not given `extensions=`.
+
+Kept apart from `sim/mechanisms/`, which holds engine-free state machines, so that package stays
+importable and testable without the engine. Each entry costs nothing where the architecture
+does not configure it: a layer returns the `next` it is given and an installer returns at once,
+and the modules behind them are imported only when something is configured (so an unconfigured
+run does not even pay for loading them).
+
+Client layers, outermost first: the gateway's rate limit (on the gateway's call to a route's
+target), then the caller's own policies (fallback, retry, breaker, bulkhead). Beneath the
+caller's timeout, transport layers: the caller's sidecar (mesh), then a network partition.
+Installers: faults first (they create the fleets of the services they hit), autoscaling, the
+fleets' own reporting, then the cascade analysis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .pipeline import CallSite, Installer, Invoke, LayerFactory
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["CLIENT_LAYERS", "INSTALLERS", "TRANSPORT_LAYERS"]
+
+
+def rate_limit_layer(site: CallSite, nxt: Invoke) -> Invoke:
+    gw = site.gateway
+    if site.route is None or gw is None or (site.route.rate_limit or gw.rate_limit) is None:
+        return nxt
+    from .ratelimiting import rate_limit_layer as layer
+
+    return layer(site, nxt)
+
+
+def client_layer(site: CallSite, nxt: Invoke) -> Invoke:
+    p = site.policy
+    if p.retry is None and p.circuit_breaker is None and p.bulkhead is None and p.fallback is None:
+        return nxt
+    from .resilience import client_layer as layer
+
+    return layer(site, nxt)
+
+
+def mesh_layer(site: CallSite, nxt: Invoke) -> Invoke:
+    if not site.mesh:
+        return nxt
+    from .mesh import mesh_layer as layer
+
+    return layer(site, nxt)
+
+
+def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
+    scenario = site.engine.scenario
+    if scenario is None or not any(f.type == "partition" for f in scenario.faults):
+        return nxt
+    from .faults import partition_layer as layer
+
+    return layer(site, nxt)
+
+
+def install_faults(engine: Engine) -> None:
+    if engine.scenario is None or not engine.scenario.faults:
+        return
+    from .faults import install_faults as install
+
+    install(engine)
+
+
+def install_autoscaling(engine: Engine) -> None:
+    if all(s.autoscaling is None for s in engine.arch.spec.services.values()):
+        return
+    from .autoscaling import install_autoscaling as install
+
+    install(engine)
+
+
+def install_lifecycle(engine: Engine) -> None:
+    if "lifecycle" not in engine.mechanisms:
+        return
+    from .lifecycle import install_lifecycle as install
+
+    install(engine)
+
+
+def install_cascade(engine: Engine) -> None:
+    from .cascade import install_cascade as install
+
+    install(engine)
+
+
+CLIENT_LAYERS: list[LayerFactory] = [rate_limit_layer, client_layer]
+TRANSPORT_LAYERS: list[LayerFactory] = [mesh_layer, partition_layer]
+INSTALLERS: list[Installer] = [
+    install_faults,
+    install_autoscaling,
+    install_lifecycle,
+    install_cascade,
+]
