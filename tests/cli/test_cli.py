@@ -156,3 +156,22 @@ def test_lint_exits_2_on_a_broken_manifest(arch_file: Path, tmp_path: Path) -> N
     result = run("lint", str(out))
     assert result.exit_code == 2
     assert "readinesProbe" in result.output and "deployment.yaml" in result.output
+
+
+def test_simulate_shows_breakers_rollout_and_the_cascade_of_a_fault() -> None:
+    from ..conftest import TEMPLATES
+
+    result = run(
+        "simulate",
+        str(TEMPLATES / "ecommerce.yaml"),
+        "--scenario",
+        "payment-outage",
+        "--duration",
+        "100s",
+        "--no-progress",
+    )
+    assert result.exit_code == 0, result.output
+    assert "fault outage on payment starts" in result.output
+    assert "breaker order->payment: CLOSED -> OPEN" in result.output
+    assert "cascade: failure started at payment" in result.output
+    assert "Resilience per client" in result.output and "place-order" in result.output

@@ -166,6 +166,13 @@ def result_tables(result: SimulationResult) -> RenderableType:
                 _num(t.failures, "{:.0f}"),
             )
         parts.append(topics)
+    parts.extend(_workflow_tables(result))
+    clients = _clients_table(result)
+    if clients is not None:
+        parts.append(clients)
+    timeline = _timeline(result)
+    if timeline is not None:
+        parts.append(timeline)
     if busiest is not None and busiest[1].utilisation is not None:
         parts.append(
             Text(
@@ -212,3 +219,184 @@ def comparison_tables(cmp: Comparison, names: Iterable[str] = ("A", "B")) -> Ren
         ),
         table,
     )
+
+
+def _workflow_tables(result: SimulationResult) -> list[RenderableType]:
+    s = result.summary
+    out: list[RenderableType] = []
+    if s.sagas:
+        t = Table(title="Sagas (duration of completed sagas, ms)", title_justify="left")
+        for col in ("saga", "started", "completed", "compensated", "stuck", "p50", "p99"):
+            t.add_column(col, justify="left" if col == "saga" else "right")
+        for name, g in s.sagas.items():
+            t.add_row(
+                name,
+                _num(g.started, "{:.0f}"),
+                _num(g.completed, "{:.0f}"),
+                _num(g.compensated, "{:.0f}"),
+                _num(g.stuck, "{:.0f}"),
+                _ms(g.duration.p50),
+                _ms(g.duration.p99),
+            )
+        out.append(t)
+    projections = [
+        (f"{store}/{name}", p)
+        for store, es in s.event_stores.items()
+        for name, p in es.projections.items()
+    ]
+    if s.event_stores:
+        t = Table(title="Event stores and projections (consistency lag, ms)", title_justify="left")
+        for col in (
+            "store / projection",
+            "appends",
+            "attempts",
+            "conflicts",
+            "failures",
+            "lag p50",
+            "lag p99",
+            "lag max",
+        ):
+            t.add_column(col, justify="left" if col.startswith("store") else "right")
+        for name, es in s.event_stores.items():
+            t.add_row(
+                name,
+                _num(es.appends, "{:.0f}"),
+                _num(es.attempts_mean, "{:.3f}"),
+                _num(es.conflicts, "{:.0f}"),
+                _num(es.failures, "{:.0f}"),
+                "",
+                "",
+                "",
+            )
+        for name, p in projections:
+            t.add_row(
+                f"  {name}",
+                _num(p.applied, "{:.0f}"),
+                "",
+                "",
+                "",
+                _ms(p.lag.p50),
+                _ms(p.lag.p99),
+                _ms(p.lag.max),
+            )
+        out.append(t)
+    if s.rollouts:
+        t = Table(title="Rollouts", title_justify="left")
+        for col in (
+            "service",
+            "outcome",
+            "at",
+            "final weight",
+            "new-version requests",
+            "of which failed",
+        ):
+            t.add_column(col, justify="left" if col in ("service", "outcome") else "right")
+        for name, r in s.rollouts.items():
+            if r.promoted.mean >= 0.5:
+                outcome, at = "promoted", r.promoted_at
+            elif r.aborted.mean >= 0.5:
+                outcome, at = "aborted", r.aborted_at
+            elif r.paused.mean >= 0.5:
+                outcome, at = "paused (waiting for promotion)", None
+            else:
+                outcome, at = "in progress", r.started_at
+            t.add_row(
+                name,
+                outcome,
+                _num(at, "{:.0f}s"),
+                _num(r.final_weight, "{:.0f}%"),
+                _num(r.new_requests, "{:.0f}"),
+                _num(r.new_errors, "{:.0f}"),
+            )
+        out.append(t)
+    return out
+
+
+def _clients_table(result: SimulationResult) -> RenderableType | None:
+    rows = [
+        (name, c)
+        for name, c in result.summary.clients.items()
+        if c.calls.mean > 0
+        or c.mesh_retries.mean > 0
+        or c.ejections.mean > 0
+        or c.overflow.mean > 0
+    ]
+    if not rows:
+        return None
+    t = Table(title="Resilience per client (caller->target)", title_justify="left")
+    for col in (
+        "client",
+        "calls",
+        "attempts/call",
+        "not permitted",
+        "bulkhead full",
+        "fallbacks",
+        "breaker opened",
+        "time open",
+        "mesh retries",
+        "overflow",
+        "ejections",
+    ):
+        t.add_column(col, justify="left" if col == "client" else "right")
+    for name, c in rows:
+        t.add_row(
+            name,
+            _num(c.calls, "{:.0f}"),
+            _num(c.attempts_per_call, "{:.2f}"),
+            _num(c.not_permitted, "{:.0f}"),
+            _num(c.bulkhead_full, "{:.0f}"),
+            _num(c.fallbacks, "{:.0f}"),
+            _num(c.breaker_opened, "{:.0f}"),
+            _pct(c.open_share),
+            _num(c.mesh_retries, "{:.0f}"),
+            _num(c.overflow, "{:.0f}"),
+            _num(c.ejections, "{:.0f}"),
+        )
+    return t
+
+
+MAX_TIMELINE = 40
+
+
+def _timeline(result: SimulationResult) -> RenderableType | None:
+    """What happened when, in the first replication: faults, breakers, scaling, rollouts, cascade."""
+    run = result.runs[0]
+    events: list[tuple[float, str]] = []
+    resilience = run.extras.get("resilience") or {}
+    for fault in resilience.get("faults", []):
+        t, _, kind, target, edge = fault
+        events.append((t, f"fault {kind} on {target} {'starts' if edge == 'start' else 'ends'}"))
+    for breaker in resilience.get("breakers", []):
+        where = f" ({breaker['replica']})" if breaker.get("replica") not in (None, "-") else ""
+        for t, old, new in breaker.get("transitions", []):
+            events.append((t, f"breaker {breaker['client']}{where}: {old} -> {new}"))
+    for scaler in resilience.get("autoscaling", []):
+        for t, old, new, *_ in scaler.get("events", []):
+            if old != new:
+                events.append((t, f"autoscaler scales {scaler['service']} {old} -> {new} replicas"))
+    for service, decisions in run.decisions.items():
+        for d in decisions:
+            if d.action in (
+                "started",
+                "weight",
+                "analysis-failed",
+                "aborted",
+                "switched",
+                "switched-back",
+                "promoted",
+                "paused",
+            ):
+                events.append((d.time, f"rollout {service}: {d.action} {d.detail}".rstrip()))
+    if not events and not run.extras.get("cascade"):
+        return None
+    events.sort(key=lambda e: e[0])
+    lines = [f"{t:8.1f}s  {what}" for t, what in events[:MAX_TIMELINE]]
+    if len(events) > MAX_TIMELINE:
+        lines.append(f"          ... {len(events) - MAX_TIMELINE} more in the JSON results")
+    cascade = run.extras.get("cascade") or {}
+    if cascade.get("cascade"):
+        lines.append(
+            f"cascade: failure started at {cascade.get('origin')} and spread along "
+            + " -> ".join(str(p) for p in cascade.get("path", []))
+        )
+    return Group(Text("Timeline (replication 1)", style="bold"), Text("\n".join(lines)))
