@@ -240,3 +240,20 @@ def test_json_schema_accepts_the_base_and_rejects_a_bad_field() -> None:
     bad = yaml.safe_load(BASE.replace("timeout: 200ms", "timout: 200ms"))
     assert list(validator.iter_errors(bad))
     json.dumps(schema)  # serialisable as a published schema
+
+
+def test_fault_replicas_only_for_crash_and_outage_of_a_service() -> None:
+    scenarios = (
+        "  scenarios:\n"
+        "    s:\n"
+        "      faults:\n"
+        "        - {type: errors, target: back, rate: 0.5, replicas: 1}\n"
+        "        - {type: outage, target: back-db, replicas: 1}\n"
+        "        - {type: outage, target: front, replicas: 3}\n"
+        "        - {type: outage, target: front, replicas: 2}\n"
+    )
+    found = errors(BASE + scenarios)
+    assert len(found) == 3
+    assert "only crash and outage faults take `replicas`" in found[0]
+    assert "applies to an outage of a service" in found[1]
+    assert "'front' has at most 2 replicas" in found[2]

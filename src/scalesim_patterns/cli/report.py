@@ -374,6 +374,9 @@ def _timeline(result: SimulationResult) -> RenderableType | None:
         for t, old, new, *_ in scaler.get("events", []):
             if old != new:
                 events.append((t, f"autoscaler scales {scaler['service']} {old} -> {new} replicas"))
+    for t, pod, what in resilience.get("pods", []):
+        if what not in ("added", "started"):
+            events.append((t, f"pod {pod}: {what}"))
     for service, decisions in run.decisions.items():
         for d in decisions:
             if d.action in (
@@ -387,13 +390,13 @@ def _timeline(result: SimulationResult) -> RenderableType | None:
                 "paused",
             ):
                 events.append((d.time, f"rollout {service}: {d.action} {d.detail}".rstrip()))
-    if not events and not run.extras.get("cascade"):
+    cascade = run.extras.get("cascade") or {}
+    if not events and not cascade.get("cascade"):
         return None
     events.sort(key=lambda e: e[0])
     lines = [f"{t:8.1f}s  {what}" for t, what in events[:MAX_TIMELINE]]
     if len(events) > MAX_TIMELINE:
         lines.append(f"          ... {len(events) - MAX_TIMELINE} more in the JSON results")
-    cascade = run.extras.get("cascade") or {}
     if cascade.get("cascade"):
         lines.append(
             f"cascade: failure started at {cascade.get('origin')} and spread along "

@@ -283,7 +283,15 @@ class _Checker:
                     and fault.target not in spec.services
                 ):
                     self.err((*fp, "target"), "a crash fault targets a service")
-                if fault.type == "crash" and fault.replicas and fault.target in spec.services:
+                if fault.replicas is not None and fault.type not in ("crash", "outage"):
+                    self.err((*fp, "replicas"), "only crash and outage faults take `replicas`")
+                if fault.type == "outage" and fault.replicas and fault.target not in spec.services:
+                    self.err((*fp, "replicas"), "`replicas` applies to an outage of a service")
+                if (
+                    fault.type in ("crash", "outage")
+                    and fault.replicas
+                    and fault.target in spec.services
+                ):
                     svc = spec.services[fault.target]
                     most = svc.autoscaling.max_replicas if svc.autoscaling else svc.replicas
                     if fault.replicas > most:

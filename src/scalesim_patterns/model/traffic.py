@@ -157,7 +157,8 @@ class Fault(Spec):
       database).
     - errors: `target` fails a share `rate` of its requests.
     - outage: `target` (service, database or broker) answers nothing: callers see connection
-      failures.
+      failures. With `replicas`, only that many pods of a service hang (alive but not answering):
+      the case readiness and liveness probes exist for.
     - partition: calls between the two services in `between` fail.
     """
 
