@@ -42,7 +42,7 @@ def _pct(e: Estimate | None) -> str:
 
 def _errors(errors: dict[str, Estimate]) -> str:
     parts = [
-        f"{cause} {e.mean:.0f}"
+        f"{cause} {e.mean:.0f}" if e.mean >= 1 else f"{cause} {e.mean:.2g}"
         for cause, e in sorted(errors.items())
         if e is not None and e.mean > 0
     ]
@@ -166,6 +166,9 @@ def result_tables(result: SimulationResult) -> RenderableType:
                 _num(t.failures, "{:.0f}"),
             )
         parts.append(topics)
+    slos = _slo_table(result)
+    if slos is not None:
+        parts.append(slos)
     parts.extend(_workflow_tables(result))
     clients = _clients_table(result)
     if clients is not None:
@@ -403,3 +406,31 @@ def _timeline(result: SimulationResult) -> RenderableType | None:
             + " -> ".join(str(p) for p in cascade.get("path", []))
         )
     return Group(Text("Timeline (replication 1)", style="bold"), Text("\n".join(lines)))
+
+
+_VERDICT_STYLE = {"met": "green", "missed": "bold red", "uncertain": "yellow", "no data": "dim"}
+
+
+def _slo_table(result: SimulationResult) -> RenderableType | None:
+    if not result.slos:
+        return None
+    t = Table(title="Service-level objectives", title_justify="left")
+    for col in ("slo", "target", "objective", "measured", "verdict"):
+        t.add_column(col, justify="right" if col == "measured" else "left")
+    for r in result.slos:
+        if r.measured is None:
+            measured = "-"
+        elif r.objective.startswith("availability"):
+            measured = f"{r.measured:.3f}%" + (f" ±{r.half_width:.3f}" if r.half_width else "")
+        else:
+            measured = f"{r.measured * 1e3:.1f}ms" + (
+                f" ±{r.half_width * 1e3:.1f}" if r.half_width else ""
+            )
+        t.add_row(
+            r.name,
+            r.target,
+            r.objective,
+            measured,
+            Text(r.verdict, style=_VERDICT_STYLE[r.verdict]),
+        )
+    return t

@@ -334,6 +334,16 @@ class _Checker:
                         "istio traffic routing needs `spec.mesh`; without it weights follow replica counts",
                     )
         for i, slo in enumerate(self.spec.slos):
+            if slo.latency is not None and slo.latency_percentile not in (50, 90, 95, 99, 99.9):
+                self.warn(
+                    ("spec", "slos", i, "latencyPercentile"),
+                    "the simulator reports p50, p90, p95, p99 and p99.9; this objective is "
+                    "generated as an alert but not judged in simulations",
+                )
+            if slo.latency is None and slo.availability is None:
+                self.warn(
+                    ("spec", "slos", i), "an SLO without `latency` or `availability` checks nothing"
+                )
             p = ("spec", "slos", i, "target")
             if slo.target.startswith("/"):
                 routes = {r.path for r in self.spec.gateway.routes} if self.spec.gateway else set()

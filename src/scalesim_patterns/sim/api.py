@@ -9,6 +9,7 @@ from ..model.architecture import Architecture
 from .engine import Engine, ProgressFn
 from .pipeline import Extensions
 from .results import Comparison, RunResult, SimulationResult, difference, summarise
+from .slo import evaluate_slos
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
 
@@ -63,6 +64,7 @@ def simulate(
         )
         runs.append(engine.run(progress, count))
     assert engine is not None
+    summary = summarise(runs, engine.warmup)
     return SimulationResult(
         architecture=model.name,
         scenario=scenario,
@@ -71,8 +73,9 @@ def simulate(
         warmup=engine.warmup,
         window=engine.window,
         runs=runs,
-        summary=summarise(runs, engine.warmup),
+        summary=summary,
         notes=engine.notes,
+        slos=evaluate_slos(model, summary),
     )
 
 

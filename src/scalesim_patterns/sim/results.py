@@ -218,6 +218,8 @@ class SimulationResult:
     runs: list[RunResult]
     summary: Report[Estimate]
     notes: list[str] = field(default_factory=list)
+    slos: list[Any] = field(default_factory=list)
+    """`SloResult`s: the file's objectives judged on the summary (see sim/slo.py)."""
 
     @property
     def replications(self) -> int:
@@ -236,6 +238,7 @@ class SimulationResult:
                 "replications": self.replications,
             },
             "notes": list(self.notes),
+            "slos": _jsonable(self.slos),
             "summary": _jsonable(self.summary),
             "runs": [
                 {
