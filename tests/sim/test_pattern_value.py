@@ -127,7 +127,10 @@ def test_gateway_rate_limits_keep_the_apps_served_during_a_partner_storm() -> No
         warmup=5,
         replications=3,
     )
-    for entry in ("/users", "GET /orders", "/payments"):
+    # The storm lands on the order service the partner route shares with the apps' order routes;
+    # Kong itself is event-driven (its CPU, not a thread pool, is what it spends), so routes to
+    # other services see the same gateway either way.
+    for entry in ("GET /orders", "POST /orders"):
         assert _benefit(cmp.difference.entries[entry].latency.p99) > 0.5, entry
     # With the limits the partners' excess is answered 429 at the gateway.
     partner = cmp.a.summary.entries["/partner/orders"].errors["rate_limited"]

@@ -69,7 +69,10 @@ class Gateway(Spec):
     host: str = "api.example.com"
     overhead: Distribution | None = None
     """Proxying cost per request; defaults to lognormal p50 1ms, p99 4ms."""
-    workers: int = Field(512, ge=1)
+    workers: int = Field(2, ge=1)
+    """nginx worker processes per replica (Kong: one per core). Each runs one request's proxy
+    work (overhead, auth, plugins) at a time and never waits for the upstream: the gateway is
+    event-driven, so its capacity is CPU, not connections."""
     auth: Auth | None = None
     rate_limit: RateLimit | None = None
     routes: list[Route] = Field(min_length=1)

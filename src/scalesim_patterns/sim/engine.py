@@ -357,7 +357,7 @@ class Engine:
             replicas=gw.replicas,
             workers=gw.workers,
             queue_capacity=None,
-            holds=True,
+            holds=False,
             lb="round-robin",
             lb_rnd=self.streams.get(f"lb:{GATEWAY}").random,
         )
