@@ -126,38 +126,21 @@ class StateWriter:
         inst.then = then
         db = self.db
         pool = db.pool_of(inst.replica)
-        now = self.kernel.now
-        if pool.busy < pool.size:
-            pool.area += pool.busy * (now - pool.t)
-            pool.t = now
-            pool.busy += 1
-            self.run(inst, 0.0)
-        elif pool.size == 0:
+        if pool.size == 0:
             # The orchestrator cannot reach its store: count it, and carry on without the record.
             db.count += 1
             db.fails += 1
             then(inst)
-        else:
-            pool.waiting.append((self, inst, now))
+        elif pool.take(self, inst, self.kernel.now):
+            self.run(inst, 0.0)
 
     def run(self, inst: SagaInstance, waited: float) -> None:
         latency = self.latency()
-        db = self.db
-        db.count += 1
-        db.wait_sum += waited
-        db.hist.record(waited + latency)
+        self.db.served(waited, latency)
         self.kernel.schedule(latency, self.done_, inst)
 
     def done(self, inst: SagaInstance) -> None:
-        pool = inst.replica.pools[self.db.name]
-        now = self.kernel.now
-        if pool.waiting:
-            step, nxt, since = pool.waiting.popleft()
-            step.run(nxt, now - since)
-        else:
-            pool.area += pool.busy * (now - pool.t)
-            pool.t = now
-            pool.busy -= 1
+        inst.replica.pools[self.db.name].give_back(self.kernel.now)
         then = inst.then
         assert then is not None
         then(inst)

@@ -201,6 +201,29 @@ class Pool:
         self.area += self.busy * (now - self.t)
         self.t = now
 
+    def take(self, waiter: Any, x: Any, now: float) -> bool:
+        """A connection for `x` now (True), or `x` queues FIFO until `waiter.run(x, waited)`.
+
+        The caller checks `size == 0` (no connection could be opened) before asking.
+        """
+        if self.busy < self.size:
+            self.area += self.busy * (now - self.t)
+            self.t = now
+            self.busy += 1
+            return True
+        self.waiting.append((waiter, x, now))
+        return False
+
+    def give_back(self, now: float) -> None:
+        """Hand the connection to the first waiter, or return it to the pool."""
+        if self.waiting:
+            waiter, nxt, since = self.waiting.popleft()
+            waiter.run(nxt, now - since)
+        else:
+            self.area += self.busy * (now - self.t)
+            self.t = now
+            self.busy -= 1
+
 
 class DatabaseRuntime:
     """A database reached through per-replica pools; connections beyond `maxConnections` never open.
@@ -238,6 +261,12 @@ class DatabaseRuntime:
         self.wait_sum = 0.0
         self.wait_sum0 = 0.0
         self.hist = LogHistogram()
+
+    def served(self, waited: float, latency: float) -> None:
+        """Count one operation that waited `waited` for a connection and took `latency`."""
+        self.count += 1
+        self.wait_sum += waited
+        self.hist.record(waited + latency)
 
     def pool_of(self, replica: Replica) -> Pool:
         pool = replica.pools.get(self.name)
@@ -294,39 +323,23 @@ class QueryStepRuntime:
     def acquire(self, x: Call) -> None:
         db = self.db
         pool = db.pool_of(x.replica)
-        now = self.kernel.now
-        if pool.busy < pool.size:
-            pool.area += pool.busy * (now - pool.t)
-            pool.t = now
-            pool.busy += 1
-            self.run(x, 0.0)
-        elif pool.size == 0:
+        if pool.size == 0:
             db.count += 1
             db.fails += 1
             x.endpoint.finish(x, UNAVAILABLE)
-        else:
-            pool.waiting.append((self, x, now))
+        elif pool.take(self, x, self.kernel.now):
+            self.run(x, 0.0)
 
     def run(self, x: Call, waited: float) -> None:
         k = self.kernel
         latency = self.latency()
-        db = self.db
-        db.count += 1
-        db.wait_sum += waited
-        db.hist.record(waited + latency)
+        self.db.served(waited, latency)
         k.seq += 1
         heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
 
     def done(self, x: Call) -> None:
         pool: Pool = x.replica.pools[self.db.name]
-        now = self.kernel.now
-        if pool.waiting:
-            step, nxt, since = pool.waiting.popleft()
-            step.run(nxt, now - since)
-        else:
-            pool.area += pool.busy * (now - pool.t)
-            pool.t = now
-            pool.busy -= 1
+        pool.give_back(self.kernel.now)
         x.rep -= 1
         if x.rep:
             self.acquire(x)
