@@ -14,6 +14,19 @@ from scalesim_patterns.sim.stats import Estimate
 __all__ = ["comparison_tables", "result_tables"]
 
 
+def _table(
+    title: str, columns: tuple[str, ...], *, left: tuple[str, ...] = (), right: tuple[str, ...] = ()
+) -> Table:
+    """A table whose `left` columns (all but `right` ones, when `right` is given) align left."""
+    table = Table(title=title, title_justify="left")
+    for col in columns:
+        if right:
+            table.add_column(col, justify="right" if col in right else "left")
+        else:
+            table.add_column(col, justify="left" if col in left else "right")
+    return table
+
+
 def _ms(e: Estimate | None) -> str:
     if e is None:
         return "-"
@@ -60,21 +73,23 @@ def result_tables(result: SimulationResult) -> RenderableType:
         + (" · ± = 95% confidence half-width" if reps > 1 else ""),
         style="bold",
     )
-    entries = Table(title="Requests (latency in ms, successful requests)", title_justify="left")
-    for col in (
-        "entry",
-        "count",
-        "req/s",
-        "errors",
-        "mean",
-        "p50",
-        "p95",
-        "p99",
-        "p99.9",
-        "max",
-        "failed by cause",
-    ):
-        entries.add_column(col, justify="left" if col in ("entry", "failed by cause") else "right")
+    entries = _table(
+        "Requests (latency in ms, successful requests)",
+        (
+            "entry",
+            "count",
+            "req/s",
+            "errors",
+            "mean",
+            "p50",
+            "p95",
+            "p99",
+            "p99.9",
+            "max",
+            "failed by cause",
+        ),
+        left=("entry", "failed by cause"),
+    )
     rows = [*s.entries.items(), ("all", s.totals)]
     for name, e in rows:
         lat = e.latency
@@ -92,18 +107,20 @@ def result_tables(result: SimulationResult) -> RenderableType:
             _errors(e.errors),
             style="bold" if name == "all" else None,
         )
-    services = Table(title="Services", title_justify="left")
-    for col in (
-        "service",
-        "replicas",
-        "workers",
-        "req/s",
-        "utilisation",
-        "queue mean",
-        "queue max",
-        "errors",
-    ):
-        services.add_column(col, justify="left" if col == "service" else "right")
+    services = _table(
+        "Services",
+        (
+            "service",
+            "replicas",
+            "workers",
+            "req/s",
+            "utilisation",
+            "queue mean",
+            "queue max",
+            "errors",
+        ),
+        left=("service",),
+    )
     all_services = list(s.services.items())
     if s.gateway is not None:
         all_services.insert(0, ("(gateway)", s.gateway))
@@ -128,19 +145,11 @@ def result_tables(result: SimulationResult) -> RenderableType:
         )
     parts: list[RenderableType] = [head, entries, services]
     if s.databases:
-        dbs = Table(
-            title="Databases (latency includes the wait for a connection)", title_justify="left"
+        dbs = _table(
+            "Databases (latency includes the wait for a connection)",
+            ("database", "queries/s", "pool utilisation", "wait mean", "p50", "p99", "failures"),
+            left=("database",),
         )
-        for col in (
-            "database",
-            "queries/s",
-            "pool utilisation",
-            "wait mean",
-            "p50",
-            "p99",
-            "failures",
-        ):
-            dbs.add_column(col, justify="left" if col == "database" else "right")
         for name, db in s.databases.items():
             dbs.add_row(
                 name,
@@ -153,9 +162,11 @@ def result_tables(result: SimulationResult) -> RenderableType:
             )
         parts.append(dbs)
     if s.topics:
-        topics = Table(title="Topics (lag: publish until consumed, ms)", title_justify="left")
-        for col in ("topic", "published", "consumed", "lag p50", "lag p99", "failures"):
-            topics.add_column(col, justify="left" if col == "topic" else "right")
+        topics = _table(
+            "Topics (lag: publish until consumed, ms)",
+            ("topic", "published", "consumed", "lag p50", "lag p99", "failures"),
+            left=("topic",),
+        )
         for name, t in s.topics.items():
             topics.add_row(
                 name,
@@ -198,9 +209,11 @@ def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:
 
 def comparison_tables(cmp: Comparison, names: Iterable[str] = ("A", "B")) -> RenderableType:
     a_name, b_name = names
-    table = Table(title="Difference B − A (* = the 95% interval excludes 0)", title_justify="left")
-    for col in ("entry", "req/s", "error rate", "mean", "p95", "p99"):
-        table.add_column(col, justify="left" if col == "entry" else "right")
+    table = _table(
+        "Difference B − A (* = the 95% interval excludes 0)",
+        ("entry", "req/s", "error rate", "mean", "p95", "p99"),
+        left=("entry",),
+    )
     rows = [*cmp.difference.entries.items(), ("all", cmp.difference.totals)]
     for name, d in rows:
         table.add_row(
@@ -228,9 +241,11 @@ def _workflow_tables(result: SimulationResult) -> list[RenderableType]:
     s = result.summary
     out: list[RenderableType] = []
     if s.sagas:
-        t = Table(title="Sagas (duration of completed sagas, ms)", title_justify="left")
-        for col in ("saga", "started", "completed", "compensated", "stuck", "p50", "p99"):
-            t.add_column(col, justify="left" if col == "saga" else "right")
+        t = _table(
+            "Sagas (duration of completed sagas, ms)",
+            ("saga", "started", "completed", "compensated", "stuck", "p50", "p99"),
+            left=("saga",),
+        )
         for name, g in s.sagas.items():
             t.add_row(
                 name,
@@ -248,18 +263,20 @@ def _workflow_tables(result: SimulationResult) -> list[RenderableType]:
         for name, p in es.projections.items()
     ]
     if s.event_stores:
-        t = Table(title="Event stores and projections (consistency lag, ms)", title_justify="left")
-        for col in (
-            "store / projection",
-            "appends",
-            "attempts",
-            "conflicts",
-            "failures",
-            "lag p50",
-            "lag p99",
-            "lag max",
-        ):
-            t.add_column(col, justify="left" if col.startswith("store") else "right")
+        t = _table(
+            "Event stores and projections (consistency lag, ms)",
+            (
+                "store / projection",
+                "appends",
+                "attempts",
+                "conflicts",
+                "failures",
+                "lag p50",
+                "lag p99",
+                "lag max",
+            ),
+            left=("store / projection",),
+        )
         for name, es in s.event_stores.items():
             t.add_row(
                 name,
@@ -284,16 +301,11 @@ def _workflow_tables(result: SimulationResult) -> list[RenderableType]:
             )
         out.append(t)
     if s.rollouts:
-        t = Table(title="Rollouts", title_justify="left")
-        for col in (
-            "service",
-            "outcome",
-            "at",
-            "final weight",
-            "new-version requests",
-            "of which failed",
-        ):
-            t.add_column(col, justify="left" if col in ("service", "outcome") else "right")
+        t = _table(
+            "Rollouts",
+            ("service", "outcome", "at", "final weight", "new-version requests", "of which failed"),
+            left=("service", "outcome"),
+        )
         for name, r in s.rollouts.items():
             if r.promoted.mean >= 0.5:
                 outcome, at = "promoted", r.promoted_at
@@ -326,21 +338,23 @@ def _clients_table(result: SimulationResult) -> RenderableType | None:
     ]
     if not rows:
         return None
-    t = Table(title="Resilience per client (caller->target)", title_justify="left")
-    for col in (
-        "client",
-        "calls",
-        "attempts/call",
-        "not permitted",
-        "bulkhead full",
-        "fallbacks",
-        "breaker opened",
-        "time open",
-        "mesh retries",
-        "overflow",
-        "ejections",
-    ):
-        t.add_column(col, justify="left" if col == "client" else "right")
+    t = _table(
+        "Resilience per client (caller->target)",
+        (
+            "client",
+            "calls",
+            "attempts/call",
+            "not permitted",
+            "bulkhead full",
+            "fallbacks",
+            "breaker opened",
+            "time open",
+            "mesh retries",
+            "overflow",
+            "ejections",
+        ),
+        left=("client",),
+    )
     for name, c in rows:
         t.add_row(
             name,
@@ -414,9 +428,11 @@ _VERDICT_STYLE = {"met": "green", "missed": "bold red", "uncertain": "yellow", "
 def _slo_table(result: SimulationResult) -> RenderableType | None:
     if not result.slos:
         return None
-    t = Table(title="Service-level objectives", title_justify="left")
-    for col in ("slo", "target", "objective", "measured", "verdict"):
-        t.add_column(col, justify="right" if col == "measured" else "left")
+    t = _table(
+        "Service-level objectives",
+        ("slo", "target", "objective", "measured", "verdict"),
+        right=("measured",),
+    )
     for r in result.slos:
         if r.measured is None:
             measured = "-"
