@@ -48,8 +48,10 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[SimProgress], 
             task,
             completed=p.fraction,
             status=(
-                f"replication {p.replication + 1}/{p.replications} · "
                 f"t={p.time:,.0f}/{p.end:,.0f}s · {p.requests_per_second:,.0f} req/s"
+                if p.replications == 1
+                else f"{p.replication}/{p.replications} replications done · "
+                f"{p.requests_per_second:,.0f} req/s"
             ),
         )
 
@@ -64,6 +66,11 @@ def _check_scenario(arch_scenarios: dict[str, object], scenario: str | None, fil
 
 
 common = [
+    click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        help="Processes for replications (default: one per core); results do not depend on it.",
+    ),
     click.option("--scenario", help="Run under a named scenario of the file (faults, traffic)."),
     click.option("--seed", type=int, help="Override spec.simulation.seed."),
     click.option("--duration", callback=_duration, help="Simulated time, e.g. 5m."),
@@ -105,6 +112,7 @@ def simulate_cmd(
     force: bool,
     progress: bool | None,
     csv_dir: str | None,
+    jobs: int | None,
 ) -> None:
     """Simulate an architecture under its traffic (and a scenario) and report what it does."""
     arch = load_or_exit(file)
@@ -123,6 +131,7 @@ def simulate_cmd(
                 replications=replications,
                 scenario=scenario,
                 progress=update,
+                jobs=jobs,
             )
     except (SimulationError, ValueError) as exc:
         fail(f"{file}: {exc}")
@@ -152,6 +161,7 @@ def compare_cmd(
     json_path: str | None,
     force: bool,
     progress: bool | None,
+    jobs: int | None,
 ) -> None:
     """Simulate two variants under the same random numbers and show B − A with 95% intervals."""
     a = load_or_exit(file_a)
@@ -172,6 +182,7 @@ def compare_cmd(
                 replications=replications,
                 scenario=scenario,
                 progress=update,
+                jobs=jobs,
             )
     except (SimulationError, ValueError) as exc:
         fail(str(exc))

@@ -6,9 +6,10 @@ from os import PathLike
 from pathlib import Path
 
 from ..model.architecture import Architecture
-from .engine import Engine, ProgressFn
+from .engine import ProgressFn
+from .parallel import default_jobs, run_replications
 from .pipeline import Extensions
-from .results import Comparison, RunResult, SimulationResult, difference, summarise
+from .results import Comparison, SimulationResult, difference, summarise
 from .slo import evaluate_slos
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
@@ -36,12 +37,14 @@ def simulate(
     scenario: str | None = None,
     progress: ProgressFn | None = None,
     extensions: Extensions | None = None,
+    jobs: int | None = None,
 ) -> SimulationResult:
     """Run `replications` independent replications and summarise them with 95 % intervals.
 
     Unset arguments come from `spec.simulation` (and a scenario's own `duration`). Replication i
     draws every random stream from (seed, i, stream name), so results are reproducible bit for
-    bit and independent across replications.
+    bit and independent across replications. They run in `jobs` local processes (default: one
+    per core, at most one per replication); the result does not depend on `jobs`.
     """
     model = _architecture(arch)
     sim = model.spec.simulation
@@ -49,32 +52,32 @@ def simulate(
     count = replications if replications is not None else sim.replications
     if count < 1:
         raise ValueError("replications must be at least 1")
-    runs: list[RunResult] = []
-    engine: Engine | None = None
-    for i in range(count):
-        engine = Engine(
-            model,
-            seed=seed,
-            replication=i,
-            duration=duration,
-            warmup=warmup,
-            window=window,
-            scenario=scenario,
-            extensions=extensions,
-        )
-        runs.append(engine.run(progress, count))
-    assert engine is not None
-    summary = summarise(runs, engine.warmup)
+    options = {
+        "seed": seed,
+        "duration": duration,
+        "warmup": warmup,
+        "window": window,
+        "scenario": scenario,
+        "extensions": extensions,
+    }
+    # Extensions passed by the caller may not survive pickling: they run in this process.
+    parallel = default_jobs(count) if jobs is None else jobs
+    reps = run_replications(
+        model, options, count, jobs=1 if extensions is not None else parallel, progress=progress
+    )
+    runs = [r.run for r in reps]
+    first = reps[0]
+    summary = summarise(runs, first.warmup)
     return SimulationResult(
         architecture=model.name,
         scenario=scenario,
         seed=seed,
-        duration=engine.duration,
-        warmup=engine.warmup,
-        window=engine.window,
+        duration=first.duration,
+        warmup=first.warmup,
+        window=first.window,
         runs=runs,
         summary=summary,
-        notes=engine.notes,
+        notes=first.notes,
         slos=evaluate_slos(model, summary),
     )
 
@@ -90,6 +93,7 @@ def compare(
     scenario: str | None = None,
     progress: ProgressFn | None = None,
     extensions: Extensions | None = None,
+    jobs: int | None = None,
 ) -> Comparison:
     """Simulate two variants under common random numbers and estimate b − a, paired by
     replication. Settings not given come from `a`'s `spec.simulation`."""
@@ -105,6 +109,7 @@ def compare(
         "scenario": scenario,
         "progress": progress,
         "extensions": extensions,
+        "jobs": jobs,
     }
     ra = simulate(first, **options)  # type: ignore[arg-type]
     rb = simulate(second, **options)  # type: ignore[arg-type]

@@ -1,0 +1,117 @@
+"""Replications side by side in a local process pool: the embedded default for scale-out.
+
+Replications are independent by construction (each draws every stream from (seed, index, name)),
+so running them in other processes changes nothing but the wall-clock time: results are
+gathered by index and are byte-identical to a serial run. Progress from the workers comes back
+through a queue and is folded into one `Progress` for the caller's bar.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.architecture import Architecture
+from .engine import Engine, ProgressFn
+from .results import Progress, RunResult
+
+__all__ = ["Replication", "default_jobs", "run_replications"]
+
+_progress_queue: Any = None
+
+
+@dataclass(frozen=True)
+class Replication:
+    """One finished replication and the settings its engine resolved."""
+
+    run: RunResult
+    duration: float
+    warmup: float
+    window: float
+    notes: list[str]
+
+
+def default_jobs(replications: int) -> int:
+    """One process per core, never more than there are replications."""
+    return max(1, min(replications, os.cpu_count() or 1))
+
+
+def _one(
+    model: Architecture, options: dict[str, Any], index: int, count: int, report: ProgressFn | None
+) -> Replication:
+    engine = Engine(model, replication=index, **options)
+    run = engine.run(report, count)
+    return Replication(run, engine.duration, engine.warmup, engine.window, engine.notes)
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _worker(model: Architecture, options: dict[str, Any], index: int, count: int) -> Replication:
+    q = _progress_queue
+    return _one(model, options, index, count, q.put if q is not None else None)
+
+
+def run_replications(
+    model: Architecture,
+    options: dict[str, Any],
+    count: int,
+    *,
+    jobs: int,
+    progress: ProgressFn | None,
+) -> list[Replication]:
+    """Replications 0..count-1 in index order, in `jobs` processes (1 = in this process)."""
+    if jobs <= 1 or count <= 1:
+        return [_one(model, options, i, count, progress) for i in range(count)]
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
+    progress_queue = ctx.Queue() if progress is not None else None
+    latest: dict[int, Progress] = {}
+    done: set[int] = set()
+    start = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, count),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(progress_queue,),
+    ) as pool:
+        futures: dict[Future[Replication], int] = {
+            pool.submit(_worker, model, options, i, count): i for i in range(count)
+        }
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            done.update(futures[f] for f in finished)
+            if progress is None or progress_queue is None:
+                continue
+            while True:
+                try:
+                    p: Progress = progress_queue.get_nowait()
+                except queue_mod.Empty:
+                    break
+                latest[p.replication] = p
+            progress(_combined(latest, done, count, time.perf_counter() - start))
+        results = {futures[f]: f.result() for f in futures}
+    return [results[i] for i in range(count)]
+
+
+def _combined(latest: dict[int, Progress], done: set[int], count: int, wall: float) -> Progress:
+    """All workers as one: `replication` counts the finished ones, `time / end` is the share
+    of the running ones done, and requests per wall second are the pool's together."""
+    running = [p for i, p in latest.items() if i not in done]
+    share = sum(p.time / p.end for p in running if p.end)
+    return Progress(
+        replication=len(done),
+        replications=count,
+        time=share,
+        end=1.0,
+        requests=sum(p.requests for p in latest.values()),
+        events=sum(p.events for p in latest.values()),
+        wall=wall,
+    )
