@@ -492,3 +492,15 @@ def test_unconfigured_pipeline_is_the_bare_transport_and_layers_plug_in() -> Non
     reached = result.runs[0].report.services["b"].endpoints["e"].count
     assert reached == pytest.approx(total.count - total.errors["error"], abs=3)
     assert isinstance(Transport, type)
+
+
+def test_service_latency_per_window_matches_its_constant_work() -> None:
+    arch = architecture(
+        {"s": service("10ms", workers=64)}, poisson("20/s"), duration="30s", warmup="5s"
+    )
+    series = simulate(arch, seed=3).runs[0].series
+    p50 = [v for v in series.services["s"]["p50"] if v is not None]
+    assert len(p50) >= 25
+    assert all(v == pytest.approx(0.010, rel=0.01) for v in p50)
+    counts = series.services["s"]["throughput"]
+    assert sum(c for c in counts if c) > 0

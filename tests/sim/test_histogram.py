@@ -62,3 +62,21 @@ def test_zeros_and_empty() -> None:
         h.record(0.0)
     h.record(1.0)
     assert h.quantiles((0.5, 0.75, 1.0)) == [0.0, 0.0, 1.0]
+
+
+def test_minus_gives_what_was_recorded_since_a_snapshot() -> None:
+    import copy
+
+    from scalesim_patterns.sim.histogram import LogHistogram
+
+    h = LogHistogram()
+    for v in (0.001, 0.002, 0.003):
+        h.record(v)
+    snapshot = copy.deepcopy(h)
+    for v in (0.010, 0.020, 0.030, 0.040):
+        h.record(v)
+    since = h.minus(snapshot)
+    assert since.count == 4
+    assert since.mean == pytest.approx(0.025)
+    assert since.quantile(0.5) == pytest.approx(0.020, rel=0.01)
+    assert since.quantile(0.01) == pytest.approx(0.010, rel=0.01)

@@ -10,7 +10,9 @@ from ..conftest import TEMPLATES
 
 def test_parallel_replications_are_byte_identical_to_serial() -> None:
     path = TEMPLATES / "ecommerce.yaml"
-    serial = simulate(path, duration=20, warmup=5, replications=3, scenario="payment-outage", jobs=1)
+    serial = simulate(
+        path, duration=20, warmup=5, replications=3, scenario="payment-outage", jobs=1
+    )
     seen: list[Progress] = []
     parallel = simulate(
         path,

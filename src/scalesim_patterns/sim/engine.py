@@ -544,6 +544,7 @@ class Engine:
         for topic in self.topics.values():
             topic.reset()
         workflows.reset(self)
+        self._series.last_hist.clear()  # the histograms it differences were just cleared
         for hook in self.reset_hooks:
             hook()
 
@@ -757,7 +758,17 @@ class _SeriesRecorder:
     when it closes, so memory grows with the number of windows only."""
 
     ENTRY = ("count", "errors", "throughput", "mean", "p50", "p90", "p99", "max")
-    SERVICE = ("throughput", "errors", "utilisation", "queue", "replicas")
+    SERVICE = (
+        "throughput",
+        "errors",
+        "utilisation",
+        "queue",
+        "replicas",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+    )
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -775,6 +786,8 @@ class _SeriesRecorder:
         self.clients: dict[str, dict[str, list[float | None]]] = {}
         """Columns per client (caller->target) that window hooks fill."""
         self.last: dict[str, tuple[int, int]] = {}
+        self.last_hist: dict[str, LogHistogram] = {}
+        """Each service's cumulative latency histogram at the previous window's end."""
         self.last_area: dict[str, tuple[float, float]] = {}
         self.t_last = 0.0
         self.index = 0
@@ -834,12 +847,26 @@ class _SeriesRecorder:
             cols["utilisation"].append((busy - b0) / capacity if capacity else None)
             cols["queue"].append((q - q0) / span)
             cols["replicas"].append(float(len(s.routable)))
+            self._service_latency(s, cols)
             self.last[s.name] = (n, fails)
             self.last_area[s.name] = (busy, q)
         workflows.close_window(self.engine, span)
         for hook in self.engine.window_hooks:
             hook(self)
         self.t_last = now
+
+    def _service_latency(self, s: ServiceRuntime, cols: dict[str, list[float | None]]) -> None:
+        """The window's latency at the service's endpoints, read off the cumulative histograms
+        as the difference from the previous window: nothing is added to the request path."""
+        now = LogHistogram.merged(ep.stats.hist for ep in s.endpoints.values())
+        before = self.last_hist.get(s.name)
+        self.last_hist[s.name] = now
+        window = now if before is None else now.minus(before)
+        q = window.quantiles((0.5, 0.9, 0.99))
+        cols["mean"].append(window.mean)
+        cols["p50"].append(q[0])
+        cols["p90"].append(q[1])
+        cols["p99"].append(q[2])
 
     def _entry_row(
         self, name: str, count: int, errors: int, hist: LogHistogram, span: float

@@ -62,6 +62,22 @@ class LogHistogram:
         self.sum += other.sum
         self.max = max(self.max, other.max)
 
+    def minus(self, earlier: LogHistogram) -> LogHistogram:
+        """What was recorded since `earlier`, a previous state of this same histogram.
+
+        Its `max` stays this histogram's (an upper bound): quantiles are clamped to it.
+        """
+        out = LogHistogram()
+        old = earlier.buckets
+        out.buckets.update(
+            (k, n - old.get(k, 0)) for k, n in self.buckets.items() if n > old.get(k, 0)
+        )
+        out.count = self.count - earlier.count
+        out.zeros = self.zeros - earlier.zeros
+        out.sum = self.sum - earlier.sum
+        out.max = self.max
+        return out
+
     @classmethod
     def merged(cls, parts: Iterable[LogHistogram]) -> LogHistogram:
         out = cls()

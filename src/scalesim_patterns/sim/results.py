@@ -157,7 +157,8 @@ class TimeSeries:
     entries: dict[str, dict[str, list[float | None]]]
     """count, errors, throughput, mean, p50, p90, p99, max per entry (and `*` for all)."""
     services: dict[str, dict[str, list[float | None]]]
-    """throughput, errors, utilisation, queue, replicas per service."""
+    """throughput, errors, utilisation, queue, replicas, and mean, p50, p90, p99 latency of the
+    calls the service's endpoints answered successfully, per service."""
     sagas: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
     """started, completed, compensated, stuck (per window), open (at the window's end)."""
     projections: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
