@@ -27,3 +27,15 @@ def test_parallel_replications_are_byte_identical_to_serial() -> None:
     assert seen, "the workers' progress reaches the caller"
     assert all(0.0 <= p.fraction <= 1.0 for p in seen)
     assert max(p.replication for p in seen) <= 3
+
+
+def test_compare_reports_one_progress_over_both_variants() -> None:
+    from scalesim_patterns.sim import compare
+
+    path = TEMPLATES / "ecommerce.yaml"
+    seen: list[Progress] = []
+    compare(path, path, duration=10, warmup=2, replications=2, jobs=1, progress=seen.append)
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions), "the bar never goes back"
+    assert fractions[0] < 0.5 < fractions[-1] <= 1.0
+    assert {p.replications for p in seen} == {4}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from ..model.architecture import Architecture
 from .engine import ProgressFn
 from .parallel import default_jobs, run_replications
 from .pipeline import Extensions
-from .results import Comparison, SimulationResult, difference, summarise
+from .results import Comparison, Progress, SimulationResult, difference, summarise
 from .slo import evaluate_slos
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
@@ -24,6 +25,17 @@ def _architecture(arch: Architecture | str | PathLike[str]) -> Architecture:
     from ..model import load
 
     return load(Path(arch))
+
+
+def _shifted(progress: ProgressFn | None, offset: int, count: int) -> ProgressFn | None:
+    if progress is None:
+        return None
+    report = progress
+
+    def shifted(p: Progress) -> None:
+        report(replace(p, replication=p.replication + offset, replications=2 * count))
+
+    return shifted
 
 
 def simulate(
@@ -111,6 +123,7 @@ def compare(
         "extensions": extensions,
         "jobs": jobs,
     }
-    ra = simulate(first, **options)  # type: ignore[arg-type]
-    rb = simulate(second, **options)  # type: ignore[arg-type]
+    # One bar over both variants: A's replications first, then B's.
+    ra = simulate(first, **{**options, "progress": _shifted(progress, 0, count)})  # type: ignore[arg-type]
+    rb = simulate(second, **{**options, "progress": _shifted(progress, count, count)})  # type: ignore[arg-type]
     return Comparison(a=ra, b=rb, difference=difference(ra.runs, rb.runs))
