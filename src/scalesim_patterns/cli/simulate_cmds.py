@@ -59,6 +59,12 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[SimProgress], 
         yield update
 
 
+def _refuse_existing(path: str | None, force: bool) -> None:
+    """Say no before a long run, not after it, when its output would overwrite a file."""
+    if path and Path(path).exists() and not force:
+        fail(f"{path} exists; pass --force to overwrite it")
+
+
 def _check_scenario(arch_scenarios: dict[str, object], scenario: str | None, file: str) -> None:
     if scenario is not None and scenario not in arch_scenarios:
         known = ", ".join(sorted(arch_scenarios)) or "none defined"
@@ -117,9 +123,7 @@ def simulate_cmd(
     """Simulate an architecture under its traffic (and a scenario) and report what it does."""
     arch = load_or_exit(file)
     _check_scenario(dict(arch.spec.scenarios), scenario, file)
-    for target in filter(None, [json_path]):
-        if Path(target).exists() and not force:
-            fail(f"{target} exists; pass --force to overwrite it")
+    _refuse_existing(json_path, force)
     show = err.is_terminal if progress is None else progress
     try:
         with progress_bar(show, f"simulating {arch.name}") as update:
@@ -168,8 +172,7 @@ def compare_cmd(
     b = load_or_exit(file_b)
     _check_scenario(dict(a.spec.scenarios), scenario, file_a)
     _check_scenario(dict(b.spec.scenarios), scenario, file_b)
-    if json_path and Path(json_path).exists() and not force:
-        fail(f"{json_path} exists; pass --force to overwrite it")
+    _refuse_existing(json_path, force)
     show = err.is_terminal if progress is None else progress
     try:
         with progress_bar(show, f"comparing {a.name} and {b.name}") as update:
