@@ -133,7 +133,42 @@ class _TimeWindow:
             self.slow += 1
 
 
-class FailureRateBreaker:
+class _Breaker:
+    """What both families share: the state, its recorded transitions and the call counters."""
+
+    __slots__ = (
+        "_state",
+        "failures",
+        "ignored",
+        "opened",
+        "permitted",
+        "rejected",
+        "successes",
+        "transitions",
+    )
+
+    def __init__(self) -> None:
+        self._state = CLOSED
+        self.transitions: list[tuple[float, str, str]] = []
+        self.permitted = 0
+        self.rejected = 0
+        self.successes = 0
+        self.failures = 0
+        self.ignored = 0
+        self.opened = 0
+
+    @property
+    def state(self) -> str:
+        """ "CLOSED", "OPEN" or "HALF_OPEN" (an OPEN failure-rate breaker stays OPEN past its
+        wait until a call arrives)."""
+        return self._state
+
+    def _move(self, now: float, new_state: str) -> None:
+        self.transitions.append((now, self._state, new_state))
+        self._state = new_state
+
+
+class FailureRateBreaker(_Breaker):
     """Resilience4j CircuitBreaker (CircuitBreakerStateMachine) with its defaults.
 
     CLOSED records every result in a sliding window (count- or time-based) and, after each
@@ -156,18 +191,10 @@ class FailureRateBreaker:
         "_permits",
         "_slow_duration",
         "_slow_threshold",
-        "_state",
         "_window",
-        "failures",
-        "ignored",
         "max_wait",
-        "opened",
-        "permitted",
         "permitted_in_half_open",
-        "rejected",
         "slow_calls",
-        "successes",
-        "transitions",
         "wait_in_open",
         "wait_multiplier",
         "window_size",
@@ -206,24 +233,12 @@ class FailureRateBreaker:
         self.permitted_in_half_open = permitted_in_half_open
         self.wait_multiplier = float(wait_multiplier)
         self.max_wait = max_wait
-        self._state = CLOSED
+        super().__init__()
         self._attempts = 0
         self._open_until = 0.0
         self._permits = 0
         self._window: _CountWindow | _TimeWindow = self._closed_window(0.0)
-        self.transitions: list[tuple[float, str, str]] = []
-        self.permitted = 0
-        self.rejected = 0
-        self.successes = 0
-        self.failures = 0
         self.slow_calls = 0
-        self.ignored = 0
-        self.opened = 0
-
-    @property
-    def state(self) -> str:
-        """ "CLOSED", "OPEN" or "HALF_OPEN" (OPEN stays OPEN past the wait until a call arrives)."""
-        return self._state
 
     @property
     def open_until(self) -> float:
@@ -247,10 +262,6 @@ class FailureRateBreaker:
         if self._count_based:
             return _CountWindow(self.window_size)
         return _TimeWindow(self.window_size, now)
-
-    def _move(self, now: float, new_state: str) -> None:
-        self.transitions.append((now, self._state, new_state))
-        self._state = new_state
 
     def _open(self, now: float) -> None:
         self._attempts += 1
@@ -333,7 +344,7 @@ class FailureRateBreaker:
             self._close(now)
 
 
-class ConsecutiveFailureBreaker:
+class ConsecutiveFailureBreaker(_Breaker):
     """pybreaker.CircuitBreaker, clock-driven.
 
     CLOSED counts consecutive failures (any success resets the count) and opens at `fail_max`.
@@ -347,20 +358,12 @@ class ConsecutiveFailureBreaker:
 
     __slots__ = (
         "_opened_at",
-        "_state",
         "_trial_in_flight",
         "fail_counter",
         "fail_max",
-        "failures",
-        "ignored",
-        "opened",
-        "permitted",
-        "rejected",
         "reset_timeout",
         "success_counter",
         "success_threshold",
-        "successes",
-        "transitions",
     )
 
     def __init__(
@@ -371,31 +374,15 @@ class ConsecutiveFailureBreaker:
         self.fail_max = fail_max
         self.reset_timeout = float(reset_timeout)
         self.success_threshold = success_threshold
-        self._state = CLOSED
+        super().__init__()
         self._opened_at = 0.0
         self._trial_in_flight = False
         self.fail_counter = 0
         self.success_counter = 0
-        self.transitions: list[tuple[float, str, str]] = []
-        self.permitted = 0
-        self.rejected = 0
-        self.successes = 0
-        self.failures = 0
-        self.ignored = 0
-        self.opened = 0
-
-    @property
-    def state(self) -> str:
-        """ "CLOSED", "OPEN" or "HALF_OPEN"."""
-        return self._state
 
     @property
     def opened_at(self) -> float:
         return self._opened_at
-
-    def _move(self, now: float, new_state: str) -> None:
-        self.transitions.append((now, self._state, new_state))
-        self._state = new_state
 
     def _open(self, now: float) -> None:
         self._opened_at = now
