@@ -10,10 +10,10 @@ import pytest
 
 from scalesim_patterns.model import loads
 from scalesim_patterns.sim import Engine, Extensions, Progress, SimulationError, compare, simulate
-from scalesim_patterns.sim.causes import ERROR
-from scalesim_patterns.sim.pipeline import CallSite, Invoke, Transport
-from scalesim_patterns.sim.station import ANSWERED, Call
-from scalesim_patterns.sim.stats import estimate
+from scalesim_patterns.sim.core.causes import ERROR
+from scalesim_patterns.sim.core.stats import estimate
+from scalesim_patterns.sim.network.pipeline import CallSite, Invoke, Transport
+from scalesim_patterns.sim.network.station import ANSWERED, Call
 
 from .models import architecture, exp, poisson, service, station
 

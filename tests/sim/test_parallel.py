@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scalesim_patterns.sim import simulate
-from scalesim_patterns.sim.results import Progress
+from scalesim_patterns.sim.reports.results import Progress
 
 from ..conftest import TEMPLATES
 

@@ -16,7 +16,7 @@ import pytest
 from scalesim_patterns.model import Architecture, load
 from scalesim_patterns.model.traffic import SpikeArrival
 from scalesim_patterns.sim import compare
-from scalesim_patterns.sim.stats import Estimate
+from scalesim_patterns.sim.core.stats import Estimate
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src/scalesim_patterns/catalog/templates"
 

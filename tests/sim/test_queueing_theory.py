@@ -12,7 +12,7 @@ import math
 import pytest
 
 from scalesim_patterns.sim import Estimate, simulate
-from scalesim_patterns.sim.stats import estimate
+from scalesim_patterns.sim.core.stats import estimate
 
 from .models import architecture, exp, poisson, service, station
 

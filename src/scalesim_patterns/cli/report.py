@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scalesim_patterns.sim import Comparison, SimulationResult
-from scalesim_patterns.sim.stats import Estimate
+from scalesim_patterns.sim.core.stats import Estimate
 
 __all__ = ["comparison_tables", "result_tables"]
 

@@ -3,10 +3,17 @@
 See docs/simulation.md for how the engine works and docs/results-format.md for its output.
 """
 
-from .api import compare, simulate
-from .engine import Engine, SimulationError
-from .pipeline import CallSite, Extensions, Installer, Invoke, LayerFactory
-from .results import (
+from scalesim_patterns.sim.api import compare, simulate
+from scalesim_patterns.sim.core.stats import Estimate
+from scalesim_patterns.sim.engine import Engine, SimulationError
+from scalesim_patterns.sim.network.pipeline import (
+    CallSite,
+    Extensions,
+    Installer,
+    Invoke,
+    LayerFactory,
+)
+from scalesim_patterns.sim.reports.results import (
     Comparison,
     DatabaseReport,
     EndpointReport,
@@ -21,7 +28,6 @@ from .results import (
     TimeSeries,
     TopicReport,
 )
-from .stats import Estimate
 
 __all__ = [
     "CallSite",

@@ -6,12 +6,18 @@ from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 
-from ..model.architecture import Architecture
-from .engine import ProgressFn
-from .parallel import default_jobs, run_replications
-from .pipeline import Extensions
-from .results import Comparison, Progress, SimulationResult, difference, summarise
-from .slo import evaluate_slos
+from scalesim_patterns.model.architecture import Architecture
+from scalesim_patterns.sim.engine import ProgressFn
+from scalesim_patterns.sim.network.pipeline import Extensions
+from scalesim_patterns.sim.parallel import default_jobs, run_replications
+from scalesim_patterns.sim.reports.results import (
+    Comparison,
+    Progress,
+    SimulationResult,
+    difference,
+    summarise,
+)
+from scalesim_patterns.sim.reports.slo import evaluate_slos
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
 
@@ -22,7 +28,7 @@ COMPARE_REPLICATIONS = 5
 def _architecture(arch: Architecture | str | PathLike[str]) -> Architecture:
     if isinstance(arch, Architecture):
         return arch
-    from ..model import load
+    from scalesim_patterns.model import load
 
     return load(Path(arch))
 

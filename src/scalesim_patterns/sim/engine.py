@@ -12,21 +12,54 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from ..model.architecture import Architecture
-from ..model.data import ENGINE_DEFAULTS, Broker, Database
-from ..model.distributions import Constant, LogNormal
-from ..model.edge import Gateway, Route
-from ..model.resilience import ClientPolicy
-from ..model.service import Endpoint
-from ..model.steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
-from ..model.traffic import ClosedLoop, OpenLoop, TrafficOverride
-from . import workflows
-from .causes import CAUSE_NAMES
-from .eventsourcing import EventStoreRuntime
-from .histogram import LogHistogram
-from .kernel import Kernel
-from .pipeline import CallSite, Extensions, Invoke, Transport, load_extensions, timeout_layer
-from .results import (
+from scalesim_patterns.model.architecture import Architecture
+from scalesim_patterns.model.data import ENGINE_DEFAULTS, Broker, Database
+from scalesim_patterns.model.distributions import Constant, LogNormal
+from scalesim_patterns.model.edge import Gateway, Route
+from scalesim_patterns.model.resilience import ClientPolicy
+from scalesim_patterns.model.service import Endpoint
+from scalesim_patterns.model.steps import (
+    AppendStep,
+    CallStep,
+    ParallelStep,
+    PublishStep,
+    QueryStep,
+    SagaStep,
+)
+from scalesim_patterns.model.traffic import ClosedLoop, OpenLoop, TrafficOverride
+from scalesim_patterns.sim.core.causes import CAUSE_NAMES
+from scalesim_patterns.sim.core.histogram import LogHistogram
+from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
+from scalesim_patterns.sim.extensions import default_extensions
+from scalesim_patterns.sim.network.pipeline import (
+    CallSite,
+    Extensions,
+    Invoke,
+    Transport,
+    timeout_layer,
+)
+from scalesim_patterns.sim.network.station import (
+    EndpointRuntime,
+    EndpointStats,
+    Replica,
+    ServiceRuntime,
+    StepRuntime,
+)
+from scalesim_patterns.sim.network.steps import (
+    CallStepRuntime,
+    DatabaseRuntime,
+    ParallelStepRuntime,
+    PublishStepRuntime,
+    QueryStepRuntime,
+    TopicRuntime,
+)
+from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
+from scalesim_patterns.sim.patterns import workflows
+from scalesim_patterns.sim.patterns.eventsourcing import EventStoreRuntime
+from scalesim_patterns.sim.patterns.rollout import RolloutController
+from scalesim_patterns.sim.patterns.saga import SagaRuntime
+from scalesim_patterns.sim.reports.results import (
     QUANTILES,
     DatabaseReport,
     EndpointReport,
@@ -40,19 +73,6 @@ from .results import (
     TimeSeries,
     TopicReport,
 )
-from .rng import AnyDistribution, Sampler, Streams, constant_zero
-from .rollout import RolloutController
-from .saga import SagaRuntime
-from .station import EndpointRuntime, EndpointStats, Replica, ServiceRuntime, StepRuntime
-from .steps import (
-    CallStepRuntime,
-    DatabaseRuntime,
-    ParallelStepRuntime,
-    PublishStepRuntime,
-    QueryStepRuntime,
-    TopicRuntime,
-)
-from .traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -117,7 +137,7 @@ class Engine:
         self.window = max(requested, self.duration / MAX_WINDOWS)
         self.kernel = Kernel()
         self.streams = Streams(seed, replication)
-        self.extensions = extensions if extensions is not None else load_extensions()
+        self.extensions = extensions if extensions is not None else default_extensions()
         self.causes = len(CAUSE_NAMES)
         if self.window > requested:
             self.notes.append(

@@ -17,19 +17,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .pipeline import CallSite, Installer, Invoke, LayerFactory
+from scalesim_patterns.sim.network.pipeline import (
+    CallSite,
+    Extensions,
+    Installer,
+    Invoke,
+    LayerFactory,
+)
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from scalesim_patterns.sim.engine import Engine
 
-__all__ = ["CLIENT_LAYERS", "INSTALLERS", "TRANSPORT_LAYERS"]
+__all__ = ["CLIENT_LAYERS", "INSTALLERS", "TRANSPORT_LAYERS", "default_extensions"]
 
 
 def rate_limit_layer(site: CallSite, nxt: Invoke) -> Invoke:
     gw = site.gateway
     if site.route is None or gw is None or (site.route.rate_limit or gw.rate_limit) is None:
         return nxt
-    from .ratelimiting import rate_limit_layer as layer
+    from scalesim_patterns.sim.patterns.ratelimiting import rate_limit_layer as layer
 
     return layer(site, nxt)
 
@@ -38,7 +44,7 @@ def client_layer(site: CallSite, nxt: Invoke) -> Invoke:
     p = site.policy
     if p.retry is None and p.circuit_breaker is None and p.bulkhead is None and p.fallback is None:
         return nxt
-    from .resilience import client_layer as layer
+    from scalesim_patterns.sim.patterns.resilience import client_layer as layer
 
     return layer(site, nxt)
 
@@ -46,7 +52,7 @@ def client_layer(site: CallSite, nxt: Invoke) -> Invoke:
 def mesh_layer(site: CallSite, nxt: Invoke) -> Invoke:
     if not site.mesh:
         return nxt
-    from .mesh import mesh_layer as layer
+    from scalesim_patterns.sim.patterns.mesh import mesh_layer as layer
 
     return layer(site, nxt)
 
@@ -55,7 +61,7 @@ def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
     scenario = site.engine.scenario
     if scenario is None or not any(f.type == "partition" for f in scenario.faults):
         return nxt
-    from .faults import partition_layer as layer
+    from scalesim_patterns.sim.platform.faults import partition_layer as layer
 
     return layer(site, nxt)
 
@@ -63,7 +69,7 @@ def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
 def install_faults(engine: Engine) -> None:
     if engine.scenario is None or not engine.scenario.faults:
         return
-    from .faults import install_faults as install
+    from scalesim_patterns.sim.platform.faults import install_faults as install
 
     install(engine)
 
@@ -71,7 +77,7 @@ def install_faults(engine: Engine) -> None:
 def install_autoscaling(engine: Engine) -> None:
     if all(s.autoscaling is None for s in engine.arch.spec.services.values()):
         return
-    from .autoscaling import install_autoscaling as install
+    from scalesim_patterns.sim.platform.autoscaling import install_autoscaling as install
 
     install(engine)
 
@@ -79,13 +85,13 @@ def install_autoscaling(engine: Engine) -> None:
 def install_lifecycle(engine: Engine) -> None:
     if "lifecycle" not in engine.mechanisms:
         return
-    from .lifecycle import install_lifecycle as install
+    from scalesim_patterns.sim.platform.lifecycle import install_lifecycle as install
 
     install(engine)
 
 
 def install_cascade(engine: Engine) -> None:
-    from .cascade import install_cascade as install
+    from scalesim_patterns.sim.reports.cascade import install_cascade as install
 
     install(engine)
 
@@ -98,3 +104,8 @@ INSTALLERS: list[Installer] = [
     install_lifecycle,
     install_cascade,
 ]
+
+
+def default_extensions() -> Extensions:
+    """The extensions an `Engine` installs when it is not given its own."""
+    return Extensions(list(CLIENT_LAYERS), list(INSTALLERS), list(TRANSPORT_LAYERS))

@@ -16,9 +16,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
-from ..model.architecture import Architecture
-from .engine import Engine, ProgressFn
-from .results import Progress, RunResult
+from scalesim_patterns.model.architecture import Architecture
+from scalesim_patterns.sim.engine import Engine, ProgressFn
+from scalesim_patterns.sim.reports.results import Progress, RunResult
 
 __all__ = ["Replication", "default_jobs", "run_replications"]
 

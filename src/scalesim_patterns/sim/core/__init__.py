@@ -1,0 +1,1 @@
+"""The kernel at the bottom: event heap, random streams, statistics, histograms, causes."""

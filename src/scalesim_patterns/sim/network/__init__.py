@@ -1,0 +1,1 @@
+"""The network on the kernel: stations, call steps, traffic sources and the client call pipeline."""

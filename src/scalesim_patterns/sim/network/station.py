@@ -1,0 +1,457 @@
+"""Services as queueing stations: calls, replicas, workers, FIFO queues and load balancing.
+
+This is the hot path. A call is one slotted object that lives from the moment a caller sends it
+until the caller has its answer; the server side keeps its state on the same object (which
+replica serves it, how far through the endpoint's steps it is), so serving a call allocates
+nothing else. Callbacks that go into the event heap are bound once when the engine is built
+(`self.work_done_ = self.work_done`) so scheduling them allocates no bound-method objects.
+
+Concurrency models:
+
+- `thread`: a call holds one worker from the start of its work until its last step returns (a
+  thread-per-request server blocked on downstream I/O).
+- `async`: a call holds a worker only for its own `work`; while its steps wait on other services
+  the worker serves other calls, and the continuation after the steps costs no worker time (an
+  event loop whose callbacks are negligible next to the work). A chain of async services is
+  therefore a tandem of independent queues.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from heapq import heappush
+from typing import Any, Protocol
+
+from scalesim_patterns.sim.core.causes import ERROR, OK, REJECTED, UNAVAILABLE
+from scalesim_patterns.sim.core.histogram import INV_LOG_GAMMA, OFFSET, TINY, LogHistogram
+from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.rng import Sampler
+
+__all__ = [
+    "ABANDONED",
+    "ANSWERED",
+    "Call",
+    "EndpointRuntime",
+    "EndpointStats",
+    "Replica",
+    "ServiceRuntime",
+    "StepRuntime",
+]
+
+_log = math.log
+
+PENDING = 0
+ANSWERED = 1
+"""The caller has its answer."""
+ABANDONED = 2
+"""The caller stopped waiting (timeout); the server still finishes the work, but the answer is dropped."""
+
+
+class Call:
+    """One request from a caller to an endpoint, and that endpoint's execution of it.
+
+    `reply(call)` is how the caller learns the outcome (`status`, 0 = success). `parent` is
+    whatever the caller needs to resume (the caller's own call, a traffic source, a retry state).
+    `back` is set by the transport: None when the answer reaches the caller at once, else the
+    function that carries it back over the network.
+    """
+
+    __slots__ = (
+        "back",
+        "endpoint",
+        "first",
+        "parent",
+        "pc",
+        "pending",
+        "rep",
+        "replica",
+        "reply",
+        "state",
+        "status",
+        "t0",
+        "t_arrive",
+    )
+
+    def __init__(
+        self, endpoint: EndpointRuntime, reply: Callable[[Call], None], parent: Any, t0: float
+    ) -> None:
+        self.endpoint = endpoint
+        self.reply = reply
+        self.parent = parent
+        self.t0 = t0
+        self.status = OK
+        self.state = PENDING
+        self.pc = 0
+        self.back: Callable[[Call], None] | None = None
+        self.replica: Replica
+        self.t_arrive: float
+        self.rep: int
+        self.pending: int
+        self.first: int
+
+
+class StepRuntime(Protocol):
+    """A compiled step. `start` returns True when the step finished at once (skipped, or
+    fire-and-forget); otherwise it resumes the call later through `endpoint.advance` or ends it
+    through `endpoint.finish`."""
+
+    def start(self, call: Call) -> bool: ...
+
+
+class EndpointStats:
+    """Counters of one endpoint (or entry). Monotonic counters plus the value at warm-up end;
+    the latency histogram is cleared at warm-up end and holds successful calls only."""
+
+    __slots__ = ("fails", "fails0", "hist", "n", "n0")
+
+    def __init__(self, causes: int) -> None:
+        self.n = 0
+        self.n0 = 0
+        self.fails = [0] * causes
+        self.fails0 = [0] * causes
+        self.hist = LogHistogram()
+
+    def reset(self) -> None:
+        self.n0 = self.n
+        self.fails0 = list(self.fails)
+        self.hist.clear()
+
+
+class Replica:
+    """One pod: `workers` servers in front of one FIFO queue.
+
+    `area_busy` and `area_q` integrate busy workers and queue length over time (brought up to date
+    at every change and by `flush`), giving time-weighted means without sampling.
+    """
+
+    __slots__ = (
+        "active",
+        "area_busy",
+        "area_busy0",
+        "area_q",
+        "area_q0",
+        "born",
+        "busy",
+        "capacity",
+        "died",
+        "index",
+        "kernel",
+        "pools",
+        "qmax",
+        "queue",
+        "service",
+        "t_busy",
+        "t_q",
+        "workers",
+    )
+
+    def __init__(self, service: ServiceRuntime, index: int, workers: int, capacity: int) -> None:
+        self.service = service
+        self.kernel = service.kernel
+        self.index = index
+        self.workers = workers
+        self.capacity = capacity
+        self.busy = 0
+        self.active = 0
+        """Calls accepted and not yet finished (queued, working or waiting on steps)."""
+        self.queue: deque[Call] = deque()
+        now = self.kernel.now
+        self.area_busy = 0.0
+        self.area_busy0 = 0.0
+        self.t_busy = now
+        self.area_q = 0.0
+        self.area_q0 = 0.0
+        self.t_q = now
+        self.qmax = 0
+        self.pools: dict[str, Any] = {}
+        self.born = now
+        self.died = math.inf
+        """When the pod was removed (crash, restart, scale-down); utilisation counts its lifetime."""
+
+    def accept(self, c: Call) -> None:
+        now = self.kernel.now
+        c.replica = self
+        c.t_arrive = now
+        self.active += 1
+        busy = self.busy
+        if busy < self.workers:
+            self.area_busy += busy * (now - self.t_busy)
+            self.t_busy = now
+            self.busy = busy + 1
+            c.endpoint.begin(c)
+            return
+        self.enqueue(c, now)
+
+    def enqueue(self, c: Call, now: float) -> None:
+        """Every worker is busy: wait in the queue, or be turned away when it is full."""
+        q = self.queue
+        n = len(q)
+        if n < self.capacity:
+            self.area_q += n * (now - self.t_q)
+            self.t_q = now
+            q.append(c)
+            if n >= self.qmax:
+                self.qmax = n + 1
+            return
+        self.active -= 1
+        c.endpoint.refuse(c, REJECTED)
+
+    def release(self) -> None:
+        """A worker is free: give it to the next queued call, or count it idle."""
+        q = self.queue
+        now = self.kernel.now
+        if q:
+            self.area_q += len(q) * (now - self.t_q)
+            self.t_q = now
+            c = q.popleft()
+            c.endpoint.begin(c)
+        else:
+            busy = self.busy
+            self.area_busy += busy * (now - self.t_busy)
+            self.t_busy = now
+            self.busy = busy - 1
+
+    def flush(self) -> None:
+        """Bring the time integrals up to now."""
+        now = self.kernel.now
+        self.area_busy += self.busy * (now - self.t_busy)
+        self.t_busy = now
+        self.area_q += len(self.queue) * (now - self.t_q)
+        self.t_q = now
+
+    def reset(self) -> None:
+        self.flush()
+        self.area_busy0 = self.area_busy
+        self.area_q0 = self.area_q
+        self.qmax = len(self.queue)
+
+
+class ServiceRuntime:
+    """A service's replicas and the load balancer in front of them.
+
+    `routable` is the list the balancer picks from. Mechanisms that take replicas out of rotation
+    (outlier ejection, failing readiness, crashes) remove them from it; autoscaling appends to
+    `replicas` and `routable`. An empty `routable` fails calls at once as `unavailable`.
+    """
+
+    __slots__ = (
+        "arrive_",
+        "capacity",
+        "endpoints",
+        "holds",
+        "kernel",
+        "lb",
+        "lb_rnd",
+        "name",
+        "pick",
+        "replicas",
+        "routable",
+        "rr",
+        "workers",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kernel: Kernel,
+        *,
+        replicas: int,
+        workers: int,
+        queue_capacity: int | None,
+        holds: bool,
+        lb: str,
+        lb_rnd: Callable[[], float],
+    ) -> None:
+        self.name = name
+        self.kernel = kernel
+        self.workers = workers
+        self.capacity = queue_capacity if queue_capacity is not None else 1 << 62
+        self.holds = holds
+        self.lb = lb
+        self.lb_rnd = lb_rnd
+        self.rr = 0
+        self.endpoints: dict[str, EndpointRuntime] = {}
+        self.replicas: list[Replica] = []
+        self.routable: list[Replica] = []
+        picks: dict[str, Callable[[list[Replica], int], Replica]] = {
+            "round-robin": self._round_robin,
+            "random": self._random,
+            "least-request": self._least_request,
+        }
+        self.pick = picks[lb]
+        self.arrive_ = self.arrive
+        for _ in range(replicas):
+            self.add_replica()
+
+    def add_replica(self) -> Replica:
+        rep = Replica(self, len(self.replicas), self.workers, self.capacity)
+        self.replicas.append(rep)
+        self.routable.append(rep)
+        return rep
+
+    def arrive(self, c: Call) -> None:
+        reps = self.routable
+        n = len(reps)
+        if n == 1:
+            rep = reps[0]
+        elif n:
+            rep = self.pick(reps, n)
+        else:
+            c.t_arrive = self.kernel.now
+            c.endpoint.refuse(c, UNAVAILABLE)
+            return
+        # Replica.accept, inlined: this is the hottest path of the simulator.
+        now = self.kernel.now
+        c.replica = rep
+        c.t_arrive = now
+        rep.active += 1
+        busy = rep.busy
+        if busy < rep.workers:
+            rep.area_busy += busy * (now - rep.t_busy)
+            rep.t_busy = now
+            rep.busy = busy + 1
+            # EndpointRuntime.begin, inlined.
+            ep = c.endpoint
+            k = self.kernel
+            k.seq += 1
+            heappush(k.heap, (now + ep.work(), k.seq, ep.work_done_, c))
+            return
+        rep.enqueue(c, now)
+
+    def _round_robin(self, reps: list[Replica], n: int) -> Replica:
+        i = self.rr
+        self.rr = i + 1
+        return reps[i % n]
+
+    def _random(self, reps: list[Replica], n: int) -> Replica:
+        return reps[int(self.lb_rnd() * n)]
+
+    def _least_request(self, reps: list[Replica], n: int) -> Replica:
+        """Power of two choices: two distinct replicas at random, the one with fewer active calls."""
+        rnd = self.lb_rnd
+        i = int(rnd() * n)
+        j = int(rnd() * (n - 1))
+        if j >= i:
+            j += 1
+        a, b = reps[i], reps[j]
+        return b if b.active < a.active else a
+
+
+class EndpointRuntime:
+    """The server side of one endpoint: its work, its error draw and its steps."""
+
+    __slots__ = (
+        "error_rate",
+        "error_rnd",
+        "holds",
+        "kernel",
+        "name",
+        "nsteps",
+        "ref",
+        "service",
+        "stats",
+        "steps",
+        "work",
+        "work_done_",
+    )
+
+    def __init__(
+        self,
+        service: ServiceRuntime,
+        name: str,
+        work: Sampler,
+        error_rate: float,
+        error_rnd: Callable[[], float],
+        causes: int,
+    ) -> None:
+        self.service = service
+        self.kernel = service.kernel
+        self.name = name
+        self.ref = f"{service.name}.{name}"
+        self.work = work
+        self.error_rate = error_rate
+        self.error_rnd = error_rnd
+        self.holds = service.holds
+        self.steps: list[StepRuntime] = []
+        self.nsteps = 0
+        self.stats = EndpointStats(causes)
+        self.work_done_ = self.work_done
+
+    def set_steps(self, steps: list[StepRuntime]) -> None:
+        self.steps = steps
+        self.nsteps = len(steps)
+
+    def begin(self, c: Call) -> None:
+        """The call has a worker: do the endpoint's own work."""
+        k = self.kernel
+        k.seq += 1
+        heappush(k.heap, (k.now + self.work(), k.seq, self.work_done_, c))
+
+    def work_done(self, c: Call) -> None:
+        if not self.holds:
+            c.replica.release()
+        if self.error_rate and self.error_rnd() < self.error_rate:
+            self.finish(c, ERROR)
+        elif self.nsteps:
+            self.advance(c)
+        else:
+            self.finish(c, OK)
+
+    def advance(self, c: Call) -> None:
+        """Run steps from `c.pc` until one has to wait, or finish when none is left."""
+        steps = self.steps
+        n = self.nsteps
+        pc = c.pc
+        while pc < n:
+            step = steps[pc]
+            pc += 1
+            c.pc = pc
+            if not step.start(c):
+                return
+        self.finish(c, OK)
+
+    def finish(self, c: Call, status: int) -> None:
+        rep = c.replica
+        if self.holds:
+            rep.release()
+        rep.active -= 1
+        st = self.stats
+        st.n += 1
+        if status:
+            st.fails[status] += 1
+        else:
+            # LogHistogram.record, inlined.
+            h = st.hist
+            value = self.kernel.now - c.t_arrive
+            h.count += 1
+            h.sum += value
+            if value > h.max:
+                h.max = value
+            if value > TINY:
+                h.buckets[int(_log(value) * INV_LOG_GAMMA + OFFSET)] += 1
+            else:
+                h.zeros += 1
+        if c.state == PENDING:
+            c.status = status
+            back = c.back
+            if back is None:
+                c.state = ANSWERED
+                c.reply(c)
+            else:
+                back(c)
+
+    def refuse(self, c: Call, status: int) -> None:
+        """Turned away before getting a worker (full queue, no replica)."""
+        st = self.stats
+        st.n += 1
+        st.fails[status] += 1
+        if c.state == PENDING:
+            c.status = status
+            back = c.back
+            if back is None:
+                c.state = ANSWERED
+                c.reply(c)
+            else:
+                back(c)

@@ -1,0 +1,451 @@
+"""Compiled steps: what an endpoint does after its own work.
+
+Each step keeps its per-call progress on the calling `Call` (`rep` for repeats, `pending` and
+`first` for a parallel group), so a step object is shared by every call of its endpoint.
+
+A failed synchronous call fails the calling endpoint at once with the same cause (the rest of
+its steps are skipped): without a fallback a 5xx from a dependency becomes the caller's 5xx, and
+the cause that is counted is the root cause (`timeout` stays `timeout` all the way up).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable
+from heapq import heappush
+from typing import Any
+
+from scalesim_patterns.sim.core.causes import OK, UNAVAILABLE
+from scalesim_patterns.sim.core.histogram import LogHistogram
+from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
+
+__all__ = [
+    "CallStepRuntime",
+    "DatabaseRuntime",
+    "ParallelStepRuntime",
+    "Pool",
+    "PublishStepRuntime",
+    "QueryStepRuntime",
+    "TopicRuntime",
+]
+
+Invoke = Callable[[Call], None]
+
+
+class CallStepRuntime:
+    """`call:` (and a gateway route): one target, or a weighted choice of targets (route split).
+
+    `probability` skips the step; `repeat` sends that many calls one after another.
+    """
+
+    __slots__ = (
+        "cumulative",
+        "invoke0",
+        "invokes",
+        "kernel",
+        "pick_rnd",
+        "prob_rnd",
+        "probability",
+        "repeat",
+        "reply_",
+        "single",
+        "targets",
+    )
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        targets: list[EndpointRuntime],
+        invokes: list[Invoke],
+        weights: list[float],
+        probability: float,
+        repeat: int,
+        prob_rnd: Callable[[], float],
+        pick_rnd: Callable[[], float],
+    ) -> None:
+        self.kernel = kernel
+        self.targets = targets
+        self.invokes = invokes
+        total = sum(weights)
+        acc = 0.0
+        self.cumulative: list[float] = []
+        for w in weights:
+            acc += w / total
+            self.cumulative.append(acc)
+        self.probability = probability
+        self.repeat = repeat
+        self.prob_rnd = prob_rnd
+        self.pick_rnd = pick_rnd
+        self.reply_ = self.reply
+        self.single = targets[0] if len(targets) == 1 else None
+        self.invoke0 = invokes[0]
+
+    def start(self, x: Call) -> bool:
+        if self.probability < 1.0 and self.prob_rnd() >= self.probability:
+            return True
+        x.rep = self.repeat
+        if self.single is not None:
+            self.invoke0(Call(self.single, self.reply_, x, self.kernel.now))
+        else:
+            self.send(x)
+        return False
+
+    def send(self, x: Call) -> None:
+        if self.single is not None:
+            self.invoke0(Call(self.single, self.reply_, x, self.kernel.now))
+            return
+        i = bisect_right(self.cumulative, self.pick_rnd())
+        i = min(i, len(self.targets) - 1)
+        self.invokes[i](Call(self.targets[i], self.reply_, x, self.kernel.now))
+
+    def reply(self, c: Call) -> None:
+        x: Call = c.parent
+        if c.status:
+            x.endpoint.finish(x, c.status)
+            return
+        x.rep -= 1
+        if x.rep:
+            self.send(x)
+        else:
+            x.endpoint.advance(x)
+
+
+class ParallelStepRuntime:
+    """`parallel:`: all calls sent at once, the caller resumes when the last one has answered.
+
+    A member's `repeat` sends that many concurrent calls; its `probability` may leave it out.
+    The group fails with the first failure's cause, but only after every member has answered.
+    """
+
+    __slots__ = (
+        "invokes",
+        "kernel",
+        "member_probability",
+        "member_repeat",
+        "prob_rnd",
+        "probability",
+        "reply_",
+        "targets",
+    )
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        targets: list[EndpointRuntime],
+        invokes: list[Invoke],
+        member_probability: list[float],
+        member_repeat: list[int],
+        probability: float,
+        prob_rnd: Callable[[], float],
+    ) -> None:
+        self.kernel = kernel
+        self.targets = targets
+        self.invokes = invokes
+        self.member_probability = member_probability
+        self.member_repeat = member_repeat
+        self.probability = probability
+        self.prob_rnd = prob_rnd
+        self.reply_ = self.reply
+
+    def start(self, x: Call) -> bool:
+        rnd = self.prob_rnd
+        if self.probability < 1.0 and rnd() >= self.probability:
+            return True
+        chosen: list[int] = []
+        for i, p in enumerate(self.member_probability):
+            if p >= 1.0 or rnd() < p:
+                chosen.append(i)
+        total = sum(self.member_repeat[i] for i in chosen)
+        if total == 0:
+            return True
+        x.pending = total
+        x.first = OK
+        now = self.kernel.now
+        for i in chosen:
+            target, invoke = self.targets[i], self.invokes[i]
+            for _ in range(self.member_repeat[i]):
+                invoke(Call(target, self.reply_, x, now))
+        return False
+
+    def reply(self, c: Call) -> None:
+        x: Call = c.parent
+        if c.status and not x.first:
+            x.first = c.status
+        x.pending -= 1
+        if x.pending:
+            return
+        if x.first:
+            x.endpoint.finish(x, x.first)
+        else:
+            x.endpoint.advance(x)
+
+
+class Pool:
+    """One replica's connection pool to one database (HikariCP: fixed size, FIFO waiters)."""
+
+    __slots__ = ("area", "area0", "busy", "size", "t", "waiting")
+
+    def __init__(self, size: int, now: float) -> None:
+        self.size = size
+        self.busy = 0
+        self.waiting: deque[tuple[Any, Any, float]] = deque()
+        """(waiter, its call or saga, since): the waiter's `run(x, waited)` gets the connection."""
+        self.area = 0.0
+        self.area0 = 0.0
+        self.t = now
+
+    def flush(self, now: float) -> None:
+        self.area += self.busy * (now - self.t)
+        self.t = now
+
+    def take(self, waiter: Any, x: Any, now: float) -> bool:
+        """A connection for `x` now (True), or `x` queues FIFO until `waiter.run(x, waited)`.
+
+        The caller checks `size == 0` (no connection could be opened) before asking.
+        """
+        if self.busy < self.size:
+            self.area += self.busy * (now - self.t)
+            self.t = now
+            self.busy += 1
+            return True
+        self.waiting.append((waiter, x, now))
+        return False
+
+    def give_back(self, now: float) -> None:
+        """Hand the connection to the first waiter, or return it to the pool."""
+        if self.waiting:
+            waiter, nxt, since = self.waiting.popleft()
+            waiter.run(nxt, now - since)
+        else:
+            self.area += self.busy * (now - self.t)
+            self.t = now
+            self.busy -= 1
+
+
+class DatabaseRuntime:
+    """A database reached through per-replica pools; connections beyond `maxConnections` never open.
+
+    Replicas get their pool when they first query, in that order, each `pool` connections while
+    the server has connections left; a replica left with none fails its queries at once as
+    `unavailable` (the pool cannot connect).
+    """
+
+    __slots__ = (
+        "count",
+        "count0",
+        "fails",
+        "fails0",
+        "hist",
+        "kernel",
+        "left",
+        "name",
+        "pool_size",
+        "pools",
+        "wait_sum",
+        "wait_sum0",
+    )
+
+    def __init__(self, name: str, kernel: Kernel, pool: int, max_connections: int) -> None:
+        self.name = name
+        self.kernel = kernel
+        self.pool_size = pool
+        self.left = max_connections
+        self.pools: list[Pool] = []
+        self.count = 0
+        self.count0 = 0
+        self.fails = 0
+        self.fails0 = 0
+        self.wait_sum = 0.0
+        self.wait_sum0 = 0.0
+        self.hist = LogHistogram()
+
+    def served(self, waited: float, latency: float) -> None:
+        """Count one operation that waited `waited` for a connection and took `latency`."""
+        self.count += 1
+        self.wait_sum += waited
+        self.hist.record(waited + latency)
+
+    def pool_of(self, replica: Replica) -> Pool:
+        pool = replica.pools.get(self.name)
+        if pool is None:
+            size = min(self.pool_size, self.left)
+            self.left -= size
+            pool = Pool(size, self.kernel.now)
+            replica.pools[self.name] = pool
+            self.pools.append(pool)
+        return pool
+
+    def reset(self) -> None:
+        now = self.kernel.now
+        for pool in self.pools:
+            pool.flush(now)
+            pool.area0 = pool.area
+        self.count0 = self.count
+        self.fails0 = self.fails
+        self.wait_sum0 = self.wait_sum
+        self.hist.clear()
+
+
+class QueryStepRuntime:
+    """`query:`: take a connection from the replica's pool (waiting FIFO), hold it for the
+    operation's latency, give it back. Database latency is as the client measures it, so no
+    network hop is added."""
+
+    __slots__ = ("db", "done_", "kernel", "latency", "prob_rnd", "probability", "repeat")
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        db: DatabaseRuntime,
+        latency: Sampler,
+        probability: float,
+        repeat: int,
+        prob_rnd: Callable[[], float],
+    ) -> None:
+        self.kernel = kernel
+        self.db = db
+        self.latency = latency
+        self.probability = probability
+        self.repeat = repeat
+        self.prob_rnd = prob_rnd
+        self.done_ = self.done
+
+    def start(self, x: Call) -> bool:
+        if self.probability < 1.0 and self.prob_rnd() >= self.probability:
+            return True
+        x.rep = self.repeat
+        self.acquire(x)
+        return False
+
+    def acquire(self, x: Call) -> None:
+        db = self.db
+        pool = db.pool_of(x.replica)
+        if pool.size == 0:
+            db.count += 1
+            db.fails += 1
+            x.endpoint.finish(x, UNAVAILABLE)
+        elif pool.take(self, x, self.kernel.now):
+            self.run(x, 0.0)
+
+    def run(self, x: Call, waited: float) -> None:
+        k = self.kernel
+        latency = self.latency()
+        self.db.served(waited, latency)
+        k.seq += 1
+        heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
+
+    def done(self, x: Call) -> None:
+        pool: Pool = x.replica.pools[self.db.name]
+        pool.give_back(self.kernel.now)
+        x.rep -= 1
+        if x.rep:
+            self.acquire(x)
+        else:
+            x.endpoint.advance(x)
+
+
+class TopicRuntime:
+    """A topic: every consumer group gets each message; members of a group take turns.
+
+    Consumers are called like any endpoint (through their service's balancer and queue) but
+    nobody waits for them: the outcome only feeds the topic's statistics, and `lag` is the time
+    from publish until the consumer has finished with the message.
+    """
+
+    __slots__ = (
+        "consumed_",
+        "count",
+        "count0",
+        "delivery",
+        "fails",
+        "fails0",
+        "groups",
+        "kernel",
+        "lag",
+        "name",
+        "published",
+        "published0",
+        "turn",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kernel: Kernel,
+        groups: list[list[tuple[ServiceRuntime, EndpointRuntime]]],
+        delivery: Sampler,
+    ) -> None:
+        self.name = name
+        self.kernel = kernel
+        self.groups = groups
+        self.turn = [0] * len(groups)
+        self.delivery = delivery
+        self.published = 0
+        self.published0 = 0
+        self.count = 0
+        self.count0 = 0
+        self.fails = 0
+        self.fails0 = 0
+        self.lag = LogHistogram()
+        self.consumed_ = self.consumed
+
+    def publish(self, ack: float) -> None:
+        """Deliver one message, acknowledged `ack` from now, to every group."""
+        k = self.kernel
+        now = k.now
+        self.published += 1
+        for g, members in enumerate(self.groups):
+            i = self.turn[g]
+            self.turn[g] = i + 1
+            service, endpoint = members[i % len(members)]
+            k.schedule(
+                ack + self.delivery(), service.arrive_, Call(endpoint, self.consumed_, None, now)
+            )
+
+    def consumed(self, c: Call) -> None:
+        self.count += 1
+        if c.status:
+            self.fails += 1
+        else:
+            self.lag.record(self.kernel.now - c.t0)
+
+    def reset(self) -> None:
+        self.published0 = self.published
+        self.count0 = self.count
+        self.fails0 = self.fails
+        self.lag.clear()
+
+
+class PublishStepRuntime:
+    """`publish:`: the publisher waits for the broker's acknowledgement only."""
+
+    __slots__ = ("ack", "acked_", "kernel", "prob_rnd", "probability", "topic")
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        topic: TopicRuntime,
+        ack: Sampler,
+        probability: float,
+        prob_rnd: Callable[[], float],
+    ) -> None:
+        self.kernel = kernel
+        self.topic = topic
+        self.ack = ack
+        self.probability = probability
+        self.prob_rnd = prob_rnd
+        self.acked_ = self.acked
+
+    def start(self, x: Call) -> bool:
+        if self.probability < 1.0 and self.prob_rnd() >= self.probability:
+            return True
+        ack = self.ack()
+        self.topic.publish(ack)
+        self.kernel.schedule(ack, self.acked_, x)
+        return False
+
+    def acked(self, x: Call) -> None:
+        x.endpoint.advance(x)

@@ -1,0 +1,1 @@
+"""Pattern plug-ins: sagas, event stores, rollouts, the mesh, gateway rate limits, client resilience."""

@@ -1,0 +1,1 @@
+"""Platform plug-ins: pods and their lifecycle, probes, the autoscaler, faults."""

@@ -1,0 +1,295 @@
+"""Scenario faults: crash, latency, errors, outage, partition — each at a time, for a duration.
+
+| fault | target | what happens |
+|---|---|---|
+| crash | service (`replicas`: the first N pods, all by default) | containers exit: work in flight is lost (`unavailable`), endpoints leave the balancer after the propagation delay, kubelet restarts them at once (or after `duration`: a crash loop / lost node) and they serve after their start-up time |
+| outage | service (all pods, or the first `replicas`) | pods stay up but refuse every connection: in-flight work lost; readiness probes (if any) take them out, liveness restarts them (which cures a pod-level outage without `duration`) |
+| outage | database | queries fail at once (`unavailable`); queries already running finish |
+| outage | broker | publishers wait for the acknowledgement until the broker is back |
+| latency | service, `service.endpoint`, database, broker | `add` is drawn and added to each call's work (holding its worker), each query (holding its connection) or each publish acknowledgement |
+| errors | service, `service.endpoint` | each call fails with probability `rate` on top of its own error rate |
+| partition | `between: [a, b]` | calls between a and b in either direction fail at once as `unavailable` (a rejecting network: RST or ICMP unreachable); calls already in flight finish |
+
+Without `duration` a fault lasts to the end of the run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from scalesim_patterns.model.traffic import Fault
+from scalesim_patterns.sim.core.causes import UNAVAILABLE
+from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
+from scalesim_patterns.sim.network.station import ANSWERED, Call
+from scalesim_patterns.sim.network.steps import (
+    DatabaseRuntime,
+    PublishStepRuntime,
+    QueryStepRuntime,
+)
+from scalesim_patterns.sim.platform.lifecycle import Pod, fleet
+from scalesim_patterns.sim.platform.patches import error_patch, sampler_patch
+from scalesim_patterns.sim.reports.telemetry import add_section
+
+if TYPE_CHECKING:
+    from scalesim_patterns.sim.engine import Engine
+
+__all__ = ["Partition", "install_faults", "partition_between", "partition_layer"]
+
+
+class Partition:
+    """Whether calls between two services fail now."""
+
+    __slots__ = ("active", "between")
+
+    def __init__(self, between: tuple[str, str]) -> None:
+        self.between = between
+        self.active = False
+
+
+def _partitions(engine: Engine) -> dict[frozenset[str], Partition]:
+    """One flag per partitioned pair of the scenario, made while call sites are built."""
+    found = engine.mechanisms.get("partitions")
+    if found is None:
+        found = {}
+        if engine.scenario is not None:
+            for fault in engine.scenario.faults:
+                if fault.type == "partition" and fault.between is not None:
+                    a, b = fault.between
+                    found.setdefault(frozenset((a, b)), Partition((a, b)))
+        engine.mechanisms["partitions"] = found
+    return cast(dict[frozenset[str], Partition], found)
+
+
+def partition_between(engine: Engine, a: str, b: str) -> Partition | None:
+    return _partitions(engine).get(frozenset((a, b)))
+
+
+def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
+    """Transport layer for sites between partitioned services (the mesh's sidecar checks the
+    same flag itself, so that its retries see the connection failures)."""
+    flag = partition_between(site.engine, site.caller, site.target_service)
+    if flag is None:
+        return nxt
+    endpoint = site.endpoint
+
+    def invoke(c: Call) -> None:
+        if not flag.active:
+            nxt(c)
+            return
+        st = endpoint.stats
+        st.n += 1
+        st.fails[UNAVAILABLE] += 1
+        c.status = UNAVAILABLE
+        c.state = ANSWERED
+        c.reply(c)
+
+    return invoke
+
+
+class _FaultRun:
+    """Starts and ends one fault."""
+
+    def __init__(self, engine: Engine, index: int, fault: Fault, log: list[list[Any]]) -> None:
+        self.engine = engine
+        self.index = index
+        self.fault = fault
+        self.log = log
+        self.pods: list[Pod] = []
+        self.saved: Any = None
+        spec = engine.arch.spec
+        target = fault.target or ""
+        service, _, endpoint = target.partition(".")
+        self.kind: str = fault.type
+        if fault.type == "partition":
+            assert fault.between is not None
+            self.partition = partition_between(engine, fault.between[0], fault.between[1])
+        elif fault.type in ("crash", "outage") and target in spec.services:
+            self.fleet = fleet(engine, target)
+        elif fault.type == "outage" and target in spec.databases:
+            self.kind = "db-outage"
+        elif fault.type == "outage" and target in spec.brokers:
+            self.kind = "broker-outage"
+        elif fault.type in ("latency", "errors") and service in spec.services:
+            self.endpoints = [
+                ep
+                for name, ep in engine.services[service].endpoints.items()
+                if not endpoint or name == endpoint
+            ]
+        elif fault.type == "latency" and target in spec.databases:
+            self.kind = "db-latency"
+        elif fault.type == "latency" and target in spec.brokers:
+            self.kind = "broker-latency"
+        else:
+            from scalesim_patterns.sim.engine import SimulationError
+
+            raise SimulationError(
+                f"fault {index} ({fault.type} on '{target}'): this fault cannot target that; "
+                "see docs/resilience.md for what each fault may target"
+            )
+
+    def label(self) -> str:
+        f = self.fault
+        return f.target if f.target is not None else "<->".join(f.between or [])
+
+    def schedule(self) -> None:
+        k = self.engine.kernel
+        k.at(self.fault.at, self.start, None)
+        if self.fault.duration is not None and self.kind != "crash":
+            k.at(self.fault.at + self.fault.duration, self.end, None)
+
+    def _note(self, what: str) -> None:
+        self.log.append([self.engine.kernel.now, self.index, self.fault.type, self.label(), what])
+
+    # ---- start / end ----------------------------------------------------------------------
+
+    def start(self, _: Any) -> None:
+        self._note("start")
+        f = self.fault
+        kind = self.kind
+        engine = self.engine
+        if kind == "partition":
+            assert self.partition is not None
+            self.partition.active = True
+        elif kind == "crash":
+            live = self.fleet.live
+            pods = live[: f.replicas] if f.replicas else live
+            self.fleet.crash(pods, f.duration or 0.0)
+        elif kind == "outage":
+            if f.replicas:
+                self.pods = self.fleet.live[: f.replicas]
+                if f.duration is None:
+                    self.fleet.cured_by_restart.add(self.index)
+                self.fleet.break_pods(self.pods, self.index, True)
+            else:
+                self.fleet.break_service(self.index, True)
+        elif kind == "latency":
+            assert f.add is not None
+            for ep in self.endpoints:
+                extra = engine.streams.sampler(f.add, f"fault:{self.index}:{ep.ref}")
+                sampler_patch(engine.mechanisms, ep, "work").add(self, extra)
+        elif kind == "errors":
+            assert f.rate is not None
+            for ep in self.endpoints:
+                error_patch(engine.mechanisms, ep).add(self, f.rate)
+        elif kind == "db-latency":
+            assert f.add is not None
+            for i, step in enumerate(self._query_steps()):
+                extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}:{i}")
+                sampler_patch(engine.mechanisms, step, "latency").add(self, extra)
+        elif kind == "db-outage":
+            self._db_down(engine.databases[self.label()])
+        elif kind in ("broker-outage", "broker-latency"):
+            end = f.at + f.duration if f.duration is not None else None
+            k = engine.kernel
+            for i, pub in enumerate(self._publish_steps()):
+                if kind == "broker-latency":
+                    assert f.add is not None
+                    extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}:{i}")
+                elif end is None:
+                    extra = _never_acked
+                else:
+                    extra = _until(k, end)
+                sampler_patch(engine.mechanisms, pub, "ack").add(self, extra)
+
+    def end(self, _: Any) -> None:
+        self._note("end")
+        kind = self.kind
+        engine = self.engine
+        if kind == "partition":
+            assert self.partition is not None
+            self.partition.active = False
+        elif kind == "outage":
+            if self.fault.replicas:
+                self.fleet.break_pods(self.pods, self.index, False)
+            else:
+                self.fleet.break_service(self.index, False)
+        elif kind == "latency":
+            for ep in self.endpoints:
+                sampler_patch(engine.mechanisms, ep, "work").remove(self)
+        elif kind == "errors":
+            for ep in self.endpoints:
+                error_patch(engine.mechanisms, ep).remove(self)
+        elif kind == "db-latency":
+            for step in self._query_steps():
+                sampler_patch(engine.mechanisms, step, "latency").remove(self)
+        elif kind == "db-outage":
+            self._db_up(engine.databases[self.label()])
+        elif kind in ("broker-outage", "broker-latency"):
+            for pub in self._publish_steps():
+                sampler_patch(engine.mechanisms, pub, "ack").remove(self)
+
+    # ---- data stores ----------------------------------------------------------------------
+
+    def _steps(self) -> list[Any]:
+        out: list[Any] = []
+        for svc in self.engine.services.values():
+            for ep in svc.endpoints.values():
+                out.extend(ep.steps)
+        return out
+
+    def _query_steps(self) -> list[QueryStepRuntime]:
+        name = self.label()
+        return [s for s in self._steps() if isinstance(s, QueryStepRuntime) and s.db.name == name]
+
+    def _publish_steps(self) -> list[PublishStepRuntime]:
+        broker = self.label()
+        arch = self.engine.arch
+        return [
+            s
+            for s in self._steps()
+            if isinstance(s, PublishStepRuntime) and arch.topic_owner(s.topic.name) == broker
+        ]
+
+    def _db_down(self, db: DatabaseRuntime) -> None:
+        """Every pool connection is gone: a query finding none fails at once (the engine's
+        `pool.size == 0` path); queries waiting for a connection fail now."""
+        self.saved = (db.pool_size, db.left, len(db.pools), [p.size for p in db.pools])
+        db.pool_size = 0
+        db.left = 0
+        for pool in db.pools:
+            pool.size = 0
+            keep = []
+            for entry in pool.waiting:
+                waiter, x, _ = entry
+                if isinstance(waiter, QueryStepRuntime) and isinstance(x, Call):
+                    db.count += 1
+                    db.fails += 1
+                    x.endpoint.finish(x, UNAVAILABLE)
+                else:
+                    keep.append(entry)
+            pool.waiting.clear()
+            pool.waiting.extend(keep)
+
+    def _db_up(self, db: DatabaseRuntime) -> None:
+        pool_size, left, before, sizes = self.saved
+        db.pool_size = pool_size
+        db.left = left
+        for i, pool in enumerate(db.pools):
+            if i < before:
+                pool.size = sizes[i]
+            else:
+                pool.size = min(pool_size, db.left)
+                db.left -= pool.size
+
+
+def _until(kernel: Kernel, end: float) -> Sampler:
+    """The wait until `end` (a publisher blocked until the broker is back)."""
+    return lambda: max(end - kernel.now, 0.0)
+
+
+def _never_acked() -> float:
+    return 1e18
+
+
+def install_faults(engine: Engine) -> None:
+    """Installer (sim/extensions.py): schedule the scenario's faults."""
+    scenario = engine.scenario
+    if scenario is None or not scenario.faults:
+        return
+    log: list[list[Any]] = []
+    engine.mechanisms["fault_log"] = log
+    for i, fault in enumerate(scenario.faults):
+        _FaultRun(engine, i, fault, log).schedule()
+    add_section(engine, "faults", lambda: list(log))

@@ -1,0 +1,124 @@
+"""Temporary changes to samplers and rates, for faults and for the autoscaler's CPU meter.
+
+The engine reads an endpoint's `work` sampler and `error_rate`, a query step's `latency` and a
+publish step's `ack` afresh on every call, so swapping them changes behaviour from that moment
+with no check on the hot path. A patch keeps the original and the additions in force, and
+rebuilds the sampler whenever one is added or removed, so overlapping faults end in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from scalesim_patterns.sim.core.rng import Sampler
+
+__all__ = ["CpuMeter", "ErrorPatch", "SamplerPatch", "error_patch", "sampler_patch"]
+
+
+class CpuMeter:
+    """Seconds of own work drawn (an endpoint's `work`: the CPU time of its calls)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total = 0.0
+
+
+class SamplerPatch:
+    """The sampler held in `owner.<attr>`: the original, plus added delays, plus a CPU meter
+    counting the original's draws only (a fault's extra delay holds the worker, it is not
+    counted as CPU)."""
+
+    def __init__(self, owner: Any, attr: str) -> None:
+        self.owner = owner
+        self.attr = attr
+        self.base: Sampler = getattr(owner, attr)
+        self.adds: dict[object, Callable[[], float]] = {}
+        self.meter: CpuMeter | None = None
+
+    def add(self, key: object, extra: Callable[[], float]) -> None:
+        self.adds[key] = extra
+        self.rebuild()
+
+    def remove(self, key: object) -> None:
+        self.adds.pop(key, None)
+        self.rebuild()
+
+    def metered(self) -> CpuMeter:
+        if self.meter is None:
+            self.meter = CpuMeter()
+            self.rebuild()
+        return self.meter
+
+    def rebuild(self) -> None:
+        base = self.base
+        adds = list(self.adds.values())
+        meter = self.meter
+        sampler: Sampler
+        if meter is None and not adds:
+            sampler = base
+        elif meter is None:
+            if len(adds) == 1:
+                extra = adds[0]
+                sampler = lambda: base() + extra()  # noqa: E731
+            else:
+                sampler = lambda: base() + sum(a() for a in adds)  # noqa: E731
+        else:
+            m = meter
+
+            def sampler() -> float:
+                v = base()
+                m.total += v
+                return v + sum(a() for a in adds) if adds else v
+
+        setattr(self.owner, self.attr, sampler)
+
+
+class ErrorPatch:
+    """An endpoint's error rate, raised by faults: 1 − (1 − base) · Π (1 − rate)."""
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+        self.base: float = owner.error_rate
+        self.rates: dict[object, float] = {}
+
+    def add(self, key: object, rate: float) -> None:
+        self.rates[key] = rate
+        self.rebuild()
+
+    def remove(self, key: object) -> None:
+        self.rates.pop(key, None)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        ok = 1.0 - self.base
+        for r in self.rates.values():
+            ok *= 1.0 - r
+        self.owner.error_rate = self.base if not self.rates else 1.0 - ok
+
+
+def _table(mechanisms: dict[str, Any], name: str) -> dict[tuple[int, str], Any]:
+    table: dict[tuple[int, str], Any] = mechanisms.setdefault(name, {})
+    return table
+
+
+def sampler_patch(mechanisms: dict[str, Any], owner: Any, attr: str) -> SamplerPatch:
+    """The one patch of `owner.<attr>` (made on first use)."""
+    table = _table(mechanisms, "sampler_patches")
+    key = (id(owner), attr)
+    patch = table.get(key)
+    if patch is None:
+        patch = table[key] = SamplerPatch(owner, attr)
+    assert isinstance(patch, SamplerPatch)
+    return patch
+
+
+def error_patch(mechanisms: dict[str, Any], owner: Any) -> ErrorPatch:
+    table = _table(mechanisms, "error_patches")
+    key = (id(owner), "error_rate")
+    patch = table.get(key)
+    if patch is None:
+        patch = table[key] = ErrorPatch(owner)
+    assert isinstance(patch, ErrorPatch)
+    return patch

@@ -1,0 +1,1 @@
+"""What a run reports: results, SLO verdicts, cascade analysis, resilience and workflow telemetry."""

@@ -1,0 +1,252 @@
+"""What the resilience mechanisms tell the results: counters per client, breaker states over
+time, and the per-run log sections (`RunResult.extras["resilience"]`).
+
+Counters are plain attributes bumped by the mechanisms (only configured ones exist, so an
+unconfigured run pays nothing); they are read at warm-up (baseline), at every window close
+(time series) and at the end (report). Hooks are registered on the engine the first time a
+mechanism asks for a client's counters or a log section.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
+
+from scalesim_patterns.sim.mechanisms.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from scalesim_patterns.sim.reports.resilience_reports import ClientReport
+
+if TYPE_CHECKING:
+    from scalesim_patterns.sim.engine import Engine, _SeriesRecorder
+    from scalesim_patterns.sim.reports.results import Report, TimeSeries
+
+__all__ = [
+    "COUNTERS",
+    "BreakerRecord",
+    "ClientStats",
+    "add_section",
+    "client_stats",
+    "state_code",
+    "time_in_states",
+]
+
+COUNTERS = (
+    "calls",
+    "attempts",
+    "retries",
+    "failed",
+    "not_permitted",
+    "bulkhead_full",
+    "fallbacks",
+    "mesh_calls",
+    "mesh_attempts",
+    "mesh_retries",
+    "overflow",
+    "no_healthy_upstream",
+    "ejections",
+)
+"""Monotonic counters of a client."""
+
+_SERIES = (
+    "calls",
+    "retries",
+    "failed",
+    "not_permitted",
+    "bulkhead_full",
+    "fallbacks",
+    "mesh_retries",
+    "overflow",
+    "no_healthy_upstream",
+)
+"""Counters shown per window (differences)."""
+
+_CODE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
+
+
+def state_code(state: str) -> int:
+    """0 closed, 1 half-open, 2 open: the breaker column of the time series."""
+    return _CODE[state]
+
+
+class BreakerRecord:
+    """One breaker instance: Resilience4j and pybreaker keep one per application instance, so a
+    client has one per caller replica."""
+
+    __slots__ = ("breaker", "created", "kind", "replica")
+
+    def __init__(self, replica: str, kind: str, breaker: CircuitBreaker, created: float) -> None:
+        self.replica = replica
+        self.kind = kind
+        self.breaker = breaker
+        self.created = created
+
+
+class ClientStats:
+    """Counters of one client, `caller->target` (their names are `COUNTERS`)."""
+
+    __slots__ = (*COUNTERS, "base", "breakers", "key", "last")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.calls = 0
+        self.attempts = 0
+        self.retries = 0
+        self.failed = 0
+        self.not_permitted = 0
+        self.bulkhead_full = 0
+        self.fallbacks = 0
+        self.mesh_calls = 0
+        self.mesh_attempts = 0
+        self.mesh_retries = 0
+        self.overflow = 0
+        self.no_healthy_upstream = 0
+        self.ejections = 0
+        self.breakers: list[BreakerRecord] = []
+        self.base = dict.fromkeys(COUNTERS, 0)
+        self.last = dict.fromkeys(COUNTERS, 0)
+
+    def snapshot(self) -> dict[str, int]:
+        return {name: cast(int, getattr(self, name)) for name in COUNTERS}
+
+
+def _registry(engine: Engine) -> dict[str, ClientStats]:
+    found = engine.mechanisms.get("clients")
+    if found is None:
+        found = {}
+        engine.mechanisms["clients"] = found
+        engine.reset_hooks.append(lambda: _reset(found))
+        engine.window_hooks.append(lambda rec: _window(found, rec))
+        engine.report_hooks.append(lambda rep: _report(engine, found, rep))
+    return cast(dict[str, ClientStats], found)
+
+
+def client_stats(engine: Engine, caller: str, target: str) -> ClientStats:
+    """The counters of the client `caller->target`, created on first use."""
+    registry = _registry(engine)
+    key = f"{caller}->{target}"
+    stats = registry.get(key)
+    if stats is None:
+        stats = registry[key] = ClientStats(key)
+    return stats
+
+
+def add_section(engine: Engine, name: str, fn: Any) -> None:
+    """Add `name: fn()` to the run's `resilience` section (a log of what mechanisms did)."""
+    sections = engine.mechanisms.get("sections")
+    if sections is None:
+        sections = {}
+        engine.mechanisms["sections"] = sections
+        engine.run_extras["resilience"] = lambda _series: _sections(engine, sections)
+    sections[name] = fn
+
+
+def _sections(engine: Engine, sections: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    registry = cast(dict[str, ClientStats], engine.mechanisms.get("clients", {}))
+    breakers = [
+        {
+            "client": stats.key,
+            "replica": rec.replica,
+            "type": rec.kind,
+            "created": rec.created,
+            "transitions": [list(t) for t in rec.breaker.transitions],
+            "time_in_state": time_in_states(
+                rec.breaker.transitions, rec.created, engine.warmup, engine.duration
+            ),
+            "not_permitted": rec.breaker.rejected,
+        }
+        for stats in registry.values()
+        for rec in stats.breakers
+    ]
+    if breakers:
+        out["breakers"] = breakers
+    for name, fn in sections.items():
+        out[name] = fn()
+    return out
+
+
+def time_in_states(
+    transitions: list[tuple[float, str, str]], created: float, start: float, end: float
+) -> dict[str, float]:
+    """Seconds spent in each state within [start, end] (the breaker is CLOSED when made)."""
+    spent = {CLOSED: 0.0, OPEN: 0.0, HALF_OPEN: 0.0}
+    state = CLOSED
+    t = created
+    for when, _, new in [*transitions, (end, "", "")]:
+        lo, hi = max(t, start), min(when, end)
+        if hi > lo:
+            spent[state] += hi - lo
+        if not new:
+            break
+        state, t = new, when
+    return spent
+
+
+def _reset(registry: dict[str, ClientStats]) -> None:
+    for stats in registry.values():
+        stats.base = stats.snapshot()
+
+
+def _window(registry: dict[str, ClientStats], recorder: _SeriesRecorder) -> None:
+    n = len(recorder.time)
+    for key, stats in registry.items():
+        cols = recorder.clients.get(key)
+        if cols is None:
+            cols = recorder.clients[key] = {}
+        now = stats.snapshot()
+        values: dict[str, float | None] = {
+            name: float(now[name] - stats.last[name]) for name in _SERIES
+        }
+        stats.last = now
+        if stats.breakers:
+            states = [state_code(rec.breaker.state) for rec in stats.breakers]
+            values["breaker"] = float(max(states))
+            values["breakers_open"] = float(sum(1 for s in states if s == 2))
+        for name, value in values.items():
+            col = cols.setdefault(name, [])
+            while len(col) < n - 1:
+                col.append(None)
+            col.append(value)
+
+
+def _report(
+    engine: Engine, registry: dict[str, ClientStats], report: Report[float]
+) -> Report[float]:
+    start, end = engine.warmup, engine.duration
+    clients: dict[str, ClientReport[float]] = {}
+    for key, stats in registry.items():
+        now = stats.snapshot()
+        d = {name: float(now[name] - stats.base[name]) for name in COUNTERS}
+        opened = 0
+        total = open_ = half = 0.0
+        for rec in stats.breakers:
+            spent = time_in_states(rec.breaker.transitions, rec.created, start, end)
+            total += sum(spent.values())
+            open_ += spent[OPEN]
+            half += spent[HALF_OPEN]
+            opened += sum(1 for t, _, new in rec.breaker.transitions if new == OPEN and t >= start)
+        clients[key] = ClientReport(
+            calls=d["calls"],
+            attempts=d["attempts"],
+            retries=d["retries"],
+            attempts_per_call=d["attempts"] / d["calls"] if d["calls"] else math.nan,
+            failed=d["failed"],
+            not_permitted=d["not_permitted"],
+            bulkhead_full=d["bulkhead_full"],
+            fallbacks=d["fallbacks"],
+            breaker_opened=float(opened),
+            open_share=open_ / total if total else 0.0,
+            half_open_share=half / total if total else 0.0,
+            mesh_calls=d["mesh_calls"],
+            mesh_attempts=d["mesh_attempts"],
+            mesh_retries=d["mesh_retries"],
+            overflow=d["overflow"],
+            no_healthy_upstream=d["no_healthy_upstream"],
+            ejections=d["ejections"],
+        )
+    return replace(report, clients=clients)
+
+
+def series_of(series: TimeSeries, client: str) -> dict[str, list[float | None]]:
+    """The time-series columns of one client (empty when it has none)."""
+    return series.clients.get(client, {})

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from scalesim_patterns.sim.core.histogram import ALPHA, LogHistogram
+
+QS = (0.01, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999)
+
+
+def exact(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+def test_quantiles_within_one_percent_of_the_sample_quantiles() -> None:
+    rng = random.Random(5)
+    values = [rng.lognormvariate(-4, 1.5) for _ in range(50_000)]
+    values += [rng.expovariate(1 / 3) for _ in range(10_000)]
+    h = LogHistogram()
+    for v in values:
+        h.record(v)
+    for q, got in zip(QS, h.quantiles(QS), strict=True):
+        want = exact(values, q)
+        assert got is not None
+        assert abs(got - want) <= ALPHA * want + 1e-15, (q, got, want)
+    assert h.max == max(values)
+    assert h.mean == pytest.approx(sum(values) / len(values))
+    assert h.quantile(1.0) == max(values)
+
+
+def test_memory_depends_on_spread_not_on_count() -> None:
+    rng = random.Random(1)
+    h = LogHistogram()
+    for _ in range(200_000):
+        h.record(rng.uniform(0.001, 1.0))
+    # Three decades at about 115 buckets per decade.
+    assert len(h.buckets) <= 3 * 116
+    assert h.count == 200_000
+
+
+def test_merge_equals_recording_everything_in_one() -> None:
+    rng = random.Random(2)
+    parts = [LogHistogram() for _ in range(3)]
+    whole = LogHistogram()
+    for i in range(30_000):
+        v = rng.expovariate(10)
+        parts[i % 3].record(v)
+        whole.record(v)
+    merged = LogHistogram.merged(parts)
+    assert merged.count == whole.count
+    assert dict(merged.buckets) == dict(whole.buckets)
+    assert merged.quantiles(QS) == whole.quantiles(QS)
+
+
+def test_zeros_and_empty() -> None:
+    h = LogHistogram()
+    assert h.quantile(0.5) is None and h.mean is None
+    for _ in range(3):
+        h.record(0.0)
+    h.record(1.0)
+    assert h.quantiles((0.5, 0.75, 1.0)) == [0.0, 0.0, 1.0]
+
+
+def test_minus_gives_what_was_recorded_since_a_snapshot() -> None:
+    import copy
+
+    from scalesim_patterns.sim.core.histogram import LogHistogram
+
+    h = LogHistogram()
+    for v in (0.001, 0.002, 0.003):
+        h.record(v)
+    snapshot = copy.deepcopy(h)
+    for v in (0.010, 0.020, 0.030, 0.040):
+        h.record(v)
+    since = h.minus(snapshot)
+    assert since.count == 4
+    assert since.mean == pytest.approx(0.025)
+    assert since.quantile(0.5) == pytest.approx(0.020, rel=0.01)
+    assert since.quantile(0.01) == pytest.approx(0.010, rel=0.01)

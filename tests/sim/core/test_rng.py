@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from scalesim_patterns.model.distributions import Distribution
+from scalesim_patterns.sim.core.rng import Streams, stream_seed
+from scalesim_patterns.sim.core.stats import estimate
+
+_DIST: TypeAdapter[Any] = TypeAdapter(Distribution)
+
+
+def dist(spec: Any) -> Any:
+    return _DIST.validate_python(spec)
+
+
+DISTRIBUTIONS = [
+    dist("7ms"),
+    dist({"type": "exponential", "mean": "10ms"}),
+    dist({"type": "uniform", "min": "1ms", "max": "9ms"}),
+    dist({"type": "erlang", "k": 3, "mean": "30ms"}),
+    dist({"type": "lognormal", "mean": "20ms", "sd": "10ms"}),
+    dist({"type": "lognormal", "p50": "5ms", "p99": "50ms"}),
+    dist({"type": "hyperexponential", "mean": "10ms", "scv": 4}),
+    dist(
+        {
+            "type": "hyperexponential",
+            "phases": [
+                {"probability": 0.2, "mean": "1ms"},
+                {"probability": 0.3, "mean": "5ms"},
+                {"probability": 0.5, "mean": "9ms"},
+            ],
+        }
+    ),
+    dist(
+        {
+            "type": "empirical",
+            "percentiles": {"p50": "10ms", "p90": "30ms", "p99": "80ms", "max": "200ms"},
+        }
+    ),
+]
+
+
+@pytest.mark.parametrize("d", DISTRIBUTIONS, ids=lambda d: type(d).__name__)
+def test_sampler_mean_and_variability_match_the_distribution(d: Any) -> None:
+    draw = Streams(1).sampler(d, "x")
+    batches = [statistics.fmean(draw() for _ in range(4000)) for _ in range(20)]
+    est = estimate(batches)
+    mean = d.mean()
+    if est.half_width == 0:
+        assert est.mean == pytest.approx(mean)
+    else:
+        assert est.contains(mean), (est, mean)
+    values = [draw() for _ in range(100_000)]
+    scv = statistics.pvariance(values) / statistics.fmean(values) ** 2
+    assert scv == pytest.approx(d.scv(), abs=0.05 + 0.1 * d.scv())
+
+
+def test_lognormal_by_quantiles_hits_them() -> None:
+    draw = Streams(2).sampler(dist({"type": "lognormal", "p50": "5ms", "p99": "50ms"}), "q")
+    values = sorted(draw() for _ in range(200_000))
+    assert values[100_000] == pytest.approx(0.005, rel=0.02)
+    assert values[198_000] == pytest.approx(0.050, rel=0.05)
+
+
+def test_empirical_interpolates_between_percentiles() -> None:
+    draw = Streams(3).sampler(
+        dist({"type": "empirical", "percentiles": {"min": "0s", "p50": "10ms", "max": "20ms"}}), "e"
+    )
+    values = sorted(draw() for _ in range(100_000))
+    assert values[25_000] == pytest.approx(0.005, rel=0.03)
+    assert values[75_000] == pytest.approx(0.015, rel=0.03)
+    assert max(values) <= 0.020
+
+
+def test_streams_are_keyed_by_name_not_by_creation_order() -> None:
+    a, b = Streams(7), Streams(7)
+    a.get("first")
+    x = [a.get("arrival:web").random() for _ in range(5)]
+    y = [b.get("arrival:web").random() for _ in range(5)]
+    assert x == y
+    assert a.get("arrival:web") is a.get("arrival:web")
+    assert (
+        Streams(7, replication=1).get("arrival:web").random()
+        != Streams(7).get("arrival:web").random()
+    )
+    assert stream_seed(7, 0, "a") != stream_seed(7, 0, "b")
+    assert stream_seed(7, 0, "a") == stream_seed(7, 0, "a")
+
+
+def test_streams_with_different_names_are_uncorrelated() -> None:
+    s = Streams(11)
+    u = [s.get("u").random() for _ in range(20_000)]
+    v = [s.get("v").random() for _ in range(20_000)]
+    r = statistics.correlation(u, v)
+    assert abs(r) < 4 / math.sqrt(20_000)
