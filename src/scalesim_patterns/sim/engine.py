@@ -30,6 +30,7 @@ from scalesim_patterns.model.traffic import ClosedLoop, OpenLoop, TrafficOverrid
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
 from scalesim_patterns.sim.extensions import default_extensions
 from scalesim_patterns.sim.network.pipeline import (
@@ -163,8 +164,8 @@ class Engine:
         """Each may return the run's report with figures added."""
         self.run_extras: dict[str, Callable[[TimeSeries], Any]] = {}
         """Extra per-run sections of the result (`RunResult.extras`), computed after the run."""
-        self.mechanisms: dict[str, Any] = {}
-        """Installed mechanisms' shared state, by name (e.g. the replica lifecycle per service)."""
+        self.plugins = PluginStates()
+        """Installed plug-ins' shared state, one object per class (e.g. the fleets of pods)."""
         self._build()
         self._series = _SeriesRecorder(self)
 

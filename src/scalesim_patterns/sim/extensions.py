@@ -83,7 +83,9 @@ def install_autoscaling(engine: Engine) -> None:
 
 
 def install_lifecycle(engine: Engine) -> None:
-    if "lifecycle" not in engine.mechanisms:
+    # Only faults and autoscaling make fleets (the installers before this one).
+    no_faults = engine.scenario is None or not engine.scenario.faults
+    if no_faults and all(s.autoscaling is None for s in engine.arch.spec.services.values()):
         return
     from scalesim_patterns.sim.platform.lifecycle import install_lifecycle as install
 

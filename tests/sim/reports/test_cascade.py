@@ -97,6 +97,6 @@ def test_unconfigured_pipelines_are_the_bare_service_arrival() -> None:
     assert isinstance(step, CallStepRuntime)
     target: ServiceRuntime = engine.services["b"]
     assert step.invoke0 == target.arrive_
-    assert engine.mechanisms == {}
+    assert len(engine.plugins) == 0
     assert engine.window_hooks == [] and engine.report_hooks == [] and engine.reset_hooks == []
     assert list(engine.run_extras) == ["cascade"]

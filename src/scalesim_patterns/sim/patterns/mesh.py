@@ -23,7 +23,6 @@ Failures the sidecar makes itself map onto the engine's causes: connection refus
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from scalesim_patterns.model.edge import ConnectionPool, Mesh, OutlierDetection
@@ -57,12 +56,13 @@ from scalesim_patterns.sim.network.station import (
     Replica,
     ServiceRuntime,
 )
+from scalesim_patterns.sim.network.waiting import WaitingCalls
 from scalesim_patterns.sim.patterns.resilience import caller_replica
 from scalesim_patterns.sim.platform.faults import Partition, partition_between
 from scalesim_patterns.sim.platform.lifecycle import DELIVERIES, Fleet, Refusing, fleets
 from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, client_stats
 
-__all__ = ["HTTP_STATUS", "mesh_layer"]
+__all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "mesh_layer"]
 
 HTTP_STATUS = {
     ERROR: 500,
@@ -178,6 +178,14 @@ class _Pool:
         self.retries = 0
 
 
+class MeshPools(dict[tuple[str, str, object], _Pool]):
+    """Plug-in state: each sidecar's connection pool, by (caller, target, caller replica)."""
+
+
+class MeshOutliers(dict[tuple[str, str], _Outliers]):
+    """Plug-in state: the outlier detector of each (calling service, target)."""
+
+
 class _Exchange:
     """One call through the sidecar: its tries, hosts tried, and deadline."""
 
@@ -255,13 +263,13 @@ class _Sidecar:
         )
         # One pool per (caller replica, target): every call site of the caller towards the
         # target goes through the same sidecar cluster.
-        pools = engine.mechanisms.get("mesh_pools")
+        pools = engine.plugins.get(MeshPools)
         if pools is None:
-            pools = engine.mechanisms["mesh_pools"] = {}
-            waiting: list[Callable[[], Any]] = engine.mechanisms.setdefault("waiting", [])
-            table = pools
-            waiting.append(lambda: [ex.origin for pool in table.values() for ex in pool.pending])
-        self.pools: dict[Any, _Pool] = pools
+            pools = table = engine.plugins.add(MeshPools())
+            engine.plugins.obtain(WaitingCalls).holders.append(
+                lambda: [ex.origin for pool in table.values() for ex in pool.pending]
+            )
+        self.pools: MeshPools = pools
         self.partition = partition
         self.outlier_spec = outliers
         self.caller = site.caller
@@ -290,14 +298,16 @@ class _Sidecar:
         engine = self.engine
         self.fleet = fleets(engine).get(self.target.name)
         if self.outlier_spec is not None:
-            table: dict[Any, _Outliers] = engine.mechanisms.setdefault("outliers", {})
+            table = engine.plugins.get(MeshOutliers)
+            if table is None:
+                table = engine.plugins.add(MeshOutliers())
+                _register_outlier_reporting(engine, table)
             key = (self.caller, self.target.name)
             found = table.get(key)
             if found is None:
                 found = table[key] = _Outliers(
                     engine, self.outlier_spec, self.target, self.fleet, self.stats
                 )
-                _register_outlier_reporting(engine, table)
             self.outliers = found
 
     def invoke(self, o: Call) -> None:
@@ -512,11 +522,7 @@ class _Sidecar:
 DELIVERIES.add(_Sidecar.deliver)
 
 
-def _register_outlier_reporting(engine: Any, table: dict[Any, _Outliers]) -> None:
-    if engine.mechanisms.get("outlier_reporting"):
-        return
-    engine.mechanisms["outlier_reporting"] = True
-
+def _register_outlier_reporting(engine: Any, table: MeshOutliers) -> None:
     def section() -> list[dict[str, Any]]:
         return [
             {

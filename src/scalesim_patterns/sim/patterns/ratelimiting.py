@@ -39,12 +39,14 @@ def _limiter(spec: FixedWindowRateLimit | TokenBucketRateLimit) -> Limiter:
     )
 
 
-def _table(engine: Engine) -> dict[tuple[int, Any], tuple[str, Limiter]]:
-    table: dict[tuple[int, Any], tuple[str, Limiter]] | None = engine.mechanisms.get("rate_limits")
+class RateLimits(dict[tuple[int, Any], tuple[str, Limiter]]):
+    """Plug-in state: every limiter, by (route index, scope key), with its scope's name."""
+
+
+def _table(engine: Engine) -> RateLimits:
+    table = engine.plugins.get(RateLimits)
     if table is None:
-        table = {}
-        engine.mechanisms["rate_limits"] = table
-        found = table
+        table = found = engine.plugins.add(RateLimits())
 
         def section() -> list[dict[str, Any]]:
             return [

@@ -24,7 +24,6 @@ policies keeps the `next` it was given (no cost).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from scalesim_patterns.model.resilience import (
@@ -74,9 +73,17 @@ from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
     Replica,
 )
+from scalesim_patterns.sim.network.waiting import WaitingCalls
 from scalesim_patterns.sim.reports.telemetry import BreakerRecord, ClientStats, client_stats
 
-__all__ = ["caller_replica", "client_layer", "make_breaker", "make_bulkhead", "make_retry"]
+__all__ = [
+    "GuardTable",
+    "caller_replica",
+    "client_layer",
+    "make_breaker",
+    "make_bulkhead",
+    "make_retry",
+]
 
 
 def caller_replica(c: Call) -> Replica | None:
@@ -158,6 +165,14 @@ class _Guards:
         self.semaphore = isinstance(bulkhead, SemaphoreBulkhead)
 
 
+GuardKey = tuple[str, str, int, int, Replica | None]
+"""(caller, target service, id of the breaker spec, id of the bulkhead spec, caller replica)."""
+
+
+class GuardTable(dict[GuardKey, _Guards]):
+    """Plug-in state: the breakers and bulkheads of every caller replica, by policy."""
+
+
 class _Client:
     """The compiled policy of one call site."""
 
@@ -193,9 +208,8 @@ class _Client:
         )
         # Guards are shared per caller replica by every site whose policy holds the same
         # breaker/bulkhead objects; the table lives on the engine.
-        self.mechanisms = engine.mechanisms
-        table: dict[Any, _Guards] = engine.mechanisms.setdefault("guards", {})
-        self.guards_table = table
+        self.waiting = engine.plugins.obtain(WaitingCalls)
+        self.guards_table = engine.plugins.obtain(GuardTable)
         self.guard_key = (
             site.caller,
             site.target_service,
@@ -212,7 +226,7 @@ class _Client:
 
     def guards(self, c: Call) -> _Guards:
         rep = caller_replica(c)
-        key = (*self.guard_key, rep)
+        key: GuardKey = (*self.guard_key, rep)
         g = self.guards_table.get(key)
         if g is None:
             breaker = make_breaker(self.breaker_spec) if self.breaker_spec is not None else None
@@ -404,7 +418,7 @@ def _register_waiting(
     client: _Client, bulkhead: SemaphoreBulkhead[Any] | ThreadPoolBulkhead[Any]
 ) -> None:
     """Let a crash find calls waiting in a bulkhead (`lifecycle.in_flight`)."""
-    holders: list[Callable[[], Any]] = client.mechanisms.setdefault("waiting", [])
+    holders = client.waiting.holders
     # The bulkheads keep their waiters private; reading them here is only for that search.
     if isinstance(bulkhead, SemaphoreBulkhead):
         holders.append(lambda: [ex.origin for ex in bulkhead._waiters])

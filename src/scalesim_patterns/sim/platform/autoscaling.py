@@ -78,8 +78,7 @@ class _Controller:
         self.meters: list[CpuMeter] = []
         if spec.metric == "cpu":
             self.meters = [
-                sampler_patch(engine.mechanisms, ep, "work").metered()
-                for ep in svc.endpoints.values()
+                sampler_patch(engine.plugins, ep, "work").metered() for ep in svc.endpoints.values()
             ]
         self.svc = svc
         self.last_value = self._counter()

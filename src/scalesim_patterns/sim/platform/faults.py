@@ -15,7 +15,7 @@ Without `duration` a fault lasts to the end of the run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.model.traffic import Fault
 from scalesim_patterns.sim.core.causes import UNAVAILABLE
@@ -28,6 +28,7 @@ from scalesim_patterns.sim.network.steps import (
     PublishStepRuntime,
     QueryStepRuntime,
 )
+from scalesim_patterns.sim.platform.fault_log import FaultLog
 from scalesim_patterns.sim.platform.lifecycle import Pod, fleet
 from scalesim_patterns.sim.platform.patches import error_patch, sampler_patch
 from scalesim_patterns.sim.reports.telemetry import add_section
@@ -35,7 +36,7 @@ from scalesim_patterns.sim.reports.telemetry import add_section
 if TYPE_CHECKING:
     from scalesim_patterns.sim.engine import Engine
 
-__all__ = ["Partition", "install_faults", "partition_between", "partition_layer"]
+__all__ = ["Partition", "Partitions", "install_faults", "partition_between", "partition_layer"]
 
 
 class Partition:
@@ -48,18 +49,21 @@ class Partition:
         self.active = False
 
 
-def _partitions(engine: Engine) -> dict[frozenset[str], Partition]:
+class Partitions(dict[frozenset[str], Partition]):
+    """Plug-in state: one flag per partitioned pair of services of the scenario."""
+
+
+def _partitions(engine: Engine) -> Partitions:
     """One flag per partitioned pair of the scenario, made while call sites are built."""
-    found = engine.mechanisms.get("partitions")
+    found = engine.plugins.get(Partitions)
     if found is None:
-        found = {}
+        found = engine.plugins.add(Partitions())
         if engine.scenario is not None:
             for fault in engine.scenario.faults:
                 if fault.type == "partition" and fault.between is not None:
                     a, b = fault.between
                     found.setdefault(frozenset((a, b)), Partition((a, b)))
-        engine.mechanisms["partitions"] = found
-    return cast(dict[frozenset[str], Partition], found)
+    return found
 
 
 def partition_between(engine: Engine, a: str, b: str) -> Partition | None:
@@ -168,16 +172,16 @@ class _FaultRun:
             assert f.add is not None
             for ep in self.endpoints:
                 extra = engine.streams.sampler(f.add, f"fault:{self.index}:{ep.ref}")
-                sampler_patch(engine.mechanisms, ep, "work").add(self, extra)
+                sampler_patch(engine.plugins, ep, "work").add(self, extra)
         elif kind == "errors":
             assert f.rate is not None
             for ep in self.endpoints:
-                error_patch(engine.mechanisms, ep).add(self, f.rate)
+                error_patch(engine.plugins, ep).add(self, f.rate)
         elif kind == "db-latency":
             assert f.add is not None
             for i, step in enumerate(self._query_steps()):
                 extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}:{i}")
-                sampler_patch(engine.mechanisms, step, "latency").add(self, extra)
+                sampler_patch(engine.plugins, step, "latency").add(self, extra)
         elif kind == "db-outage":
             self._db_down(engine.databases[self.label()])
         elif kind in ("broker-outage", "broker-latency"):
@@ -191,7 +195,7 @@ class _FaultRun:
                     extra = _never_acked
                 else:
                     extra = _until(k, end)
-                sampler_patch(engine.mechanisms, pub, "ack").add(self, extra)
+                sampler_patch(engine.plugins, pub, "ack").add(self, extra)
 
     def end(self, _: Any) -> None:
         self._note("end")
@@ -207,18 +211,18 @@ class _FaultRun:
                 self.fleet.break_service(self.index, False)
         elif kind == "latency":
             for ep in self.endpoints:
-                sampler_patch(engine.mechanisms, ep, "work").remove(self)
+                sampler_patch(engine.plugins, ep, "work").remove(self)
         elif kind == "errors":
             for ep in self.endpoints:
-                error_patch(engine.mechanisms, ep).remove(self)
+                error_patch(engine.plugins, ep).remove(self)
         elif kind == "db-latency":
             for step in self._query_steps():
-                sampler_patch(engine.mechanisms, step, "latency").remove(self)
+                sampler_patch(engine.plugins, step, "latency").remove(self)
         elif kind == "db-outage":
             self._db_up(engine.databases[self.label()])
         elif kind in ("broker-outage", "broker-latency"):
             for pub in self._publish_steps():
-                sampler_patch(engine.mechanisms, pub, "ack").remove(self)
+                sampler_patch(engine.plugins, pub, "ack").remove(self)
 
     # ---- data stores ----------------------------------------------------------------------
 
@@ -288,8 +292,7 @@ def install_faults(engine: Engine) -> None:
     scenario = engine.scenario
     if scenario is None or not scenario.faults:
         return
-    log: list[list[Any]] = []
-    engine.mechanisms["fault_log"] = log
+    log = engine.plugins.add(FaultLog())
     for i, fault in enumerate(scenario.faults):
         _FaultRun(engine, i, fault, log).schedule()
     add_section(engine, "faults", lambda: list(log))

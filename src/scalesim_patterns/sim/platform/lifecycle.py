@@ -42,6 +42,7 @@ from scalesim_patterns.sim.network.station import (
     Replica,
     ServiceRuntime,
 )
+from scalesim_patterns.sim.network.waiting import WaitingCalls
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.engine import Engine, _SeriesRecorder
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_STARTUP",
     "DELIVERIES",
     "Fleet",
+    "Fleets",
     "Pod",
     "Refusing",
     "fleet",
@@ -66,8 +68,6 @@ DEFAULT_STARTUP = LogNormal(p50=5.0, p99=15.0)
 DELIVERIES: set[Any] = {Transport.deliver}
 """Functions whose pending event carries an answer back to its caller (the call has finished
 on its server). Transports that send calls themselves add theirs."""
-
-_STATE_KEY = "lifecycle"
 
 
 class Refusing(Replica):
@@ -148,9 +148,9 @@ class Pod:
         self.probes: dict[str, Probe] = {}
 
 
-def fleets(engine: Engine) -> dict[str, Fleet]:
+def fleets(engine: Engine) -> Fleets:
     """The fleets of an engine, by service name (created on demand by `fleet`)."""
-    return cast(dict[str, Fleet], engine.mechanisms.setdefault(_STATE_KEY, {}))
+    return engine.plugins.obtain(Fleets)
 
 
 def fleet(engine: Engine, service: str) -> Fleet:
@@ -438,6 +438,10 @@ class Fleet:
             col.append(float(value))
 
 
+class Fleets(dict[str, Fleet]):
+    """Plug-in state: the fleet of every service whose pods can change, by service name."""
+
+
 def _probe(kind: str, spec: ProbeSpec) -> Probe:
     return Probe(
         cast(Any, kind),
@@ -510,7 +514,8 @@ def in_flight(engine: Engine, reps: set[Replica]) -> list[Call]:
             for pool in rep.pools.values():
                 for entry in pool.waiting:
                     visit(entry[1])
-    for holder in engine.mechanisms.get("waiting", ()):
+    waiting = engine.plugins.get(WaitingCalls)
+    for holder in waiting.holders if waiting is not None else ():
         for obj in holder():
             visit(obj)
     return list(found.values())

@@ -11,9 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import Sampler
 
-__all__ = ["CpuMeter", "ErrorPatch", "SamplerPatch", "error_patch", "sampler_patch"]
+__all__ = [
+    "CpuMeter",
+    "ErrorPatch",
+    "ErrorPatches",
+    "SamplerPatch",
+    "SamplerPatches",
+    "error_patch",
+    "sampler_patch",
+]
 
 
 class CpuMeter:
@@ -98,27 +107,28 @@ class ErrorPatch:
         self.owner.error_rate = self.base if not self.rates else 1.0 - ok
 
 
-def _table(mechanisms: dict[str, Any], name: str) -> dict[tuple[int, str], Any]:
-    table: dict[tuple[int, str], Any] = mechanisms.setdefault(name, {})
-    return table
+class SamplerPatches(dict[tuple[int, str], SamplerPatch]):
+    """Plug-in state: the patch of each patched sampler, by (id of its owner, attribute)."""
 
 
-def sampler_patch(mechanisms: dict[str, Any], owner: Any, attr: str) -> SamplerPatch:
+class ErrorPatches(dict[int, ErrorPatch]):
+    """Plug-in state: the patch of each patched error rate, by id of its endpoint."""
+
+
+def sampler_patch(plugins: PluginStates, owner: Any, attr: str) -> SamplerPatch:
     """The one patch of `owner.<attr>` (made on first use)."""
-    table = _table(mechanisms, "sampler_patches")
+    table = plugins.obtain(SamplerPatches)
     key = (id(owner), attr)
     patch = table.get(key)
     if patch is None:
         patch = table[key] = SamplerPatch(owner, attr)
-    assert isinstance(patch, SamplerPatch)
     return patch
 
 
-def error_patch(mechanisms: dict[str, Any], owner: Any) -> ErrorPatch:
-    table = _table(mechanisms, "error_patches")
-    key = (id(owner), "error_rate")
-    patch = table.get(key)
+def error_patch(plugins: PluginStates, owner: Any) -> ErrorPatch:
+    """The one patch of `owner.error_rate` (made on first use)."""
+    table = plugins.obtain(ErrorPatches)
+    patch = table.get(id(owner))
     if patch is None:
-        patch = table[key] = ErrorPatch(owner)
-    assert isinstance(patch, ErrorPatch)
+        patch = table[id(owner)] = ErrorPatch(owner)
     return patch

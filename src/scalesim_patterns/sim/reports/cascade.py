@@ -87,7 +87,10 @@ def analyse(engine: Engine, series: TimeSeries) -> dict[str, Any]:
                 failing = True
             elif calls >= MIN_CALLS:
                 failing = False
-    registry: dict[str, ClientStats] = engine.mechanisms.get("clients", {})
+    from scalesim_patterns.sim.platform.fault_log import FaultLog
+    from scalesim_patterns.sim.reports.telemetry import ClientRegistry
+
+    registry: dict[str, ClientStats] = engine.plugins.get(ClientRegistry) or {}
     for key, stats in registry.items():
         caller = key.split("->", 1)[0]
         opened = sorted(
@@ -99,7 +102,7 @@ def analyse(engine: Engine, series: TimeSeries) -> dict[str, Any]:
             if w != last_window:
                 events.append((t, 3, caller, "breaker opened", key))
                 last_window = w
-    for t, _, kind, target, what in engine.mechanisms.get("fault_log", []):
+    for t, _, kind, target, what in engine.plugins.get(FaultLog) or []:
         if what == "start":
             for part in target.split("<->"):
                 events.append((t, 0, part.split(".", 1)[0], "fault", kind))

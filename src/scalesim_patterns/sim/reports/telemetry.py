@@ -10,6 +10,7 @@ mechanism asks for a client's counters or a log section.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 __all__ = [
     "COUNTERS",
     "BreakerRecord",
+    "ClientRegistry",
     "ClientStats",
+    "Sections",
     "add_section",
     "client_stats",
     "state_code",
@@ -109,15 +112,22 @@ class ClientStats:
         return {name: cast(int, getattr(self, name)) for name in COUNTERS}
 
 
-def _registry(engine: Engine) -> dict[str, ClientStats]:
-    found = engine.mechanisms.get("clients")
+class ClientRegistry(dict[str, ClientStats]):
+    """Plug-in state: the counters of every client (`caller->target`) that has any."""
+
+
+class Sections(dict[str, Callable[[], Any]]):
+    """Plug-in state: the run's `resilience` log sections, by name, computed after the run."""
+
+
+def _registry(engine: Engine) -> ClientRegistry:
+    found = engine.plugins.get(ClientRegistry)
     if found is None:
-        found = {}
-        engine.mechanisms["clients"] = found
-        engine.reset_hooks.append(lambda: _reset(found))
-        engine.window_hooks.append(lambda rec: _window(found, rec))
-        engine.report_hooks.append(lambda rep: _report(engine, found, rep))
-    return cast(dict[str, ClientStats], found)
+        registry = found = engine.plugins.add(ClientRegistry())
+        engine.reset_hooks.append(lambda: _reset(registry))
+        engine.window_hooks.append(lambda rec: _window(registry, rec))
+        engine.report_hooks.append(lambda rep: _report(engine, registry, rep))
+    return found
 
 
 def client_stats(engine: Engine, caller: str, target: str) -> ClientStats:
@@ -130,19 +140,18 @@ def client_stats(engine: Engine, caller: str, target: str) -> ClientStats:
     return stats
 
 
-def add_section(engine: Engine, name: str, fn: Any) -> None:
+def add_section(engine: Engine, name: str, fn: Callable[[], Any]) -> None:
     """Add `name: fn()` to the run's `resilience` section (a log of what mechanisms did)."""
-    sections = engine.mechanisms.get("sections")
+    sections = engine.plugins.get(Sections)
     if sections is None:
-        sections = {}
-        engine.mechanisms["sections"] = sections
-        engine.run_extras["resilience"] = lambda _series: _sections(engine, sections)
+        found = sections = engine.plugins.add(Sections())
+        engine.run_extras["resilience"] = lambda _series: _sections(engine, found)
     sections[name] = fn
 
 
-def _sections(engine: Engine, sections: dict[str, Any]) -> dict[str, Any]:
+def _sections(engine: Engine, sections: Sections) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    registry = cast(dict[str, ClientStats], engine.mechanisms.get("clients", {}))
+    registry = engine.plugins.get(ClientRegistry) or ClientRegistry()
     breakers = [
         {
             "client": stats.key,
