@@ -7,7 +7,6 @@ a name or a model field.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
@@ -28,7 +27,6 @@ from scalesim_patterns.model.steps import (
 )
 from scalesim_patterns.model.traffic import ClosedLoop, OpenLoop, TrafficOverride
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES
-from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
@@ -42,8 +40,6 @@ from scalesim_patterns.sim.network.pipeline import (
 )
 from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
-    EndpointStats,
-    Replica,
     ServiceRuntime,
     StepRuntime,
 )
@@ -60,20 +56,9 @@ from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.patterns.eventsourcing import EventStoreRuntime
 from scalesim_patterns.sim.patterns.rollout import RolloutController
 from scalesim_patterns.sim.patterns.saga import SagaRuntime
-from scalesim_patterns.sim.reports.results import (
-    QUANTILES,
-    DatabaseReport,
-    EndpointReport,
-    EntryReport,
-    Latency,
-    Progress,
-    ReplicaReport,
-    Report,
-    RunResult,
-    ServiceReport,
-    TimeSeries,
-    TopicReport,
-)
+from scalesim_patterns.sim.reports.assemble import assemble_report
+from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
+from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -158,7 +143,7 @@ class Engine:
         # Hooks for installed mechanisms (sim/extensions.py); empty when nothing is configured.
         self.reset_hooks: list[Callable[[], None]] = []
         """Run at the end of warm-up, after the engine's own counters are reset."""
-        self.window_hooks: list[Callable[[_SeriesRecorder], None]] = []
+        self.window_hooks: list[Callable[[SeriesRecorder], None]] = []
         """Run when a time-series window closes, after the engine's own columns."""
         self.report_hooks: list[Callable[[Report[float]], Report[float]]] = []
         """Each may return the run's report with figures added."""
@@ -167,7 +152,7 @@ class Engine:
         self.plugins = PluginStates()
         """Installed plug-ins' shared state, one object per class (e.g. the fleets of pods)."""
         self._build()
-        self._series = _SeriesRecorder(self)
+        self._series = SeriesRecorder(self)
 
     # ---- building -------------------------------------------------------------------------
 
@@ -573,45 +558,19 @@ class Engine:
 
     def _report(self) -> Report[float]:
         span = self.duration - self.warmup
-        for entry in self.entries.values():
-            entry.flush()
-        entries = {name: self._entry_report(e, span) for name, e in self.entries.items()}
-        totals = _totals_report(list(self.entries.values()), span, self.causes)
-        services = {name: _service_report(s, span) for name, s in self.services.items()}
-        for extra in workflows.extra_services(self):
-            services[extra.name] = _service_report(extra, span)
         sagas, event_stores, rollouts = workflows.reports(self, span)
-        gateway = _service_report(self.gateway, span) if self.gateway is not None else None
-        databases = {name: _database_report(d, span) for name, d in self.databases.items()}
-        topics = {
-            name: TopicReport(
-                published=float(t.published - t.published0),
-                consumed=float(t.count - t.count0),
-                failures=float(t.fails - t.fails0),
-                lag=_latency(t.lag),
-            )
-            for name, t in self.topics.items()
-        }
-        return Report(
-            totals=totals,
-            entries=entries,
-            services=services,
-            gateway=gateway,
-            databases=databases,
-            topics=topics,
+        return assemble_report(
+            span,
+            self.causes,
+            entries=self.entries,
+            services=self.services,
+            extra_services=workflows.extra_services(self),
+            gateway=self.gateway,
+            databases=self.databases,
+            topics=self.topics,
             sagas=sagas,
             event_stores=event_stores,
             rollouts=rollouts,
-        )
-
-    def _entry_report(self, e: EntryRuntime, span: float) -> EntryReport[float]:
-        base = _endpoint_report(e.stats, span)
-        return EntryReport(
-            **base.__dict__,
-            arrivals=float(e.arrivals - e.arrivals0),
-            in_flight_mean=(e.area - e.area0) / span,
-            in_flight_start=float(e.inflight0),
-            in_flight_end=float(e.inflight),
         )
 
 
@@ -645,270 +604,3 @@ def _db_latency(db: Database, operation: str) -> AnyDistribution:
         return given
     p50, p99 = ENGINE_DEFAULTS[db.engine][operation]
     return _lognormal(p50, p99)
-
-
-def _latency(hist: LogHistogram) -> Latency[float]:
-    if hist.count == 0:
-        return Latency(None, None, None, None, None, None, None)
-    q = hist.quantiles(QUANTILES)
-    return Latency(hist.mean, q[0], q[1], q[2], q[3], q[4], hist.max)
-
-
-def _errors(fails: list[int], base: list[int]) -> dict[str, float]:
-    return {CAUSE_NAMES[i]: float(fails[i] - base[i]) for i in range(1, len(CAUSE_NAMES))}
-
-
-def _endpoint_report(st: EndpointStats, span: float) -> EndpointReport[float]:
-    count = st.n - st.n0
-    errors = _errors(st.fails, st.fails0)
-    failed = sum(errors.values())
-    return EndpointReport(
-        count=float(count),
-        ok=float(count - failed),
-        throughput=count / span,
-        error_rate=failed / count if count else math.nan,
-        errors=errors,
-        latency=_latency(st.hist),
-    )
-
-
-def _totals_report(entries: list[EntryRuntime], span: float, causes: int) -> EntryReport[float]:
-    merged = EndpointStats(causes)
-    merged.hist = LogHistogram.merged(e.stats.hist for e in entries)
-    for e in entries:
-        merged.n += e.stats.n
-        merged.n0 += e.stats.n0
-        for i in range(causes):
-            merged.fails[i] += e.stats.fails[i]
-            merged.fails0[i] += e.stats.fails0[i]
-    base = _endpoint_report(merged, span)
-    return EntryReport(
-        **base.__dict__,
-        arrivals=float(sum(e.arrivals - e.arrivals0 for e in entries)),
-        in_flight_mean=sum(e.area - e.area0 for e in entries) / span,
-        in_flight_start=float(sum(e.inflight0 for e in entries)),
-        in_flight_end=float(sum(e.inflight for e in entries)),
-    )
-
-
-def _alive(rep: Replica, start: float, end: float, span: float) -> float:
-    """Seconds of [start, end] the replica existed (replicas come and go with autoscaling,
-    crashes and restarts); exactly `span` for one that lived throughout."""
-    if rep.born <= start and rep.died >= end:
-        return span
-    return max(0.0, min(rep.died, end) - max(rep.born, start))
-
-
-def _capacity(replicas: list[Replica], start: float, end: float, span: float) -> float:
-    """Worker-seconds available in [start, end] (span = end - start)."""
-    full = 0
-    part = 0.0
-    for rep in replicas:
-        if rep.born <= start and rep.died >= end:
-            full += rep.workers
-        else:
-            part += rep.workers * _alive(rep, start, end, span)
-    return full * span + part
-
-
-def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
-    per_replica: list[ReplicaReport[float]] = []
-    busy_total = q_total = 0.0
-    end = s.kernel.now
-    start = end - span
-    workers = 0.0
-    for rep in s.replicas:
-        rep.flush()
-        busy = (rep.area_busy - rep.area_busy0) / span
-        queue = (rep.area_q - rep.area_q0) / span
-        busy_total += busy
-        q_total += queue
-        alive = _alive(rep, start, end, span)
-        workers += rep.workers * alive / span
-        per_replica.append(
-            ReplicaReport(
-                utilisation=(
-                    busy / rep.workers
-                    if alive == span
-                    else busy * span / (rep.workers * alive)
-                    if alive > 0
-                    else math.nan
-                ),
-                busy_mean=busy,
-                queue_mean=queue,
-                queue_max=float(rep.qmax),
-            )
-        )
-    endpoints = {name: _endpoint_report(ep.stats, span) for name, ep in s.endpoints.items()}
-    return ServiceReport(
-        replicas=float(sum(1 for rep in s.replicas if rep.died == math.inf)),
-        workers=float(s.workers),
-        throughput=sum(e.count for e in endpoints.values()) / span,
-        errors=sum(e.count - e.ok for e in endpoints.values()),
-        utilisation=busy_total / workers if workers else math.nan,
-        busy_mean=busy_total,
-        queue_mean=q_total,
-        queue_max=float(max((rep.qmax for rep in s.replicas), default=0)),
-        endpoints=endpoints,
-        per_replica=per_replica,
-    )
-
-
-def _database_report(d: DatabaseRuntime, span: float) -> DatabaseReport[float]:
-    now = d.kernel.now
-    size = sum(p.size for p in d.pools)
-    area = 0.0
-    for pool in d.pools:
-        pool.flush(now)
-        area += pool.area - pool.area0
-    queries = d.count - d.count0
-    failures = d.fails - d.fails0
-    served = queries - failures
-    return DatabaseReport(
-        queries=float(queries),
-        throughput=queries / span,
-        failures=float(failures),
-        wait_mean=(d.wait_sum - d.wait_sum0) / served if served else None,
-        utilisation=area / (size * span) if size else None,
-        latency=_latency(d.hist),
-    )
-
-
-class _SeriesRecorder:
-    """Per-window figures, kept as columns; a window's histogram is reduced to a few quantiles
-    when it closes, so memory grows with the number of windows only."""
-
-    ENTRY = ("count", "errors", "throughput", "mean", "p50", "p90", "p99", "max")
-    SERVICE = (
-        "throughput",
-        "errors",
-        "utilisation",
-        "queue",
-        "replicas",
-        "mean",
-        "p50",
-        "p90",
-        "p99",
-    )
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.kernel = engine.kernel
-        self.window = engine.window
-        self.time: list[float] = []
-        names = [*engine.entries, "*"] if len(engine.entries) > 1 else list(engine.entries)
-        self.entries: dict[str, dict[str, list[float | None]]] = {
-            n: {m: [] for m in self.ENTRY} for n in names
-        }
-        services = engine._all_services()
-        self.services: dict[str, dict[str, list[float | None]]] = {
-            s.name: {m: [] for m in self.SERVICE} for s in services
-        }
-        self.clients: dict[str, dict[str, list[float | None]]] = {}
-        """Columns per client (caller->target) that window hooks fill."""
-        self.last: dict[str, tuple[int, int]] = {}
-        self.last_hist: dict[str, LogHistogram] = {}
-        """Each service's cumulative latency histogram at the previous window's end."""
-        self.last_area: dict[str, tuple[float, float]] = {}
-        self.t_last = 0.0
-        self.index = 0
-        self.tick_ = self.tick
-
-    def start(self) -> None:
-        for e in self.engine.entries.values():
-            e.wn, e.wfails = 0, 0
-        for s in self.engine._all_services():
-            self.last[s.name] = (0, 0)
-            self.last_area[s.name] = (0.0, 0.0)
-        self.index = 1
-        self.kernel.at(self.window, self.tick_, None)
-
-    def tick(self, _: Any) -> None:
-        self.close()
-        self.index += 1
-        nxt = self.index * self.window
-        if nxt <= self.engine.duration + 1e-9 * self.window:
-            self.kernel.at(nxt, self.tick_, None)
-
-    def finish(self) -> None:
-        if self.kernel.now > self.t_last + 1e-9 * self.window:
-            self.close()
-
-    def close(self) -> None:
-        now = self.kernel.now
-        span = now - self.t_last
-        self.time.append(self.t_last)
-        entries = list(self.engine.entries.values())
-        for e in entries:
-            n = e.stats.n
-            fails = sum(e.stats.fails)
-            self._entry_row(e.name, n - e.wn, fails - e.wfails, e.whist, span)
-            e.wn, e.wfails = n, fails
-        if "*" in self.entries:
-            merged = LogHistogram.merged(e.whist for e in entries)
-            count = sum(int(self.entries[e.name]["count"][-1] or 0) for e in entries)
-            errors = sum(int(self.entries[e.name]["errors"][-1] or 0) for e in entries)
-            self._entry_row("*", count, errors, merged, span)
-        for e in entries:
-            e.whist.clear()
-        for s in self.engine._all_services():
-            n = sum(ep.stats.n for ep in s.endpoints.values())
-            fails = sum(sum(ep.stats.fails) for ep in s.endpoints.values())
-            busy = q = 0.0
-            for rep in s.replicas:
-                rep.flush()
-                busy += rep.area_busy
-                q += rep.area_q
-            n0, f0 = self.last[s.name]
-            b0, q0 = self.last_area[s.name]
-            cols = self.services[s.name]
-            capacity = _capacity(s.replicas, self.t_last, now, span)
-            cols["throughput"].append((n - n0) / span)
-            cols["errors"].append(float(fails - f0))
-            cols["utilisation"].append((busy - b0) / capacity if capacity else None)
-            cols["queue"].append((q - q0) / span)
-            cols["replicas"].append(float(len(s.routable)))
-            self._service_latency(s, cols)
-            self.last[s.name] = (n, fails)
-            self.last_area[s.name] = (busy, q)
-        workflows.close_window(self.engine, span)
-        for hook in self.engine.window_hooks:
-            hook(self)
-        self.t_last = now
-
-    def _service_latency(self, s: ServiceRuntime, cols: dict[str, list[float | None]]) -> None:
-        """The window's latency at the service's endpoints, read off the cumulative histograms
-        as the difference from the previous window: nothing is added to the request path."""
-        now = LogHistogram.merged(ep.stats.hist for ep in s.endpoints.values())
-        before = self.last_hist.get(s.name)
-        self.last_hist[s.name] = now
-        window = now if before is None else now.minus(before)
-        q = window.quantiles((0.5, 0.9, 0.99))
-        cols["mean"].append(window.mean)
-        cols["p50"].append(q[0])
-        cols["p90"].append(q[1])
-        cols["p99"].append(q[2])
-
-    def _entry_row(
-        self, name: str, count: int, errors: int, hist: LogHistogram, span: float
-    ) -> None:
-        cols = self.entries[name]
-        q = hist.quantiles((0.5, 0.9, 0.99))
-        cols["count"].append(float(count))
-        cols["errors"].append(float(errors))
-        cols["throughput"].append(count / span)
-        cols["mean"].append(hist.mean)
-        cols["p50"].append(q[0])
-        cols["p90"].append(q[1])
-        cols["p99"].append(q[2])
-        cols["max"].append(hist.max if hist.count else None)
-
-    def result(self) -> TimeSeries:
-        return TimeSeries(
-            window=self.window,
-            time=self.time,
-            entries=self.entries,
-            services=self.services,
-            clients=self.clients,
-            **workflows.series(self.engine),
-        )

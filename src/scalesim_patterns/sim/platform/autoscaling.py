@@ -33,7 +33,8 @@ from scalesim_patterns.sim.platform.patches import CpuMeter, sampler_patch
 from scalesim_patterns.sim.reports.telemetry import add_section
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine, _SeriesRecorder
+    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 __all__ = ["install_autoscaling"]
 
@@ -111,7 +112,7 @@ class _Controller:
             self.events.append([now, current, desired, self.hpa.last_reason, self.metric])
             self.fleet.scale_to(desired)
 
-    def _window(self, recorder: _SeriesRecorder) -> None:
+    def _window(self, recorder: SeriesRecorder) -> None:
         cols = recorder.services.get(self.name)
         if cols is None:
             return

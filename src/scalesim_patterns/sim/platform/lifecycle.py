@@ -45,8 +45,9 @@ from scalesim_patterns.sim.network.station import (
 from scalesim_patterns.sim.network.waiting import WaitingCalls
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine, _SeriesRecorder
+    from scalesim_patterns.sim.engine import Engine
     from scalesim_patterns.sim.reports.results import Report
+    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 __all__ = [
     "DEFAULT_STARTUP",
@@ -426,7 +427,7 @@ class Fleet:
 
     # ---- time series ----------------------------------------------------------------------
 
-    def _window(self, recorder: _SeriesRecorder) -> None:
+    def _window(self, recorder: SeriesRecorder) -> None:
         cols = recorder.services.get(self.name)
         if cols is None:
             return

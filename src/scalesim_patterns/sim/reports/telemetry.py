@@ -18,8 +18,9 @@ from scalesim_patterns.sim.mechanisms.breaker import CLOSED, HALF_OPEN, OPEN, Ci
 from scalesim_patterns.sim.reports.resilience_reports import ClientReport
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine, _SeriesRecorder
+    from scalesim_patterns.sim.engine import Engine
     from scalesim_patterns.sim.reports.results import Report, TimeSeries
+    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 __all__ = [
     "COUNTERS",
@@ -196,7 +197,7 @@ def _reset(registry: dict[str, ClientStats]) -> None:
         stats.base = stats.snapshot()
 
 
-def _window(registry: dict[str, ClientStats], recorder: _SeriesRecorder) -> None:
+def _window(registry: dict[str, ClientStats], recorder: SeriesRecorder) -> None:
     n = len(recorder.time)
     for key, stats in registry.items():
         cols = recorder.clients.get(key)

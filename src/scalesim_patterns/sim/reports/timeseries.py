@@ -1,0 +1,161 @@
+"""Time series of a run: per-window figures recorded while the simulation runs.
+
+The recorder closes a window every `engine.window` simulated seconds and keeps one column per
+figure, so memory grows with the number of windows only. Installed mechanisms add their own
+columns through `engine.window_hooks`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scalesim_patterns.sim.core.histogram import LogHistogram
+from scalesim_patterns.sim.network.station import ServiceRuntime
+from scalesim_patterns.sim.patterns import workflows
+from scalesim_patterns.sim.reports.assemble import worker_seconds
+from scalesim_patterns.sim.reports.results import TimeSeries
+
+if TYPE_CHECKING:
+    from scalesim_patterns.sim.engine import Engine
+
+__all__ = ["SeriesRecorder"]
+
+
+class SeriesRecorder:
+    """Per-window figures, kept as columns; a window's histogram is reduced to a few quantiles
+    when it closes, so memory grows with the number of windows only."""
+
+    ENTRY = ("count", "errors", "throughput", "mean", "p50", "p90", "p99", "max")
+    SERVICE = (
+        "throughput",
+        "errors",
+        "utilisation",
+        "queue",
+        "replicas",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+    )
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.kernel = engine.kernel
+        self.window = engine.window
+        self.time: list[float] = []
+        names = [*engine.entries, "*"] if len(engine.entries) > 1 else list(engine.entries)
+        self.entries: dict[str, dict[str, list[float | None]]] = {
+            n: {m: [] for m in self.ENTRY} for n in names
+        }
+        services = engine._all_services()
+        self.services: dict[str, dict[str, list[float | None]]] = {
+            s.name: {m: [] for m in self.SERVICE} for s in services
+        }
+        self.clients: dict[str, dict[str, list[float | None]]] = {}
+        """Columns per client (caller->target) that window hooks fill."""
+        self.last: dict[str, tuple[int, int]] = {}
+        self.last_hist: dict[str, LogHistogram] = {}
+        """Each service's cumulative latency histogram at the previous window's end."""
+        self.last_area: dict[str, tuple[float, float]] = {}
+        self.t_last = 0.0
+        self.index = 0
+        self.tick_ = self.tick
+
+    def start(self) -> None:
+        for e in self.engine.entries.values():
+            e.wn, e.wfails = 0, 0
+        for s in self.engine._all_services():
+            self.last[s.name] = (0, 0)
+            self.last_area[s.name] = (0.0, 0.0)
+        self.index = 1
+        self.kernel.at(self.window, self.tick_, None)
+
+    def tick(self, _: Any) -> None:
+        self.close()
+        self.index += 1
+        nxt = self.index * self.window
+        if nxt <= self.engine.duration + 1e-9 * self.window:
+            self.kernel.at(nxt, self.tick_, None)
+
+    def finish(self) -> None:
+        if self.kernel.now > self.t_last + 1e-9 * self.window:
+            self.close()
+
+    def close(self) -> None:
+        now = self.kernel.now
+        span = now - self.t_last
+        self.time.append(self.t_last)
+        entries = list(self.engine.entries.values())
+        for e in entries:
+            n = e.stats.n
+            fails = sum(e.stats.fails)
+            self._entry_row(e.name, n - e.wn, fails - e.wfails, e.whist, span)
+            e.wn, e.wfails = n, fails
+        if "*" in self.entries:
+            merged = LogHistogram.merged(e.whist for e in entries)
+            count = sum(int(self.entries[e.name]["count"][-1] or 0) for e in entries)
+            errors = sum(int(self.entries[e.name]["errors"][-1] or 0) for e in entries)
+            self._entry_row("*", count, errors, merged, span)
+        for e in entries:
+            e.whist.clear()
+        for s in self.engine._all_services():
+            n = sum(ep.stats.n for ep in s.endpoints.values())
+            fails = sum(sum(ep.stats.fails) for ep in s.endpoints.values())
+            busy = q = 0.0
+            for rep in s.replicas:
+                rep.flush()
+                busy += rep.area_busy
+                q += rep.area_q
+            n0, f0 = self.last[s.name]
+            b0, q0 = self.last_area[s.name]
+            cols = self.services[s.name]
+            capacity = worker_seconds(s.replicas, self.t_last, now, span)
+            cols["throughput"].append((n - n0) / span)
+            cols["errors"].append(float(fails - f0))
+            cols["utilisation"].append((busy - b0) / capacity if capacity else None)
+            cols["queue"].append((q - q0) / span)
+            cols["replicas"].append(float(len(s.routable)))
+            self._service_latency(s, cols)
+            self.last[s.name] = (n, fails)
+            self.last_area[s.name] = (busy, q)
+        workflows.close_window(self.engine, span)
+        for hook in self.engine.window_hooks:
+            hook(self)
+        self.t_last = now
+
+    def _service_latency(self, s: ServiceRuntime, cols: dict[str, list[float | None]]) -> None:
+        """The window's latency at the service's endpoints, read off the cumulative histograms
+        as the difference from the previous window: nothing is added to the request path."""
+        now = LogHistogram.merged(ep.stats.hist for ep in s.endpoints.values())
+        before = self.last_hist.get(s.name)
+        self.last_hist[s.name] = now
+        window = now if before is None else now.minus(before)
+        q = window.quantiles((0.5, 0.9, 0.99))
+        cols["mean"].append(window.mean)
+        cols["p50"].append(q[0])
+        cols["p90"].append(q[1])
+        cols["p99"].append(q[2])
+
+    def _entry_row(
+        self, name: str, count: int, errors: int, hist: LogHistogram, span: float
+    ) -> None:
+        cols = self.entries[name]
+        q = hist.quantiles((0.5, 0.9, 0.99))
+        cols["count"].append(float(count))
+        cols["errors"].append(float(errors))
+        cols["throughput"].append(count / span)
+        cols["mean"].append(hist.mean)
+        cols["p50"].append(q[0])
+        cols["p90"].append(q[1])
+        cols["p99"].append(q[2])
+        cols["max"].append(hist.max if hist.count else None)
+
+    def result(self) -> TimeSeries:
+        return TimeSeries(
+            window=self.window,
+            time=self.time,
+            entries=self.entries,
+            services=self.services,
+            clients=self.clients,
+            **workflows.series(self.engine),
+        )
