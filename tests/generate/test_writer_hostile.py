@@ -128,7 +128,7 @@ def test_non_regular_targets_are_never_replaced(tmp_path: Path, kind: str) -> No
     else:
         target.mkdir()
     for force in (False, True):
-        with pytest.raises(WriteRefused, match="base/a.yaml"):
+        with pytest.raises(WriteRefused, match=r"base/a\.yaml"):
             write_tree({**FILES, "base/a.yaml": "a: 2\n"}, out, force=force)
     mode = target.lstat().st_mode
     assert {"fifo": stat.S_ISFIFO, "symlink": stat.S_ISLNK, "directory": stat.S_ISDIR}[kind](mode)
