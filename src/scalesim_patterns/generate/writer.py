@@ -45,6 +45,7 @@ from scalesim_patterns.files import (
     is_own_temporary,
     write_bytes_atomic,
 )
+from scalesim_patterns.terminal import printable
 
 __all__ = ["MANIFEST", "UnsafePathError", "WriteRefused", "WriteReport", "write_tree"]
 
@@ -57,7 +58,7 @@ class WriteRefused(RuntimeError):
     """Writing would overwrite or delete files that are not the generator's own, or cannot happen."""
 
     def __init__(self, message: str, conflicts: list[str]) -> None:
-        super().__init__(message)
+        super().__init__(printable(message, keep_newlines=False))  # names from the folder
         self.conflicts = conflicts
 
 
@@ -94,7 +95,7 @@ class WriteReport:
                 f"{len(self.ignored)} manifest entr{'y' if len(self.ignored) == 1 else 'ies'} "
                 f"outside the folder ignored ({shown}{'…' if len(self.ignored) > 3 else ''})"
             )
-        return f"{self.out_dir}: " + ", ".join(parts)
+        return printable(f"{self.out_dir}: " + ", ".join(parts), keep_newlines=False)
 
 
 def _digest(data: bytes) -> str:
