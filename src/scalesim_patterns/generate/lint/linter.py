@@ -14,6 +14,7 @@ from scalesim_patterns.generate.lint import (
     rules_kustomize,
     rules_objects,
     rules_pods,
+    rules_values,
 )
 from scalesim_patterns.generate.lint.context import RuleContext
 from scalesim_patterns.generate.lint.crds import CrdSchemas, default_crd_paths
@@ -41,6 +42,7 @@ RULE_CHECKS: tuple[Callable[[RuleContext], Iterator[Finding]], ...] = (
     rules_objects.check,
     rules_addons.check,
     rules_kustomize.check,
+    rules_values.check,
 )
 _SCHEMA_RULES = {"SSP103", "SSP105"}
 
