@@ -244,5 +244,7 @@ def test_escape_sequences_never_reach_the_terminal(tmp_path: Path, bare: Linter)
 @given(st.text())
 def test_printable_leaves_no_control_characters(text: str) -> None:
     out = printable(text, keep_newlines=False)
-    assert not [c for c in out if unicodedata.category(c) == "Cc" and c != "\t"]  # C0, DEL, C1: ESC, CSI...
+    assert not [
+        c for c in out if unicodedata.category(c) == "Cc" and c != "\t"
+    ]  # C0, DEL, C1: ESC, CSI...
     assert not set(out) & {"\u202e", "\u2066", "\u2028", "\u2029"}
