@@ -23,6 +23,7 @@ from scalesim_patterns.generate.escape import (
     re2_quote,
     shell,
 )
+from scalesim_patterns.generate.render import dump_documents
 from scalesim_patterns.model import loads
 
 from .helpers import GOLDEN_INPUT
@@ -230,3 +231,10 @@ def test_regex_metacharacters_in_a_route_are_quoted_in_promql() -> None:
         regex = _decode_promql_string(literal)
         assert re.fullmatch(regex, path) and re.fullmatch(regex, path + "/x")
         assert not re.fullmatch(regex, "/ordersv2")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=5), st.text())
+def test_yaml_output_round_trips_any_text(labels: dict[str, str], value: str) -> None:
+    doc = {"metadata": {"name": value, "labels": labels}, "data": {value: value}}
+    assert yaml.safe_load(dump_documents([doc])) == doc

@@ -248,3 +248,17 @@ def test_printable_leaves_no_control_characters(text: str) -> None:
         c for c in out if unicodedata.category(c) == "Cc" and c != "\t"
     ]  # C0, DEL, C1: ESC, CSI...
     assert not set(out) & {"\u202e", "\u2066", "\u2028", "\u2029"}
+
+
+@pytest.mark.parametrize("shape", ["[%s]", "{a: %s}"])
+def test_deep_nesting_is_a_finding_not_a_crash(tmp_path: Path, bare: Linter, shape: str) -> None:
+    value = "1"
+    for _ in range(990):
+        value = shape % value
+    (tmp_path / "d.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: b}}\ndata: {value}\n"
+    )
+    report = bare.lint_paths([tmp_path])
+    assert [(f.rule, f.message) for f in report.errors] == [
+        ("SSP101", "document is nested too deeply to be checked")
+    ]

@@ -145,7 +145,14 @@ class Linter:
                 findings.append(finding(doc, "SSP101", problem[0], problem[1]))
                 continue
             objects.append(doc)
-            findings.extend(self.check_schema(doc, unchecked))
+            try:
+                findings.extend(self.check_schema(doc, unchecked))
+            except RecursionError:
+                # Nesting hundreds of levels deep (valid YAML) exhausts the validator's stack;
+                # no Kubernetes object is that deep, so say so instead of crashing.
+                findings.append(
+                    finding(doc, "SSP101", (), "document is nested too deeply to be checked")
+                )
         context = RuleContext(
             objects, loaded.kustomizations, loaded.source, self.crds, self.kube.groups
         )
