@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -202,7 +204,13 @@ def _killed_while_writing(files: dict[str, str], out: Path, die_at: int) -> None
             write_tree(files, out)
         finally:
             os._exit(0)
-    os.waitpid(pid, 0)
+    deadline = time.monotonic() + 20
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:  # never hang the suite on a stuck child
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked writer did not finish")
+        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("die_at", [1, 3, 8])
