@@ -16,6 +16,7 @@ from scalesim_patterns.model.resilience import ConsecutiveFailureBreaker, Failur
 from scalesim_patterns.model.units import format_duration
 
 from .context import Context
+from .escape import go_template_text, promql_matcher, re2_quote
 from .graph import endpoint_path
 from .names import k8s_name
 from .network import collector_policy
@@ -136,21 +137,27 @@ def _slo_selector(ctx: Context, slo: Slo) -> str | None:
             return None
         services = sorted({t.partition(".")[0] for t, _ in route.targets()})
         base = route.path.rstrip("/")
-        sel = (
-            f'namespace="{ctx.ns}",app_kubernetes_io_name=~"{"|".join(services)}",'
-            f'http_route=~"{base}(/.*)?"'
-        )
+        matchers = [
+            promql_matcher("namespace", ctx.ns),
+            promql_matcher("app_kubernetes_io_name", "|".join(map(re2_quote, services)), "=~"),
+            promql_matcher("http_route", f"{re2_quote(base)}(/.*)?", "=~"),
+        ]
         if route.methods:
-            sel += f',http_request_method=~"{"|".join(route.methods)}"'
-        return sel
+            methods = "|".join(map(re2_quote, route.methods))
+            matchers.append(promql_matcher("http_request_method", methods, "=~"))
+        return ",".join(matchers)
     service, _, endpoint = slo.target.partition(".")
     svc = spec.services.get(service)
     if svc is None or endpoint not in svc.endpoints:
         return None
     ep = svc.endpoints[endpoint]
-    return (
-        f'namespace="{ctx.ns}",app_kubernetes_io_name="{service}",'
-        f'http_route="{endpoint_path(endpoint, ep.path)}",http_request_method="{ep.method}"'
+    return ",".join(
+        [
+            promql_matcher("namespace", ctx.ns),
+            promql_matcher("app_kubernetes_io_name", service),
+            promql_matcher("http_route", endpoint_path(endpoint, ep.path)),
+            promql_matcher("http_request_method", ep.method),
+        ]
     )
 
 
@@ -215,7 +222,7 @@ def _slo_rules(ctx: Context) -> list[dict[str, Any]]:
 def _saturation_rules(ctx: Context) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for name, svc in ctx.deployed():
-        sel = f'namespace="{ctx.ns}",app_kubernetes_io_name="{name}"'
+        sel = f"{promql_matcher('namespace', ctx.ns)},{promql_matcher('app_kubernetes_io_name', name)}"
         labels = {"service": name}
         rules.append(
             {
@@ -228,7 +235,7 @@ def _saturation_rules(ctx: Context) -> list[dict[str, Any]]:
                 },
             }
         )
-        container = f'namespace="{ctx.ns}",container="{name}"'
+        container = f"{promql_matcher('namespace', ctx.ns)},{promql_matcher('container', name)}"
         rules.append(
             {
                 "alert": "CPUSaturated",
@@ -243,7 +250,12 @@ def _saturation_rules(ctx: Context) -> list[dict[str, Any]]:
             }
         )
         if svc.autoscaling is not None:
-            hpa = f'namespace="{ctx.ns}",horizontalpodautoscaler="{name}"'
+            hpa = ",".join(
+                [
+                    promql_matcher("namespace", ctx.ns),
+                    promql_matcher("horizontalpodautoscaler", name),
+                ]
+            )
             rules.append(
                 {
                     "alert": "AutoscalerAtMaximum",
@@ -272,8 +284,13 @@ def _breaker_rules(ctx: Context) -> list[dict[str, Any]]:
             breaker = svc.client_policy(target).circuit_breaker
             if not isinstance(breaker, FailureRateBreaker | ConsecutiveFailureBreaker):
                 continue
-            sel = (
-                f'namespace="{ctx.ns}",app_kubernetes_io_name="{name}",name="{target}",state="open"'
+            sel = ",".join(
+                [
+                    promql_matcher("namespace", ctx.ns),
+                    promql_matcher("app_kubernetes_io_name", name),
+                    promql_matcher("name", target),
+                    promql_matcher("state", "open"),
+                ]
             )
             rules.append(
                 {
@@ -296,6 +313,11 @@ def prometheus_rule(ctx: Context) -> Document:
         ("saturation", _saturation_rules(ctx)),
         ("resilience", _breaker_rules(ctx)),
     ):
+        for rule in rules:
+            # Prometheus renders alert labels and annotations as Go templates: text from the
+            # architecture file (SLO names, targets) must not open a template action.
+            for key in ("labels", "annotations"):
+                rule[key] = {k: go_template_text(v) for k, v in rule.get(key, {}).items()}
         if rules:
             groups.append({"name": f"{ctx.arch.name}.{suffix}", "rules": rules})
     return {

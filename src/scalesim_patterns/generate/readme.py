@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .context import Context
+from .escape import shell
 from .render import Document
 from .services import image
 
@@ -126,9 +127,10 @@ def render_readme(ctx: Context, docs: dict[str, list[Document]]) -> str:
             for topic, spec in sorted(broker.topics.items()):
                 rf = min(3, broker.replicas)
                 lines.append(
-                    f"   kubectl -n {ctx.ns} exec {name}-0 -- /opt/kafka/bin/kafka-topics.sh "
-                    f"--bootstrap-server localhost:9092 --create --if-not-exists --topic {topic} "
-                    f"--partitions {spec.partitions} --replication-factor {rf}"
+                    f"   kubectl -n {shell(ctx.ns)} exec {shell(name + '-0')} -- "
+                    "/opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9092 --create "
+                    f"--if-not-exists --topic {shell(topic)} "
+                    f"--partitions {int(spec.partitions)} --replication-factor {int(rf)}"
                 )
         lines += ["   ```", ""]
         step += 1
@@ -146,7 +148,10 @@ def render_readme(ctx: Context, docs: dict[str, list[Document]]) -> str:
             assert svc.deployment is not None and svc.deployment.new_version is not None
             new = svc.deployment.new_version
             target = new.image or image(ctx, name, svc).rpartition(":")[0] + f":{new.version}"
-            lines.append(f"   kubectl argo rollouts -n {ctx.ns} set image {name} {name}={target}")
+            lines.append(
+                f"   kubectl argo rollouts -n {shell(ctx.ns)} set image {shell(name)} "
+                f"{shell(f'{name}={target}')}"
+            )
         lines += ["   ```", ""]
     notes = list(ctx.notes)
     for service, db in ctx.graph.blocked_queries():

@@ -14,6 +14,7 @@ from scalesim_patterns.model.service import Analysis, Service
 from scalesim_patterns.model.units import format_duration
 
 from .context import Context
+from .escape import promql_matcher
 from .mesh import managed_route_names, uses_istio_canary
 from .names import k8s_name
 from .pods import seconds
@@ -35,7 +36,8 @@ class RolloutParts:
 
 def _selector(ctx: Context, extra: str = "") -> str:
     return (
-        f'namespace="{ctx.ns}",app_kubernetes_io_name="{{{{args.service-name}}}}",'
+        f"{promql_matcher('namespace', ctx.ns)},"
+        'app_kubernetes_io_name="{{args.service-name}}",'
         f'{ROLE_LABEL}="{{{{args.role}}}}"{extra}'
     )
 

@@ -11,6 +11,7 @@ from . import mesh, network
 from .brokers import broker_files
 from .context import Context, GenerateError
 from .datastores import database_files, event_store_files
+from .escape import check_design
 from .gateway import gateway_files
 from .kustomize import base_kustomization, overlay_kustomizations
 from .names import MANAGED_BY
@@ -55,6 +56,7 @@ def generate_documents(
 ) -> tuple[Context, dict[str, list[Document]]]:
     """The manifests as data (path → documents) with the context they were built in."""
     ctx = Context.build(arch, options or GenerateOptions())
+    check_design(ctx)
     spec = arch.spec
     g = ctx.graph
     out: dict[str, list[Document]] = {

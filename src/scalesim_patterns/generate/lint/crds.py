@@ -121,6 +121,18 @@ def strict_schema(openapi: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _field(parent: dict[str, Any], source: str, where: str, name: str) -> dict[str, Any]:
+    """`parent[last part of name]` as a mapping: {} when absent, a `ValueError` when not one."""
+    value = parent.get(name.rpartition(".")[2])
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{source}: {where}: {name} must be a mapping, got {type(value).__name__} {value!r:.40}"
+        )
+    return value
+
+
 class CrdSchemas:
     """Registry of custom-resource schemas keyed by (group, version, lower-cased kind).
 
@@ -159,9 +171,15 @@ class CrdSchemas:
                 self._add_file(file)
 
     def _add_file(self, file: Path) -> None:
-        text = file.read_text(encoding="utf-8")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{file}: cannot read CRD file as UTF-8 text: {exc}") from exc
         if file.suffix == ".json":
-            data = json.loads(text)
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{file}:{exc.lineno}: JSON syntax error: {exc.msg}") from exc
             if isinstance(data, dict) and "apiVersion" not in data and "properties" in data:
                 self._add_catalog_schema(file, data)
                 return
@@ -193,22 +211,41 @@ class CrdSchemas:
         key = (group, version, kind.lower())
         if key in self._schemas:
             return
-        self._schemas[key] = CrdSchema(group, version, kind, strict_schema(openapi), source, scope)
+        try:
+            strict = strict_schema(openapi)
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            raise ValueError(
+                f"{source}: the schema of {group}/{version} {kind} is malformed "
+                f"({type(exc).__name__}: {exc}); fix or remove that CRD"
+            ) from exc
+        self._schemas[key] = CrdSchema(group, version, kind, strict, source, scope)
         if scope is not None:
             self._scopes.setdefault((group, kind.lower()), scope)
 
     def add_crd(self, crd: dict[str, Any], source: str) -> None:
-        """Register every served version of a CustomResourceDefinition object."""
-        spec = crd.get("spec") or {}
-        group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+        """Register every served version of a CustomResourceDefinition object.
+
+        A CRD of the wrong shape (`spec: 5`, a version that is not a mapping) is a `ValueError`
+        naming the file and the field, which `scalesim lint` reports with exit code 2.
+        """
+        name = _field(crd, source, "CRD", "metadata").get("name", "?")
+        where = f"CRD {name}"
+        spec = _field(crd, source, where, "spec")
+        group, kind = spec.get("group"), _field(spec, source, where, "spec.names").get("kind")
         if not isinstance(group, str) or not isinstance(kind, str):
-            raise ValueError(f"{source}: CRD without spec.group or spec.names.kind")
+            raise ValueError(f"{source}: {where} without spec.group or spec.names.kind")
         scope = spec.get("scope") if isinstance(spec.get("scope"), str) else None
-        shared = (spec.get("validation") or {}).get("openAPIV3Schema")  # apiextensions v1beta1
-        for version in spec.get("versions") or []:
-            if not isinstance(version, dict) or version.get("served") is False:
+        shared = _field(spec, source, where, "spec.validation").get("openAPIV3Schema")
+        versions = spec.get("versions") or []
+        if not isinstance(versions, list):
+            raise ValueError(f"{source}: {where}: spec.versions must be a list")
+        for i, version in enumerate(versions):
+            if not isinstance(version, dict):
+                raise ValueError(f"{source}: {where}: spec.versions[{i}] must be a mapping")
+            if version.get("served") is False:
                 continue
-            schema = (version.get("schema") or {}).get("openAPIV3Schema") or shared
+            at = f"spec.versions[{i}].schema"
+            schema = _field(version, source, where, at).get("openAPIV3Schema") or shared
             if isinstance(schema, dict):
                 self.add_schema(group, str(version.get("name")), kind, schema, source, scope)
         if not spec.get("versions") and isinstance(shared, dict) and spec.get("version"):
@@ -243,6 +280,8 @@ def _crd_objects(doc: Any) -> list[dict[str, Any]]:
         return [doc]
     if isinstance(kind, str) and kind.endswith("List"):
         items = doc.get("items") or []
+        if not isinstance(items, list):
+            return []
         return [
             i for i in items if isinstance(i, dict) and i.get("kind") == "CustomResourceDefinition"
         ]

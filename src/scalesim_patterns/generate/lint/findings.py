@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from scalesim_patterns.generate.lint.rules_catalog import RULES, Severity
+from scalesim_patterns.terminal import printable
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -33,7 +34,8 @@ class Finding:
         tag = f"{self.rule} {rule.name}" if rule else self.rule
         obj = f"{self.kind or '?'}/{self.name or '?'}"
         where = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}: doc {self.doc_index} {obj}: {where}{self.message} [{tag}]"
+        text = f"{self.file}:{self.line}: doc {self.doc_index} {obj}: {where}{self.message} [{tag}]"
+        return printable(text, keep_newlines=False)  # names and keys come from the linted file
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class LintReport:
 
     def render_text(self) -> str:
         lines = [f.render() for f in self.findings]
-        lines.append(self.summary())
+        lines.append(printable(self.summary(), keep_newlines=False))
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from scalesim_patterns.generate.lint.kustomize import (
     is_kustomization,
     kustomization_in,
 )
-from scalesim_patterns.generate.lint.sources import FileSource
+from scalesim_patterns.generate.lint.sources import FileSource, UnreadableFile
 from scalesim_patterns.generate.lint.yaml_source import parse_text
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -35,6 +35,10 @@ class LoadedSet:
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+
+
+class LintInputError(ValueError, FileNotFoundError):
+    """A path given to lint is missing or is neither a file nor a folder (the CLI exits 2)."""
 
 
 def is_manifest_file(name: str) -> bool:
@@ -60,11 +64,13 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if is_manifest_file(name):
-                        add(os.path.join(root, name))
+                        add(os.path.join(root, name))  # a FIFO is reported unreadable, not read
         elif os.path.isfile(path):
             add(path)
+        elif os.path.exists(path):
+            raise LintInputError(f"{path}: not a regular file or folder (a FIFO, socket or device)")
         else:
-            raise FileNotFoundError(f"no such file or folder: {path}")
+            raise LintInputError(f"no such file or folder: {path}")
     return out
 
 
@@ -77,7 +83,14 @@ class _Collector:
         if name in self._loaded:
             return
         self._loaded.add(name)
-        text = self.result.source.read_text(name)
+        try:
+            text = self.result.source.read_text(name)
+        except UnreadableFile as exc:
+            # Reported and counted: an unreadable file must fail the lint, never vanish from it.
+            self.result.files.append(name)
+            stub = Document(file=name, index=0, line=exc.line, data=None)
+            self.result.findings.append(finding(stub, "SSP100", (), str(exc)))
+            return
         if text is None:
             return
         self.result.files.append(name)

@@ -113,6 +113,15 @@ _ALL = (
         "kustomizations use patches, not the old patch fields",
     ),
     Rule("SSP047", "kustomize-path-exists", "error", "paths named in a kustomization exist"),
+    # Values the API server or the kubelet refuses although the schemas accept any string.
+    Rule("SSP050", "api-names", "error", "object names and namespaces are valid DNS names"),
+    Rule("SSP051", "api-labels", "error", "label keys and values and annotation keys are valid"),
+    Rule(
+        "SSP052", "api-network", "error", "Ingress hosts and paths, ports and port names are valid"
+    ),
+    Rule(
+        "SSP053", "api-containers", "error", "images parse as references; probe paths are absolute"
+    ),
     # Parsing and schemas.
     Rule("SSP100", "yaml-syntax", "error", "files parse as YAML or JSON"),
     Rule(

@@ -85,12 +85,9 @@ def _workload_findings(ctx: RuleContext, doc: Document) -> Iterator[Finding]:
         most, source = pods, "replicas"
     if template is None:
         return
-    pdbs = [
-        pdb
-        for pdb in ctx.in_namespace("policy", "PodDisruptionBudget", doc.namespace)
-        if label_selector_matches(pdb.get("spec", "selector"), template.labels)
-    ]
-    if pods > 1 and not pdbs:
+    pdbs = ctx.selecting("policy", "PodDisruptionBudget", doc.namespace, "spec", "selector")
+    pdbs_matching = pdbs.matching(template.labels)
+    if pods > 1 and not pdbs_matching:
         yield finding(
             doc,
             "SSP020",
@@ -98,7 +95,7 @@ def _workload_findings(ctx: RuleContext, doc: Document) -> Iterator[Finding]:
             f"{source} is {pods} but no PodDisruptionBudget in namespace {_ns(doc)} selects "
             "its pods",
         )
-    for pdb in pdbs:
+    for pdb in pdbs_matching:
         problem = _budget_problem(pdb, pods)
         if problem is not None:
             field, message = problem
@@ -148,11 +145,7 @@ def _service_findings(ctx: RuleContext, svc: Document) -> Iterator[Finding]:
     selector = spec.get("selector")
     if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector:
         return  # no selector: endpoints are managed by hand
-    selected = [
-        t
-        for t in ctx.templates
-        if t.doc.namespace == svc.namespace and map_selector_matches(selector, t.labels)
-    ]
+    selected = ctx.templates_in(svc.namespace).selected_by_map(selector)
     if not selected:
         yield finding(
             svc,
@@ -190,8 +183,8 @@ def _statefulset_finding(ctx: RuleContext, doc: Document) -> Finding | None:
     name = doc.get("spec", "serviceName")
     if not isinstance(name, str) or not name:
         return finding(doc, "SSP026", ("spec", "serviceName"), "serviceName is not set")
-    for svc in ctx.in_namespace("", "Service", doc.namespace):
-        if svc.name == name:
+    for svc in ctx.named("Service", doc.namespace, name):
+        if svc.group == "":
             if svc.get("spec", "clusterIP") == "None":
                 return None
             return finding(
@@ -228,17 +221,9 @@ def _hpa_finding(ctx: RuleContext, hpa: Document) -> Finding | None:
         return None
     api_version = ref.get("apiVersion")
     group = api_version.rpartition("/")[0] if isinstance(api_version, str) else None
-    for doc in ctx.in_namespace(group or "", str(ref.get("kind")), hpa.namespace):
-        if doc.name == ref.get("name"):
+    for doc in ctx.named(str(ref.get("kind")), hpa.namespace, str(ref.get("name"))):
+        if group is None or doc.group == group:
             return None
-    if group is None:
-        for doc in ctx.documents:
-            if (
-                doc.kind == ref.get("kind")
-                and doc.name == ref.get("name")
-                and (doc.namespace == hpa.namespace)
-            ):
-                return None
     return finding(
         hpa,
         "SSP028",
@@ -268,12 +253,15 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             yield from _workload_findings(ctx, doc)
     for template in ctx.templates:
         yield from _selector_findings(template)
-        covered = any(
-            label_selector_matches(policy.get("spec", "podSelector") or {}, template.labels)
-            for policy in ctx.in_namespace(
-                "networking.k8s.io", "NetworkPolicy", template.doc.namespace
-            )
+        policies = ctx.selecting(
+            "networking.k8s.io",
+            "NetworkPolicy",
+            template.doc.namespace,
+            "spec",
+            "podSelector",
+            missing_selects_all=True,
         )
+        covered = policies.any_matches(template.labels)
         if not covered:
             yield finding(
                 template.doc,

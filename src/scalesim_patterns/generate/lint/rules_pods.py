@@ -188,8 +188,8 @@ def _automount_finding(ctx: RuleContext, template: PodTemplate) -> Finding | Non
         return finding(template.doc, "SSP012", path, "automountServiceAccountToken is true")
     account = template.spec.get("serviceAccountName") or template.spec.get("serviceAccount")
     account = account if isinstance(account, str) else "default"
-    for sa in ctx.in_namespace("", "ServiceAccount", template.doc.namespace):
-        if sa.name == account and sa.get("automountServiceAccountToken") is False:
+    for sa in ctx.named("ServiceAccount", template.doc.namespace, account):
+        if sa.group == "" and sa.get("automountServiceAccountToken") is False:
             return None
     return finding(
         template.doc,

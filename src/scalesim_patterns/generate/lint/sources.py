@@ -7,12 +7,23 @@ as "read this"; both sources answer the same three questions on normalised path 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from typing import Protocol
 
 
+class UnreadableFile(Exception):
+    """The file exists but is not UTF-8 text we can read; the message says why and where."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class FileSource(Protocol):
-    def read_text(self, name: str) -> str | None: ...
+    def read_text(self, name: str) -> str | None:
+        """The text of `name`; None when it does not exist; `UnreadableFile` when unreadable."""
+        ...
 
     def is_file(self, name: str) -> bool: ...
 
@@ -21,11 +32,30 @@ class FileSource(Protocol):
 
 class DiskSource:
     def read_text(self, name: str) -> str | None:
+        # Never open a FIFO or device: reading would block or never end.
         try:
-            with open(name, encoding="utf-8") as handle:
-                return handle.read()
-        except (OSError, UnicodeDecodeError):
+            st = os.stat(name)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise UnreadableFile("not a regular file (a FIFO, socket or device); not read")
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from exc
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise UnreadableFile(
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): Kubernetes "
+                "manifests are UTF-8; convert the file (e.g. iconv -f latin1 -t utf-8) or remove "
+                "it from the folder",
+                line,
+            ) from exc
 
     def is_file(self, name: str) -> bool:
         return os.path.isfile(name)

@@ -67,7 +67,8 @@ def pod_template(doc: Document) -> PodTemplate | None:
     return PodTemplate(doc, path, labels, spec)
 
 
-def _text(value: Any) -> str:
+def label_text(value: Any) -> str:
+    """A selector value as the API server compares it (YAML `true` is the label "true")."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -81,13 +82,13 @@ def label_selector_matches(selector: Any, labels: dict[str, str]) -> bool:
     if not isinstance(match_labels, dict):
         return False
     for key, value in match_labels.items():
-        if labels.get(str(key)) != _text(value):
+        if labels.get(str(key)) != label_text(value):
             return False
     for expr in selector.get("matchExpressions") or []:
         if not isinstance(expr, dict):
             return False
         key, op = str(expr.get("key")), expr.get("operator")
-        values = [_text(v) for v in expr.get("values") or []]
+        values = [label_text(v) for v in expr.get("values") or []]
         present = key in labels
         if op == "In" and not (present and labels[key] in values):
             return False
@@ -104,7 +105,7 @@ def map_selector_matches(selector: Any, labels: dict[str, str]) -> bool:
     """Service-style selector: a plain map that must be a subset of the labels."""
     if not isinstance(selector, dict) or not selector:
         return False
-    return all(labels.get(str(k)) == _text(v) for k, v in selector.items())
+    return all(labels.get(str(k)) == label_text(v) for k, v in selector.items())
 
 
 def is_empty_selector(selector: Any) -> bool:

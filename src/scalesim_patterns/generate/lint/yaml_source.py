@@ -55,31 +55,77 @@ class ParseError:
     message: str
 
 
+class RecursiveAlias(Exception):
+    """A YAML alias refers to a node that contains it: the document has no finite JSON form."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 def _walk(
     node: Node,
     path: FieldPath,
     positions: dict[FieldPath, int],
     duplicates: list[tuple[FieldPath, int]],
 ) -> None:
-    if isinstance(node, MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
-                continue
-            key = str(key_node.value)
-            child = (*path, key)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                duplicates.append((child, line))
-            else:
-                seen.add(key)
-                positions[child] = line
-            _walk(value_node, child, positions, duplicates)
-    elif isinstance(node, SequenceNode):
-        for i, item in enumerate(node.value):
-            child = (*path, i)
-            positions[child] = item.start_mark.line + 1
-            _walk(item, child, positions, duplicates)
+    """Record field lines and repeated keys, visiting each node once (iteratively).
+
+    An aliased node is walked only where its anchor is, so `&a`/`*a` chains cost their size, not
+    their expansion; a node that contains itself (`a: &a [*a]`) raises `RecursiveAlias` instead of
+    recursing without end.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Node, FieldPath, frozenset[int]]] = [(node, path, frozenset())]
+    while stack:
+        current, where, ancestors = stack.pop()
+        if id(current) in ancestors:
+            raise RecursiveAlias(current.start_mark.line + 1)
+        if id(current) in seen:
+            if isinstance(current, MappingNode | SequenceNode):
+                _check_acyclic(current, ancestors)
+            continue
+        seen.add(id(current))
+        inner = ancestors | {id(current)}
+        children: list[tuple[Node, FieldPath]] = []
+        if isinstance(current, MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in current.value:
+                if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
+                    continue
+                key = str(key_node.value)
+                child = (*where, key)
+                line = key_node.start_mark.line + 1
+                if key in keys:
+                    duplicates.append((child, line))
+                else:
+                    keys.add(key)
+                    positions[child] = line
+                children.append((value_node, child))
+        elif isinstance(current, SequenceNode):
+            for i, item in enumerate(current.value):
+                child = (*where, i)
+                positions[child] = item.start_mark.line + 1
+                children.append((item, child))
+        for item in reversed(children):
+            stack.append((item[0], item[1], inner))
+
+
+def _check_acyclic(node: Node, ancestors: frozenset[int]) -> None:
+    """A node reached again through an alias must not contain one of the nodes around it."""
+    stack = [node]
+    visited: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        if id(current) in ancestors:
+            raise RecursiveAlias(current.start_mark.line + 1)
+        if isinstance(current, MappingNode):
+            stack.extend(v for pair in current.value for v in pair)
+        elif isinstance(current, SequenceNode):
+            stack.extend(current.value)
 
 
 def parse_yaml(text: str) -> tuple[list[ParsedDocument], ParseError | None]:
@@ -90,10 +136,17 @@ def parse_yaml(text: str) -> tuple[list[ParsedDocument], ParseError | None]:
         index = 0
         while loader.check_node():
             node = loader.get_node()
-            data = loader.construct_document(node)
             positions: dict[FieldPath, int] = {}
             duplicates: list[tuple[FieldPath, int]] = []
-            _walk(node, (), positions, duplicates)
+            try:
+                _walk(node, (), positions, duplicates)
+            except RecursiveAlias as exc:
+                return docs, ParseError(
+                    exc.line,
+                    "YAML alias refers to a node that contains it (a recursive structure has no "
+                    "JSON form and the API server refuses it)",
+                )
+            data = loader.construct_document(node)
             docs.append(
                 ParsedDocument(index, node.start_mark.line + 1, data, positions, duplicates)
             )
