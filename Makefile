@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install run demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The web app on 127.0.0.1:8000 with the embedded SQLite run store (see README: web app).
+run: $(STAMP)
+	$(BIN)/scalesim serve $(SERVE_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/scalesim catalog
