@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
@@ -15,7 +15,7 @@ from .common import errors
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"], responses=errors(404))
 
-Id = Path(max_length=100)
+Id = Annotated[str, Path(max_length=100)]
 
 
 def _template(info: catalog.TemplateInfo) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def catalog_index() -> dict[str, Any]:
 
 
 @router.get("/patterns/{pattern_id}", response_model=PatternPage)
-def pattern(pattern_id: str = Id) -> dict[str, Any]:
+def pattern(pattern_id: Id) -> dict[str, Any]:
     try:
         entry = catalog.pattern(pattern_id)
         topo = catalog.pattern_topology(pattern_id)
@@ -57,7 +57,7 @@ def pattern(pattern_id: str = Id) -> dict[str, Any]:
 
 
 @router.get("/templates/{template_id}", response_model=TemplatePage)
-def template(template_id: str = Id) -> dict[str, Any]:
+def template(template_id: Id) -> dict[str, Any]:
     try:
         info = catalog.template(template_id)
         text = catalog.template_text(template_id)
