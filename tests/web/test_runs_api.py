@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -31,7 +32,7 @@ def test_run_streams_every_event_in_order_and_matches_cli_result(client: TestCli
     assert kinds.index("progress") < kinds.index("window")
     progress = [d for _, k, d in events if k == "progress"]
     assert progress[-1]["fraction"] == 1.0
-    assert all(a["fraction"] <= b["fraction"] for a, b in zip(progress, progress[1:], strict=False))
+    assert all(a["fraction"] <= b["fraction"] for a, b in itertools.pairwise(progress))
     windows = [d for _, k, d in events if k == "window"]
     assert {w["replication"] for w in windows} == {0, 1}
     # the result is byte-identical to simulate --json with the same settings
