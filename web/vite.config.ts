@@ -13,6 +13,7 @@ export default defineConfig({
   build: {
     outDir,
     emptyOutDir: true,
+    sourcemap: true,
     chunkSizeWarningLimit: 2000,
     reportCompressedSize: true,
   },

@@ -41,9 +41,11 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
   const markerRef = useRef<number | null>(marker);
   markerRef.current = marker;
   const key = series.map((s) => s.label).join("|");
+  const hasData = time.length > 0 && series.length > 0;
 
   useEffect(() => {
-    if (!host.current) return;
+    // uPlot cannot lay out axes without data: the chart is made once the first window is in.
+    if (!host.current || !hasData) return;
     const width = Math.max(200, host.current.clientWidth);
     const opts: uPlot.Options = {
       width,
@@ -98,16 +100,16 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
     };
     // Rebuilt when the set of series changes; data updates go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, height, stepped]);
+  }, [key, height, stepped, hasData]);
 
   useEffect(() => {
-    plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);
+    if (hasData) plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);
     publishChart(testId, time.length, series.map((s) => s.label));
-  }, [time, series, testId]);
+  }, [time, series, testId, hasData]);
 
   useEffect(() => {
-    plot.current?.redraw(false);
-  }, [marker]);
+    if (hasData) plot.current?.redraw(false);
+  }, [marker, hasData]);
 
   return (
     <figure className="chart" data-testid={`chart-${testId}`} data-points={time.length}>

@@ -148,7 +148,8 @@ function fieldOf(root: JsonSchema, key: string, raw: JsonSchema, required: boole
   }
   const only = options.length === 1 ? options[0] : undefined;
   if (only && only.type === "object" && only.properties && depth === 0) {
-    return { ...base, kind: "object", children: fieldsOf(root, only, depth + 1).filter((f) => f.kind !== "complex") };
+    const children = fieldsOf(root, only, depth + 1).filter((f) => f.kind !== "complex");
+    return children.length > 0 ? { ...base, kind: "object", children } : base;
   }
   return base;
 }

@@ -13,6 +13,7 @@ export function CatalogPage() {
     <div className="catalog">
       <h1>Patterns</h1>
       <p className="lead">Twelve microservice patterns, each with a runnable template: open one, change it, break it, and watch it behave.</p>
+      <div className="groups">
       {catalog.groups.map((g) => (
         <section key={g.id} className="pattern-group" aria-labelledby={`group-${g.id}`}>
           <h2 id={`group-${g.id}`}>{g.title}</h2>
@@ -26,6 +27,7 @@ export function CatalogPage() {
           </div>
         </section>
       ))}
+      </div>
       <h1>Templates</h1>
       <p className="lead">Whole systems that combine several patterns.</p>
       <div className="cards gallery">

@@ -145,7 +145,7 @@ function Designer({ d, schema }: { d: DesignerState; schema: JsonSchema | null }
               <>
                 <header className="side-head">
                   <h2>
-                    {selectedNode.kind} <code>{selectedNode.name}</code>
+                    <span className="kind">{selectedNode.kind}</span> <code>{selectedNode.name}</code>
                   </h2>
                   {selectedNode.kind === "service" && <FaultButtons node={selectedNode} />}
                 </header>
@@ -155,7 +155,11 @@ function Designer({ d, schema }: { d: DesignerState; schema: JsonSchema | null }
                     text={d.text}
                     path={selectedNode.kind === "client" ? ["spec", "traffic", selectedNode.name] : nodePath(selectedNode)}
                     diagnostics={d.diagnostics}
-                    onSet={(p, v) => editText(setAtPath(d.text, p, v))}
+                    onSet={(p, v) => {
+                      const next = setAtPath(d.text, p, v);
+                      editText(next);
+                      setGoTo({ line: lineOfPath(next, p), seq: Date.now() });
+                    }}
                     onShowInYaml={showInYaml}
                   />
                 ) : (

@@ -132,10 +132,10 @@ function RunView({ view }: { view: RunView }) {
           <TimeSeriesChart title="p50 latency per entry" testId="p50" time={time} series={charts.p50} marker={marker} format={latency} />
           <TimeSeriesChart title="Errors per window, per entry" testId="errors" time={time} series={charts.errors} marker={marker} format={(v) => v.toFixed(0)} />
           <ErrorsByCause result={view.result} />
-          <TimeSeriesChart title="Utilisation per service (busy workers, summed over replicas)" testId="utilisation" time={time} series={charts.utilisation} marker={marker} format={(v) => v.toFixed(1)} />
+          <TimeSeriesChart title="Utilisation per service (share of workers busy)" testId="utilisation" time={time} series={charts.utilisation} marker={marker} format={(v) => `${Math.round(v * 100)}%`} />
           <TimeSeriesChart title="Replicas per service" testId="replicas" time={time} series={charts.replicas} marker={marker} stepped format={(v) => v.toFixed(0)} />
           {charts.breakers.length > 0 && <TimeSeriesChart title="Breaker state (0 closed, 1 half-open, 2 open)" testId="breakers" time={time} series={charts.breakers} marker={marker} stepped format={(v) => ["closed", "half", "open"][Math.round(v)] ?? String(v)} />}
-          <Timeline view={view} cascadePath={cascade?.path ?? []} />
+          <Timeline view={view} cascadePath={cascade?.path ?? []} onPick={(t) => scrubTo(nearestWindow(ws, t))} />
         </section>
       </div>
     </div>
@@ -207,12 +207,12 @@ function ErrorsByCause({ result }: { result: Record<string, unknown> | null }) {
     .filter(([, v]) => v !== null && v > 0);
   return (
     <div className="causes" data-testid="errors-by-cause">
-      <h3>Errors by cause (whole run)</h3>
+      <h3>Failed requests by cause (whole run, mean over replications)</h3>
       {rows.length === 0 ? <p className="muted">no errors</p> : (
         <ul>
           {rows.map(([k, v]) => (
             <li key={k}>
-              <code>{k}</code>: {typeof v === "number" && v < 1 ? `${(v * 100).toFixed(2)}%` : String(v)}
+              <code>{k}</code>: {typeof v === "number" ? Math.round(v).toLocaleString() : "–"}
             </li>
           ))}
         </ul>
@@ -221,7 +221,15 @@ function ErrorsByCause({ result }: { result: Record<string, unknown> | null }) {
   );
 }
 
-function Timeline({ view, cascadePath }: { view: RunView; cascadePath: string[] }) {
+function nearestWindow(ws: { time: number }[], t: number): number {
+  let best = 0;
+  ws.forEach((w, i) => {
+    if (w.time <= t) best = i;
+  });
+  return best;
+}
+
+function Timeline({ view, cascadePath, onPick }: { view: RunView; cascadePath: string[]; onPick: (time: number) => void }) {
   const items = view.timeline.filter((t) => t.replication === 0);
   return (
     <div className="timeline" data-testid="timeline">
@@ -232,7 +240,7 @@ function Timeline({ view, cascadePath }: { view: RunView; cascadePath: string[] 
         <ol>
           {items.map((t, i) => (
             <li key={i} className={`tl tl-${t.kind}${t.kind === "cascade" ? " tl-highlight" : ""}`}>
-              <button type="button" className="link" onClick={() => scrubTo(Math.max(0, Math.floor(t.time)))}>
+              <button type="button" className="link" onClick={() => onPick(t.time)}>
                 {t.time.toFixed(1)}s
               </button>{" "}
               <span className="tl-kind">{t.kind}</span> {t.text}

@@ -34,8 +34,8 @@ export function nodeMetrics(w: WindowEvent | undefined): Record<string, NodeMetr
     const replicas = n(s.replicas);
     const util = n(s.utilisation);
     out[id] = {
-      // The stream sums utilisation over replicas; per replica reads as "how busy is it".
-      utilisation: util === null ? null : replicas && replicas > 0 ? util / replicas : util,
+      // The share of the service's workers that were busy in the window (0..1).
+      utilisation: util === null ? null : Math.min(1, Math.max(0, util)),
       errorShare: errorShare({ ...s, count: n(s.throughput) !== null ? (n(s.throughput) ?? 0) * (w.window || 1) : null }),
       throughput: n(s.throughput),
       p99: n(s.p99),
