@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from .errors import ApiError
 
@@ -27,14 +28,27 @@ NO_PAGE = """<!doctype html>
 """
 
 
+class PagePath(Convertor[str]):
+    """Any path outside /api, so API paths get the router's own 404 and 405."""
+
+    regex = r"(?!api(?:/|$)).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("page", PagePath())
+
+
 def page_router(static_dir: Path | None) -> APIRouter:
     root = (static_dir or STATIC).resolve()
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/{path:path}")
+    @router.get("/{path:page}")
     def page(path: str, request: Request) -> Response:
-        if path == "api" or path.startswith("api/"):
-            raise ApiError(404, "not_found", "no such route; see /docs for the API")
         index = root / "index.html"
         if not index.is_file():
             return HTMLResponse(NO_PAGE)
