@@ -31,6 +31,7 @@ const KIND_ICON: Record<GraphNode["kind"], string> = {
 
 export function formatSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return "–";
+  if (s === 0) return "0";
   if (s < 1e-3) return `${(s * 1e6).toFixed(0)}µs`;
   if (s < 1) return `${(s * 1e3).toFixed(s < 0.01 ? 1 : 0)}ms`;
   return `${s.toFixed(2)}s`;

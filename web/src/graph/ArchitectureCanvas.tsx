@@ -9,6 +9,8 @@ import {
   MiniMap,
   ReactFlow,
   applyNodeChanges,
+  useNodesInitialized,
+  useReactFlow,
   type Connection,
   type Edge,
   type NodeChange,
@@ -42,6 +44,18 @@ export interface CanvasProps {
   onDelete?: (id: string) => void;
   testId?: string;
   showMiniMap?: boolean;
+  /** The view is fitted to the graph again whenever this changes (another architecture). */
+  fitKey?: string | number;
+}
+
+/** Fits the view once the nodes are measured, and again when `fitKey` changes. */
+function FitOnChange({ fitKey }: { fitKey: string | number }) {
+  const { fitView } = useReactFlow();
+  const ready = useNodesInitialized();
+  useEffect(() => {
+    if (ready) void fitView({ padding: 0.12 });
+  }, [ready, fitKey, fitView]);
+  return null;
 }
 
 const nodeTypes = { arch: ArchNode };
@@ -141,9 +155,10 @@ export function ArchitectureCanvas(props: CanvasProps) {
         fitView
         fitViewOptions={{ padding: 0.12 }}
         minZoom={0.1}
-        onlyRenderVisibleElements
+        onlyRenderVisibleElements={graph.nodes.length > 150}
         proOptions={{ hideAttribution: true }}
       >
+        <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} />
         <Background gap={24} />
         <Controls showInteractive={false} />
         {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}

@@ -115,7 +115,7 @@ export function ComparePage() {
           <p className="muted">
             <span className="chip changed-added">only in B</span> <span className="chip changed-removed">only in A</span> <span className="chip changed-changed">changed</span>
           </p>
-          <div className="topology-box">{positions && union.graph.nodes.length > 0 ? <ArchitectureCanvas graph={union.graph} positions={positions} changed={union.changed} testId="compare-canvas" /> : null}</div>
+          <div className="topology-box">{positions && union.graph.nodes.length > 0 ? <ArchitectureCanvas graph={union.graph} positions={positions} changed={union.changed} testId="compare-canvas" fitKey={`${a}-${b}-${union.graph.nodes.length}`} /> : null}</div>
         </section>
         <section className="compare-result">{result ? <DifferenceTable result={result} /> : <p className="muted">Results appear here when the comparison is done.</p>}</section>
       </div>

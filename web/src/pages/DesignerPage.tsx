@@ -126,6 +126,7 @@ function Designer({ d, schema }: { d: DesignerState; schema: JsonSchema | null }
               selected={d.selected}
               problems={problems}
               editable
+              fitKey={d.id}
               showMiniMap={graph.nodes.length > 25}
               onSelect={select}
               onMove={moveNodes}

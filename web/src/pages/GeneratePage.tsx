@@ -18,7 +18,8 @@ export function GeneratePage({ id, version }: { id: number; version: number | nu
       setV(ver);
       const g = await api.generated(id, ver);
       setGen(g);
-      if (g.files[0]) setFile(await api.generatedFile(id, ver, g.files[0].path));
+      const first = g.files.find((f) => /\.ya?ml$/.test(f.path)) ?? g.files[0];
+      if (first) setFile(await api.generatedFile(id, ver, first.path));
     })().catch((e: unknown) => setError(errorText(e)));
   }, [id, version]);
   const open = async (path: string, at?: number) => {
@@ -72,7 +73,7 @@ export function GeneratePage({ id, version }: { id: number; version: number | nu
             <code>{file?.path}</code>
           </h2>
           <Suspense fallback={<p className="loading">Loading the viewer…</p>}>
-            {file && <YamlEditor text={file.text} revision={0} problems={(gen.lint.findings ?? []).filter((f) => f.file === file.path).map((f) => ({ line: f.line ?? 1, column: f.column ?? 1, severity: f.severity === "error" ? "error" : "warning", message: `${f.rule}: ${f.message}` }))} readOnly goToLine={line} label={`generated file ${file.path}`} />}
+            {file && <YamlEditor text={file.text} revision={0} problems={(gen.lint.findings ?? []).filter((f) => f.file === file.path).map((f) => ({ line: f.line ?? 1, column: f.column ?? 1, severity: f.severity === "error" ? "error" : "warning", message: `${f.rule}: ${f.message}` }))} readOnly language={/\.ya?ml$/.test(file.path) ? "yaml" : "text"} goToLine={line} label={`generated file ${file.path}`} />}
           </Suspense>
         </section>
         <aside className="lint" aria-label="lint findings" data-testid="lint">

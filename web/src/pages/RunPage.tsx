@@ -5,7 +5,7 @@ import { useGraphOf, usePositions } from "../graph/useGraph";
 import { TimeSeriesChart } from "../charts/TimeSeriesChart";
 import { cancelRun, moveNodes, navigate, openRun, runFault, scrubTo, select, setAutoPositions } from "../state/actions";
 import { useStore, type RunView } from "../state/store";
-import { columns, edgeMetrics, nodeMetrics, nodesOf, replicationWindows } from "./runMetrics";
+import { columns, edgeMetrics, nodeMetrics, nodesOf, progressRate, replicationWindows } from "./runMetrics";
 
 export function RunPage({ id }: { id: number }) {
   const run = useStore((s) => s.run);
@@ -48,6 +48,7 @@ function RunView({ view }: { view: RunView }) {
     }),
     [ws],
   );
+  const live = useMemo(() => progressRate(view.progressLog), [view.progressLog]);
   const r = view.run;
   const p = r.progress;
   const finished = r.state === "done" || r.state === "failed" || r.state === "cancelled";
@@ -85,7 +86,7 @@ function RunView({ view }: { view: RunView }) {
       <div className="run-body">
         <section className="run-graph" aria-label="graph coloured by load">
           {positions && graph.nodes.length > 0 ? (
-            <ArchitectureCanvas graph={graph} positions={positions} metrics={metrics} edgeMetrics={edges} cascade={cascade} selected={d?.selected ?? null} onSelect={select} onMove={moveNodes} testId="run-canvas" />
+            <ArchitectureCanvas graph={graph} positions={positions} metrics={metrics} edgeMetrics={edges} cascade={cascade} selected={d?.selected ?? null} onSelect={select} onMove={moveNodes} testId="run-canvas" fitKey={r.id} />
           ) : (
             <p className="loading">Drawing the architecture…</p>
           )}
@@ -127,6 +128,7 @@ function RunView({ view }: { view: RunView }) {
         </section>
         <section className="run-side" aria-label="charts and timeline">
           <Slos result={view.result} />
+          {ws.length === 0 && <TimeSeriesChart title="Live: simulated requests per second (all entries)" testId="live-rate" time={live.time} series={[{ label: "requests/s", values: live.rate }]} format={(v) => v.toFixed(0)} />}
           <TimeSeriesChart title="Throughput per entry (req/s)" testId="throughput" time={time} series={charts.throughput} marker={marker} format={(v) => v.toFixed(0)} />
           <TimeSeriesChart title="p99 latency per entry" testId="p99" time={time} series={charts.p99} marker={marker} format={latency} />
           <TimeSeriesChart title="p50 latency per entry" testId="p50" time={time} series={charts.p50} marker={marker} format={latency} />

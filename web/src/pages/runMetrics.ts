@@ -2,7 +2,7 @@
  * From run events to what the run page draws: per-node load for one window, edge labels like
  * Kiali's (rate, p99, error share), and chart columns.
  */
-import type { Num, TimelineEvent, WindowEvent, WindowStats } from "../api/types";
+import type { Num, Progress, TimelineEvent, WindowEvent, WindowStats } from "../api/types";
 import type { EdgeMetrics } from "../graph/ArchitectureCanvas";
 import type { NodeMetrics } from "../graph/ArchNode";
 import { formatRate, formatSeconds } from "../graph/ArchNode";
@@ -86,6 +86,24 @@ export function columns(ws: WindowEvent[], group: "entries" | "services" | "clie
       return v === null ? null : v * scale;
     }),
   }));
+}
+
+/**
+ * Simulated requests per simulated second between progress events of the first replication:
+ * the one figure the stream gives while a replication runs, so the page shows load at once.
+ */
+export function progressRate(log: Progress[]): { time: number[]; rate: (number | null)[] } {
+  const first = log.filter((p) => p.replication === 0);
+  const time: number[] = [];
+  const rate: (number | null)[] = [];
+  for (let i = 1; i < first.length; i++) {
+    const a = first[i - 1];
+    const b = first[i];
+    if (!a || !b || b.time <= a.time) continue;
+    time.push(b.time);
+    rate.push((b.requests - a.requests) / (b.time - a.time));
+  }
+  return { time, rate };
 }
 
 /** Service names a timeline event mentions: its `nodes` when the server sends them, else its text. */

@@ -60,12 +60,22 @@ const LAYOUT_KEY = (id: number) => `scalesim.layout.${id}`;
 /** Opens a template as a new architecture in the store, then in the designer. */
 export async function openTemplate(template: string, run = false): Promise<void> {
   try {
-    const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
-    const created = await api.createFromTemplate(`${template}-${stamp}`, template);
+    const created = await createWithFreeName(template);
     navigate({ page: "designer", id: created.id });
     if (run) pendingRun = created.id;
   } catch (e) {
     showError(e);
+  }
+}
+
+/** A new architecture named after its template: `saga`, then `saga-2`, `saga-3`, ... */
+async function createWithFreeName(template: string) {
+  for (let i = 1; ; i++) {
+    try {
+      return await api.createFromTemplate(i === 1 ? template : `${template}-${i}`, template);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== "conflict" || i >= 50) throw e;
+    }
   }
 }
 
@@ -204,6 +214,10 @@ export function select(id: string | null): void {
 
 /** Positions from the automatic layout: not an edit of the user's, so no undo entry. */
 export function setAutoPositions(positions: Positions, ms: number | null): void {
+  if (ms !== null) {
+    window.__scalesim ??= { charts: {} };
+    window.__scalesim.layoutMs = ms;
+  }
   updateDesigner((x) => ({ ...x, positions, layoutMs: ms ?? x.layoutMs }));
   persistLayout();
 }
@@ -318,7 +332,7 @@ export async function openRun(id: number): Promise<void> {
   closeRunStream();
   try {
     const run = await api.run(id);
-    setState((s) => ({ ...s, run: { run, windows: [], timeline: [], result: null, cascade: null, scrub: null, streamError: null } }));
+    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, scrub: null, streamError: null } }));
     if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
     connect(id);
   } catch (e) {
@@ -334,7 +348,7 @@ function connect(id: number): void {
   es.addEventListener("progress", (ev) => {
     if (!mine()) return;
     const p = data<Progress>(ev);
-    updateRun((r) => ({ ...r, run: { ...r.run, state: r.run.state === "queued" ? "running" : r.run.state, progress: p } }));
+    updateRun((r) => ({ ...r, progressLog: [...r.progressLog, p], run: { ...r.run, state: r.run.state === "queued" ? "running" : r.run.state, progress: p } }));
   });
   es.addEventListener("window", (ev) => {
     if (!mine()) return;

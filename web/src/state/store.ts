@@ -3,7 +3,7 @@
  * only through the actions in ./actions.ts, so what the screen shows always follows one object.
  */
 import { useSyncExternalStore } from "react";
-import type { Catalog, Diagnostic, Run, TimelineEvent, WindowEvent } from "../api/types";
+import type { Catalog, Diagnostic, Progress, Run, TimelineEvent, WindowEvent } from "../api/types";
 import type { JsonSchema } from "../form/schema";
 import type { Positions } from "../graph/layout";
 import type { LocalDiagnostic } from "../yaml/sync";
@@ -51,6 +51,8 @@ export interface CascadeView {
 export interface RunView {
   run: Run;
   windows: WindowEvent[];
+  /** Every progress event, for the live request-rate chart while windows are not in yet. */
+  progressLog: Progress[];
   timeline: TimelineEvent[];
   result: Record<string, unknown> | null;
   cascade: CascadeView | null;

@@ -27,6 +27,7 @@ export interface YamlEditorProps {
   /** 1-based line to bring into view and put the cursor on. */
   goToLine?: { line: number; seq: number } | null;
   label: string;
+  language?: "yaml" | "text";
 }
 
 function toCm(state: EditorState, problems: EditorProblem[]): CmDiagnostic[] {
@@ -40,7 +41,7 @@ function toCm(state: EditorState, problems: EditorProblem[]): CmDiagnostic[] {
   return out;
 }
 
-export default function YamlEditor({ text, revision, problems, readOnly = false, onChange, goToLine, label }: YamlEditorProps) {
+export default function YamlEditor({ text, revision, problems, readOnly = false, onChange, goToLine, label, language = "yaml" }: YamlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const changeRef = useRef(onChange);
@@ -60,7 +61,7 @@ export default function YamlEditor({ text, revision, problems, readOnly = false,
           bracketMatching(),
           highlightActiveLine(),
           syntaxHighlighting(defaultHighlightStyle),
-          yaml(),
+          language === "yaml" ? yaml() : [],
           lintGutter(),
           keymap.of([...defaultKeymap, ...historyKeymap]),
           EditorState.readOnly.of(readOnly),
@@ -84,7 +85,7 @@ export default function YamlEditor({ text, revision, problems, readOnly = false,
     const v = view.current;
     if (!v) return;
     const current = v.state.doc.toString();
-    if (current !== text) v.dispatch({ changes: { from: 0, to: current.length, insert: text } });
+    if (current !== text) v.dispatch({ changes: { from: 0, to: current.length, insert: text }, selection: { anchor: 0 } });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [revision, readOnly ? text : null]);
 
