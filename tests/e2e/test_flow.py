@@ -8,6 +8,7 @@ the zip → reload and find the run in history.
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -55,6 +56,14 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     page.goto(f"{server}/#/catalog")
     expect(page.locator(".pattern-card")).to_have_count(12)
     expect(page.locator(".template-card").first).to_be_visible()
+    timing = page.evaluate(
+        "() => { const n = performance.getEntriesByType('navigation')[0];"
+        " return {dom_content_loaded_ms: n.domContentLoadedEventEnd, load_ms: n.loadEventEnd,"
+        " catalog_rendered_ms: performance.getEntriesByName('catalog-rendered')[0].startTime}; }"
+    )
+    assert timing["catalog_rendered_ms"] > 0
+    (shots / "perf-catalog.json").write_text(json.dumps(timing, indent=2) + "\n")
+    print("\n" + json.dumps({"first_load": timing}))
     steps.shot("catalog")
 
     # A pattern page with its template's topology, knobs and scenarios.

@@ -1,13 +1,16 @@
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { dismissError, followHash } from "./state/actions";
 import { useStore, type Route } from "./state/store";
 import { CatalogPage } from "./pages/CatalogPage";
-import { PatternPage } from "./pages/PatternPage";
-import { DesignerPage } from "./pages/DesignerPage";
-import { RunPage } from "./pages/RunPage";
-import { ComparePage } from "./pages/ComparePage";
-import { GeneratePage } from "./pages/GeneratePage";
 import { HistoryPage } from "./pages/HistoryPage";
+
+// The catalog is the first screen: it loads alone; the canvas, charts and editor come with the
+// pages that use them.
+const PatternPage = lazy(() => import("./pages/PatternPage").then((m) => ({ default: m.PatternPage })));
+const DesignerPage = lazy(() => import("./pages/DesignerPage").then((m) => ({ default: m.DesignerPage })));
+const RunPage = lazy(() => import("./pages/RunPage").then((m) => ({ default: m.RunPage })));
+const ComparePage = lazy(() => import("./pages/ComparePage").then((m) => ({ default: m.ComparePage })));
+const GeneratePage = lazy(() => import("./pages/GeneratePage").then((m) => ({ default: m.GeneratePage })));
 
 const NAV: { page: Route["page"]; label: string; href: string }[] = [
   { page: "catalog", label: "Catalog", href: "#/catalog" },
@@ -54,7 +57,9 @@ export function App() {
         </div>
       )}
       <main id="main">
-        <Page route={route} />
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Page route={route} />
+        </Suspense>
       </main>
     </div>
   );

@@ -114,7 +114,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
   return (
     <figure className="chart" data-testid={`chart-${testId}`} data-points={time.length}>
       <figcaption>{title}</figcaption>
-      {time.length === 0 ? <p className="muted chart-empty">waiting for the first window…</p> : null}
+      {time.length === 0 ? <p className="muted chart-empty">no window yet: the server sends a replication's windows when it ends</p> : null}
       <div ref={host} className="chart-host" />
     </figure>
   );

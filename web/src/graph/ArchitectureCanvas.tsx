@@ -72,6 +72,11 @@ const EDGE_STYLE: Record<EdgeKind, { stroke: string; dash?: string }> = {
   project: { stroke: "#999", dash: "2 3" },
 };
 
+/** Edge labels stay short enough to sit between two layers; the full text is in the YAML. */
+function shorten(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
 export function ArchitectureCanvas(props: CanvasProps) {
   const { graph, positions, selected = null, metrics, edgeMetrics, cascade, problems, changed, editable = false } = props;
   const cascadeSet = useMemo(() => new Set(cascade?.path ?? []), [cascade]);
@@ -105,7 +110,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
         const style = EDGE_STYLE[e.kind];
         const failing = (m?.errorShare ?? 0) >= 0.01;
         const stroke = onCascade ? CASCADE_COLOUR : failing ? ERROR_COLOUR : style.stroke;
-        const label = m ? m.label : [...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" ");
+        const label = m ? m.label : shorten([...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" "), 38);
         return {
           id: e.id,
           source: e.source,

@@ -29,7 +29,7 @@ export function elkGraph(g: Graph): ElkNode {
     layoutOptions: {
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "150",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "210",
       "elk.spacing.nodeNode": "44",
       "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
       "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",

@@ -6,6 +6,9 @@ import { useStore } from "../state/store";
 export function CatalogPage() {
   const catalog = useStore((s) => s.catalog);
   useEffect(() => void loadCatalog(), []);
+  useEffect(() => {
+    if (catalog && performance.getEntriesByName("catalog-rendered").length === 0) performance.mark("catalog-rendered");
+  }, [catalog]);
   if (!catalog) return <p className="loading">Loading the catalog…</p>;
   const patternTemplates = new Set(catalog.groups.flatMap((g) => g.patterns.map((p) => p.template)));
   const systems = catalog.templates.filter((t) => t.kind !== "pattern" && !patternTemplates.has(t.id));

@@ -142,6 +142,17 @@ function Designer({ d, schema }: { d: DesignerState; schema: JsonSchema | null }
         </section>
         <aside className="side" aria-label="properties and YAML">
           <section className="side-form">
+            <label className="element-picker">
+              Element{" "}
+              <select value={d.selected ?? ""} onChange={(e) => select(e.target.value || null)} data-testid="element-picker">
+                <option value="">(none: show problems)</option>
+                {graph.nodes.map((n) => (
+                  <option key={n.id} value={n.id}>
+                    {n.kind} {n.name}
+                  </option>
+                ))}
+              </select>
+            </label>
             {selectedNode ? (
               <>
                 <header className="side-head">
