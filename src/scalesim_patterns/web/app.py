@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from scalesim_patterns import __version__
@@ -21,10 +23,14 @@ from .routes import architectures, catalog, generate, health, meta, runs
 from .runner import Runner
 from .security import Guard
 from .store import Store
+from .warm import warm_up
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("scalesim.web")
+
+CPU_THREADS = 2
+"""Request handlers run in threads at the same time (the rest wait their turn)."""
 
 DESCRIPTION = """The API of ScaleSim Patterns: the pattern catalog, architectures with their
 versions and diagnostics, simulation runs with live events (Server-Sent Events), comparisons and
@@ -45,6 +51,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if lost:
             log.warning("marked %d run(s) interrupted: %s", len(lost), lost)
         hub.loop = asyncio.get_running_loop()
+        # Validation and generation are CPU work in threads: a few at a time, and a short GIL
+        # switch interval, keep the event loop (health checks, streams) answering promptly.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = CPU_THREADS
+        sys.setswitchinterval(0.001)
         runner = Runner(
             opened,
             workers=settings.workers,
@@ -53,6 +63,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         )
         runner.start()
         app.state.ctx = AppContext(settings=settings, store=opened, runner=runner, hub=hub)
+        # FastAPI builds a route's state on its first request, on the event loop; do that now,
+        # off the loop, so the first burst of clients does not stall health checks.
+        await asyncio.to_thread(warm_up, app, settings.token)
         try:
             yield
         finally:

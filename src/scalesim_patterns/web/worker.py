@@ -38,6 +38,8 @@ class Job:
     seed: int | None
     jobs: int
     """Processes for replications inside this run."""
+    nice: int = 10
+    """Scheduling niceness added to the process, so the server answers promptly under load."""
 
 
 def _progress_payload(p: Any) -> dict[str, Any]:
@@ -60,6 +62,9 @@ def run_job(job: Job, out: Any) -> None:
     parent = os.getppid()
     with contextlib.suppress(OSError):
         os.setsid()
+    if job.nice:
+        with contextlib.suppress(OSError):
+            os.nice(job.nice)
     from scalesim_patterns.model import loads
     from scalesim_patterns.sim import SimulationError, compare, simulate
 
