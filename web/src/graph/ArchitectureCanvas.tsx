@@ -53,7 +53,8 @@ function FitOnChange({ fitKey }: { fitKey: string | number }) {
   const { fitView } = useReactFlow();
   const ready = useNodesInitialized();
   useEffect(() => {
-    if (ready) void fitView({ padding: 0.12 });
+    // Never so small that names cannot be read: a large graph opens centred, the rest a pan away.
+    if (ready) void fitView({ padding: 0.08, minZoom: 0.72 });
   }, [ready, fitKey, fitView]);
   return null;
 }
@@ -110,7 +111,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
         const style = EDGE_STYLE[e.kind];
         const failing = (m?.errorShare ?? 0) >= 0.01;
         const stroke = onCascade ? CASCADE_COLOUR : failing ? ERROR_COLOUR : style.stroke;
-        const label = m ? m.label : shorten([...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" "), 38);
+        const label = m ? m.label : shorten([...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" "), 32);
         return {
           id: e.id,
           source: e.source,
@@ -120,7 +121,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
           className: `edge-${e.kind}${onCascade ? " edge-cascade" : ""}${e.badges.includes("breaker") ? " edge-breaker" : ""}`,
           style: { stroke, strokeWidth: onCascade ? 3.5 : failing ? 2.5 : 1.4, strokeDasharray: style.dash },
           markerEnd: { type: MarkerType.ArrowClosed, color: stroke, width: 16, height: 16 },
-          labelStyle: { fontSize: 11, fill: failing ? ERROR_COLOUR : "#222" },
+          labelStyle: { fontSize: 12.5, fill: failing ? ERROR_COLOUR : "#222" },
           labelBgStyle: { fill: "#fff", fillOpacity: 0.9 },
           labelBgPadding: [3, 2] as [number, number],
           ariaLabel: `${e.kind} from ${e.source} to ${e.target}: ${e.labels.join(", ")}`,
@@ -158,7 +159,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
         nodesConnectable={editable}
         deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
         fitView
-        fitViewOptions={{ padding: 0.12 }}
+        fitViewOptions={{ padding: 0.08, minZoom: 0.72 }}
         minZoom={0.1}
         onlyRenderVisibleElements={graph.nodes.length > 150}
         proOptions={{ hideAttribution: true }}

@@ -19,7 +19,7 @@ export interface LayoutResponse {
   error?: string;
 }
 
-export const NODE_WIDTH = 190;
+export const NODE_WIDTH = 176;
 export const NODE_HEIGHT = 64;
 
 export function elkGraph(g: Graph): ElkNode {
@@ -29,7 +29,7 @@ export function elkGraph(g: Graph): ElkNode {
     layoutOptions: {
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "210",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "160",
       "elk.spacing.nodeNode": "44",
       "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
       "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",

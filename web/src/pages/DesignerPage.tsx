@@ -127,7 +127,7 @@ function Designer({ d, schema }: { d: DesignerState; schema: JsonSchema | null }
               problems={problems}
               editable
               fitKey={d.id}
-              showMiniMap={graph.nodes.length > 25}
+              showMiniMap={graph.nodes.length > 10}
               onSelect={select}
               onMove={moveNodes}
               onConnect={onConnect}
