@@ -119,7 +119,7 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     chart = page.get_by_test_id("chart-throughput")
     expect(chart).not_to_have_attribute("data-points", "0")
     assert int(chart.get_attribute("data-points") or 0) >= 25
-    expect(page.get_by_test_id("node-service:checkout").locator(".util-text")).to_contain_text("util")
+    expect(page.get_by_test_id("node-service:checkout").locator(".util-swatch")).to_contain_text("util")
     steps.shot("run-done")
 
     # A crash fault from the graph: a new scenario runs, the cascade is highlighted.

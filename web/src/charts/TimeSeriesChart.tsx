@@ -55,7 +55,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
       scales: { x: { time: false } },
       axes: [
         { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => `${t}s`), size: 28 },
-        { stroke: "#444", grid: { stroke: "#eee" }, size: 52, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
+        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
       ],
       series: [
         {},

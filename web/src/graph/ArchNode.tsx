@@ -74,9 +74,13 @@ function ArchNodeView({ data, selected }: NodeProps<ArchFlowNode>) {
       </div>
       {metrics ? (
         <div className="arch-node-metrics">
-          <div className="util-bar" title={`utilisation ${u === null ? "–" : `${Math.round(u * 100)}%`}`}>
-            <div className="util-fill" style={{ width: `${Math.min(100, (u ?? 0) * 100)}%`, background: utilisationColour(u ?? 0), color: textOn(utilisationColour(u ?? 0)) }} />
-            <span className="util-text">{u === null ? "util –" : `util ${Math.round(u * 100)}%`}</span>
+          <div className="util-row">
+            <span className="util-swatch" style={{ background: utilisationColour(u ?? 0), color: textOn(utilisationColour(u ?? 0)) }}>
+              {u === null ? "util –" : `util ${Math.round(u * 100)}%`}
+            </span>
+            <div className="util-bar" aria-hidden>
+              <div className="util-fill" style={{ width: `${Math.min(100, (u ?? 0) * 100)}%`, background: utilisationColour(u ?? 0) }} />
+            </div>
           </div>
           <div className="arch-node-detail">
             {formatRate(metrics.throughput)} · p99 {formatSeconds(metrics.p99)}
