@@ -93,7 +93,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     scalesim = Path(sys.executable).with_name("scalesim")
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [str(scalesim), "serve", "--port", str(port), "--db", f"sqlite:///{db}", "--workers", "2"],
+            [
+                str(scalesim),
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                f"sqlite:///{db}",
+                "--workers",
+                "2",
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -119,7 +119,9 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     chart = page.get_by_test_id("chart-throughput")
     expect(chart).not_to_have_attribute("data-points", "0")
     assert int(chart.get_attribute("data-points") or 0) >= 25
-    expect(page.get_by_test_id("node-service:checkout").locator(".util-swatch")).to_contain_text("util")
+    expect(page.get_by_test_id("node-service:checkout").locator(".util-swatch")).to_contain_text(
+        "util"
+    )
     steps.shot("run-done")
 
     # A crash fault from the graph: a new scenario runs, the cascade is highlighted.
@@ -127,7 +129,9 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     page.get_by_test_id("fault-crash").click()
     expect(page).to_have_url(re.compile(rf"#/runs/(?!{first_run}$)\d+$"))
     _wait_done(page)
-    expect(page.get_by_test_id("node-service:payment-provider")).to_have_attribute("data-cascade", "origin")
+    expect(page.get_by_test_id("node-service:payment-provider")).to_have_attribute(
+        "data-cascade", "origin"
+    )
     expect(page.get_by_test_id("node-service:checkout")).to_have_attribute("data-cascade", "path")
     expect(page.get_by_test_id("cascade-note")).to_contain_text("payment-provider → checkout")
     expect(page.get_by_test_id("timeline")).to_contain_text("crash")

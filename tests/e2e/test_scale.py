@@ -7,6 +7,7 @@ whatever the speed: every element is drawn, the layout separates them, frames we
 
 from __future__ import annotations
 
+import itertools
 import json
 import urllib.request
 from pathlib import Path
@@ -28,9 +29,17 @@ def big_architecture(n: int = SERVICES) -> str:
         "  services:",
     ]
     for i in range(n):
-        lines += [f"    s{i:03d}:", "      replicas: 2", "      workers: 8", "      endpoints:", "        handle:"]
+        lines += [
+            f"    s{i:03d}:",
+            "      replicas: 2",
+            "      workers: 8",
+            "      endpoints:",
+            "        handle:",
+        ]
         lines.append("          work: {type: lognormal, p50: 2ms, p99: 10ms}")
-        steps = [f"call: s{c:03d}.handle, probability: 0.5" for c in (2 * i + 1, 2 * i + 2) if c < n]
+        steps = [
+            f"call: s{c:03d}.handle, probability: 0.5" for c in (2 * i + 1, 2 * i + 2) if c < n
+        ]
         if i % 5 == 0:
             steps.append(f"query: db{i:03d}")
         if steps:
@@ -112,7 +121,7 @@ def test_hundred_services_layout_and_pan(page: Page, server: str, shots: Path) -
         page.wait_for_timeout(16)
     page.mouse.up()
     times: list[float] = page.evaluate("() => window.__stopFrames()")
-    deltas = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    deltas = sorted(b - a for a, b in itertools.pairwise(times))
     assert len(deltas) >= 20, deltas
     median = deltas[len(deltas) // 2]
     p95 = deltas[int(len(deltas) * 0.95)]
