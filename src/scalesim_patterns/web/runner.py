@@ -16,7 +16,7 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .store import Store
@@ -192,6 +192,7 @@ class Runner:
 
     def _supervise(self, job: Job, active: _Active) -> None:
         run_id = job.run_id
+        job = replace(job, server=os.getpid())
         if self.store.run(run_id).state != "queued":
             return
         out = self._ctx.Queue()

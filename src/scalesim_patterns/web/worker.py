@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ class Job:
     seed: int | None
     jobs: int
     """Processes for replications inside this run."""
+    server: int = 0
+    """Pid of the server; the run ends itself when that process is gone."""
     nice: int = 10
     """Scheduling niceness added to the process, so the server answers promptly under load."""
 
@@ -54,12 +58,39 @@ def _progress_payload(p: Any) -> dict[str, Any]:
     }
 
 
-def run_job(job: Job, out: Any) -> None:
-    """Entry point of the run's process; everything it says goes to `out` as (kind, payload).
+ORPHAN_CHECK = 0.5
+"""Seconds between looks at whether the server is still there."""
 
-    Its parent is the server (spawn) or the server's fork server, which ends with the server;
-    either way a new parent means the server is gone."""
-    parent = os.getppid()
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` is running (a zombie, killed and not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return True  # no /proc: trust kill(0)
+
+
+def _orphan_watch(server: int) -> None:
+    """End this process group (the run and any replication processes) once the server is gone:
+    nobody would read what it reports, and its store entry is marked interrupted on restart.
+    (The parent is the fork server, which outlives the server while any run holds its pipe.)"""
+    while True:
+        time.sleep(ORPHAN_CHECK)
+        if not _alive(server):
+            with contextlib.suppress(OSError):
+                os.killpg(os.getpgid(0), signal.SIGKILL)
+            os._exit(3)
+
+
+def run_job(job: Job, out: Any) -> None:
+    """Entry point of the run's process; everything it says goes to `out` as (kind, payload)."""
     with contextlib.suppress(OSError):
         os.setsid()
     if job.nice:
@@ -71,10 +102,9 @@ def run_job(job: Job, out: Any) -> None:
     from .streams import Event, timeline_events, window_events
 
     last = [0.0]
+    threading.Thread(target=_orphan_watch, args=(job.server,), daemon=True).start()
 
     def progress(p: Any) -> None:
-        if os.getppid() != parent:  # the server is gone: nobody reads what we would report
-            os._exit(3)
         now = time.monotonic()
         final = p.end and p.time >= p.end
         if final or now - last[0] >= PROGRESS_EVERY:
