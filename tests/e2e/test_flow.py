@@ -93,6 +93,37 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     expect(checkout).to_contain_text("×5")
     steps.shot("form-edit")
 
+    # And back: typing in the YAML changes the form.
+    line = editor.locator(".cm-line", has_text="workers: 16")
+    line.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.type("12")
+    expect(page.locator("#field-spec_services_checkout_workers")).to_have_value("12")
+    expect(checkout).to_contain_text("12 workers")
+
+    # A dragged node keeps its place (in flow coordinates) across a reload.
+    def place() -> str:
+        return str(checkout.evaluate("n => n.closest('.react-flow__node').style.transform"))
+
+    start = place()
+    box = checkout.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 40, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 40, box["y"] + 90, steps=8)
+    page.mouse.up()
+    dragged = place()
+    assert dragged != start
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("save")).to_be_disabled()
+    page.wait_for_timeout(500)
+    page.reload()
+    checkout = page.get_by_test_id("node-service:checkout")
+    expect(checkout).to_contain_text("12 workers")
+    assert place() == dragged
+
     # An error: marked in the form field, in the editor's line, and on the node.
     page.get_by_test_id("node-database:carts-db").click()
     owner = page.locator("#field-spec_databases_carts-db_owner")
