@@ -69,6 +69,14 @@ db_option = click.option(
 @click.option(
     "--allow-origin", "origins", multiple=True, help="Another origin that may write (repeatable)."
 )
+@click.option(
+    "--nice",
+    "worker_nice",
+    type=click.IntRange(0, 19),
+    default=10,
+    show_default=True,
+    help="Niceness of the simulation processes (the API stays responsive under load).",
+)
 @click.option("--max-requests", type=click.IntRange(min=1), help="Simulated requests per run.")
 @click.option("--max-replications", type=click.IntRange(min=1), help="Replications per run.")
 @click.option("--max-duration", type=float, help="Simulated seconds per replication.")
@@ -80,6 +88,7 @@ def serve_cmd(
     workers: int | None,
     queue_size: int,
     origins: tuple[str, ...],
+    worker_nice: int,
     max_requests: int | None,
     max_replications: int | None,
     max_duration: float | None,
@@ -117,6 +126,7 @@ def serve_cmd(
         queue_size=queue_size,
         limits=limits,
         allowed_origins=origins,
+        worker_nice=worker_nice,
     )
     err.print(
         f"ScaleSim Patterns on http://{host}:{port}/ · store {shown(url)} · "

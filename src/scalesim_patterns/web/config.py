@@ -51,6 +51,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     allowed_origins: tuple[str, ...] = ()
     """Origins besides the server's own that may write (e.g. a dev server of the page)."""
+    worker_nice: int = 10
+    """Niceness added to simulation processes, so the server itself stays responsive."""
     static_dir: Path | None = None
     """Where the page's build is; None: the package's `web/static/`."""
 

@@ -116,6 +116,7 @@ def start_run(body: RunRequest, ctx: Ctx) -> dict[str, object]:
             replications=body.replications,
             seed=body.seed,
             jobs=_jobs(ctx),
+            nice=ctx.settings.worker_nice,
         ),
     )
     return run_body(record)
@@ -176,6 +177,7 @@ def start_compare(body: CompareRequest, ctx: Ctx) -> dict[str, object]:
             replications=body.replications,
             seed=body.seed,
             jobs=_jobs(ctx),
+            nice=ctx.settings.worker_nice,
         ),
     )
     return run_body(record)
