@@ -292,7 +292,10 @@ async def run_events(
         while True:
             waiter = hub.register(run_id)
             try:
-                batch = await asyncio.to_thread(store.events, run_id, last, BATCH)
+                try:
+                    batch = await asyncio.to_thread(store.events, run_id, last, BATCH)
+                except LookupError:  # deleted while streaming
+                    return
                 for event in batch:
                     last = event.seq
                     yield _frame(event.seq, event.type, event.data)
@@ -301,7 +304,10 @@ async def run_events(
                 if len(batch) == BATCH:
                     continue
                 if not batch:
-                    run = await asyncio.to_thread(store.run, run_id)
+                    try:
+                        run = await asyncio.to_thread(store.run, run_id)
+                    except LookupError:  # deleted while streaming
+                        return
                     if run.state in TERMINAL and run.last_event <= last:
                         return
                 try:
