@@ -1,4 +1,6 @@
 // @vitest-environment node
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatPath, getAtPath, lineOfPath, parsePath, readDocument, setAtPath } from "./sync";
 
@@ -32,11 +34,29 @@ describe("YAML sync", () => {
 
   it("form → YAML: changes one value and keeps comments and anchors", () => {
     const out = setAtPath(TEXT, ["spec", "services", "order", "replicas"], 5);
-    expect(out).toContain("replicas: 5 # three pods");
+    expect(out).toContain("replicas: 5  # three pods");
     expect(out).toContain("# the shop");
     expect(out).toContain("health: *probes");
     expect(out.split("\n").length).toBe(TEXT.split("\n").length);
     expect(getAtPath(out, ["spec", "services", "order", "replicas"])).toBe(5);
+  });
+
+  it("form → YAML: changing one value leaves every other byte of a template alone", () => {
+    const template = readFileSync(resolve(process.cwd(), "../src/scalesim_patterns/catalog/templates/ecommerce.yaml"), "utf8");
+    const edited = setAtPath(template, ["spec", "services", "order", "clients", "payment", "timeout"], "1500ms");
+    const before = template.split("\n");
+    const after = edited.split("\n");
+    expect(after.length).toBe(before.length);
+    expect(after.filter((l, i) => l !== before[i])).toEqual(["          timeout: 1500ms"]);
+    expect(getAtPath(edited, ["spec", "services", "order", "clients", "payment", "timeout"])).toBe("1500ms");
+  });
+
+  it("form → YAML: a string that needs quotes in a flow map gets them", () => {
+    const out = setAtPath("a: {b: x, c: y}\n", ["a", "b"], "p, q: r");
+    expect(out).toBe('a: {b: "p, q: r", c: y}\n');
+    expect(getAtPath(out, ["a", "b"])).toBe("p, q: r");
+    expect(setAtPath("a: {b: x}\n", ["a", "b"], "true")).toBe('a: {b: "true"}\n');
+    expect(getAtPath(setAtPath("a: {b: x}\n", ["a", "b"], "true"), ["a", "b"])).toBe("true");
   });
 
   it("form → YAML: adds missing parents and removes a value", () => {

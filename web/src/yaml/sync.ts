@@ -3,7 +3,7 @@
  * all read it, and the form and graph write to it through `setAtPath`, which edits the parsed
  * document in place so comments, anchors and key order the user wrote survive every edit.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document } from "yaml";
 
 export type DocPath = (string | number)[];
 
@@ -67,12 +67,24 @@ export function setAtPath(text: string, path: DocPath, value: unknown): string {
   } else {
     const node = doc.getIn(path, true);
     if (isScalar(node) && (typeof value !== "object" || value === null)) {
+      // The common case, one field changed: splice the new value into the text, so every other
+      // byte (folding, spacing, quoting) stays as the user wrote it.
+      if (node.range && !node.anchor && !node.tag && node.type !== "BLOCK_FOLDED" && node.type !== "BLOCK_LITERAL") {
+        return text.slice(0, node.range[0]) + scalarText(value) + text.slice(node.range[1]);
+      }
       node.value = value;
     } else {
       doc.setIn(path, doc.createNode(value, { flow: isFlowObject(value) }));
     }
   }
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** A scalar as YAML source that reads back as the same value in block and flow context alike. */
+function scalarText(value: unknown): string {
+  const plain = stringify(value, { lineWidth: 0 }).trimEnd();
+  if (typeof value === "string" && (/[,[\]{}#\n]|: /.test(plain) || plain !== value)) return JSON.stringify(value);
+  return plain;
 }
 
 /** Small maps and lists of scalars read best inline, the way the templates write them. */
