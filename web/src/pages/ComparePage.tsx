@@ -51,7 +51,7 @@ export function ComparePage() {
     return (archs.find((x) => x.id === b)?.scenarios ?? []).filter((s) => sa.has(s));
   }, [archs, a, b]);
 
-  const start = async (o: { scenario: string | null; duration: string; replications: number }) => {
+  const start = async (o: { scenario: string | null; duration?: string; replications: number }) => {
     if (!a || !b) return;
     setError(null);
     setResult(null);

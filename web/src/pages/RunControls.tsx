@@ -4,16 +4,16 @@ import type { RunOptions } from "../state/actions";
 /** Scenario, simulated duration and replications for a run, and the button that starts it. */
 export function RunControls({ scenarios, onStart, busy = false, label = "Run" }: { scenarios: string[]; onStart: (o: RunOptions) => void; busy?: boolean; label?: string }) {
   const [scenario, setScenario] = useState<string>("");
-  const [duration, setDuration] = useState("60s");
+  const [duration, setDuration] = useState("");
   const [replications, setReplications] = useState(1);
-  const durationOk = /^(\d+(\.\d+)?(ms|s|m|h))+$/.test(duration.trim());
+  const durationOk = duration.trim() === "" || /^(\d+(\.\d+)?(ms|s|m|h))+$/.test(duration.trim());
   return (
     <form
       className="run-controls"
       aria-label="run settings"
       onSubmit={(e) => {
         e.preventDefault();
-        if (durationOk) onStart({ scenario: scenario || null, duration: duration.trim(), replications });
+        if (durationOk) onStart({ scenario: scenario || null, duration: duration.trim() || undefined, replications });
       }}
     >
       <label>
@@ -29,7 +29,7 @@ export function RunControls({ scenarios, onStart, busy = false, label = "Run" }:
       </label>
       <label>
         Duration{" "}
-        <input value={duration} onChange={(e) => setDuration(e.target.value)} size={6} aria-invalid={!durationOk || undefined} data-testid="run-duration" />
+        <input value={duration} onChange={(e) => setDuration(e.target.value)} size={8} placeholder="the file's" aria-invalid={!durationOk || undefined} data-testid="run-duration" />
       </label>
       {!durationOk && <span className="field-error">a duration like 60s or 5m</span>}
       <label>

@@ -123,7 +123,7 @@ export async function openDesigner(id: number): Promise<void> {
     if (pendingRun === id) {
       pendingRun = null;
       const scenarios = a.scenarios;
-      await startRun({ scenario: scenarios[0] ?? null, duration: "60s", replications: 1 });
+      await startRun({ scenario: scenarios[0] ?? null, replications: 1 });
     }
   } catch (e) {
     showError(e);
@@ -282,7 +282,8 @@ export function errorsOf(diagnostics: Diagnostic[]): Diagnostic[] {
 
 export interface RunOptions {
   scenario: string | null;
-  duration: string;
+  /** Simulated time per replication; undefined runs the file's own `simulation.duration`. */
+  duration?: string;
   replications: number;
 }
 
@@ -386,8 +387,9 @@ async function finishRun(id: number): Promise<void> {
     updateRun((r) => ({ ...r, run }));
     if (run.state !== "done") return;
     const result = await api.result(id);
-    const first = (result.runs as { cascade?: { origin?: string | null; path?: string[] } }[] | undefined)?.[0]?.cascade;
-    updateRun((r) => ({ ...r, result, cascade: first ? { origin: first.origin ?? null, path: first.path ?? [] } : r.cascade }));
+    const first = (result.runs as { cascade?: { origin?: string | null; path?: string[]; cascade?: boolean } }[] | undefined)?.[0]?.cascade;
+    // Highlighted only when the run found a real cascade (a chain of two parts or more).
+    updateRun((r) => ({ ...r, result, cascade: first?.cascade ? { origin: first.origin ?? null, path: first.path ?? [] } : r.cascade }));
   } catch (e) {
     showError(e);
   }
