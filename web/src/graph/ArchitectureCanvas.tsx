@@ -46,16 +46,18 @@ export interface CanvasProps {
   showMiniMap?: boolean;
   /** The view is fitted to the graph again whenever this changes (another architecture). */
   fitKey?: string | number;
+  /** The smallest zoom a fit may choose: small boxes show everything, the editor stays readable. */
+  fitMinZoom?: number;
 }
 
 /** Fits the view once the nodes are measured, and again when `fitKey` changes. */
-function FitOnChange({ fitKey }: { fitKey: string | number }) {
+function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: number }) {
   const { fitView } = useReactFlow();
   const ready = useNodesInitialized();
   useEffect(() => {
     // Never so small that names cannot be read: a large graph opens centred, the rest a pan away.
-    if (ready) void fitView({ padding: 0.08, minZoom: 0.72 });
-  }, [ready, fitKey, fitView]);
+    if (ready) void fitView({ padding: 0.08, minZoom });
+  }, [ready, fitKey, fitView, minZoom]);
   return null;
 }
 
@@ -159,12 +161,12 @@ export function ArchitectureCanvas(props: CanvasProps) {
         nodesConnectable={editable}
         deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
         fitView
-        fitViewOptions={{ padding: 0.08, minZoom: 0.72 }}
+        fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
         minZoom={0.1}
         onlyRenderVisibleElements={graph.nodes.length > 150}
         proOptions={{ hideAttribution: true }}
       >
-        <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} />
+        <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
         <Background gap={24} />
         <Controls showInteractive={false} />
         {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}

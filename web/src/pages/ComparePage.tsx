@@ -115,11 +115,39 @@ export function ComparePage() {
           <p className="muted">
             <span className="chip changed-added">only in B</span> <span className="chip changed-removed">only in A</span> <span className="chip changed-changed">changed</span>
           </p>
-          <div className="topology-box">{positions && union.graph.nodes.length > 0 ? <ArchitectureCanvas graph={union.graph} positions={positions} changed={union.changed} testId="compare-canvas" fitKey={`${a}-${b}-${union.graph.nodes.length}`} /> : null}</div>
+          <ChangeList a={graphA} b={graphB} changed={union.changed} />
+          <div className="topology-box">{positions && union.graph.nodes.length > 0 ? <ArchitectureCanvas graph={union.graph} positions={positions} changed={union.changed} testId="compare-canvas" fitMinZoom={0.3} fitKey={`${a}-${b}-${union.graph.nodes.length}`} /> : null}</div>
         </section>
         <section className="compare-result">{result ? <DifferenceTable result={result} /> : <p className="muted">Results appear here when the comparison is done.</p>}</section>
       </div>
     </div>
+  );
+}
+
+function ChangeList({ a, b, changed }: { a: Graph; b: Graph; changed: Record<string, "added" | "removed" | "changed"> }) {
+  const entries = Object.entries(changed);
+  if (entries.length === 0) return <p className="muted">The two designs have the same elements; they may still differ in settings the graph does not show.</p>;
+  const detail = (g: Graph, id: string) => {
+    const n = g.nodes.find((x) => x.id === id);
+    return n ? `${n.detail}${n.badges.length ? ` [${n.badges.join(", ")}]` : ""}` : "";
+  };
+  return (
+    <ul className="change-list" data-testid="change-list">
+      {entries.map(([id, kind]) => (
+        <li key={id}>
+          <code>{id.split(":")[1]}</code>{" "}
+          {kind === "changed" ? (
+            <>
+              {detail(a, id)} → <strong>{detail(b, id)}</strong>
+            </>
+          ) : kind === "added" ? (
+            "only in B"
+          ) : (
+            "only in A"
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -150,7 +178,7 @@ function DifferenceTable({ result }: { result: Record<string, unknown> }) {
     }
   }
   if (rows.length === 0) return <pre className="raw">{JSON.stringify(diff, null, 1).slice(0, 4000)}</pre>;
-  const fmt = (metric: string, v: number | null) => (v === null ? "–" : ["mean", "p50", "p99"].includes(metric) ? formatSeconds(v) : metric === "error_rate" ? `${(v * 100).toFixed(2)}%` : v.toFixed(2));
+  const fmt = (metric: string, v: number | null) => (v === null ? "–" : ["mean", "p50", "p99"].includes(metric) ? formatSeconds(v) : metric === "error_rate" ? `${(v * 100).toFixed(2)}%` : `${v.toFixed(1)}/s`);
   return (
     <table className="diff-table" data-testid="compare-table">
       <caption>Paired difference B − A (95 % interval)</caption>

@@ -136,7 +136,7 @@ export function PatternPage({ id }: { id: string }) {
           <section className="pattern-topology">
             <h2>Topology of the template {pattern.template ? <code>{pattern.template}</code> : null}</h2>
             <div className="topology-box" data-testid="pattern-topology">
-              {positions && graph.nodes.length > 0 ? <ArchitectureCanvas graph={graph} positions={positions} testId="pattern-canvas" /> : <p className="loading">Drawing…</p>}
+              {positions && graph.nodes.length > 0 ? <ArchitectureCanvas graph={graph} positions={positions} testId="pattern-canvas" fitMinZoom={0.3} /> : <p className="loading">Drawing…</p>}
             </div>
           </section>
           {pattern.language && pattern.language.length > 0 && (
