@@ -196,6 +196,10 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     expect(table).to_contain_text("p99")
     expect(page.get_by_test_id("compare-canvas").locator(".changed-changed")).to_have_count(1)
     steps.shot("compare")
+    progress = page.get_by_test_id("compare-progress").inner_text()
+    found = re.search(r"run (\d+)", progress)
+    assert found, progress
+    compare_run = int(found.group(1))
 
     # Generate: file browser, lint findings, zip download.
     page.goto(f"{server}/#/designer/{first}")
@@ -222,6 +226,9 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     _wait_done(page)
     expect(page.get_by_test_id("chart-throughput")).not_to_have_attribute("data-points", "0")
     steps.shot("history-reopened")
+    page.goto(f"{server}/#/history")
+    page.get_by_test_id(f"history-run-{compare_run}").click()
+    expect(page.get_by_test_id("compare-table")).to_contain_text("p99")
     assert errors == [], errors[0]
 
 

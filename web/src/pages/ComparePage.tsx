@@ -32,6 +32,8 @@ export function ComparePage() {
         const params = new URLSearchParams(window.location.hash.split("?")[1] ?? "");
         setA(Number(params.get("a")) || list[1]?.id || list[0]?.id || null);
         setB(Number(params.get("b")) || list[0]?.id || null);
+        const reopen = Number(params.get("run"));
+        if (reopen) void showFinished(reopen);
       })
       .catch((e: unknown) => setError(errorText(e)));
   }, []);
@@ -50,6 +52,19 @@ export function ComparePage() {
     const sa = new Set(archs.find((x) => x.id === a)?.scenarios ?? []);
     return (archs.find((x) => x.id === b)?.scenarios ?? []).filter((s) => sa.has(s));
   }, [archs, a, b]);
+
+  /** A comparison from the history: its two designs and, when it is done, its result. */
+  const showFinished = async (id: number) => {
+    try {
+      const r = await api.run(id);
+      setRun(r);
+      setA(r.architecture_id);
+      if (r.compare_with) setB(r.compare_with.architecture_id);
+      if (r.state === "done") setResult(await api.result(id));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
 
   const start = async (o: { scenario: string | null; duration?: string; replications: number }) => {
     if (!a || !b) return;

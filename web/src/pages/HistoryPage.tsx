@@ -59,7 +59,7 @@ export function HistoryPage() {
                   .map((r) => (
                     <tr key={r.id}>
                       <td>
-                        <a href={r.kind === "compare" ? `#/compare?a=${r.architecture_id}&b=${r.compare_with?.architecture_id ?? ""}` : `#/runs/${r.id}`} data-testid={`history-run-${r.id}`}>
+                        <a href={r.kind === "compare" ? `#/compare?run=${r.id}` : `#/runs/${r.id}`} data-testid={`history-run-${r.id}`}>
                           #{r.id} {r.kind === "compare" ? "compare" : ""}
                         </a>
                       </td>
