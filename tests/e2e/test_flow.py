@@ -236,4 +236,5 @@ def test_api_error_is_shown_in_words(page: Page, server: str, shots: Path) -> No
     page.goto(f"{server}/#/designer/987654")
     banner = page.get_by_test_id("error-banner")
     expect(banner).to_contain_text("987654")
+    expect(page.get_by_test_id("not-opened")).to_contain_text("Could not open architecture 987654")
     page.screenshot(path=str(shots / "error-banner.png"))

@@ -24,16 +24,20 @@ import {
 import { useStore, type DesignerState } from "../state/store";
 import { lineOfPath, parsePath, readDocument, setAtPath, type DocPath } from "../yaml/sync";
 import { RunControls } from "./RunControls";
+import { NotOpened } from "../components/NotOpened";
 
 const YamlEditor = lazy(() => import("../yaml/YamlEditor"));
 
 export function DesignerPage({ id }: { id: number }) {
   const d = useStore((s) => s.designer);
   const schema = useStore((s) => s.schema);
+  const [failed, setFailed] = useState(false);
   useEffect(() => {
-    void openDesigner(id);
+    setFailed(false);
+    void openDesigner(id).then((ok) => setFailed(!ok));
     void loadSchema();
   }, [id]);
+  if (failed) return <NotOpened what={`architecture ${id}`} />;
   if (!d || d.id !== id) return <p className="loading">Opening the architecture…</p>;
   return <Designer d={d} schema={schema} />;
 }

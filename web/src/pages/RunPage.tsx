@@ -1,4 +1,5 @@
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { NotOpened } from "../components/NotOpened";
 import { formatSeconds } from "../graph/ArchNode";
 import { ArchitectureCanvas } from "../graph/ArchitectureCanvas";
 import { useGraphOf, usePositions } from "../graph/useGraph";
@@ -9,9 +10,12 @@ import { columns, edgeMetrics, nodeMetrics, nodesOf, progressRate, replicationWi
 
 export function RunPage({ id }: { id: number }) {
   const run = useStore((s) => s.run);
+  const [failed, setFailed] = useState(false);
   useEffect(() => {
-    void openRun(id);
+    setFailed(false);
+    void openRun(id).then((ok) => setFailed(!ok));
   }, [id]);
+  if (failed) return <NotOpened what={`run ${id}`} />;
   if (!run || run.run.id !== id) return <p className="loading">Opening run {id}…</p>;
   return <RunView view={run} />;
 }

@@ -82,9 +82,9 @@ async function createWithFreeName(template: string) {
 /** A run to start as soon as the designer has opened this architecture ("try it"). */
 let pendingRun: number | null = null;
 
-export async function openDesigner(id: number): Promise<void> {
+export async function openDesigner(id: number): Promise<boolean> {
   const d = getState().designer;
-  if (d && d.id === id) return;
+  if (d && d.id === id) return true;
   try {
     const a = await api.architecture(id);
     let positions: Positions = {};
@@ -125,8 +125,10 @@ export async function openDesigner(id: number): Promise<void> {
       const scenarios = a.scenarios;
       await startRun({ scenario: scenarios[0] ?? null, replications: 1 });
     }
+    return true;
   } catch (e) {
     showError(e);
+    return false;
   }
 }
 
@@ -327,17 +329,19 @@ export function closeRunStream(): void {
   source = null;
 }
 
-export async function openRun(id: number): Promise<void> {
+export async function openRun(id: number): Promise<boolean> {
   const current = getState().run;
-  if (current && current.run.id === id) return;
+  if (current && current.run.id === id) return true;
   closeRunStream();
   try {
     const run = await api.run(id);
     setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, scrub: null, streamError: null } }));
     if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
     connect(id);
+    return true;
   } catch (e) {
     showError(e);
+    return false;
   }
 }
 
