@@ -13,7 +13,6 @@ export default defineConfig({
   build: {
     outDir,
     emptyOutDir: true,
-    sourcemap: true,
     chunkSizeWarningLimit: 2000,
     reportCompressedSize: true,
   },
