@@ -143,3 +143,23 @@ def test_the_api_on_postgresql(pg_url: str) -> None:
         assert [e[0] for e in events] == list(range(1, len(events) + 1))
         assert wait(c, run["id"])["state"] == "done"
         assert c.get(f"/api/runs/{run['id']}/result").json()["format"] == "scalesim.results/v1"
+
+
+def test_concurrent_saves_get_distinct_versions(any_store: Store) -> None:
+    a = any_store.create_architecture("s", "t0", True, [], {})
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def save(k: int) -> None:
+        for i in range(5):
+            n = any_store.add_version(a.id, f"t{k}-{i}", True, [], {})
+            with lock:
+                got.append(n)
+
+    threads = [threading.Thread(target=save, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == list(range(2, 22))
+    assert [v.version for v in any_store.versions(a.id)] == list(range(1, 22))

@@ -122,15 +122,18 @@ def get_architecture(arch_id: ArchId, ctx: Ctx) -> dict[str, object]:
         return architecture_body(arch, ctx.store.version(arch_id))
 
 
-@router.put("/architectures/{arch_id}", response_model=Architecture, responses=errors(404))
+@router.put("/architectures/{arch_id}", response_model=Architecture, responses=errors(404, 409))
 def update_architecture(arch_id: ArchId, body: UpdateArchitecture, ctx: Ctx) -> dict[str, object]:
     text = body.text if body.text is not None else document_to_text(body.document or {})
     with store_errors():
         arch = ctx.store.architecture(arch_id)
         analysis = checked(ctx, text, arch.name)
-        number = ctx.store.add_version(
-            arch_id, text, analysis.valid, analysis.diagnostics, analysis.summary
-        )
+        try:
+            number = ctx.store.add_version(
+                arch_id, text, analysis.valid, analysis.diagnostics, analysis.summary
+            )
+        except RuntimeError as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
         return architecture_body(
             ctx.store.architecture(arch_id), ctx.store.version(arch_id, number)
         )

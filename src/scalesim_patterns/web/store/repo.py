@@ -264,7 +264,23 @@ class Store:
         diagnostics: list[dict[str, Any]],
         summary: dict[str, Any],
     ) -> int:
-        """Store `text` as the next version, unless it equals the latest; the version number."""
+        """Store `text` as the next version, unless it equals the latest; the version number.
+        Two saves at once may pick the same number: the loser tries again with the next."""
+        for _ in range(5):
+            try:
+                return self._add_version(arch_id, text, valid, diagnostics, summary)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"architecture {arch_id} is being saved by others; try again")
+
+    def _add_version(
+        self,
+        arch_id: int,
+        text: str,
+        valid: bool,
+        diagnostics: list[dict[str, Any]],
+        summary: dict[str, Any],
+    ) -> int:
         now = utcnow()
         with self._session() as s:
             arch = s.get(ArchitectureRow, arch_id, with_for_update=True)
