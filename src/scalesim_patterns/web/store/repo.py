@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -496,11 +496,3 @@ class Store:
                 interrupted=True,
             )
         return ids
-
-    def set_state_where(self, run_id: int, old: str, new: str) -> bool:
-        """Compare-and-set of a run's state; True when it was `old`."""
-        with self._session() as s:
-            done = s.execute(
-                update(RunRow).where(RunRow.id == run_id, RunRow.state == old).values(state=new)
-            )
-            return bool(done.rowcount)  # type: ignore[attr-defined]
