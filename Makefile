@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install run demo test lint typecheck bench clean page web-test chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,31 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The page (web/, React + TypeScript) built into the package, where `scalesim serve` serves it.
+WEB_DEPS := web/node_modules/.installed
+PAGE     := src/scalesim_patterns/web/static/index.html
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_DEPS)
+
+$(PAGE): $(WEB_DEPS) web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src -type f 2>/dev/null)
+	cd web && npm run build
+
+page: $(PAGE)
+
+# Debian's Chromium for the page's end-to-end tests (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The page's own checks: strict TypeScript and the Vitest component tests.
+web-test: $(WEB_DEPS) $(STAMP)
+	cd web && npm run typecheck && npm test
+
+# The web app on 127.0.0.1:8000 with the embedded SQLite run store (see README: web app).
+run: $(STAMP) $(PAGE)
+	$(BIN)/scalesim serve $(SERVE_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/scalesim catalog
@@ -29,7 +54,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck web-test chromium $(PAGE)
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -114,7 +114,13 @@ def schema_cmd(output: str | None, force: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from . import catalog_cmds, generate_cmds, simulate_cmds  # noqa: F401  (register commands)
+    from . import (  # noqa: F401  (register commands)
+        catalog_cmds,
+        generate_cmds,
+        runs_cmds,
+        serve_cmds,
+        simulate_cmds,
+    )
 
     try:
         cli.main(

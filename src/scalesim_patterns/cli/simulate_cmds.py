@@ -16,6 +16,7 @@ from scalesim_patterns.sim import SimulationError, compare, simulate
 
 from .main import cli, err, fail, load_or_exit, out, write_or_exit
 from .report import comparison_tables, result_tables
+from .serve_cmds import db_option, open_store_or_exit
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -107,6 +108,10 @@ def with_common(fn: F) -> F:
 @click.option(
     "--csv", "csv_dir", type=click.Path(file_okay=False), help="Write time series as CSV files."
 )
+@click.option(
+    "--save", is_flag=True, help="Keep the run in the run store (scalesim runs, the web app)."
+)
+@db_option
 def simulate_cmd(
     file: str,
     scenario: str | None,
@@ -119,9 +124,12 @@ def simulate_cmd(
     progress: bool | None,
     csv_dir: str | None,
     jobs: int | None,
+    save: bool,
+    db: str | None,
 ) -> None:
     """Simulate an architecture under its traffic (and a scenario) and report what it does."""
     arch = load_or_exit(file)
+    store = open_store_or_exit(db) if save else None  # a store that won't open fails before the run
     _check_scenario(dict(arch.spec.scenarios), scenario, file)
     _refuse_existing(json_path, force)
     show = err.is_terminal if progress is None else progress
@@ -148,6 +156,20 @@ def simulate_cmd(
             csv_file = Path(csv_dir) / f"timeseries-{i}.csv"
             write_or_exit(csv_file, result.timeseries_csv(i), force)
         err.print(f"wrote {result.replications} time series to {csv_dir}/")
+    if store is not None:
+        from scalesim_patterns.web.history import save_simulation
+
+        options = {
+            "scenario": scenario,
+            "duration": duration,
+            "replications": replications,
+            "seed": seed,
+        }
+        run = save_simulation(store, Path(file).read_text(encoding="utf-8"), result, options)
+        err.print(
+            f"saved as run {run.id} ({run.architecture_name} v{run.version}): "
+            f"scalesim runs show {run.id}"
+        )
 
 
 @cli.command("compare")

@@ -1,0 +1,322 @@
+"""Runs: start (simulate or compare), list, read, cancel, delete, the result, the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse
+
+from ..context import AppContext, context
+from ..errors import ApiError
+from ..limits import LimitExceeded, RunPlan, plan_run
+from ..runner import QueueFull
+from ..schemas import MAX_ID, CompareRequest, Run, RunRequest
+from ..store import TERMINAL, RunRecord
+from ..views import run_body
+from ..worker import Job
+from .architectures import limit_error, valid_version
+from .common import RunId, errors, store_errors
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+Ctx = Annotated[AppContext, Depends(context)]
+KEEPALIVE = 15.0
+"""Seconds of silence after which a stream sends a comment line."""
+BATCH = 500
+
+
+def _jobs(ctx: AppContext) -> int:
+    """Replication processes per run, so that all workers together use the cores once."""
+    return max(1, (os.cpu_count() or 1) // max(1, ctx.runner.workers))
+
+
+def _check_scenario(names: list[str], scenario: str | None, arch_name: str) -> None:
+    if scenario is not None and scenario not in names:
+        known = ", ".join(sorted(names)) or "none defined"
+        raise ApiError(
+            422,
+            "unknown_scenario",
+            f"{arch_name} has no scenario '{scenario}' (scenarios: {known})",
+            {"scenario": scenario, "known": sorted(names)},
+        )
+
+
+def _options(body: RunRequest | CompareRequest) -> dict[str, Any]:
+    return {
+        "scenario": body.scenario,
+        "duration": body.duration,
+        "replications": body.replications,
+        "seed": body.seed,
+    }
+
+
+def _enqueue(ctx: AppContext, make: Any, job: Any) -> RunRecord:
+    try:
+        ctx.runner.reserve()
+    except QueueFull as exc:
+        raise ApiError(
+            429,
+            "queue_full",
+            str(exc),
+            {"limit": "queue", "value": exc.value, "maximum": exc.maximum},
+        ) from None
+    try:
+        record: RunRecord = make()
+    except BaseException:
+        ctx.runner.release()
+        raise
+    ctx.runner.submit(job(record.id))
+    return ctx.store.run(record.id)
+
+
+@router.post("/runs", status_code=202, response_model=Run, responses=errors(404, 429))
+def start_run(body: RunRequest, ctx: Ctx) -> dict[str, object]:
+    """Queue a simulation of an architecture version."""
+    arch, v, analysis = valid_version(ctx, body.architecture_id, body.version)
+    assert analysis.arch is not None
+    _check_scenario(list(analysis.arch.spec.scenarios), body.scenario, arch.name)
+    duration = body.duration if isinstance(body.duration, float) else None
+    try:
+        plan: RunPlan = plan_run(
+            analysis.arch,
+            scenario=body.scenario,
+            duration=duration,
+            replications=body.replications,
+            limits=ctx.settings.limits,
+        )
+    except LimitExceeded as exc:
+        raise limit_error(exc) from None
+    options = _options(body)
+    record = _enqueue(
+        ctx,
+        lambda: ctx.store.create_run(
+            kind="simulate",
+            source="web",
+            architecture_id=arch.id,
+            version=v.version,
+            architecture_name=arch.name,
+            options=options,
+            estimated_requests=plan.requests,
+        ),
+        lambda run_id: Job(
+            run_id=run_id,
+            kind="simulate",
+            text=v.text,
+            name=arch.name,
+            text_b=None,
+            name_b=None,
+            scenario=body.scenario,
+            duration=duration,
+            replications=body.replications,
+            seed=body.seed,
+            jobs=_jobs(ctx),
+            nice=ctx.settings.worker_nice,
+        ),
+    )
+    return run_body(record)
+
+
+@router.post("/compare", status_code=202, response_model=Run, responses=errors(404, 429))
+def start_compare(body: CompareRequest, ctx: Ctx) -> dict[str, object]:
+    """Queue a comparison of two versions under common random numbers (b − a)."""
+    arch_a, va, an_a = valid_version(ctx, body.a.architecture_id, body.a.version)
+    arch_b, vb, an_b = valid_version(ctx, body.b.architecture_id, body.b.version)
+    assert an_a.arch is not None and an_b.arch is not None
+    _check_scenario(list(an_a.arch.spec.scenarios), body.scenario, arch_a.name)
+    _check_scenario(list(an_b.arch.spec.scenarios), body.scenario, arch_b.name)
+    duration = body.duration if isinstance(body.duration, float) else None
+    try:
+        plan = plan_run(
+            an_a.arch,
+            scenario=body.scenario,
+            duration=duration,
+            replications=body.replications,
+            limits=ctx.settings.limits,
+            compare=True,
+            variants=2,
+        )
+        plan_run(
+            an_b.arch,
+            scenario=body.scenario,
+            duration=duration if duration is not None else plan.duration,
+            replications=plan.replications,
+            limits=ctx.settings.limits,
+            compare=True,
+            variants=2,
+        )
+    except LimitExceeded as exc:
+        raise limit_error(exc) from None
+    options = _options(body)
+    record = _enqueue(
+        ctx,
+        lambda: ctx.store.create_run(
+            kind="compare",
+            source="web",
+            architecture_id=arch_a.id,
+            version=va.version,
+            architecture_name=arch_a.name,
+            options=options,
+            estimated_requests=plan.requests,
+            b=(arch_b.id, vb.version, arch_b.name),
+        ),
+        lambda run_id: Job(
+            run_id=run_id,
+            kind="compare",
+            text=va.text,
+            name=arch_a.name,
+            text_b=vb.text,
+            name_b=arch_b.name,
+            scenario=body.scenario,
+            duration=duration,
+            replications=body.replications,
+            seed=body.seed,
+            jobs=_jobs(ctx),
+            nice=ctx.settings.worker_nice,
+        ),
+    )
+    return run_body(record)
+
+
+@router.get("/runs", response_model=list[Run], responses=errors())
+def list_runs(
+    ctx: Ctx,
+    architecture_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    state: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[dict[str, object]]:
+    return [
+        run_body(r)
+        for r in ctx.store.runs(
+            architecture_id=architecture_id, state=state, limit=limit, offset=offset
+        )
+    ]
+
+
+@router.get("/runs/{run_id}", response_model=Run, responses=errors(404))
+def get_run(run_id: RunId, ctx: Ctx) -> dict[str, object]:
+    with store_errors():
+        return run_body(ctx.store.run(run_id))
+
+
+@router.get(
+    "/runs/{run_id}/result",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "The result JSON of `scalesim simulate --json` (or `compare --json`)",
+        },
+        **errors(404, 409),
+    },
+)
+def get_result(run_id: RunId, ctx: Ctx) -> Response:
+    with store_errors():
+        run = ctx.store.run(run_id)
+        text = ctx.store.result(run_id)
+    if run.state != "done" or text is None:
+        raise ApiError(
+            409,
+            "conflict",
+            f"run {run_id} is {run.state}; its result exists once it is done",
+            {"state": run.state},
+        )
+    return Response(text, media_type="application/json")
+
+
+@router.post("/runs/{run_id}/cancel", response_model=Run, responses=errors(404))
+def cancel_run(run_id: RunId, ctx: Ctx) -> dict[str, object]:
+    with store_errors():
+        run = ctx.store.run(run_id)
+    if run.state not in TERMINAL:
+        ctx.runner.cancel(run_id)
+    with store_errors():
+        return run_body(ctx.store.run(run_id))
+
+
+@router.delete(
+    "/runs/{run_id}", status_code=204, response_class=Response, responses=errors(404, 409)
+)
+def delete_run(run_id: RunId, ctx: Ctx) -> Response:
+    with store_errors():
+        try:
+            ctx.store.delete_run(run_id)
+        except RuntimeError as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+    return Response(status_code=204)
+
+
+def _frame(seq: int, kind: str, data: str) -> bytes:
+    return f"id: {seq}\nevent: {kind}\ndata: {data}\n\n".encode()
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "The run's events in order (see docs/web-api.md)",
+        },
+        **errors(404),
+    },
+)
+async def run_events(
+    run_id: RunId,
+    ctx: Ctx,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Send events after this one.")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: every event of the run from the first (or after `Last-Event-ID`);
+    the stream ends after the terminal `state` event."""
+    start = after or 0
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        start = max(start, int(last_event_id.strip()))
+    store, hub = ctx.store, ctx.hub
+    try:
+        await asyncio.to_thread(store.run, run_id)
+    except LookupError as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+
+    async def stream() -> AsyncIterator[bytes]:
+        last = start
+        yield b"retry: 1000\n\n"
+        while True:
+            waiter = hub.register(run_id)
+            try:
+                try:
+                    batch = await asyncio.to_thread(store.events, run_id, last, BATCH)
+                except LookupError:  # deleted while streaming
+                    return
+                for event in batch:
+                    last = event.seq
+                    yield _frame(event.seq, event.type, event.data)
+                    if event.type == "state" and json.loads(event.data).get("state") in TERMINAL:
+                        return
+                if len(batch) == BATCH:
+                    continue
+                if not batch:
+                    try:
+                        run = await asyncio.to_thread(store.run, run_id)
+                    except LookupError:  # deleted while streaming
+                        return
+                    if run.state in TERMINAL and run.last_event <= last:
+                        return
+                try:
+                    await asyncio.wait_for(waiter.wait(), timeout=KEEPALIVE)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+            finally:
+                hub.unregister(run_id, waiter)
+
+    return EventSourceResponse(
+        stream(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -1,0 +1,119 @@
+"""A finished simulation as run events: one `window` per recorded window of each replication
+and the `timeline` of what happened when (the same events `scalesim simulate` prints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scalesim_patterns.sim import RunResult, TimeSeries
+
+__all__ = ["Event", "timeline_events", "window_events"]
+
+Event = tuple[str, dict[str, Any]]
+
+ROLLOUT_ACTIONS = frozenset(
+    {
+        "started",
+        "weight",
+        "analysis-failed",
+        "aborted",
+        "switched",
+        "switched-back",
+        "promoted",
+        "paused",
+    }
+)
+
+
+def _column(groups: dict[str, dict[str, list[float | None]]], i: int) -> dict[str, Any]:
+    return {
+        name: {metric: (col[i] if i < len(col) else None) for metric, col in metrics.items()}
+        for name, metrics in groups.items()
+    }
+
+
+def window_events(series: TimeSeries, replication: int, variant: str | None) -> list[Event]:
+    out: list[Event] = []
+    for i, start in enumerate(series.time):
+        out.append(
+            (
+                "window",
+                {
+                    "variant": variant,
+                    "replication": replication,
+                    "index": i,
+                    "time": start,
+                    "window": series.window,
+                    "entries": _column(series.entries, i),
+                    "services": _column(series.services, i),
+                    "clients": _column(series.clients, i),
+                    "sagas": _column(series.sagas, i),
+                    "projections": _column(series.projections, i),
+                    "rollouts": _column(series.rollouts, i),
+                },
+            )
+        )
+    return out
+
+
+def timeline_events(run: RunResult, variant: str | None) -> list[Event]:
+    """Faults, breaker transitions, scaling, pod changes, rollout steps, in time order; then
+    the cascade, when there was one."""
+    found: list[tuple[float, str, str]] = []
+    resilience = run.extras.get("resilience") or {}
+    for fault in resilience.get("faults", []):
+        t, _, kind, target, edge = fault
+        found.append(
+            (t, "fault", f"fault {kind} on {target} {'starts' if edge == 'start' else 'ends'}")
+        )
+    for breaker in resilience.get("breakers", []):
+        where = f" ({breaker['replica']})" if breaker.get("replica") not in (None, "-") else ""
+        for t, old, new in breaker.get("transitions", []):
+            found.append((t, "breaker", f"breaker {breaker['client']}{where}: {old} -> {new}"))
+    for scaler in resilience.get("autoscaling", []):
+        for t, old, new, *_ in scaler.get("events", []):
+            if old != new:
+                found.append(
+                    (t, "scaling", f"autoscaler scales {scaler['service']} {old} -> {new} replicas")
+                )
+    for t, pod, what in resilience.get("pods", []):
+        if what not in ("added", "started"):
+            found.append((t, "pod", f"pod {pod}: {what}"))
+    for service, decisions in run.decisions.items():
+        for d in decisions:
+            if d.action in ROLLOUT_ACTIONS:
+                found.append(
+                    (d.time, "rollout", f"rollout {service}: {d.action} {d.detail}".rstrip())
+                )
+    found.sort(key=lambda e: e[0])
+    events: list[Event] = [
+        (
+            "timeline",
+            {
+                "variant": variant,
+                "replication": run.replication,
+                "time": t,
+                "kind": kind,
+                "text": text,
+            },
+        )
+        for t, kind, text in found
+    ]
+    cascade = run.extras.get("cascade") or {}
+    if cascade.get("cascade"):
+        path = " -> ".join(str(p) for p in cascade.get("path", []))
+        seen = cascade.get("events") or []
+        start = float(seen[0][0]) if seen else 0.0
+        events.append(
+            (
+                "timeline",
+                {
+                    "variant": variant,
+                    "replication": run.replication,
+                    "time": start,
+                    "kind": "cascade",
+                    "text": f"cascade: failure started at {cascade.get('origin')} and spread along {path}",
+                },
+            )
+        )
+    return events

@@ -1,0 +1,180 @@
+/** The shapes of docs/web-api.md, as the page reads them. */
+
+export interface Diagnostic {
+  file?: string;
+  line: number;
+  column: number;
+  severity: "error" | "warning";
+  path: string;
+  message: string;
+}
+
+export interface PatternRef {
+  id: string;
+  why: string;
+}
+
+export interface Pattern {
+  id: string;
+  name: string;
+  group: string;
+  summary: string;
+  intent?: string;
+  problem?: string;
+  forces?: string[];
+  solution?: string;
+  consequences?: string[];
+  use_when?: string[];
+  avoid_when?: string[];
+  components?: { name: string; role: string }[];
+  template?: string;
+  examples?: { name: string; description: string; template?: string }[];
+  language?: { path: string; meaning: string }[];
+  simulation?: string[];
+  generation?: { kind: string; api_version: string; detail: string }[];
+  expected_metrics?: unknown[];
+  related?: PatternRef[];
+  limitations?: string[];
+  known_uses?: string[];
+}
+
+export interface PatternGroup {
+  id: string;
+  title: string;
+  patterns: Pattern[];
+}
+
+export interface Template {
+  id: string;
+  title: string;
+  description: string;
+  patterns: string[];
+  kind?: string;
+}
+
+export interface Catalog {
+  groups: PatternGroup[];
+  templates: Template[];
+}
+
+export interface ArchitectureSummary {
+  id: number;
+  name: string;
+  version: number;
+  valid: boolean;
+  created_at: string;
+  updated_at: string;
+  services: number;
+  databases: number;
+  traffic: number;
+  scenarios: string[];
+}
+
+export interface Architecture extends ArchitectureSummary {
+  latest_version: number;
+  text: string;
+  diagnostics: Diagnostic[];
+  layout?: Layout | null;
+}
+
+export interface Layout {
+  positions: Record<string, { x: number; y: number }>;
+}
+
+export type RunState = "queued" | "running" | "done" | "failed" | "cancelled";
+
+export interface Progress {
+  fraction: number;
+  replication: number;
+  replications: number;
+  time: number;
+  end: number;
+  requests: number;
+  events?: number;
+}
+
+export interface Run {
+  id: number;
+  kind: "simulate" | "compare";
+  state: RunState;
+  source: string;
+  architecture_id: number;
+  version: number;
+  architecture_name: string;
+  compare_with: { architecture_id: number; version: number; architecture_name: string } | null;
+  scenario: string | null;
+  duration: number | null;
+  replications: number | null;
+  seed: number | null;
+  estimated_requests?: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+  interrupted: boolean;
+  last_event: number;
+  progress: Progress | null;
+}
+
+export type Num = number | null;
+
+export interface WindowStats {
+  throughput?: Num;
+  count?: Num;
+  errors?: Num;
+  utilisation?: Num;
+  queue?: Num;
+  replicas?: Num;
+  mean?: Num;
+  p50?: Num;
+  p90?: Num;
+  p99?: Num;
+  max?: Num;
+  state?: Num;
+  [column: string]: Num | undefined;
+}
+
+export interface WindowEvent {
+  variant: "a" | "b" | null;
+  replication: number;
+  index: number;
+  time: number;
+  window: number;
+  entries: Record<string, WindowStats>;
+  services: Record<string, WindowStats>;
+  clients: Record<string, WindowStats>;
+  [group: string]: unknown;
+}
+
+export interface TimelineEvent {
+  variant: "a" | "b" | null;
+  replication: number;
+  time: number;
+  kind: "fault" | "breaker" | "scaling" | "pod" | "rollout" | "cascade" | string;
+  text: string;
+  nodes?: string[];
+}
+
+export interface FileEntry {
+  path: string;
+  bytes: number;
+}
+
+export interface LintFinding {
+  file: string;
+  line?: number;
+  column?: number;
+  severity: string;
+  rule: string;
+  message: string;
+}
+
+export interface Generated {
+  files: FileEntry[];
+  lint: { ok: boolean; summary: string; findings: LintFinding[] };
+}
+
+export interface ValidateResult {
+  valid: boolean;
+  diagnostics: Diagnostic[];
+}

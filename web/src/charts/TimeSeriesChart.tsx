@@ -1,0 +1,121 @@
+/**
+ * A live time series drawn by uPlot. The data the chart shows is also published on
+ * `window.__scalesim.charts[testId]` because canvas pixels cannot be asserted in a browser test.
+ */
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { SERIES } from "../graph/palette";
+
+export interface ChartSeries {
+  label: string;
+  values: (number | null)[];
+}
+
+export interface TimeSeriesChartProps {
+  title: string;
+  testId: string;
+  time: number[];
+  series: ChartSeries[];
+  format?: (v: number) => string;
+  /** Time of the scrubber's window, drawn as a vertical line. */
+  marker?: number | null;
+  height?: number;
+  stepped?: boolean;
+}
+
+declare global {
+  interface Window {
+    __scalesim?: { charts: Record<string, { points: number; series: string[] }>; [k: string]: unknown };
+  }
+}
+
+export function publishChart(testId: string, points: number, series: string[]): void {
+  window.__scalesim ??= { charts: {} };
+  window.__scalesim.charts[testId] = { points, series };
+}
+
+export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false }: TimeSeriesChartProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const markerRef = useRef<number | null>(marker);
+  markerRef.current = marker;
+  const key = series.map((s) => s.label).join("|");
+  const hasData = time.length > 0 && series.length > 0;
+
+  useEffect(() => {
+    // uPlot cannot lay out axes without data: the chart is made once the first window is in.
+    if (!host.current || !hasData) return;
+    const width = Math.max(200, host.current.clientWidth);
+    const opts: uPlot.Options = {
+      width,
+      height,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false } },
+      axes: [
+        { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => `${t}s`), size: 28 },
+        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
+      ],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: SERIES[i % SERIES.length],
+          width: 1.6,
+          spanGaps: false,
+          paths: stepped ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
+          value: (_u: uPlot, v: number | null) => (v === null ? "–" : format ? format(v) : v.toFixed(2)),
+        })),
+      ],
+      hooks: {
+        draw: [
+          (u) => {
+            const m = markerRef.current;
+            if (m === null) return;
+            const x = u.valToPos(m, "x", true);
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.strokeStyle = "#000";
+            ctx.setLineDash([4, 3]);
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.restore();
+          },
+        ],
+      },
+    };
+    const p = new uPlot(opts, [time, ...series.map((s) => s.values)] as uPlot.AlignedData, host.current);
+    plot.current = p;
+    const ro = new ResizeObserver(() => {
+      if (host.current) p.setSize({ width: Math.max(200, host.current.clientWidth), height });
+    });
+    ro.observe(host.current);
+    return () => {
+      ro.disconnect();
+      p.destroy();
+      plot.current = null;
+    };
+    // Rebuilt when the set of series changes; data updates go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, height, stepped, hasData]);
+
+  useEffect(() => {
+    if (hasData) plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);
+    publishChart(testId, time.length, series.map((s) => s.label));
+  }, [time, series, testId, hasData]);
+
+  useEffect(() => {
+    if (hasData) plot.current?.redraw(false);
+  }, [marker, hasData]);
+
+  return (
+    <figure className="chart" data-testid={`chart-${testId}`} data-points={time.length}>
+      <figcaption>{title}</figcaption>
+      {time.length === 0 ? <p className="muted chart-empty">no window yet: the server sends a replication's windows when it ends</p> : null}
+      <div ref={host} className="chart-host" />
+    </figure>
+  );
+}

@@ -1,0 +1,176 @@
+/**
+ * The architecture drawn with React Flow. It shows a graph with given positions; what the
+ * positions are, what the metrics are and what a gesture means are decided by the page.
+ */
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  applyNodeChanges,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type NodeChange,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { ArchNode, type ArchFlowNode, type NodeMetrics } from "./ArchNode";
+import type { Positions } from "./layout";
+import type { EdgeKind, Graph } from "./mapping";
+import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
+
+export interface EdgeMetrics {
+  label: string;
+  errorShare: number | null;
+}
+
+export interface CanvasProps {
+  graph: Graph;
+  positions: Positions;
+  selected?: string | null;
+  metrics?: Record<string, NodeMetrics>;
+  edgeMetrics?: Record<string, EdgeMetrics>;
+  cascade?: { origin: string | null; path: string[] } | null;
+  problems?: Record<string, number>;
+  /** Nodes to mark as changed (compare). */
+  changed?: Record<string, "added" | "removed" | "changed">;
+  editable?: boolean;
+  onSelect?: (id: string | null) => void;
+  onMove?: (moved: Positions) => void;
+  onConnect?: (source: string, target: string) => void;
+  onDelete?: (id: string) => void;
+  testId?: string;
+  showMiniMap?: boolean;
+  /** The view is fitted to the graph again whenever this changes (another architecture). */
+  fitKey?: string | number;
+  /** The smallest zoom a fit may choose: small boxes show everything, the editor stays readable. */
+  fitMinZoom?: number;
+}
+
+/** Fits the view once the nodes are measured, and again when `fitKey` changes. */
+function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: number }) {
+  const { fitView } = useReactFlow();
+  const ready = useNodesInitialized();
+  useEffect(() => {
+    // Never so small that names cannot be read: a large graph opens centred, the rest a pan away.
+    if (ready) void fitView({ padding: 0.08, minZoom });
+  }, [ready, fitKey, fitView, minZoom]);
+  return null;
+}
+
+const nodeTypes = { arch: ArchNode };
+
+const EDGE_STYLE: Record<EdgeKind, { stroke: string; dash?: string }> = {
+  request: { stroke: "#555" },
+  route: { stroke: "#555" },
+  call: { stroke: "#0072B2" },
+  "saga-step": { stroke: "#009E73", dash: "6 3" },
+  query: { stroke: "#7a6a00" },
+  append: { stroke: "#7a6a00", dash: "2 3" },
+  publish: { stroke: "#CC79A7" },
+  consume: { stroke: "#CC79A7", dash: "6 3" },
+  project: { stroke: "#999", dash: "2 3" },
+};
+
+/** Edge labels stay short enough to sit between two layers; the full text is in the YAML. */
+function shorten(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+export function ArchitectureCanvas(props: CanvasProps) {
+  const { graph, positions, selected = null, metrics, edgeMetrics, cascade, problems, changed, editable = false } = props;
+  const cascadeSet = useMemo(() => new Set(cascade?.path ?? []), [cascade]);
+
+  const computed = useMemo<ArchFlowNode[]>(
+    () =>
+      graph.nodes.map((n) => ({
+        id: n.id,
+        type: "arch",
+        position: positions[n.id] ?? { x: 0, y: 0 },
+        selected: n.id === selected,
+        className: changed?.[n.id] ? `changed-${changed[n.id]}` : undefined,
+        data: {
+          node: n,
+          metrics: metrics?.[n.id] ?? null,
+          cascade: cascade?.origin === n.id ? "origin" : cascadeSet.has(n.id) ? "path" : null,
+          problems: problems?.[n.id] ?? 0,
+        },
+      })),
+    [graph, positions, selected, metrics, cascade, cascadeSet, problems, changed],
+  );
+  // React Flow needs its own copy while dragging; the page's positions win otherwise.
+  const [nodes, setNodes] = useState<ArchFlowNode[]>(computed);
+  useEffect(() => setNodes(computed), [computed]);
+
+  const edges = useMemo<Edge[]>(
+    () =>
+      graph.edges.map((e) => {
+        const m = edgeMetrics?.[e.id];
+        const onCascade = cascadeSet.has(e.source) && cascadeSet.has(e.target);
+        const style = EDGE_STYLE[e.kind];
+        const failing = (m?.errorShare ?? 0) >= 0.01;
+        const stroke = onCascade ? CASCADE_COLOUR : failing ? ERROR_COLOUR : style.stroke;
+        const label = m ? m.label : shorten([...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" "), 32);
+        return {
+          id: e.id,
+          source: e.source,
+          target: e.target,
+          label,
+          data: { kind: e.kind, badges: e.badges },
+          className: `edge-${e.kind}${onCascade ? " edge-cascade" : ""}${e.badges.includes("breaker") ? " edge-breaker" : ""}`,
+          style: { stroke, strokeWidth: onCascade ? 3.5 : failing ? 2.5 : 1.4, strokeDasharray: style.dash },
+          markerEnd: { type: MarkerType.ArrowClosed, color: stroke, width: 16, height: 16 },
+          labelStyle: { fontSize: 12.5, fill: failing ? ERROR_COLOUR : "#222" },
+          labelBgStyle: { fill: "#fff", fillOpacity: 0.9 },
+          labelBgPadding: [3, 2] as [number, number],
+          ariaLabel: `${e.kind} from ${e.source} to ${e.target}: ${e.labels.join(", ")}`,
+        };
+      }),
+    [graph, edgeMetrics, cascadeSet],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<ArchFlowNode>[]) => {
+      setNodes((ns) => applyNodeChanges(changes, ns));
+      const done: Positions = {};
+      for (const c of changes) {
+        if (c.type === "position" && c.dragging === false && c.position) done[c.id] = c.position;
+        if (c.type === "select" && c.selected) props.onSelect?.(c.id);
+        if (c.type === "remove" && editable) props.onDelete?.(c.id);
+      }
+      if (Object.keys(done).length > 0) props.onMove?.(done);
+    },
+    [props, editable],
+  );
+
+  const onConnect = useCallback((c: Connection) => props.onConnect?.(c.source, c.target), [props]);
+
+  return (
+    <div className="canvas" data-testid={props.testId ?? "canvas"}>
+      <ReactFlow<ArchFlowNode, Edge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onConnect={editable ? onConnect : undefined}
+        onPaneClick={() => props.onSelect?.(null)}
+        nodesDraggable
+        nodesConnectable={editable}
+        deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
+        fitView
+        fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
+        minZoom={0.1}
+        onlyRenderVisibleElements={graph.nodes.length > 150}
+        proOptions={{ hideAttribution: true }}
+      >
+        <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
+        <Background gap={24} />
+        <Controls showInteractive={false} />
+        {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}
+      </ReactFlow>
+    </div>
+  );
+}

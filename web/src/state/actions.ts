@@ -1,0 +1,415 @@
+/**
+ * Everything that changes the state: navigation, loading, the designer's edits with undo/redo,
+ * validation and saving, runs and their event stream. Components call these; nothing else talks
+ * to the API.
+ */
+import { api, ApiError, errorText } from "../api/client";
+import type { Diagnostic, Progress, Run, TimelineEvent, WindowEvent } from "../api/types";
+import type { JsonSchema } from "../form/schema";
+import { addFaultScenario, type FaultKind } from "../graph/edits";
+import type { Positions } from "../graph/layout";
+import { readDocument } from "../yaml/sync";
+import { getState, parseRoute, routeHash, setState, updateDesigner, updateRun, type Route, type Snapshot } from "./store";
+
+export function navigate(route: Route): void {
+  const hash = routeHash(route);
+  if (window.location.hash !== hash) window.location.hash = hash;
+  else setState((s) => ({ ...s, route }));
+}
+
+export function followHash(): void {
+  setState((s) => ({ ...s, route: parseRoute(window.location.hash) }));
+}
+
+export function showError(e: unknown): void {
+  setState((s) => ({ ...s, error: errorText(e) }));
+}
+
+export function dismissError(): void {
+  setState((s) => ({ ...s, error: null }));
+}
+
+export function notify(notice: string | null): void {
+  setState((s) => ({ ...s, notice }));
+}
+
+export async function loadCatalog(): Promise<void> {
+  if (getState().catalog) return;
+  try {
+    const catalog = await api.catalog();
+    setState((s) => ({ ...s, catalog }));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+export async function loadSchema(): Promise<void> {
+  if (getState().schema) return;
+  try {
+    const schema = (await api.schema()) as JsonSchema;
+    setState((s) => ({ ...s, schema }));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// -- designer ----------------------------------------------------------------------------------
+
+const LAYOUT_KEY = (id: number) => `scalesim.layout.${id}`;
+
+/** Opens a template as a new architecture in the store, then in the designer. */
+export async function openTemplate(template: string, run = false): Promise<void> {
+  try {
+    const created = await createWithFreeName(template);
+    navigate({ page: "designer", id: created.id });
+    if (run) pendingRun = created.id;
+  } catch (e) {
+    showError(e);
+  }
+}
+
+/** A new architecture named after its template: `saga`, then `saga-2`, `saga-3`, ... */
+async function createWithFreeName(template: string) {
+  for (let i = 1; ; i++) {
+    try {
+      return await api.createFromTemplate(i === 1 ? template : `${template}-${i}`, template);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== "conflict" || i >= 50) throw e;
+    }
+  }
+}
+
+/** A run to start as soon as the designer has opened this architecture ("try it"). */
+let pendingRun: number | null = null;
+
+export async function openDesigner(id: number): Promise<boolean> {
+  const d = getState().designer;
+  if (d && d.id === id) return true;
+  try {
+    const a = await api.architecture(id);
+    let positions: Positions = {};
+    let layoutStore: "server" | "browser" = "server";
+    if (a.layout) positions = a.layout.positions;
+    else {
+      try {
+        positions = (await api.layout(id)).positions ?? {};
+      } catch (e) {
+        if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
+        layoutStore = "browser";
+        positions = JSON.parse(window.localStorage.getItem(LAYOUT_KEY(id)) ?? "{}") as Positions;
+      }
+    }
+    setState((s) => ({
+      ...s,
+      designer: {
+        id,
+        name: a.name,
+        version: a.version,
+        text: a.text,
+        savedText: a.text,
+        positions,
+        layoutStore,
+        diagnostics: a.diagnostics,
+        syntaxErrors: readDocument(a.text).errors,
+        validating: false,
+        saving: false,
+        undo: [],
+        redo: [],
+        selected: null,
+        revision: 0,
+        layoutMs: null,
+      },
+    }));
+    if (pendingRun === id) {
+      pendingRun = null;
+      const scenarios = a.scenarios;
+      await startRun({ scenario: scenarios[0] ?? null, replications: 1 });
+    }
+    return true;
+  } catch (e) {
+    showError(e);
+    return false;
+  }
+}
+
+let validateTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Replaces the architecture text (from the editor, the form or the graph). `fromEditor` leaves the
+ * YAML editor's own content alone; every other source bumps the revision so the editor reloads.
+ */
+export function editText(text: string, fromEditor = false): void {
+  const d = getState().designer;
+  if (!d || d.text === text) return;
+  const snapshot: Snapshot = { text: d.text, positions: d.positions };
+  updateDesigner((x) => ({
+    ...x,
+    text,
+    syntaxErrors: readDocument(text).errors,
+    undo: [...x.undo.slice(-199), snapshot],
+    redo: [],
+    revision: fromEditor ? x.revision : x.revision + 1,
+  }));
+  scheduleValidation();
+}
+
+function scheduleValidation(): void {
+  clearTimeout(validateTimer);
+  validateTimer = setTimeout(() => void validateNow(), 350);
+}
+
+export async function validateNow(): Promise<void> {
+  const d = getState().designer;
+  if (!d) return;
+  const text = d.text;
+  if (readDocument(text).errors.length > 0) {
+    updateDesigner((x) => ({ ...x, diagnostics: [] }));
+    return;
+  }
+  updateDesigner((x) => ({ ...x, validating: true }));
+  try {
+    const r = await api.validate(text);
+    updateDesigner((x) => (x.text === text ? { ...x, diagnostics: r.diagnostics, validating: false } : { ...x, validating: false }));
+  } catch (e) {
+    updateDesigner((x) => ({ ...x, validating: false }));
+    showError(e);
+  }
+}
+
+export function undo(): void {
+  const d = getState().designer;
+  const prev = d?.undo.at(-1);
+  if (!d || !prev) return;
+  updateDesigner((x) => ({
+    ...x,
+    text: prev.text,
+    positions: prev.positions,
+    syntaxErrors: readDocument(prev.text).errors,
+    undo: x.undo.slice(0, -1),
+    redo: [...x.redo, { text: x.text, positions: x.positions }],
+    revision: x.revision + 1,
+  }));
+  persistLayout();
+  scheduleValidation();
+}
+
+export function redo(): void {
+  const d = getState().designer;
+  const next = d?.redo.at(-1);
+  if (!d || !next) return;
+  updateDesigner((x) => ({
+    ...x,
+    text: next.text,
+    positions: next.positions,
+    syntaxErrors: readDocument(next.text).errors,
+    redo: x.redo.slice(0, -1),
+    undo: [...x.undo, { text: x.text, positions: x.positions }],
+    revision: x.revision + 1,
+  }));
+  persistLayout();
+  scheduleValidation();
+}
+
+export function select(id: string | null): void {
+  updateDesigner((x) => (x.selected === id ? x : { ...x, selected: id }));
+}
+
+/** Positions from the automatic layout: not an edit of the user's, so no undo entry. */
+export function setAutoPositions(positions: Positions, ms: number | null): void {
+  if (ms !== null) {
+    window.__scalesim ??= { charts: {} };
+    window.__scalesim.layoutMs = ms;
+  }
+  updateDesigner((x) => ({ ...x, positions, layoutMs: ms ?? x.layoutMs }));
+  persistLayout();
+}
+
+/** The user dragged nodes: kept, undoable, saved with the architecture. */
+export function moveNodes(moved: Positions): void {
+  updateDesigner((x) => ({
+    ...x,
+    undo: [...x.undo.slice(-199), { text: x.text, positions: x.positions }],
+    redo: [],
+    positions: { ...x.positions, ...moved },
+  }));
+  persistLayout();
+}
+
+let layoutTimer: ReturnType<typeof setTimeout> | undefined;
+
+function persistLayout(): void {
+  clearTimeout(layoutTimer);
+  layoutTimer = setTimeout(() => void saveLayoutNow(), 300);
+}
+
+export async function saveLayoutNow(): Promise<void> {
+  const d = getState().designer;
+  if (!d) return;
+  if (d.layoutStore === "browser") {
+    window.localStorage.setItem(LAYOUT_KEY(d.id), JSON.stringify(d.positions));
+    return;
+  }
+  try {
+    await api.saveLayout(d.id, { positions: d.positions });
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) {
+      updateDesigner((x) => ({ ...x, layoutStore: "browser" }));
+      window.localStorage.setItem(LAYOUT_KEY(d.id), JSON.stringify(d.positions));
+    } else showError(e);
+  }
+}
+
+/** Stores the text as a new version; returns it, or null when saving failed (said in the banner). */
+export async function save(): Promise<number | null> {
+  const d = getState().designer;
+  if (!d) return null;
+  if (d.text === d.savedText) return d.version;
+  updateDesigner((x) => ({ ...x, saving: true }));
+  try {
+    const a = await api.save(d.id, d.text);
+    updateDesigner((x) => ({ ...x, version: a.version, savedText: d.text, diagnostics: x.text === d.text ? a.diagnostics : x.diagnostics, saving: false }));
+    return a.version;
+  } catch (e) {
+    updateDesigner((x) => ({ ...x, saving: false }));
+    showError(e);
+    return null;
+  }
+}
+
+export function errorsOf(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((d) => d.severity === "error");
+}
+
+// -- runs ---------------------------------------------------------------------------------------
+
+export interface RunOptions {
+  scenario: string | null;
+  /** Simulated time per replication; undefined runs the file's own `simulation.duration`. */
+  duration?: string;
+  replications: number;
+}
+
+export async function startRun(opts: RunOptions): Promise<void> {
+  const d = getState().designer;
+  if (!d) return;
+  const version = await save();
+  if (version === null) return;
+  const errs = errorsOf(getState().designer?.diagnostics ?? []);
+  if (errs.length > 0) {
+    showError(`The architecture has ${errs.length} error${errs.length === 1 ? "" : "s"}; fix ${errs.length === 1 ? "it" : "them"} before running (first: line ${errs[0]?.line}: ${errs[0]?.message}).`);
+    return;
+  }
+  try {
+    const run = await api.startRun({
+      architecture_id: d.id,
+      version,
+      scenario: opts.scenario,
+      duration: opts.duration,
+      replications: opts.replications,
+    });
+    navigate({ page: "run", id: run.id });
+  } catch (e) {
+    showError(e);
+  }
+}
+
+/** Adds a one-fault scenario on a service and runs it. */
+export async function runFault(service: string, kind: FaultKind, duration = "90s"): Promise<void> {
+  const d = getState().designer;
+  if (!d) return;
+  const { text, scenario } = addFaultScenario(d.text, service, kind);
+  editText(text);
+  await startRun({ scenario, duration, replications: 1 });
+}
+
+let source: EventSource | null = null;
+
+export function closeRunStream(): void {
+  source?.close();
+  source = null;
+}
+
+export async function openRun(id: number): Promise<boolean> {
+  const current = getState().run;
+  if (current && current.run.id === id) return true;
+  closeRunStream();
+  try {
+    const run = await api.run(id);
+    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, scrub: null, streamError: null } }));
+    if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
+    connect(id);
+    return true;
+  } catch (e) {
+    showError(e);
+    return false;
+  }
+}
+
+function connect(id: number): void {
+  const es = new EventSource(api.eventsUrl(id));
+  source = es;
+  const mine = () => getState().run?.run.id === id;
+  const data = <T,>(ev: Event): T => JSON.parse((ev as MessageEvent<string>).data) as T;
+  es.addEventListener("progress", (ev) => {
+    if (!mine()) return;
+    const p = data<Progress>(ev);
+    updateRun((r) => ({ ...r, progressLog: [...r.progressLog, p], run: { ...r.run, state: r.run.state === "queued" ? "running" : r.run.state, progress: p } }));
+  });
+  es.addEventListener("window", (ev) => {
+    if (!mine()) return;
+    const w = data<WindowEvent>(ev);
+    updateRun((r) => ({ ...r, windows: [...r.windows, w] }));
+  });
+  es.addEventListener("timeline", (ev) => {
+    if (!mine()) return;
+    const t = data<TimelineEvent>(ev);
+    updateRun((r) => ({ ...r, timeline: [...r.timeline, t] }));
+  });
+  es.addEventListener("state", (ev) => {
+    if (!mine()) return;
+    const st = data<{ state: Run["state"]; error?: string }>(ev);
+    updateRun((r) => ({ ...r, run: { ...r.run, state: st.state, error: st.error ?? r.run.error } }));
+    if (st.state === "done" || st.state === "failed" || st.state === "cancelled") {
+      es.close();
+      void finishRun(id);
+    }
+  });
+  es.onerror = () => {
+    if (!mine()) return;
+    const st = getState().run?.run.state;
+    if (st === "done" || st === "failed" || st === "cancelled") return;
+    updateRun((r) => ({ ...r, streamError: "The live stream was interrupted; the browser is reconnecting." }));
+  };
+  es.onopen = () => {
+    if (mine()) updateRun((r) => ({ ...r, streamError: null }));
+  };
+}
+
+async function finishRun(id: number): Promise<void> {
+  try {
+    const run = await api.run(id);
+    updateRun((r) => ({ ...r, run }));
+    if (run.state !== "done") return;
+    const result = await api.result(id);
+    const first = (result.runs as { cascade?: { origin?: string | null; path?: string[]; cascade?: boolean } }[] | undefined)?.[0]?.cascade;
+    // Highlighted only when the run found a real cascade (a chain of two parts or more).
+    updateRun((r) => ({ ...r, result, cascade: first?.cascade ? { origin: first.origin ?? null, path: first.path ?? [] } : r.cascade }));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+export async function cancelRun(): Promise<void> {
+  const r = getState().run;
+  if (!r) return;
+  try {
+    const run = await api.cancel(r.run.id);
+    updateRun((x) => ({ ...x, run }));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+export function scrubTo(index: number | null): void {
+  updateRun((r) => ({ ...r, scrub: index }));
+}
