@@ -32,13 +32,45 @@ def test_migrations_create_the_schema_once(any_store: Store) -> None:
         "architecture_versions",
         "runs",
         "run_events",
+        "architecture_layouts",
         "alembic_version",
     } <= tables
     with any_store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     from scalesim_patterns.web.store.db import migrate
 
     migrate(any_store.engine)  # a second upgrade is a no-op
+
+
+def test_a_store_of_the_first_schema_is_upgraded_with_its_data(db_url: str) -> None:
+    """A store made before layouts existed (revision 0001) gets the layout table on open and
+    keeps its architectures; a layout can then be saved."""
+    from alembic import command
+    from alembic.config import Config
+
+    from scalesim_patterns.web.store.db import MIGRATIONS, connect
+
+    engine = connect(db_url, migrate_schema=False)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    assert "architecture_layouts" not in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    old = Store(connect(db_url, migrate_schema=False))
+    arch = old.create_architecture("kept", "t1", True, [], {})
+    old.close()
+
+    store = Store.open(db_url)
+    try:
+        assert "architecture_layouts" in sa.inspect(store.engine).get_table_names()
+        assert store.architecture(arch.id).name == "kept"
+        assert store.layout(arch.id) == {}
+        store.save_layout(arch.id, {"service:a": {"x": 1.0, "y": 2.0}})
+        assert store.layout(arch.id) == {"service:a": {"x": 1.0, "y": 2.0}}
+    finally:
+        store.close()
 
 
 def test_versions_and_names(any_store: Store) -> None:

@@ -13,6 +13,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Invoke,
     LayerFactory,
 )
+from scalesim_patterns.sim.reports.live import Window, WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
     DatabaseReport,
@@ -51,6 +52,8 @@ __all__ = [
     "SimulationResult",
     "TimeSeries",
     "TopicReport",
+    "Window",
+    "WindowFn",
     "compare",
     "simulate",
 ]

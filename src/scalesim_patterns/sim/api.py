@@ -10,6 +10,7 @@ from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.sim.engine import ProgressFn
 from scalesim_patterns.sim.network.pipeline import Extensions
 from scalesim_patterns.sim.parallel import default_jobs, run_replications
+from scalesim_patterns.sim.reports.live import WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
     Progress,
@@ -56,6 +57,7 @@ def simulate(
     progress: ProgressFn | None = None,
     extensions: Extensions | None = None,
     jobs: int | None = None,
+    on_window: WindowFn | None = None,
 ) -> SimulationResult:
     """Run `replications` independent replications and summarise them with 95 % intervals.
 
@@ -63,6 +65,8 @@ def simulate(
     draws every random stream from (seed, i, stream name), so results are reproducible bit for
     bit and independent across replications. They run in `jobs` local processes (default: one
     per core, at most one per replication); the result does not depend on `jobs`.
+    `on_window`, when given, receives each time-series window as it closes (`Window`: one
+    replication's figures for that window), for callers that show a run while it runs.
     """
     model = _architecture(arch)
     sim = model.spec.simulation
@@ -81,7 +85,12 @@ def simulate(
     # Extensions passed by the caller may not survive pickling: they run in this process.
     parallel = default_jobs(count) if jobs is None else jobs
     reps = run_replications(
-        model, options, count, jobs=1 if extensions is not None else parallel, progress=progress
+        model,
+        options,
+        count,
+        jobs=1 if extensions is not None else parallel,
+        progress=progress,
+        on_window=on_window,
     )
     runs = [r.run for r in reps]
     first = reps[0]

@@ -18,11 +18,13 @@ from typing import Any
 
 from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.sim.engine import Engine, ProgressFn
+from scalesim_patterns.sim.reports.live import Window, WindowFn, watch_windows
 from scalesim_patterns.sim.reports.results import Progress, RunResult
 
 __all__ = ["Replication", "default_jobs", "run_replications"]
 
 _progress_queue: Any = None
+_window_queue: Any = None
 
 
 @dataclass(frozen=True)
@@ -42,21 +44,61 @@ def default_jobs(replications: int) -> int:
 
 
 def _one(
-    model: Architecture, options: dict[str, Any], index: int, count: int, report: ProgressFn | None
+    model: Architecture,
+    options: dict[str, Any],
+    index: int,
+    count: int,
+    report: ProgressFn | None,
+    on_window: WindowFn | None = None,
 ) -> Replication:
     engine = Engine(model, replication=index, **options)
+    if on_window is not None:
+        watch_windows(engine, on_window)
     run = engine.run(report, count)
     return Replication(run, engine.duration, engine.warmup, engine.window, engine.notes)
 
 
-def _init_worker(progress_queue: Any) -> None:
-    global _progress_queue
+def _init_worker(progress_queue: Any, window_queue: Any = None) -> None:
+    global _progress_queue, _window_queue
     _progress_queue = progress_queue
+    _window_queue = window_queue
 
 
 def _worker(model: Architecture, options: dict[str, Any], index: int, count: int) -> Replication:
-    q = _progress_queue
-    return _one(model, options, index, count, q.put if q is not None else None)
+    q, w = _progress_queue, _window_queue
+    rep = _one(
+        model,
+        options,
+        index,
+        count,
+        q.put if q is not None else None,
+        w.put if w is not None else None,
+    )
+    if w is not None:
+        w.put(index)  # after its windows: this replication's are all sent
+    return rep
+
+
+def _drain_windows(window_queue: Any, on_window: WindowFn, ended: set[int], wait: bool) -> None:
+    """Pass on the windows the workers sent; with `wait`, until every replication has ended
+    (the workers have returned by then, so what they sent is on its way)."""
+    misses = 0
+    while True:
+        try:
+            item: Window | int = (
+                window_queue.get(timeout=1.0) if wait else window_queue.get_nowait()
+            )
+        except queue_mod.Empty:
+            misses += 1
+            if wait and misses < 60:
+                continue
+            return
+        if isinstance(item, int):
+            ended.discard(item)
+            if wait and not ended:
+                return
+        else:
+            on_window(item)
 
 
 def run_replications(
@@ -66,12 +108,16 @@ def run_replications(
     *,
     jobs: int,
     progress: ProgressFn | None,
+    on_window: WindowFn | None = None,
 ) -> list[Replication]:
-    """Replications 0..count-1 in index order, in `jobs` processes (1 = in this process)."""
+    """Replications 0..count-1 in index order, in `jobs` processes (1 = in this process).
+    `on_window` gets each replication's windows in order (replications may interleave)."""
     if jobs <= 1 or count <= 1:
-        return [_one(model, options, i, count, progress) for i in range(count)]
+        return [_one(model, options, i, count, progress, on_window) for i in range(count)]
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
     progress_queue = ctx.Queue() if progress is not None else None
+    window_queue = ctx.Queue() if on_window is not None else None
+    unfinished = set(range(count))
     latest: dict[int, Progress] = {}
     done: set[int] = set()
     start = time.perf_counter()
@@ -79,7 +125,7 @@ def run_replications(
         max_workers=min(jobs, count),
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(progress_queue,),
+        initargs=(progress_queue, window_queue),
     ) as pool:
         futures: dict[Future[Replication], int] = {
             pool.submit(_worker, model, options, i, count): i for i in range(count)
@@ -88,6 +134,8 @@ def run_replications(
         while pending:
             finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             done.update(futures[f] for f in finished)
+            if on_window is not None:
+                _drain_windows(window_queue, on_window, unfinished, wait=False)
             if progress is None or progress_queue is None:
                 continue
             while True:
@@ -98,6 +146,8 @@ def run_replications(
                 latest[p.replication] = p
             progress(_combined(latest, done, count, time.perf_counter() - start))
         results = {futures[f]: f.result() for f in futures}
+        if on_window is not None and unfinished:
+            _drain_windows(window_queue, on_window, unfinished, wait=True)
     return [results[i] for i in range(count)]
 
 

@@ -19,11 +19,11 @@ from .context import AppContext
 from .errors import install_error_handlers
 from .hub import Hub
 from .page import page_router
-from .routes import architectures, catalog, generate, health, meta, runs
+from .routes import architectures, catalog, generate, health, layout, meta, runs
 from .runner import Runner
 from .security import Guard
 from .store import Store
-from .warm import warm_up
+from .warm import warm_catalog, warm_up
 
 __all__ = ["create_app"]
 
@@ -65,6 +65,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         app.state.ctx = AppContext(settings=settings, store=opened, runner=runner, hub=hub)
         # FastAPI builds a route's state on its first request, on the event loop; do that now,
         # off the loop, so the first burst of clients does not stall health checks.
+        await asyncio.to_thread(warm_catalog)
         await asyncio.to_thread(warm_up, app, settings.token)
         try:
             yield
@@ -81,7 +82,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, meta, catalog, architectures, generate, runs):
+    for module in (health, meta, catalog, architectures, layout, generate, runs):
         app.include_router(module.router)
     app.include_router(page_router(settings.static_dir))
     guard_options: dict[str, Any] = {

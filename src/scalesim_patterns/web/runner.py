@@ -28,6 +28,10 @@ log = logging.getLogger("scalesim.web")
 
 POLL = 0.1
 """Seconds between looks at a running process (cancel, death)."""
+LIVE = frozenset({"progress", "window"})
+"""What a run's process reports while it runs (the rest ends it: finished or error)."""
+BATCH = 200
+"""Most live events stored in one transaction."""
 
 
 class QueueFull(RuntimeError):
@@ -226,10 +230,27 @@ class Runner:
                         break
                 else:
                     continue
-            if kind == "progress":
-                self._emit(run_id, [("progress", payload)], progress=payload)
-            else:
-                outcome = (kind, payload)
+            # Store what has piled up in one transaction: windows close faster than a store
+            # write per event would keep up with on a busy machine.
+            batch: list[tuple[str, dict[str, Any]]] = []
+            latest: dict[str, Any] | None = None
+            while True:
+                if kind in LIVE:
+                    batch.append((kind, payload))
+                    if kind == "progress":
+                        latest = payload
+                else:
+                    outcome = (kind, payload)
+                    break
+                if len(batch) >= BATCH:
+                    break
+                try:
+                    kind, payload = out.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                extra = {"progress": latest} if latest is not None else {}
+                self._emit(run_id, batch, **extra)
         process.join(timeout=5)
         if process.is_alive():
             _kill(process)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from scalesim_patterns.model.units import parse_duration
 
@@ -15,6 +22,9 @@ __all__ = [
     "CompareRequest",
     "CreateArchitecture",
     "ErrorBody",
+    "Layout",
+    "LayoutSaved",
+    "Point",
     "RenameArchitecture",
     "Run",
     "RunRequest",
@@ -26,6 +36,7 @@ __all__ = [
 
 MAX_ID = 2**31 - 1
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+NODE_ID = r"^[a-z][a-z-]{0,19}:[^\x00-\x1f]{1,200}$"
 
 
 class Strict(BaseModel):
@@ -107,6 +118,39 @@ class UpdateArchitecture(Strict):
         if (self.text is None) == (self.document is None):
             raise ValueError("give exactly one of text or document")
         return self
+
+
+COORDINATE = 1e7
+"""Largest |x| or |y| of a stored node position (canvas pixels): far beyond any drawing."""
+MAX_LAYOUT_KEYS = 4000
+"""Most positions one request may carry; the route narrows it to the architecture size limit."""
+
+
+class Point(Strict):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+    x: float = Field(ge=-COORDINATE, le=COORDINATE)
+    y: float = Field(ge=-COORDINATE, le=COORDINATE)
+
+
+class Layout(Strict):
+    """Where the designer draws the nodes of an architecture, keyed by topology node id."""
+
+    positions: dict[
+        Annotated[str, StringConstraints(min_length=3, max_length=220, pattern=NODE_ID)], Point
+    ] = Field(
+        default_factory=dict,
+        max_length=MAX_LAYOUT_KEYS,
+        description='Topology node id (`<kind>:<name>`, e.g. "service:order") -> position.',
+    )
+
+
+class LayoutSaved(BaseModel):
+    positions: dict[str, Point]
+    ignored: list[str] = Field(
+        default_factory=list,
+        description="Node ids of the request that name nothing in the architecture (not kept).",
+    )
 
 
 class RenameArchitecture(Strict):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalesim_patterns.sim import RunResult, TimeSeries
+from scalesim_patterns.sim import RunResult, TimeSeries, Window
+from scalesim_patterns.sim.reports.live import window_of
 
-__all__ = ["Event", "timeline_events", "window_events"]
+__all__ = ["Event", "timeline_events", "window_event", "window_events"]
 
 Event = tuple[str, dict[str, Any]]
 
@@ -25,35 +26,30 @@ ROLLOUT_ACTIONS = frozenset(
 )
 
 
-def _column(groups: dict[str, dict[str, list[float | None]]], i: int) -> dict[str, Any]:
-    return {
-        name: {metric: (col[i] if i < len(col) else None) for metric, col in metrics.items()}
-        for name, metrics in groups.items()
-    }
+def window_event(w: Window, variant: str | None) -> Event:
+    """A closed window as a `window` event (the same whether sent live or at the end)."""
+    return (
+        "window",
+        {
+            "variant": variant,
+            "replication": w.replication,
+            "index": w.index,
+            "time": w.time,
+            "window": w.window,
+            "entries": w.entries,
+            "services": w.services,
+            "clients": w.clients,
+            "sagas": w.sagas,
+            "projections": w.projections,
+            "rollouts": w.rollouts,
+        },
+    )
 
 
 def window_events(series: TimeSeries, replication: int, variant: str | None) -> list[Event]:
-    out: list[Event] = []
-    for i, start in enumerate(series.time):
-        out.append(
-            (
-                "window",
-                {
-                    "variant": variant,
-                    "replication": replication,
-                    "index": i,
-                    "time": start,
-                    "window": series.window,
-                    "entries": _column(series.entries, i),
-                    "services": _column(series.services, i),
-                    "clients": _column(series.clients, i),
-                    "sagas": _column(series.sagas, i),
-                    "projections": _column(series.projections, i),
-                    "rollouts": _column(series.rollouts, i),
-                },
-            )
-        )
-    return out
+    return [
+        window_event(window_of(series, replication, i), variant) for i in range(len(series.time))
+    ]
 
 
 def timeline_events(run: RunResult, variant: str | None) -> list[Event]:

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-__all__ = ["warm_up"]
+__all__ = ["warm_catalog", "warm_up"]
 
 log = logging.getLogger("scalesim.web")
 
@@ -72,6 +72,20 @@ async def _warm(app: FastAPI, token: str | None) -> None:
                 await _call(app, method, path, token)
             except Exception:
                 log.debug("warm-up of %s %s failed", method, path, exc_info=True)
+
+
+def warm_catalog() -> None:
+    """Read the catalog before the first client asks: cold, its index takes about half a
+    second (the files are read and checked once per process, then kept). One pattern page and
+    one template page are built too, for the modules they load."""
+    from scalesim_patterns import catalog
+
+    from .routes.catalog import catalog_index, pattern, template
+
+    catalog_index()
+    first = catalog.templates()[0]
+    template(first.id)
+    pattern(first.patterns[0] if first.patterns else catalog.groups()[0].patterns[0].id)
 
 
 def warm_up(app: FastAPI, token: str | None) -> None:

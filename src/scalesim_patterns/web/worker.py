@@ -3,8 +3,9 @@ cancel can stop it at once.
 
 The process makes itself a process-group leader (the replication pool it may start is killed
 with it), reports progress at most every `PROGRESS_EVERY` seconds through its queue, and exits
-by itself when the server that started it is gone. The finished result goes back as the JSON
-text `scalesim simulate --json` writes, with its window and timeline events.
+by itself when the server that started it is gone. A simulation's windows go back as they close
+(a comparison's at the end); the finished result goes back as the JSON text `scalesim simulate
+--json` writes, with its timeline events.
 """
 
 from __future__ import annotations
@@ -97,9 +98,9 @@ def run_job(job: Job, out: Any) -> None:
         with contextlib.suppress(OSError):
             os.nice(job.nice)
     from scalesim_patterns.model import loads
-    from scalesim_patterns.sim import SimulationError, compare, simulate
+    from scalesim_patterns.sim import SimulationError, Window, compare, simulate
 
-    from .streams import Event, timeline_events, window_events
+    from .streams import Event, timeline_events, window_event, window_events
 
     last = [0.0]
     threading.Thread(target=_orphan_watch, args=(job.server,), daemon=True).start()
@@ -110,6 +111,9 @@ def run_job(job: Job, out: Any) -> None:
         if final or now - last[0] >= PROGRESS_EVERY:
             last[0] = now
             out.put(("progress", _progress_payload(p)))
+
+    def window(w: Window) -> None:
+        out.put(("window", window_event(w, None)[1]))
 
     try:
         arch = loads(job.text, f"{job.name}.yaml")
@@ -143,9 +147,8 @@ def run_job(job: Job, out: Any) -> None:
                 scenario=job.scenario,
                 progress=progress,
                 jobs=job.jobs,
+                on_window=window,
             )
-            for run in res.runs:
-                events += window_events(run.series, run.replication, None)
             for run in res.runs:
                 events += timeline_events(run, None)
             text = res.to_json()

@@ -17,7 +17,7 @@ from ..errors import ApiError
 from ..limits import LimitExceeded, RunPlan, plan_run
 from ..runner import QueueFull
 from ..schemas import MAX_ID, CompareRequest, Run, RunRequest
-from ..store import TERMINAL, RunRecord
+from ..store import TERMINAL, RunRecord, Store
 from ..views import run_body
 from ..worker import Job
 from .architectures import limit_error, valid_version
@@ -256,6 +256,20 @@ def _frame(seq: int, kind: str, data: str) -> bytes:
     return f"id: {seq}\nevent: {kind}\ndata: {data}\n\n".encode()
 
 
+def _frames(store: Store, run_id: int, after: int) -> tuple[bytes, int, int, bool]:
+    """The next events after `after` as one chunk of SSE frames: (chunk, how many, the last
+    sequence number sent, whether the terminal `state` event was among them). Runs in a thread."""
+    frames: list[bytes] = []
+    last = after
+    batch = store.events(run_id, after, BATCH)
+    for event in batch:
+        last = event.seq
+        frames.append(_frame(event.seq, event.type, event.data))
+        if event.type == "state" and json.loads(event.data).get("state") in TERMINAL:
+            return b"".join(frames), len(batch), last, True
+    return b"".join(frames), len(batch), last, False
+
+
 @router.get(
     "/runs/{run_id}/events",
     response_class=StreamingResponse,
@@ -293,17 +307,20 @@ async def run_events(
             waiter = hub.register(run_id)
             try:
                 try:
-                    batch = await asyncio.to_thread(store.events, run_id, last, BATCH)
+                    # Reading, framing and encoding happen in a thread, one chunk per batch:
+                    # the event loop only passes bytes on (windows make big batches).
+                    chunk, count, last, ended = await asyncio.to_thread(
+                        _frames, store, run_id, last
+                    )
                 except LookupError:  # deleted while streaming
                     return
-                for event in batch:
-                    last = event.seq
-                    yield _frame(event.seq, event.type, event.data)
-                    if event.type == "state" and json.loads(event.data).get("state") in TERMINAL:
-                        return
-                if len(batch) == BATCH:
+                if chunk:
+                    yield chunk
+                if ended:
+                    return
+                if count == BATCH:
                     continue
-                if not batch:
+                if not count:
                     try:
                         run = await asyncio.to_thread(store.run, run_id)
                     except LookupError:  # deleted while streaming

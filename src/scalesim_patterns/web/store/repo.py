@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db import connect
-from .tables import ArchitectureRow, EventRow, RunRow, VersionRow
+from .tables import ArchitectureRow, EventRow, LayoutRow, RunRow, VersionRow
 
 __all__ = [
     "ACTIVE",
@@ -341,7 +341,34 @@ class Store:
             s.execute(delete(EventRow).where(EventRow.run_id.in_(run_ids)))
             s.execute(delete(RunRow).where(mine))
             s.execute(delete(VersionRow).where(VersionRow.architecture_id == arch_id))
+            s.execute(delete(LayoutRow).where(LayoutRow.architecture_id == arch_id))
             s.delete(arch)
+
+    # ---- layouts ---------------------------------------------------------------------------
+
+    def layout(self, arch_id: int) -> dict[str, dict[str, float]]:
+        """The designer's node positions of an architecture (empty when never saved)."""
+        with self._session() as s:
+            if s.get(ArchitectureRow, arch_id) is None:
+                raise NotFound(f"no architecture {arch_id}")
+            row = s.get(LayoutRow, arch_id)
+            if row is None:
+                return {}
+            positions: dict[str, dict[str, float]] = json.loads(row.positions)
+            return positions
+
+    def save_layout(self, arch_id: int, positions: dict[str, dict[str, float]]) -> None:
+        """Replace the node positions of an architecture (the caller validated them)."""
+        text = json.dumps(positions, sort_keys=True, allow_nan=False)
+        with self._session() as s:
+            if s.get(ArchitectureRow, arch_id) is None:
+                raise NotFound(f"no architecture {arch_id}")
+            row = s.get(LayoutRow, arch_id)
+            if row is None:
+                s.add(LayoutRow(architecture_id=arch_id, positions=text, updated_at=utcnow()))
+            else:
+                row.positions = text
+                row.updated_at = utcnow()
 
     # ---- runs ------------------------------------------------------------------------------
 

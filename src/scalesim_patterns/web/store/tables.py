@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ArchitectureRow", "Base", "EventRow", "RunRow", "VersionRow"]
+__all__ = ["ArchitectureRow", "Base", "EventRow", "LayoutRow", "RunRow", "VersionRow"]
 
 
 class Base(DeclarativeBase):
@@ -30,6 +30,20 @@ class ArchitectureRow(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     latest_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime())
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class LayoutRow(Base):
+    """Where the designer draws each node of an architecture: one row per architecture, not
+    versioned (moving a node is not an edit of the design)."""
+
+    __tablename__ = "architecture_layouts"
+
+    architecture_id: Mapped[int] = mapped_column(
+        ForeignKey("architectures.id", ondelete="CASCADE"), primary_key=True
+    )
+    positions: Mapped[str] = mapped_column(Text)
+    """JSON object: topology node id -> {"x": float, "y": float}."""
     updated_at: Mapped[datetime] = mapped_column(DateTime())
 
 

@@ -1,0 +1,76 @@
+"""Windows as they close: a typed hook for callers that show a run while it runs.
+
+`simulate(..., on_window=fn)` calls `fn` with each closed time-series window of each
+replication, in window order within a replication. Nothing is installed when no callback is
+given, and the callback only reads the recorder's columns, so results are the same with or
+without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scalesim_patterns.sim.reports.results import TimeSeries
+
+if TYPE_CHECKING:
+    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
+
+__all__ = ["Window", "WindowFn", "watch_windows", "window_of"]
+
+Row = dict[str, dict[str, float | None]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One closed window of one replication: the figures of column `index` of its series."""
+
+    replication: int
+    index: int
+    time: float
+    """Start of the window (simulated seconds); it covers [time, time + window)."""
+    window: float
+    entries: Row
+    services: Row
+    clients: Row
+    sagas: Row
+    projections: Row
+    rollouts: Row
+
+
+WindowFn = Callable[[Window], None]
+
+
+def _row(groups: dict[str, dict[str, list[float | None]]], i: int) -> Row:
+    return {
+        name: {metric: (col[i] if i < len(col) else None) for metric, col in metrics.items()}
+        for name, metrics in groups.items()
+    }
+
+
+def window_of(series: TimeSeries, replication: int, index: int) -> Window:
+    """Window `index` of a replication's series (live or finished: the same figures)."""
+    return Window(
+        replication=replication,
+        index=index,
+        time=series.time[index],
+        window=series.window,
+        entries=_row(series.entries, index),
+        services=_row(series.services, index),
+        clients=_row(series.clients, index),
+        sagas=_row(series.sagas, index),
+        projections=_row(series.projections, index),
+        rollouts=_row(series.rollouts, index),
+    )
+
+
+def watch_windows(engine: Engine, on_window: WindowFn) -> None:
+    """Call `on_window` as each window of `engine`'s run closes (after every other window
+    hook, so the window's columns are complete)."""
+
+    def closed(recorder: SeriesRecorder) -> None:
+        on_window(window_of(recorder.result(), engine.replication, len(recorder.time) - 1))
+
+    engine.window_hooks.append(closed)
