@@ -67,10 +67,13 @@ def window_of(series: TimeSeries, replication: int, index: int) -> Window:
 
 
 def watch_windows(engine: Engine, on_window: WindowFn) -> None:
-    """Call `on_window` as each window of `engine`'s run closes (after every other window
-    hook, so the window's columns are complete)."""
+    """Call `on_window` as each window of `engine`'s run closes, once every window hook
+    (including those installed later in the run) has added its columns."""
 
     def closed(recorder: SeriesRecorder) -> None:
         on_window(window_of(recorder.result(), engine.replication, len(recorder.time) - 1))
 
-    engine.window_hooks.append(closed)
+    def attach(recorder: SeriesRecorder) -> None:
+        recorder.on_close = closed  # runs after the hooks, from this window on
+
+    engine.window_hooks.append(attach)

@@ -7,6 +7,7 @@ columns through `engine.window_hooks`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.sim.core.histogram import LogHistogram
@@ -60,6 +61,8 @@ class SeriesRecorder:
         self.t_last = 0.0
         self.index = 0
         self.tick_ = self.tick
+        self.on_close: Callable[[SeriesRecorder], None] | None = None
+        """Called after each window is complete, every window hook's columns included."""
 
     def start(self) -> None:
         for e in self.engine.entries.values():
@@ -122,6 +125,8 @@ class SeriesRecorder:
         for hook in self.engine.window_hooks:
             hook(self)
         self.t_last = now
+        if self.on_close is not None:
+            self.on_close(self)
 
     def _service_latency(self, s: ServiceRuntime, cols: dict[str, list[float | None]]) -> None:
         """The window's latency at the service's endpoints, read off the cumulative histograms
