@@ -129,6 +129,22 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     checkout = page.get_by_test_id("node-service:checkout")
     expect(checkout).to_contain_text("12 workers")
     assert place() == dragged
+    # Kept by the server with the architecture, not by this browser: the store has it, and a
+    # new browser context (no local storage) draws the node where it was dragged.
+    stored = page.request.get(f"{server}/api/architectures/{_designer_id(page)}/layout").json()
+    assert "service:checkout" in stored["positions"]
+    browser = page.context.browser
+    assert browser is not None
+    fresh = browser.new_context(viewport=page.viewport_size)
+    try:
+        other = fresh.new_page()
+        other.goto(page.url)
+        elsewhere = other.get_by_test_id("node-service:checkout")
+        expect(elsewhere).to_contain_text("12 workers")
+        assert other.evaluate("localStorage.length") == 0
+        assert elsewhere.evaluate("n => n.closest('.react-flow__node').style.transform") == dragged
+    finally:
+        fresh.close()
 
     # An error: marked in the form field, in the editor's line, and on the node.
     page.get_by_test_id("node-database:carts-db").click()
