@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from scalesim_patterns import catalog
 from scalesim_patterns.model import json_schema
+from scalesim_patterns.web import Settings, create_app
 
 
 def test_catalog_lists_every_group_pattern_and_template(client: TestClient) -> None:
@@ -56,3 +57,14 @@ def test_info_limits_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["store"] == "sqlite"
+
+
+def test_the_catalog_is_read_when_the_server_starts(settings: Settings) -> None:
+    """The first GET /api/catalog must not pay for reading the catalog's files."""
+    from scalesim_patterns.catalog import store as catalog_store
+
+    catalog_store.catalog.cache_clear()
+    app = create_app(settings)
+    assert catalog_store.catalog.cache_info().currsize == 0
+    with TestClient(app):
+        assert catalog_store.catalog.cache_info().currsize == 1  # before any request
