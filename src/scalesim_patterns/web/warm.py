@@ -82,10 +82,13 @@ def warm_catalog() -> None:
 
     from .routes.catalog import catalog_index, pattern, template
 
-    catalog_index()
-    first = catalog.templates()[0]
-    template(first.id)
-    pattern(first.patterns[0] if first.patterns else catalog.groups()[0].patterns[0].id)
+    try:
+        catalog_index()
+        first = catalog.templates()[0]
+        template(first.id)
+        pattern(first.patterns[0] if first.patterns else catalog.groups()[0].patterns[0].id)
+    except Exception:  # the server still starts; the catalog routes answer with the error
+        log.exception("the catalog could not be read at start")
 
 
 def warm_up(app: FastAPI, token: str | None) -> None:
