@@ -33,6 +33,9 @@ from scalesim_patterns.model.resilience import (
     Resilience4jRetry,
 )
 from scalesim_patterns.model.resilience import (
+    ConsecutiveFailureBreaker as ConsecutiveSpec,
+)
+from scalesim_patterns.model.resilience import (
     FailureRateBreaker as FailureRateSpec,
 )
 from scalesim_patterns.model.resilience import (
@@ -150,6 +153,29 @@ def make_retry(spec: Resilience4jRetry | EnvoyRetry) -> RetryStyle:
     )
 
 
+_SUCCESS = 0
+_FAILURE = 1
+_IGNORED = 2
+
+
+def _verdicts(spec: FailureRateSpec | ConsecutiveSpec | None) -> tuple[int, ...]:
+    """Success, failure or ignored for each outcome code, as Resilience4j classifies an
+    exception: ignored if in `ignoreExceptions`, else a failure if `recordExceptions` is empty
+    or lists it, else a success. Every cause reaching the breaker counts, the rejections of the
+    bulkhead inside it included."""
+    out = [_SUCCESS] * len(CAUSE_NAMES)
+    if spec is None:
+        return tuple(out)
+    ignored = {cause_code(c) for c in spec.ignore_on}
+    recorded = {cause_code(c) for c in spec.record_on} if spec.record_on is not None else None
+    for code in range(1, len(CAUSE_NAMES)):
+        if code in ignored:
+            out[code] = _IGNORED
+        elif recorded is None or code in recorded:
+            out[code] = _FAILURE
+    return tuple(out)
+
+
 class _Guards:
     """The breaker and bulkhead of one caller replica for one policy."""
 
@@ -188,10 +214,8 @@ class _Client:
             policy.retry.per_try_timeout if isinstance(policy.retry, EnvoyRetry) else None
         )
         self.breaker_spec = policy.circuit_breaker
-        self.records: frozenset[int] = frozenset(
-            cause_code(c)
-            for c in (policy.circuit_breaker.record_on if policy.circuit_breaker else ())
-        )
+        self.verdicts = _verdicts(policy.circuit_breaker)
+        """What the breaker makes of each outcome code (index: `CAUSE_NAMES`)."""
         self.bulkhead_spec = policy.bulkhead
         self.fallback: Fallback | None = policy.fallback
         self.fallback_on: frozenset[int] = frozenset(
@@ -336,10 +360,11 @@ class _Client:
             breaker = ex.guards.breaker
             assert breaker is not None
             now = self.kernel.now
-            if status == OK:
-                breaker.on_success(now, now - ex.t_try)
-            elif status in self.records:
+            verdict = self.verdicts[status]
+            if verdict == _FAILURE:
                 breaker.on_failure(now, now - ex.t_try)
+            elif verdict == _SUCCESS:
+                breaker.on_success(now, now - ex.t_try)
             else:
                 breaker.on_ignored(now)
         if status == OK:
