@@ -67,6 +67,7 @@ from scalesim_patterns.sim.mechanisms.bulkhead import (
     ThreadPoolBulkhead,
 )
 from scalesim_patterns.sim.mechanisms.retry import EnvoyRetryPolicy, RetryPolicy, RetryStyle
+from scalesim_patterns.sim.network.balancing import caller_replica
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
@@ -81,27 +82,11 @@ from scalesim_patterns.sim.reports.telemetry import BreakerRecord, ClientStats, 
 
 __all__ = [
     "GuardTable",
-    "caller_replica",
     "client_layer",
     "make_breaker",
     "make_bulkhead",
     "make_retry",
 ]
-
-
-def caller_replica(c: Call) -> Replica | None:
-    """The replica whose code sent `c` (through any layers' attempt states), if a service did."""
-    p: Any = c.parent
-    for _ in range(64):
-        if p is None:
-            return None
-        if isinstance(p, Call):
-            return getattr(p, "replica", None)
-        origin = getattr(p, "origin", None)
-        if origin is None:
-            return None
-        p = origin.parent
-    return None
 
 
 def make_breaker(spec: Any) -> CircuitBreaker:
