@@ -58,6 +58,7 @@ from scalesim_patterns.sim.network.station import (
     ServiceRuntime,
 )
 from scalesim_patterns.sim.network.waiting import WaitingCalls
+from scalesim_patterns.sim.patterns.workflow_state import under_rollout
 from scalesim_patterns.sim.platform.faults import Partition, partition_between
 from scalesim_patterns.sim.platform.lifecycle import DELIVERIES, Fleet, Refusing, fleets
 from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, client_stats
@@ -582,7 +583,7 @@ def mesh_layer(site: CallSite, nxt: Invoke) -> Invoke:
     spec = site.engine.arch.spec.mesh
     if spec is None or not spec.enabled or not site.mesh or site.caller.startswith("@"):
         return nxt
-    if site.target_service in site.engine.rollouts:
+    if under_rollout(site.engine, site.target_service):
         # The rollout's router splits the target's traffic between versions; the sidecar's
         # own host choice would bypass it (docs/resilience.md, limits).
         return nxt
