@@ -46,16 +46,10 @@ __all__ = [
     "ProjectionRuntime",
     "build_event_store",
     "compile_append_step",
-    "mean_attempts",
 ]
 
 _TRIM = 4096
 """Append marks kept beyond the slowest projection before the list is trimmed."""
-
-
-def mean_attempts(p: float, retries: int) -> float:
-    """Expected attempts per append: 1 + p + … + p^retries."""
-    return float(retries + 1) if p == 1.0 else (1 - p ** (retries + 1)) / (1 - p)
 
 
 class EventStoreRuntime:

@@ -171,12 +171,11 @@ class _Outliers:
 class _Pool:
     """A caller replica's connection pool towards the target (one sidecar's cluster)."""
 
-    __slots__ = ("active", "pending", "retries")
+    __slots__ = ("active", "pending")
 
     def __init__(self) -> None:
         self.active = 0
         self.pending: deque[_Exchange] = deque()
-        self.retries = 0
 
 
 class MeshPools(dict[tuple[str, str, object], _Pool]):

@@ -19,7 +19,7 @@ from scalesim_patterns.sim.reports.resilience_reports import ClientReport
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host, WindowRecorder
-    from scalesim_patterns.sim.reports.results import Report, TimeSeries
+    from scalesim_patterns.sim.reports.results import Report
 
 __all__ = [
     "COUNTERS",
@@ -252,8 +252,3 @@ def _report(engine: Host, registry: dict[str, ClientStats], report: Report[float
             ejections=d["ejections"],
         )
     return replace(report, clients=clients)
-
-
-def series_of(series: TimeSeries, client: str) -> dict[str, list[float | None]]:
-    """The time-series columns of one client (empty when it has none)."""
-    return series.clients.get(client, {})
