@@ -31,6 +31,7 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
 from scalesim_patterns.sim.extensions import default_extensions
+from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
 from scalesim_patterns.sim.network.pipeline import (
     CallSite,
     Extensions,
@@ -53,9 +54,6 @@ from scalesim_patterns.sim.network.steps import (
 )
 from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 from scalesim_patterns.sim.patterns import workflows
-from scalesim_patterns.sim.patterns.eventsourcing import EventStoreRuntime
-from scalesim_patterns.sim.patterns.rollout import RolloutController
-from scalesim_patterns.sim.patterns.saga import SagaRuntime
 from scalesim_patterns.sim.reports.assemble import assemble_report
 from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
@@ -69,10 +67,6 @@ DEFAULT_HOP = 0.00025
 DEFAULT_AUTH = 0.0002
 MAX_WINDOWS = 5000
 """Time-series windows are widened so that a run never records more than this many."""
-
-
-class SimulationError(ValueError):
-    """The architecture uses something the simulator cannot run."""
 
 
 def _lognormal(p50: float, p99: float) -> LogNormal:
@@ -137,13 +131,10 @@ class Engine:
         self.entries: dict[str, EntryRuntime] = {}
         self.sites: list[CallSite] = []
         self.sources: list[OpenSource | ClosedSource] = []
-        self.sagas: dict[str, SagaRuntime] = {}
-        self.event_stores: dict[str, EventStoreRuntime] = {}
-        self.rollouts: dict[str, RolloutController] = {}
         # Hooks for installed mechanisms (sim/extensions.py); empty when nothing is configured.
         self.reset_hooks: list[Callable[[], None]] = []
         """Run at the end of warm-up, after the engine's own counters are reset."""
-        self.window_hooks: list[Callable[[SeriesRecorder], None]] = []
+        self.window_hooks: list[Callable[[WindowRecorder], None]] = []
         """Run when a time-series window closes, after the engine's own columns."""
         self.report_hooks: list[Callable[[Report[float]], Report[float]]] = []
         """Each may return the run's report with figures added."""
@@ -276,6 +267,16 @@ class Engine:
             invoke = layer(site, invoke)
         self.sites.append(site)
         return site, invoke
+
+    def call_site(
+        self, name: str, caller: str, target: str, policy: ClientPolicy, *, sidecars: int
+    ) -> tuple[CallSite, Invoke]:
+        """A new call site and its pipeline (`Host.call_site`, for plug-ins that send calls)."""
+        return self._site(name, caller, target, policy, sidecars=sidecars)
+
+    def endpoint(self, ref: str) -> EndpointRuntime:
+        """The runtime of "service.endpoint" (`Host.endpoint`)."""
+        return self._endpoint(ref)
 
     def _endpoint(self, ref: str) -> EndpointRuntime:
         service, _, endpoint = ref.partition(".")

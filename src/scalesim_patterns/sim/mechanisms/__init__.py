@@ -28,10 +28,6 @@ from .hpa import (
 from .outlier import DISPATCH, OVERFLOW, QUEUE, UNLIMITED, ConnectionPoolLimits, OutlierDetector
 from .probes import (
     Probe,
-    detection_time,
-    liveness_restart_time,
-    mean_detection_delay,
-    readiness_removal_time,
 )
 from .ratelimit import FixedWindowRateLimiter, TokenBucket
 from .retry import CAUSES, ISTIO_DEFAULT_RETRY_ON, EnvoyRetryPolicy, RetryPolicy, RetryStyle
@@ -67,8 +63,4 @@ __all__ = [
     "ThreadPoolBulkhead",
     "TokenBucket",
     "desired_replicas",
-    "detection_time",
-    "liveness_restart_time",
-    "mean_detection_delay",
-    "readiness_removal_time",
 ]

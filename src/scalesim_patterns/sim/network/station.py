@@ -239,6 +239,7 @@ class ServiceRuntime:
     __slots__ = (
         "arrive_",
         "capacity",
+        "counted",
         "endpoints",
         "holds",
         "kernel",
@@ -275,12 +276,15 @@ class ServiceRuntime:
         self.endpoints: dict[str, EndpointRuntime] = {}
         self.replicas: list[Replica] = []
         self.routable: list[Replica] = []
-        picks: dict[str, Callable[[list[Replica], int], Replica]] = {
-            "round-robin": self._round_robin,
-            "random": self._random,
-            "least-request": self._least_request,
-        }
-        self.pick = picks[lb]
+        self.pick: Callable[[list[Replica], int, Call], Replica]
+        self.counted = lb == "least-request"
+        """Each client counts its own requests, so every call goes through `pick`."""
+        if self.counted:
+            from scalesim_patterns.sim.network.balancing import LeastRequest
+
+            self.pick = LeastRequest(lb_rnd).pick
+        else:
+            self.pick = self._round_robin if lb == "round-robin" else self._random
         self.arrive_ = self.arrive
         for _ in range(replicas):
             self.add_replica()
@@ -294,10 +298,10 @@ class ServiceRuntime:
     def arrive(self, c: Call) -> None:
         reps = self.routable
         n = len(reps)
-        if n == 1:
+        if n == 1 and not self.counted:
             rep = reps[0]
         elif n:
-            rep = self.pick(reps, n)
+            rep = self.pick(reps, n, c)
         else:
             c.t_arrive = self.kernel.now
             c.endpoint.refuse(c, UNAVAILABLE)
@@ -320,23 +324,13 @@ class ServiceRuntime:
             return
         rep.enqueue(c, now)
 
-    def _round_robin(self, reps: list[Replica], n: int) -> Replica:
+    def _round_robin(self, reps: list[Replica], n: int, _: Call) -> Replica:
         i = self.rr
         self.rr = i + 1
         return reps[i % n]
 
-    def _random(self, reps: list[Replica], n: int) -> Replica:
+    def _random(self, reps: list[Replica], n: int, _: Call) -> Replica:
         return reps[int(self.lb_rnd() * n)]
-
-    def _least_request(self, reps: list[Replica], n: int) -> Replica:
-        """Power of two choices: two distinct replicas at random, the one with fewer active calls."""
-        rnd = self.lb_rnd
-        i = int(rnd() * n)
-        j = int(rnd() * (n - 1))
-        if j >= i:
-            j += 1
-        a, b = reps[i], reps[j]
-        return b if b.active < a.active else a
 
 
 class EndpointRuntime:

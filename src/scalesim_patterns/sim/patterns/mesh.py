@@ -47,6 +47,7 @@ from scalesim_patterns.sim.mechanisms.outlier import (
     OutlierDetector,
 )
 from scalesim_patterns.sim.mechanisms.retry import EnvoyRetryPolicy, envoy_retries_cause
+from scalesim_patterns.sim.network.balancing import OwnRequests, caller_replica, two_choices
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
@@ -57,12 +58,12 @@ from scalesim_patterns.sim.network.station import (
     ServiceRuntime,
 )
 from scalesim_patterns.sim.network.waiting import WaitingCalls
-from scalesim_patterns.sim.patterns.resilience import caller_replica
+from scalesim_patterns.sim.patterns.workflow_state import under_rollout
 from scalesim_patterns.sim.platform.faults import Partition, partition_between
 from scalesim_patterns.sim.platform.lifecycle import DELIVERIES, Fleet, Refusing, fleets
 from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, client_stats
 
-__all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "mesh_layer"]
+__all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "SidecarRequests", "mesh_layer"]
 
 HTTP_STATUS = {
     ERROR: 500,
@@ -170,16 +171,20 @@ class _Outliers:
 class _Pool:
     """A caller replica's connection pool towards the target (one sidecar's cluster)."""
 
-    __slots__ = ("active", "pending", "retries")
+    __slots__ = ("active", "pending")
 
     def __init__(self) -> None:
         self.active = 0
         self.pending: deque[_Exchange] = deque()
-        self.retries = 0
 
 
 class MeshPools(dict[tuple[str, str, object], _Pool]):
     """Plug-in state: each sidecar's connection pool, by (caller, target, caller replica)."""
+
+
+class SidecarRequests(dict[tuple[str, str, Replica | None], OwnRequests]):
+    """Plug-in state: each sidecar's own active requests per host of a target, by (caller,
+    target, caller replica), for least-request balancing as Envoy counts them."""
 
 
 class MeshOutliers(dict[tuple[str, str], _Outliers]):
@@ -190,11 +195,13 @@ class _Exchange:
     """One call through the sidecar: its tries, hosts tried, and deadline."""
 
     __slots__ = (
+        "counted",
         "deadline_hit",
         "host",
         "in_pool",
         "local",
         "origin",
+        "own",
         "pool",
         "sidecar",
         "tried",
@@ -213,6 +220,9 @@ class _Exchange:
         self.in_pool = False
         self.local = 0
         self.deadline_hit = False
+        self.own: OwnRequests | None = None
+        """The sidecar's own requests per host (least-request balancing only)."""
+        self.counted = False
 
     def mark_reset(self, c: Call) -> None:
         """The container serving the try died (lifecycle.kill_calls)."""
@@ -270,6 +280,7 @@ class _Sidecar:
                 lambda: [ex.origin for pool in table.values() for ex in pool.pending]
             )
         self.pools: MeshPools = pools
+        self.requests = engine.plugins.obtain(SidecarRequests)
         self.partition = partition
         self.outlier_spec = outliers
         self.caller = site.caller
@@ -321,6 +332,12 @@ class _Sidecar:
             if pool is None:
                 pool = self.pools[key] = _Pool()
         ex = _Exchange(self, o, pool)
+        if self.lb == "least-request":
+            key = (self.caller, self.target.name, caller_replica(o))
+            own = self.requests.get(key)
+            if own is None:
+                own = self.requests[key] = OwnRequests()
+            ex.own = own
         if self.timeout is not None:
             self.kernel.schedule(self.timeout, self.deadline_, ex)
         self.start_try(ex)
@@ -345,12 +362,8 @@ class _Sidecar:
             elif self.lb == "random":
                 choice = hosts[int(self.rnd() * n)]
             else:
-                i = int(self.rnd() * n)
-                j = int(self.rnd() * (n - 1))
-                if j >= i:
-                    j += 1
-                a, b = hosts[i], hosts[j]
-                choice = b if b.active < a.active else a
+                assert ex.own is not None
+                choice = two_choices(hosts, n, self.rnd, ex.own)
             if n == 1 or not ex.tried or self._key(choice) not in ex.tried:
                 break
         return choice
@@ -391,6 +404,9 @@ class _Sidecar:
             self.answer(ex, UNAVAILABLE)
             return
         ex.host = host
+        if ex.own is not None:
+            ex.own.started(host)
+            ex.counted = True
         ex.tried.append(self._key(host))
         ex.local = 0
         t = Call(self.endpoint, self.reply, ex, self.kernel.now)
@@ -461,11 +477,19 @@ class _Sidecar:
         t = ex.try_call
         if t is not None and t.state == PENDING:
             t.state = ABANDONED
+        self.host_done(ex)
         if ex in (ex.pool.pending if ex.pool is not None else ()):
             assert ex.pool is not None
             ex.pool.pending.remove(ex)
         self.release(ex)
         self.answer(ex, TIMEOUT)
+
+    def host_done(self, ex: _Exchange) -> None:
+        """The try's request is over for the sidecar: it stops counting on its host."""
+        if ex.counted:
+            ex.counted = False
+            assert ex.own is not None and ex.host is not None
+            ex.own.ended(ex.host)
 
     def release(self, ex: _Exchange) -> None:
         """The try's request is over for the sidecar: free its pool slot."""
@@ -488,6 +512,7 @@ class _Sidecar:
             return  # an abandoned try's late answer
         ex.try_call = None
         self.release(ex)
+        self.host_done(ex)
         status = t.status
         host = ex.host
         assert host is not None
@@ -557,7 +582,7 @@ def mesh_layer(site: CallSite, nxt: Invoke) -> Invoke:
     spec = site.engine.arch.spec.mesh
     if spec is None or not spec.enabled or not site.mesh or site.caller.startswith("@"):
         return nxt
-    if site.target_service in site.engine.rollouts:
+    if under_rollout(site.engine, site.target_service):
         # The rollout's router splits the target's traffic between versions; the sidecar's
         # own host choice would bypass it (docs/resilience.md, limits).
         return nxt

@@ -57,7 +57,7 @@ from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.reports.workflow_reports import Decision, RolloutReport
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "ABORT_SCALE_DOWN_DELAY",
@@ -653,9 +653,7 @@ class RolloutController:
         )
 
 
-def prepare_rollout(
-    engine: Engine, name: str, connections: Connections
-) -> RolloutController | None:
+def prepare_rollout(engine: Host, name: str, connections: Connections) -> RolloutController | None:
     """Give service `name` its new version and router, before any call site binds to it.
 
     Returns None when the service has no canary or blue-green deployment to simulate.

@@ -43,11 +43,11 @@ from scalesim_patterns.sim.network.station import (
     ServiceRuntime,
 )
 from scalesim_patterns.sim.network.waiting import WaitingCalls
+from scalesim_patterns.sim.patterns.workflow_state import under_rollout
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host, WindowRecorder
     from scalesim_patterns.sim.reports.results import Report
-    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 __all__ = [
     "DEFAULT_STARTUP",
@@ -149,17 +149,17 @@ class Pod:
         self.probes: dict[str, Probe] = {}
 
 
-def fleets(engine: Engine) -> Fleets:
+def fleets(engine: Host) -> Fleets:
     """The fleets of an engine, by service name (created on demand by `fleet`)."""
     return engine.plugins.obtain(Fleets)
 
 
-def fleet(engine: Engine, service: str) -> Fleet:
+def fleet(engine: Host, service: str) -> Fleet:
     """The service's fleet, made the first time a mechanism needs it (at install time)."""
     found = fleets(engine)
     if service not in found:
         found[service] = Fleet(engine, service)
-        if service in engine.rollouts:
+        if under_rollout(engine, service):
             engine.notes.append(
                 f"{service}: its crashes, outages or autoscaling are not coordinated with its "
                 "rollout, which manages the same pods; read the figures with care"
@@ -170,7 +170,7 @@ def fleet(engine: Engine, service: str) -> Fleet:
 class Fleet:
     """The pods of one service, their containers, probes and load-balancer membership."""
 
-    def __init__(self, engine: Engine, name: str) -> None:
+    def __init__(self, engine: Host, name: str) -> None:
         self.engine = engine
         self.kernel = engine.kernel
         self.name = name
@@ -427,7 +427,7 @@ class Fleet:
 
     # ---- time series ----------------------------------------------------------------------
 
-    def _window(self, recorder: SeriesRecorder) -> None:
+    def _window(self, recorder: WindowRecorder) -> None:
         cols = recorder.services.get(self.name)
         if cols is None:
             return
@@ -464,7 +464,7 @@ def _settle(probe: Probe) -> None:
 # ---- losing the work in flight ------------------------------------------------------------
 
 
-def in_flight(engine: Engine, reps: set[Replica]) -> list[Call]:
+def in_flight(engine: Host, reps: set[Replica]) -> list[Call]:
     """Calls being served by these containers: queued, working, or waiting on their steps.
 
     Nothing in the hot path keeps such a list, so it is found when needed (a crash is rare):
@@ -522,7 +522,7 @@ def in_flight(engine: Engine, reps: set[Replica]) -> list[Call]:
     return list(found.values())
 
 
-def kill_calls(engine: Engine, reps: set[Replica], zombie: EndpointRuntime) -> int:
+def kill_calls(engine: Host, reps: set[Replica], zombie: EndpointRuntime) -> int:
     """Fail every call in flight on these containers with `unavailable` (connection reset) and
     make sure nothing more happens to them."""
     calls = in_flight(engine, reps)
@@ -562,7 +562,7 @@ def kill_calls(engine: Engine, reps: set[Replica], zombie: EndpointRuntime) -> i
     return len(calls)
 
 
-def install_lifecycle(engine: Engine) -> None:
+def install_lifecycle(engine: Host) -> None:
     """Installer (sim/extensions.py), after those that create fleets: report what pods did."""
     found = fleets(engine)
     if not found:

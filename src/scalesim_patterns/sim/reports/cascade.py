@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from scalesim_patterns.sim.network.steps import PublishStepRuntime, QueryStepRuntime
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
     from scalesim_patterns.sim.reports.results import TimeSeries
     from scalesim_patterns.sim.reports.telemetry import ClientStats
 
@@ -36,7 +36,7 @@ ERROR_SHARE = 0.10
 MIN_CALLS = 5
 
 
-def _dependencies(engine: Engine) -> dict[str, set[str]]:
+def _dependencies(engine: Host) -> dict[str, set[str]]:
     """What each service (and the gateway) calls, queries or publishes to."""
     deps: dict[str, set[str]] = {}
     for site in engine.sites:
@@ -55,7 +55,7 @@ def _dependencies(engine: Engine) -> dict[str, set[str]]:
     return deps
 
 
-def analyse(engine: Engine, series: TimeSeries) -> dict[str, Any]:
+def analyse(engine: Host, series: TimeSeries) -> dict[str, Any]:
     events: list[tuple[float, int, str, str, str]] = []
     window = series.window
     for name, cols in series.services.items():
@@ -146,6 +146,6 @@ def analyse(engine: Engine, series: TimeSeries) -> dict[str, Any]:
     }
 
 
-def install_cascade(engine: Engine) -> None:
+def install_cascade(engine: Host) -> None:
     """Installer (sim/extensions.py): add the analysis to every run's result."""
     engine.run_extras["cascade"] = lambda series: analyse(engine, series)
