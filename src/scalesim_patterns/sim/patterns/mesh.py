@@ -22,8 +22,8 @@ Failures the sidecar makes itself map onto the engine's causes: connection refus
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from scalesim_patterns.model.edge import ConnectionPool, Mesh, OutlierDetection
@@ -52,6 +52,7 @@ from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
     ANSWERED,
+    LOST,
     PENDING,
     Call,
     Replica,
@@ -59,7 +60,7 @@ from scalesim_patterns.sim.network.station import (
 )
 from scalesim_patterns.sim.patterns.resilience import caller_replica
 from scalesim_patterns.sim.platform.faults import Partition, partition_between
-from scalesim_patterns.sim.platform.lifecycle import DELIVERIES, Fleet, Refusing, fleets
+from scalesim_patterns.sim.platform.lifecycle import Fleet, Refusing, fleets
 from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, client_stats
 
 __all__ = ["HTTP_STATUS", "mesh_layer"]
@@ -206,11 +207,6 @@ class _Exchange:
         self.local = 0
         self.deadline_hit = False
 
-    def mark_reset(self, c: Call) -> None:
-        """The container serving the try died (lifecycle.kill_calls)."""
-        if c is self.try_call:
-            self.local = _RESET
-
 
 class _Sidecar:
     """The compiled sidecar behaviour of one call site."""
@@ -258,9 +254,6 @@ class _Sidecar:
         pools = engine.mechanisms.get("mesh_pools")
         if pools is None:
             pools = engine.mechanisms["mesh_pools"] = {}
-            waiting: list[Callable[[], Any]] = engine.mechanisms.setdefault("waiting", [])
-            table = pools
-            waiting.append(lambda: [ex.origin for pool in table.values() for ex in pool.pending])
         self.pools: dict[Any, _Pool] = pools
         self.partition = partition
         self.outlier_spec = outliers
@@ -401,8 +394,8 @@ class _Sidecar:
     def arrive(self, t: Call) -> None:
         host = t.replica
         if t.state == ANSWERED:
-            return  # reset while on the way (its container died)
-        if isinstance(host, Refusing) or host.died != float("inf"):
+            return
+        if isinstance(host, Refusing) or host.removed != math.inf or not self.serves(host):
             ex: _Exchange = t.parent
             if ex.try_call is t:
                 ex.local = _CONNECT
@@ -412,6 +405,15 @@ class _Sidecar:
             self.fail_try(t)
             return
         host.accept(t)
+
+    def serves(self, host: Replica) -> bool:
+        """Whether the pod of a host chosen before the try left can still take it (an outage
+        may have broken it meanwhile)."""
+        fleet = self.fleet
+        if fleet is None:
+            return True
+        pod = fleet.pod_of(host)
+        return pod is None or fleet.serving(pod)
 
     def fail_try(self, t: Call) -> None:
         """A connection failure made by the network or the sidecar: the answer comes back over
@@ -483,6 +485,8 @@ class _Sidecar:
         assert host is not None
         if isinstance(t.replica, Refusing):
             ex.local = _CONNECT
+        elif t.endpoint is LOST:
+            ex.local = _RESET  # the container serving the try died (Replica.kill)
         if self.outliers is not None:
             self.outliers.result(host, status != OK and status != RATE_LIMITED)
         if status == OK:
@@ -507,9 +511,6 @@ class _Sidecar:
             o.status = status
             o.state = ANSWERED
             o.reply(o)
-
-
-DELIVERIES.add(_Sidecar.deliver)
 
 
 def _register_outlier_reporting(engine: Any, table: dict[Any, _Outliers]) -> None:

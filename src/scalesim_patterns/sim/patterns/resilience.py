@@ -24,7 +24,6 @@ policies keeps the `next` it was given (no cost).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from scalesim_patterns.model.resilience import (
@@ -222,8 +221,6 @@ class _Client:
                 label = f"{rep.service.name}#{rep.index}" if rep is not None else "-"
                 kind = "failure-rate" if isinstance(breaker, FailureRateBreaker) else "consecutive"
                 self.stats.breakers.append(BreakerRecord(label, kind, breaker, self.kernel.now))
-            if isinstance(bulkhead, ThreadPoolBulkhead | SemaphoreBulkhead):
-                _register_waiting(self, bulkhead)
         return g
 
     # -- the call ---------------------------------------------------------------------------
@@ -389,7 +386,7 @@ class _Exchange:
     def __init__(self, client: _Client, origin: Call, guards: _Guards) -> None:
         self.client = client
         self.origin = origin
-        """The caller's call; `in_flight` follows it to find who waits."""
+        """The caller's call."""
         self.guards = guards
         self.tries = 1
         """Attempts started so far, the current one included."""
@@ -398,18 +395,6 @@ class _Exchange:
         self.t_try = 0.0
         self.result = OK
         self.call: Call | None = None
-
-
-def _register_waiting(
-    client: _Client, bulkhead: SemaphoreBulkhead[Any] | ThreadPoolBulkhead[Any]
-) -> None:
-    """Let a crash find calls waiting in a bulkhead (`lifecycle.in_flight`)."""
-    holders: list[Callable[[], Any]] = client.mechanisms.setdefault("waiting", [])
-    # The bulkheads keep their waiters private; reading them here is only for that search.
-    if isinstance(bulkhead, SemaphoreBulkhead):
-        holders.append(lambda: [ex.origin for ex in bulkhead._waiters])
-    else:
-        holders.append(lambda: [ex.origin for ex in bulkhead._queue])
 
 
 def client_layer(site: CallSite, nxt: Invoke) -> Invoke:
