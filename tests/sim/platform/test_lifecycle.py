@@ -97,9 +97,14 @@ def test_replications_of_an_outage_agree() -> None:
 # ---- scale-down ---------------------------------------------------------------------------
 
 
-def _scaled_down(at: float, **svc: Any) -> Any:
+def _scaled_down(at: float, faults: list[dict[str, Any]] | None = None, **svc: Any) -> Any:
     """2 pods × 1 worker, 10 s work, a call every second (round robin), scaled to 1 at `at`."""
-    arch = architecture({"s": service("10s", replicas=2, **svc)}, _arrivals("1/s"), duration="40s")
+    arch = architecture(
+        {"s": service("10s", replicas=2, **svc)},
+        _arrivals("1/s"),
+        duration="40s",
+        scenarios={"f": {"faults": faults or []}},
+    )
 
     def scale_down(engine: Engine) -> None:
         pods = fleet(engine, "s")
@@ -107,7 +112,7 @@ def _scaled_down(at: float, **svc: Any) -> Any:
 
     ext = default_extensions()
     ext.installers = [scale_down, *ext.installers]
-    return simulate(arch, seed=1, extensions=ext).runs[0]
+    return simulate(arch, seed=1, extensions=ext, scenario="f" if faults else None).runs[0]
 
 
 def test_a_removed_pod_finishes_its_work_and_then_stops() -> None:
@@ -137,6 +142,20 @@ def test_a_removed_pod_is_killed_at_the_end_of_its_grace_period() -> None:
         ["s#1", "deleted"],
         ["s#1", "killed"],
     ]
+
+
+def test_a_service_outage_also_loses_the_work_of_a_draining_pod() -> None:
+    # An outage of the whole service from 7.5 s to 9.5 s: pod 0 loses the call of 1 s at work
+    # and those of 3, 5, 6, 7 s queued; draining pod 1 loses the call of 2 s and the queued one
+    # of 4 s, and stops then. The calls of 8 s and 9 s are refused. Pod 0 serves again from
+    # 10 s: busy 1 → 7.5 s and 10 → 40 s.
+    outage = {"type": "outage", "target": "s", "at": "7.5s", "duration": "2s"}
+    run = _scaled_down(4.5, [outage])
+    s = run.report.services["s"]
+    assert [r.utilisation for r in s.per_replica] == pytest.approx([36.5 / 40, 5.5 / 7.5])
+    assert run.report.totals.errors["unavailable"] == 5 + 2 + 2
+    pods = [p for p in run.extras["resilience"]["pods"] if p[1] == "s#1"]
+    assert pods == [[4.5, "s#1", "deleted"], [7.5, "s#1", "stopped"]]
 
 
 def test_utilisation_never_exceeds_one_per_replica_under_autoscaling() -> None:

@@ -129,8 +129,9 @@ class Replica:
 
     `held` records every call the replica has accepted and not yet answered — queued, at work,
     or waiting on its steps — oldest first: accepting a call adds it, answering or turning it
-    away removes it (a dict keyed by the call: O(1) each, and no cost beyond the counter it
-    replaces). Its length is the replica's active calls.
+    away removes it (a dict keyed by the call, in place of a counter: O(1) each, and ordered,
+    so a kill answers the lost calls in the same order every run). Its length is the
+    replica's active calls.
 
     Its life has two ends that can differ: `removed`, when it left the balancer for good (a
     scale-down deletes its pod, or its container is gone), and `died`, when it stopped working
