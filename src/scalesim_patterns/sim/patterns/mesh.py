@@ -22,6 +22,7 @@ Failures the sidecar makes itself map onto the engine's causes: connection refus
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -52,15 +53,15 @@ from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
     ANSWERED,
+    LOST,
     PENDING,
     Call,
     Replica,
     ServiceRuntime,
 )
-from scalesim_patterns.sim.network.waiting import WaitingCalls
 from scalesim_patterns.sim.patterns.workflow_state import under_rollout
 from scalesim_patterns.sim.platform.faults import Partition, partition_between
-from scalesim_patterns.sim.platform.lifecycle import DELIVERIES, Fleet, Refusing, fleets
+from scalesim_patterns.sim.platform.lifecycle import Fleet, Refusing, fleets
 from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, client_stats
 
 __all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "SidecarRequests", "mesh_layer"]
@@ -224,11 +225,6 @@ class _Exchange:
         """The sidecar's own requests per host (least-request balancing only)."""
         self.counted = False
 
-    def mark_reset(self, c: Call) -> None:
-        """The container serving the try died (lifecycle.kill_calls)."""
-        if c is self.try_call:
-            self.local = _RESET
-
 
 class _Sidecar:
     """The compiled sidecar behaviour of one call site."""
@@ -275,10 +271,7 @@ class _Sidecar:
         # target goes through the same sidecar cluster.
         pools = engine.plugins.get(MeshPools)
         if pools is None:
-            pools = table = engine.plugins.add(MeshPools())
-            engine.plugins.obtain(WaitingCalls).holders.append(
-                lambda: [ex.origin for pool in table.values() for ex in pool.pending]
-            )
+            pools = engine.plugins.add(MeshPools())
         self.pools: MeshPools = pools
         self.requests = engine.plugins.obtain(SidecarRequests)
         self.partition = partition
@@ -427,8 +420,8 @@ class _Sidecar:
     def arrive(self, t: Call) -> None:
         host = t.replica
         if t.state == ANSWERED:
-            return  # reset while on the way (its container died)
-        if isinstance(host, Refusing) or host.died != float("inf"):
+            return
+        if isinstance(host, Refusing) or host.removed != math.inf or not self.serves(host):
             ex: _Exchange = t.parent
             if ex.try_call is t:
                 ex.local = _CONNECT
@@ -438,6 +431,15 @@ class _Sidecar:
             self.fail_try(t)
             return
         host.accept(t)
+
+    def serves(self, host: Replica) -> bool:
+        """Whether the pod of a host chosen before the try left can still take it (an outage
+        may have broken it meanwhile)."""
+        fleet = self.fleet
+        if fleet is None:
+            return True
+        pod = fleet.pod_of(host)
+        return pod is None or fleet.serving(pod)
 
     def fail_try(self, t: Call) -> None:
         """A connection failure made by the network or the sidecar: the answer comes back over
@@ -518,6 +520,8 @@ class _Sidecar:
         assert host is not None
         if isinstance(t.replica, Refusing):
             ex.local = _CONNECT
+        elif t.endpoint is LOST:
+            ex.local = _RESET  # the container serving the try died (Replica.kill)
         if self.outliers is not None:
             self.outliers.result(host, status != OK and status != RATE_LIMITED)
         if status == OK:
@@ -542,9 +546,6 @@ class _Sidecar:
             o.status = status
             o.state = ANSWERED
             o.reply(o)
-
-
-DELIVERIES.add(_Sidecar.deliver)
 
 
 def _register_outlier_reporting(engine: Any, table: MeshOutliers) -> None:

@@ -77,7 +77,6 @@ from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
     Replica,
 )
-from scalesim_patterns.sim.network.waiting import WaitingCalls
 from scalesim_patterns.sim.reports.telemetry import BreakerRecord, ClientStats, client_stats
 
 __all__ = [
@@ -217,7 +216,6 @@ class _Client:
         )
         # Guards are shared per caller replica by every site whose policy holds the same
         # breaker/bulkhead objects; the table lives on the engine.
-        self.waiting = engine.plugins.obtain(WaitingCalls)
         self.guards_table = engine.plugins.obtain(GuardTable)
         self.guard_key = (
             site.caller,
@@ -245,8 +243,6 @@ class _Client:
                 label = f"{rep.service.name}#{rep.index}" if rep is not None else "-"
                 kind = "failure-rate" if isinstance(breaker, FailureRateBreaker) else "consecutive"
                 self.stats.breakers.append(BreakerRecord(label, kind, breaker, self.kernel.now))
-            if isinstance(bulkhead, ThreadPoolBulkhead | SemaphoreBulkhead):
-                _register_waiting(self, bulkhead)
         return g
 
     # -- the call ---------------------------------------------------------------------------
@@ -413,7 +409,7 @@ class _Exchange:
     def __init__(self, client: _Client, origin: Call, guards: _Guards) -> None:
         self.client = client
         self.origin = origin
-        """The caller's call; `in_flight` follows it to find who waits."""
+        """The caller's call."""
         self.guards = guards
         self.tries = 1
         """Attempts started so far, the current one included."""
@@ -422,18 +418,6 @@ class _Exchange:
         self.t_try = 0.0
         self.result = OK
         self.call: Call | None = None
-
-
-def _register_waiting(
-    client: _Client, bulkhead: SemaphoreBulkhead[Any] | ThreadPoolBulkhead[Any]
-) -> None:
-    """Let a crash find calls waiting in a bulkhead (`lifecycle.in_flight`)."""
-    holders = client.waiting.holders
-    # The bulkheads keep their waiters private; reading them here is only for that search.
-    if isinstance(bulkhead, SemaphoreBulkhead):
-        holders.append(lambda: [ex.origin for ex in bulkhead._waiters])
-    else:
-        holders.append(lambda: [ex.origin for ex in bulkhead._queue])
 
 
 def client_layer(site: CallSite, nxt: Invoke) -> Invoke:

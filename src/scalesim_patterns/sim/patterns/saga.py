@@ -189,7 +189,7 @@ class LocalInvoke:
         c.endpoint = svc.endpoints[c.endpoint.name]
         c.replica = shadow
         c.t_arrive = self.kernel.now
-        shadow.active += 1
+        shadow.held[c] = None
         c.endpoint.begin(c)
 
 

@@ -184,7 +184,7 @@ def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
         )
     endpoints = {name: _endpoint_report(ep.stats, span) for name, ep in s.endpoints.items()}
     return ServiceReport(
-        replicas=float(sum(1 for rep in s.replicas if rep.died == math.inf)),
+        replicas=float(sum(1 for rep in s.replicas if rep.removed == math.inf)),
         workers=float(s.workers),
         throughput=sum(e.count for e in endpoints.values()) / span,
         errors=sum(e.count - e.ok for e in endpoints.values()),
