@@ -24,6 +24,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Invoke,
     LayerFactory,
 )
+from scalesim_patterns.sim.platform.fleets import Fleets
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host
@@ -83,9 +84,8 @@ def install_autoscaling(engine: Host) -> None:
 
 
 def install_lifecycle(engine: Host) -> None:
-    # Only faults and autoscaling make fleets (the installers before this one).
-    no_faults = engine.scenario is None or not engine.scenario.faults
-    if no_faults and all(s.autoscaling is None for s in engine.arch.spec.services.values()):
+    # Installers before this one (faults, autoscaling, a user's own) make the fleets.
+    if Fleets not in engine.plugins:
         return
     from scalesim_patterns.sim.platform.lifecycle import install_lifecycle as install
 

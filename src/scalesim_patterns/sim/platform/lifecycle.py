@@ -39,6 +39,7 @@ from scalesim_patterns.sim.core.causes import UNAVAILABLE
 from scalesim_patterns.sim.mechanisms.probes import Probe
 from scalesim_patterns.sim.network.station import Call, Replica, ServiceRuntime
 from scalesim_patterns.sim.patterns.workflow_state import under_rollout
+from scalesim_patterns.sim.platform.fleets import Fleets
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host, WindowRecorder
@@ -426,10 +427,6 @@ class Fleet:
             while len(col) < n - 1:
                 col.append(None)
             col.append(float(value))
-
-
-class Fleets(dict[str, Fleet]):
-    """Plug-in state: the fleet of every service whose pods can change, by service name."""
 
 
 def _probe(kind: str, spec: ProbeSpec) -> Probe:
