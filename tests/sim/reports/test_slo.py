@@ -54,3 +54,13 @@ def test_an_unmeasured_percentile_is_flagged_when_validating() -> None:
 
     _, diags = validate_text(DOC)
     assert [str(d.path[-1]) for d in diags] == ["latencyPercentile"]
+
+
+def test_a_single_run_cannot_decide_a_percentile() -> None:
+    """One run gives a percentile without an interval: however far from the objective, one draw
+    of a stochastic system does not decide it."""
+    result = simulate(loads(DOC), replications=1)
+    verdicts = {r.name: r.verdict for r in result.slos}
+    assert verdicts["fast"] == "uncertain"
+    assert verdicts["too-fast"] == "uncertain"
+    assert verdicts["odd-percentile"] == "no data"

@@ -379,17 +379,30 @@ def difference(a: Sequence[RunResult], b: Sequence[RunResult]) -> Report[Estimat
     return cast(Report[Estimate], _combine([r.report for r in [*a, *b]], leaf))
 
 
-def _with_batch_means(summary: Report[Estimate], run: RunResult, warmup: float) -> Report[Estimate]:
-    series = run.series
+def latency_windows(
+    series: TimeSeries, warmup: float
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per entry (and "*"), each window's latency sum and success count after `warmup`.
+
+    These are the observations batch means groups; the coverage benchmark reads the same ones.
+    """
     start = next((i for i, t in enumerate(series.time) if t >= warmup - 1e-9), len(series.time))
-    entries = dict(summary.entries)
-    totals = summary.totals
+    out: dict[str, tuple[list[float], list[float]]] = {}
     for name, cols in series.entries.items():
         ok = [
             (c or 0.0) - (e or 0.0)
             for c, e in zip(cols["count"][start:], cols["errors"][start:], strict=True)
         ]
         sums = [(m or 0.0) * n for m, n in zip(cols["mean"][start:], ok, strict=True)]
+        out[name] = (sums, ok)
+    return out
+
+
+def _with_batch_means(summary: Report[Estimate], run: RunResult, warmup: float) -> Report[Estimate]:
+    series = run.series
+    entries = dict(summary.entries)
+    totals = summary.totals
+    for name, (sums, ok) in latency_windows(series, warmup).items():
         if sum(ok) == 0:
             continue
         est = batch_means(sums, ok)
