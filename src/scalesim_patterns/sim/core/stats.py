@@ -119,7 +119,8 @@ def batch_means(
        (one-sided, r₁ ≤ 1.645/√k for k batches): batches that are still correlated make the
        t-interval too narrow, the more so the heavier the load;
     2. the windows are then regrouped into `BATCHES` batches (never smaller than the accepted
-       size), and the variance of their mean is multiplied by (1 + r₁)/(1 − r₁)
+       size), each batch's ratio linearised (`_linearised`, the delta method for a ratio of
+       sums), and the variance of their mean is multiplied by (1 + r₁)/(1 − r₁)
        when their own lag-1 autocorrelation r₁ is positive: the AR(1) correction for what a
        test on k batches cannot detect (as ASAP3 does, Steiger et al. 2005).
 
@@ -142,42 +143,46 @@ def batch_means(
     size = max(1, -(-n // START_BATCHES))
     while n // size >= BATCHES:
         batches = n // size
-        means = _batch_ratios(sums, counts, size, batches)
-        if means is not None:
-            r1 = lag1(means)
-            if r1 <= 1.645 / math.sqrt(batches):
-                return _interval(sums, counts, mean, BATCHES, confidence)
+        r1 = lag1(_linearised(sums, counts, mean, size, batches))
+        if r1 <= 1.645 / math.sqrt(batches):
+            return _interval(sums, counts, mean, confidence)
         size *= 2
     return Estimate(mean, None, 1)
 
 
 def _interval(
-    sums: Sequence[float], counts: Sequence[float], mean: float, batches: int, confidence: float
+    sums: Sequence[float], counts: Sequence[float], mean: float, confidence: float
 ) -> Estimate:
-    means = _batch_ratios(sums, counts, len(sums) // batches, batches)
-    if means is None:
-        return Estimate(mean, None, 1)
-    est = estimate(means, confidence)
+    values = _linearised(sums, counts, mean, len(sums) // BATCHES, BATCHES)
+    est = estimate(values, confidence)
     if est.half_width is None:
         return Estimate(mean, None, 1)
-    r1 = lag1(means)
+    r1 = lag1(values)
     inflate = math.sqrt((1 + r1) / (1 - r1)) if 0 < r1 < 1 else 1.0
-    return Estimate(mean, est.half_width * inflate, batches)
+    return Estimate(mean, est.half_width * inflate, BATCHES)
 
 
-def _batch_ratios(
-    sums: Sequence[float], counts: Sequence[float], size: int, batches: int
-) -> list[float] | None:
-    """Each batch's Σsums/Σcounts, or None when a batch saw no observation."""
+def _linearised(
+    sums: Sequence[float], counts: Sequence[float], ratio: float, size: int, batches: int
+) -> list[float]:
+    """Each batch's ratio linearised about the overall one: R + (Sᵢ − R·Cᵢ)/C̄.
+
+    Their spread is the delta-method spread of the ratio estimator Σsums/Σcounts, which plain
+    batch ratios Sᵢ/Cᵢ understate when busy batches (large Cᵢ) are also slow ones, as in any
+    queue; a batch with no observation is no longer a special case.
+    """
     start = len(sums) - size * batches
-    out: list[float] = []
-    for b in range(batches):
-        lo = start + b * size
-        c = sum(counts[lo : lo + size])
-        if c == 0:
-            return None
-        out.append(sum(sums[lo : lo + size]) / c)
-    return out
+    totals = [
+        (
+            sum(sums[start + b * size : start + (b + 1) * size]),
+            sum(counts[start + b * size : start + (b + 1) * size]),
+        )
+        for b in range(batches)
+    ]
+    mean_count = sum(c for _, c in totals) / batches
+    if mean_count == 0:
+        return [ratio] * batches
+    return [ratio + (s - ratio * c) / mean_count for s, c in totals]
 
 
 def t_quantile(p: float, df: int) -> float:
