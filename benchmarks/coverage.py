@@ -134,7 +134,7 @@ def study(case: Case, seed: int) -> None:
     mlo, mhi = wilson(mser_hits, mser_total)
     print(
         f"{case.label}: W = {case.truth:.4g} s, {case.runs} runs of {case.duration:g} s\n"
-        f"  new  (lag-1 checked batches, AR(1)): {new_hits}/{new_total} = "
+        f"  new  (lag-1 batches, AR(1), skew)  : {new_hits}/{new_total} = "
         f"{new_hits / max(new_total, 1):.3f} [{lo:.3f}, {hi:.3f}], "
         f"{case.runs - new_total} runs without an interval, "
         f"median half-width {sorted(widths)[len(widths) // 2] * 100 if widths else math.nan:.1f} %"
