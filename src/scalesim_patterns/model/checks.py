@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
 from .diagnostics import Path, Severity
+from .edge import Route
+from .resilience import RateLimit, TokenBucketRateLimit
 from .steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
 from .traffic import (
     ConstantArrival,
@@ -405,8 +407,29 @@ class _Checker:
             extra = hop if entry.route is not None else 0.0
             return sum(w * (extra + _response(self.arch, t, response, 0)) for t, w in targets)
 
+        gateway = spec.gateway
+
+        def route_of(entry: EntryMix) -> Route | None:
+            if gateway is None or entry.route is None:
+                return None
+            for r in gateway.routes:
+                if r.path == entry.route and (
+                    entry.method is None or r.methods is None or entry.method in r.methods
+                ):
+                    return r
+            return None
+
+        def allowed(limit: RateLimit | None) -> float | None:
+            """Requests per second a gateway rate limit lets through at most (429 beyond)."""
+            if limit is None or gateway is None:
+                return None
+            if isinstance(limit, TokenBucketRateLimit):
+                return limit.tokens_per_fill / limit.fill_interval if limit.fill_interval else None
+            copies = gateway.replicas if limit.policy == "local" else 1
+            return min(n / w for w, n in limit.limits()) * copies
+
         def offered(overrides: dict[str, TrafficOverride]) -> dict[str, float]:
-            rates: dict[str, float] = {}
+            flows: list[tuple[EntryMix, float]] = []
             for name, src in spec.traffic.items():
                 override = overrides.get(name)
                 total = sum(e.weight for e in src.mix)
@@ -421,12 +444,29 @@ class _Checker:
                         e.weight / total * entry_response(e) for e in src.mix
                     )
                     peak = users / cycle if cycle > 0 else 0.0
-                for entry in src.mix:
-                    share = peak * entry.weight / total
-                    for target, w in _entry_targets(
-                        self.arch, entry.route, entry.method, entry.endpoint
-                    ):
-                        _accumulate(self.arch, target, share * w, rates, 0)
+                flows += [(entry, peak * entry.weight / total) for entry in src.mix]
+            # The gateway's rate limits refuse the excess before it reaches a service.
+            per_route: dict[int, float] = {}
+            for entry, rate in flows:
+                route = route_of(entry)
+                if route is not None:
+                    per_route[id(route)] = per_route.get(id(route), 0.0) + rate
+            factor: dict[int, float] = {}
+            for route in gateway.routes if gateway is not None else []:
+                cap, sent = allowed(route.rate_limit), per_route.get(id(route), 0.0)
+                factor[id(route)] = min(1.0, cap / sent) if cap is not None and sent else 1.0
+            routed = sum(sent * factor[key] for key, sent in per_route.items())
+            cap = allowed(gateway.rate_limit) if gateway is not None else None
+            overall = min(1.0, cap / routed) if cap is not None and routed else 1.0
+            rates: dict[str, float] = {}
+            for entry, rate in flows:
+                route = route_of(entry)
+                if route is not None:
+                    rate *= factor[id(route)] * overall
+                for target, w in _entry_targets(
+                    self.arch, entry.route, entry.method, entry.endpoint
+                ):
+                    _accumulate(self.arch, target, rate * w, rates, 0)
             return rates
 
         def work_of(sname: str, rates: dict[str, float]) -> float:
