@@ -356,8 +356,11 @@ def _clients_table(result: SimulationResult) -> RenderableType | None:
         left=("client",),
     )
     for name, c in rows:
+        sites, counted = c.call_sites.mean, c.counted_sites.mean
+        # A row counts only the steps a policy (or the mesh) wraps: say so when that is not all.
+        label = f"{name} ({counted:.0f} of {sites:.0f} call steps)" if counted < sites else name
         t.add_row(
-            name,
+            label,
             _num(c.calls, "{:.0f}"),
             _num(c.attempts_per_call, "{:.2f}"),
             _num(c.not_permitted, "{:.0f}"),

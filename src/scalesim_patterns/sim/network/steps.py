@@ -6,6 +6,10 @@ Each step keeps its per-call progress on the calling `Call` (`rep` for repeats, 
 A failed synchronous call fails the calling endpoint at once with the same cause (the rest of
 its steps are skipped): without a fallback a 5xx from a dependency becomes the caller's 5xx, and
 the cause that is counted is the root cause (`timeout` stays `timeout` all the way up).
+
+Each step that can fail its caller keeps `caused`: per service (or database) whose failed call
+failed the caller, the time of the first such failure and how many. That is the causal link the
+cascade report follows (sim/reports/cascade.py); it is written on the failure path only.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica
 
 __all__ = [
     "CallStepRuntime",
+    "Caused",
     "DatabaseRuntime",
     "ParallelStepRuntime",
     "Pool",
@@ -35,6 +40,23 @@ __all__ = [
 Invoke = Callable[[Call], None]
 
 
+class Caused:
+    """Failures of a caller that one dependency's failed calls caused: first time, how many."""
+
+    __slots__ = ("count", "first")
+
+    def __init__(self, first: float) -> None:
+        self.first = first
+        self.count = 0
+
+
+def _blame(caused: dict[str, Caused], dependency: str, now: float) -> None:
+    rec = caused.get(dependency)
+    if rec is None:
+        rec = caused[dependency] = Caused(now)
+    rec.count += 1
+
+
 class CallStepRuntime:
     """`call:` (and a gateway route): one target, or a weighted choice of targets (route split).
 
@@ -42,6 +64,7 @@ class CallStepRuntime:
     """
 
     __slots__ = (
+        "caused",
         "cumulative",
         "invoke0",
         "invokes",
@@ -82,6 +105,7 @@ class CallStepRuntime:
         self.reply_ = self.reply
         self.single = targets[0] if len(targets) == 1 else None
         self.invoke0 = invokes[0]
+        self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
@@ -104,6 +128,7 @@ class CallStepRuntime:
     def reply(self, c: Call) -> None:
         x: Call = c.parent
         if c.status:
+            _blame(self.caused, c.endpoint.service.name, self.kernel.now)
             x.endpoint.finish(x, c.status)
             return
         x.rep -= 1
@@ -121,6 +146,7 @@ class ParallelStepRuntime:
     """
 
     __slots__ = (
+        "caused",
         "invokes",
         "kernel",
         "member_probability",
@@ -149,6 +175,7 @@ class ParallelStepRuntime:
         self.probability = probability
         self.prob_rnd = prob_rnd
         self.reply_ = self.reply
+        self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
         rnd = self.prob_rnd
@@ -172,8 +199,10 @@ class ParallelStepRuntime:
 
     def reply(self, c: Call) -> None:
         x: Call = c.parent
-        if c.status and not x.first:
-            x.first = c.status
+        if c.status:
+            _blame(self.caused, c.endpoint.service.name, self.kernel.now)
+            if not x.first:
+                x.first = c.status
         x.pending -= 1
         if x.pending:
             return
@@ -294,7 +323,16 @@ class QueryStepRuntime:
     operation's latency, give it back. Database latency is as the client measures it, so no
     network hop is added."""
 
-    __slots__ = ("db", "done_", "kernel", "latency", "prob_rnd", "probability", "repeat")
+    __slots__ = (
+        "caused",
+        "db",
+        "done_",
+        "kernel",
+        "latency",
+        "prob_rnd",
+        "probability",
+        "repeat",
+    )
 
     def __init__(
         self,
@@ -312,6 +350,7 @@ class QueryStepRuntime:
         self.repeat = repeat
         self.prob_rnd = prob_rnd
         self.done_ = self.done
+        self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
@@ -326,6 +365,7 @@ class QueryStepRuntime:
         if pool.size == 0:
             db.count += 1
             db.fails += 1
+            _blame(self.caused, db.name, self.kernel.now)
             x.endpoint.finish(x, UNAVAILABLE)
         elif pool.take(self, x, self.kernel.now):
             self.run(x, 0.0)

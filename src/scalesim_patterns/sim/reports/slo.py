@@ -2,8 +2,11 @@
 
 An SLO names a gateway route (`/orders`, measured at the client over every method of that path)
 or a `service.endpoint` (measured at that endpoint, whoever calls it). Each objective is judged on
-the summary over replications; with several replications the verdict is "met" or "missed" only
-when the whole 95 % interval lies on one side of the objective, otherwise "uncertain".
+the summary over replications; the verdict is "met" or "missed" only when the whole 95 % interval
+lies on one side of the objective, otherwise "uncertain". A figure without an interval (a single
+run, where batch means could not give one or the figure has none, such as a percentile) cannot
+decide: its verdict is "uncertain" too, however far its value lies from the objective, since
+one run of a stochastic system is one draw of it.
 """
 
 from __future__ import annotations
@@ -49,9 +52,9 @@ def _targets(report: Report[Estimate], target: str) -> list[EndpointReport[Estim
 def _judge(value: Estimate | None, limit: float, higher_is_better: bool) -> Verdict:
     if value is None:
         return "no data"
-    low = value.low if value.half_width is not None and value.n > 1 else value.mean
-    high = value.high if value.half_width is not None and value.n > 1 else value.mean
-    assert low is not None and high is not None
+    low, high = value.low, value.high
+    if low is None or high is None or value.n < 2:
+        return "uncertain"
     if higher_is_better:
         return "met" if low >= limit else "missed" if high < limit else "uncertain"
     return "met" if high <= limit else "missed" if low > limit else "uncertain"

@@ -220,6 +220,7 @@ def _window(registry: dict[str, ClientStats], recorder: WindowRecorder) -> None:
 
 def _report(engine: Host, registry: dict[str, ClientStats], report: Report[float]) -> Report[float]:
     start, end = engine.warmup, engine.duration
+    sites, counted = _edge_sites(engine)
     clients: dict[str, ClientReport[float]] = {}
     for key, stats in registry.items():
         now = stats.snapshot()
@@ -250,5 +251,22 @@ def _report(engine: Host, registry: dict[str, ClientStats], report: Report[float
             overflow=d["overflow"],
             no_healthy_upstream=d["no_healthy_upstream"],
             ejections=d["ejections"],
+            call_sites=float(sites.get(key, 0)),
+            counted_sites=float(counted.get(key, 0)),
         )
     return replace(report, clients=clients)
+
+
+def _edge_sites(engine: Host) -> tuple[dict[str, int], dict[str, int]]:
+    """Per `caller->target`: its call sites, and those whose calls a client counts (an
+    application policy, or the mesh's sidecar)."""
+    sites: dict[str, int] = {}
+    counted: dict[str, int] = {}
+    for site in engine.sites:
+        key = f"{site.caller}->{site.target_service}"
+        sites[key] = sites.get(key, 0) + 1
+        p = site.policy
+        policy = any(x is not None for x in (p.retry, p.circuit_breaker, p.bulkhead, p.fallback))
+        if policy or site.mesh:
+            counted[key] = counted.get(key, 0) + 1
+    return sites, counted
