@@ -80,6 +80,11 @@ class _Checker:
 
     def check_steps(self) -> None:
         topics = {t for b in self.spec.brokers.values() for t in b.topics}
+        consumers = {
+            t: {c.service for c in topic.consumers}
+            for b in self.spec.brokers.values()
+            for t, topic in b.topics.items()
+        }
         patterns = set(self.arch.metadata.patterns)
         for sname, svc in self.spec.services.items():
             for cname in svc.clients:
@@ -117,6 +122,13 @@ class _Checker:
                             self.err(
                                 (*p, "publish"),
                                 f"unknown topic '{step.publish}'{_hint(step.publish, topics)}",
+                            )
+                        elif sname in consumers.get(step.publish, set()):
+                            self.warn(
+                                (*p, "publish"),
+                                f"service '{sname}' consumes topic '{step.publish}' that it "
+                                "publishes to: each message it handles can publish another, a "
+                                "loop that only ends by chance; consume it in another service",
                             )
                     elif isinstance(step, SagaStep):
                         if step.saga not in self.spec.sagas:
@@ -363,28 +375,36 @@ class _Checker:
         stack: list[str] = []
         reported: set[frozenset[str]] = set()
 
-        def visit(node: str) -> None:
-            state[node] = 1
-            stack.append(node)
-            for nxt in graph.get(node, []):
-                if state.get(nxt) == 1:
-                    cycle = [*stack[stack.index(nxt) :], nxt]
-                    key = frozenset(cycle)
-                    if key not in reported:
-                        reported.add(key)
-                        s, e = nxt.split(".", 1)
-                        self.err(
-                            ("spec", "services", s, "endpoints", e),
-                            "synchronous call cycle: " + " -> ".join(cycle),
-                        )
-                elif state.get(nxt) is None:
-                    visit(nxt)
-            stack.pop()
-            state[node] = 2
+        def report(nxt: str) -> None:
+            cycle = [*stack[stack.index(nxt) :], nxt]
+            key = frozenset(cycle)
+            if key not in reported:
+                reported.add(key)
+                s, e = nxt.split(".", 1)
+                self.err(
+                    ("spec", "services", s, "endpoints", e),
+                    "synchronous call cycle: " + " -> ".join(cycle),
+                )
 
-        for node in sorted(graph):
-            if node not in state:
-                visit(node)
+        # Depth-first search with an explicit stack: a call chain of a thousand services must
+        # not exhaust Python's recursion limit.
+        for root in sorted(graph):
+            if root in state:
+                continue
+            state[root] = 1
+            stack.append(root)
+            pending: list[Iterator[str]] = [iter(graph.get(root, []))]
+            while pending:
+                nxt = next(pending[-1], None)
+                if nxt is None:
+                    pending.pop()
+                    state[stack.pop()] = 2
+                elif state.get(nxt) == 1:
+                    report(nxt)
+                elif state.get(nxt) is None:
+                    state[nxt] = 1
+                    stack.append(nxt)
+                    pending.append(iter(graph.get(nxt, [])))
 
     def check_capacity(self) -> None:
         """Open-loop load above what a service's workers can do at all: the queue grows for ever.
