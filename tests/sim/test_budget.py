@@ -216,3 +216,12 @@ def test_workers_ignore_sigint_so_the_parent_decides() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_an_slo_on_an_entry_that_receives_nothing_has_no_data() -> None:
+    """Rate 0 with an availability SLO crashed after the run; now the verdict is 'no data'."""
+    text = BASE.replace("rate: 50/s", "rate: 0/s") + (
+        "  slos:\n    - {name: up, target: front.home, availability: 99.5}\n"
+    )
+    result = simulate(loads(text), duration=5.0, warmup=1.0, jobs=1)
+    assert [s.measured for s in result.slos] == [None]
