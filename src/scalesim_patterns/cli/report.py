@@ -11,7 +11,7 @@ from rich.text import Text
 from scalesim_patterns.sim import Comparison, SimulationResult
 from scalesim_patterns.sim.core.stats import Estimate
 
-__all__ = ["comparison_tables", "result_tables"]
+__all__ = ["comparison_tables", "entries_in_one", "result_tables"]
 
 
 def _table(
@@ -207,6 +207,12 @@ def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:
     return f"{e.mean * scale:+.1f} ±{e.half_width * scale:.1f}{unit}{verdict}"
 
 
+def entries_in_one(cmp: Comparison) -> tuple[list[str], list[str]]:
+    """Entries only A has and only B has: compared architectures need not share every entry."""
+    a, b = cmp.a.summary.entries, cmp.b.summary.entries
+    return [n for n in a if n not in b], [n for n in b if n not in a]
+
+
 def comparison_tables(cmp: Comparison, names: Iterable[str] = ("A", "B")) -> RenderableType:
     a_name, b_name = names
     table = _table(
@@ -215,7 +221,12 @@ def comparison_tables(cmp: Comparison, names: Iterable[str] = ("A", "B")) -> Ren
         left=("entry",),
     )
     rows = [*cmp.difference.entries.items(), ("all", cmp.difference.totals)]
+    only_a, only_b = entries_in_one(cmp)
     for name, d in rows:
+        if d is None:  # an entry of one variant only: nothing to pair it with
+            side = "A" if name in only_a else "B" if name in only_b else "neither"
+            table.add_row(name, f"only in {side}", "", "", "", "", style="dim")
+            continue
         table.add_row(
             name,
             _diff(d.throughput, 1, "/s"),

@@ -86,11 +86,13 @@ def _one(slo: Slo, report: Report[Estimate]) -> list[SloResult]:
     if slo.availability is not None:
         label = f"availability >= {slo.availability:g}%"
         avail: Estimate | None = None
-        if reports:
-            count = sum(r.count.mean for r in reports)
-            failed = sum(r.count.mean * r.error_rate.mean for r in reports)
+        # An entry no request reached has no error rate: it has no say in availability.
+        rated = [(r, r.error_rate) for r in reports if r.error_rate is not None]
+        if rated:
+            count = sum(r.count.mean for r, _ in rated)
+            failed = sum(r.count.mean * e.mean for r, e in rated)
             if count > 0:
-                worst = max((r.error_rate for r in reports), key=lambda e: e.mean)
+                worst = max((e for _, e in rated), key=lambda e: e.mean)
                 hw = worst.half_width * 100 if worst.half_width is not None else None
                 avail = Estimate(100 * (1 - failed / count), hw, worst.n)
         out.append(
