@@ -24,7 +24,13 @@ from scalesim_patterns.sim.core.causes import OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
-from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
+from scalesim_patterns.sim.network.station import (
+    LOST,
+    Call,
+    EndpointRuntime,
+    Replica,
+    ServiceRuntime,
+)
 
 __all__ = [
     "CallStepRuntime",
@@ -55,6 +61,13 @@ def _blame(caused: dict[str, Caused], dependency: str, now: float) -> None:
     if rec is None:
         rec = caused[dependency] = Caused(now)
     rec.count += 1
+
+
+def _callee(c: Call) -> str:
+    """The service a failed call was for: its endpoint's, or, for a call lost with its replica
+    (whose endpoint is then the `LOST` marker), the replica's."""
+    ep = c.endpoint
+    return (c.replica.service if ep is LOST else ep.service).name
 
 
 class CallStepRuntime:
@@ -128,7 +141,7 @@ class CallStepRuntime:
     def reply(self, c: Call) -> None:
         x: Call = c.parent
         if c.status:
-            _blame(self.caused, c.endpoint.service.name, self.kernel.now)
+            _blame(self.caused, _callee(c), self.kernel.now)
             x.endpoint.finish(x, c.status)
             return
         x.rep -= 1
@@ -200,7 +213,7 @@ class ParallelStepRuntime:
     def reply(self, c: Call) -> None:
         x: Call = c.parent
         if c.status:
-            _blame(self.caused, c.endpoint.service.name, self.kernel.now)
+            _blame(self.caused, _callee(c), self.kernel.now)
             if not x.first:
                 x.first = c.status
         x.pending -= 1
