@@ -13,7 +13,7 @@ from time import perf_counter
 from typing import Any
 
 from scalesim_patterns.model.architecture import Architecture
-from scalesim_patterns.model.data import ENGINE_DEFAULTS, Broker, Database
+from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
 from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import ClientPolicy
@@ -54,6 +54,7 @@ from scalesim_patterns.sim.network.steps import (
     QueryStepRuntime,
     TopicRuntime,
 )
+from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.patterns.eventsourcing import EventStoreRuntime
@@ -71,8 +72,8 @@ from scalesim_patterns.sim.reports.results import (
     RunResult,
     ServiceReport,
     TimeSeries,
-    TopicReport,
 )
+from scalesim_patterns.sim.reports.topic_reports import TopicSeries, topic_report
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -198,22 +199,7 @@ class Engine:
         workflows.prepare(self)
         for name, db in spec.databases.items():
             self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
-        self._ack: dict[str, AnyDistribution] = {}
-        for broker in spec.brokers.values():
-            publish, delivery = _broker_latencies(broker)
-            for tname, topic in broker.topics.items():
-                groups: dict[str, list[tuple[ServiceRuntime, EndpointRuntime]]] = {}
-                for c in topic.consumers:
-                    key = c.group or f"{c.service}.{c.endpoint}"
-                    svc_rt = self.services[c.service]
-                    groups.setdefault(key, []).append((svc_rt, svc_rt.endpoints[c.endpoint]))
-                self.topics[tname] = TopicRuntime(
-                    tname,
-                    self.kernel,
-                    list(groups.values()),
-                    streams.sampler(delivery, f"delivery:{tname}"),
-                )
-                self._ack[tname] = publish
+        self.topics, self._ack = build_topics(spec.brokers, self.services, self.kernel, streams)
         net = spec.network.hop_latency
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
@@ -582,15 +568,7 @@ class Engine:
         sagas, event_stores, rollouts = workflows.reports(self, span)
         gateway = _service_report(self.gateway, span) if self.gateway is not None else None
         databases = {name: _database_report(d, span) for name, d in self.databases.items()}
-        topics = {
-            name: TopicReport(
-                published=float(t.published - t.published0),
-                consumed=float(t.count - t.count0),
-                failures=float(t.fails - t.fails0),
-                lag=_latency(t.lag),
-            )
-            for name, t in self.topics.items()
-        }
+        topics = {name: topic_report(t, span) for name, t in self.topics.items()}
         return Report(
             totals=totals,
             entries=entries,
@@ -628,14 +606,6 @@ def _sum3(a: Sampler, b: Sampler, c: Sampler) -> Sampler:
 
 def route_key(route: Route) -> str:
     return f"{','.join(route.methods)} {route.path}" if route.methods else route.path
-
-
-def _broker_latencies(broker: Broker) -> tuple[AnyDistribution, AnyDistribution]:
-    publish = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
-    delivery = {"kafka": (0.005, 0.050), "rabbitmq": (0.002, 0.020), "nats": (0.001, 0.008)}
-    p: AnyDistribution = broker.publish_latency or _lognormal(*publish[broker.type])
-    d: AnyDistribution = broker.delivery_latency or _lognormal(*delivery[broker.type])
-    return p, d
 
 
 def _db_latency(db: Database, operation: str) -> AnyDistribution:
@@ -805,6 +775,7 @@ class _SeriesRecorder:
         }
         self.clients: dict[str, dict[str, list[float | None]]] = {}
         """Columns per client (caller->target) that window hooks fill."""
+        self.topics = TopicSeries(engine.topics)
         self.last: dict[str, tuple[int, int]] = {}
         self.last_hist: dict[str, LogHistogram] = {}
         """Each service's cumulative latency histogram at the previous window's end."""
@@ -871,6 +842,7 @@ class _SeriesRecorder:
             self.last[s.name] = (n, fails)
             self.last_area[s.name] = (busy, q)
         workflows.close_window(self.engine, span)
+        self.topics.close(now)
         for hook in self.engine.window_hooks:
             hook(self)
         self.t_last = now
@@ -909,5 +881,6 @@ class _SeriesRecorder:
             entries=self.entries,
             services=self.services,
             clients=self.clients,
+            topics=self.topics.columns,
             **workflows.series(self.engine),
         )
