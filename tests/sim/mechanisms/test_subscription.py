@@ -145,3 +145,13 @@ def test_policy_refuses_meaningless_limits() -> None:
         policy(reconnect=0.0)
     with pytest.raises(ValueError, match="ack_wait"):
         policy(ack_wait=0.0)
+
+
+def test_memory_follows_what_is_in_flight_not_the_ack_wait() -> None:
+    sub = Subscription(policy(ack_wait=1800.0), members=1)
+    for i in range(10_000):
+        t = i * 0.001
+        sub.offer(Message(i, t), t)
+        m = sub.dispatch(t)
+        assert m is not None and sub.ack(m, t, t + 0.0005)
+    assert len(sub._expiry) <= 1 and len(sub._age_heap) <= 1

@@ -301,11 +301,20 @@ class Subscription:
         msg.settled = True
 
     def _out(self, msg: Message, now: float) -> None:
-        """`msg` is no longer in flight."""
+        """`msg` is no longer in flight; deadlines of answered deliveries at the front of the
+        expiry queue are dropped at once, so it holds about `in_flight` entries, not every
+        delivery of the last `ack_wait`."""
         self.flush(now)
         self.in_flight -= 1
         self.member_in_flight[msg.member] -= 1
         msg.in_flight = False
+        q = self._expiry
+        wait = self.policy.ack_wait or 0.0
+        while q:
+            deadline, front = q[0]
+            if front.in_flight and front.t_dispatch + wait == deadline:
+                break
+            q.popleft()
 
     def _age_seen(self, age: float) -> None:
         if age > self.w_age_max:
