@@ -186,3 +186,35 @@ def test_the_broker_defaults_come_from_the_model() -> None:
     assert (policy.max_deliveries, policy.max_in_flight, policy.ack_wait) == (None, 1000, 30.0)
     assert BROKER_DELIVERY["rabbitmq"].max_deliveries == 20
     assert BROKER_DELIVERY["kafka"].max_deliveries is None
+
+
+def test_a_handler_failing_on_its_dependency_is_a_failed_delivery_not_a_refusal() -> None:
+    # The consumer is up but its database is down: each delivery reaches the handler, whose
+    # query fails (`unavailable`). That counts against the limit (RabbitMQ: 20), unlike a
+    # consumer that cannot be reached at all.
+    handler = {
+        "workers": 4,
+        "endpoints": {"on": {"work": "5ms", "steps": [{"query": "db"}]}},
+    }
+    arch = architecture(
+        {
+            "p": {"workers": 500, "endpoints": {"e": {"work": "1ms", "steps": [{"publish": "t"}]}}},
+            "c": handler,
+        },
+        poisson("10/s", "p.e"),
+        duration="10s",
+        databases={"db": {"engine": "postgresql", "owner": "c"}},
+        brokers={
+            "k": {
+                "type": "rabbitmq",
+                "topics": {"t": {"consumers": [{"service": "c", "endpoint": "on"}]}},
+            }
+        },
+        scenarios={"f": {"faults": [{"type": "outage", "target": "db", "at": "0s"}]}},
+    )
+    run = _run(arch)
+    topic = run.report.topics["t"]
+    group = topic.groups["c.on"]
+    assert group.delivered == 0 and group.dead_lettered > 0.8 * topic.published
+    assert topic.consumed >= 20 * group.dead_lettered
+    assert group.dead_lettered + group.backlog_end == topic.published

@@ -10,10 +10,12 @@ it asks for (a member reconnecting, an `ackWait` running out) are scheduled.
 How the consumer's answer is read:
 
 - success: acknowledged; `lag` records publish → finished.
-- `unavailable` or `rejected` (nothing reachable, a full queue, a connection reset): the member
-  could not take the message; it goes back to the head of the backlog, uncounted.
-- any other failure (`error`, ...): a failed delivery; redelivered until the topic's
-  `maxDeliveries`, then dead-lettered (published to `deadLetter` when the file names one).
+- `unavailable` or `rejected` before the handler got past its own work (nothing reachable, a
+  full queue, the connection reset under it): the member could not take the message; it goes
+  back to the head of the backlog, uncounted.
+- any other failure (`error`, or a dependency's `unavailable` propagated from the handler's
+  steps, ...): a failed delivery; redelivered until the topic's `maxDeliveries`, then
+  dead-lettered (published to `deadLetter` when the file names one).
 """
 
 from __future__ import annotations
@@ -141,7 +143,8 @@ class GroupRuntime:
                 self.lag.record(now - msg.t_published)
         else:
             self.fails += 1
-            if status in (UNAVAILABLE, REJECTED):
+            if status in (UNAVAILABLE, REJECTED) and not c.pc:
+                # Refused, or reset before the handler got past its own work: not a delivery.
                 sub.give_back(msg, c.t0, now)
             elif sub.fail(msg, c.t0, now) == DEAD_LETTERED:
                 self._dead(now)
