@@ -122,6 +122,7 @@ class Subscription:
         "ready",
         "redelivered",
         "returned",
+        "size",
         "t_area",
         "w_age_max",
         "w_backlog_max",
@@ -139,6 +140,8 @@ class Subscription:
         self._rr = 0
         self.ready: deque[Message] = deque()
         self.in_flight = 0
+        self.size = 0
+        """Ready plus in flight (the backlog), kept as a counter: it is read at every change."""
         self._expiry: deque[tuple[float, Message]] = deque()
         """(deadline, message) in dispatch order; entries for settled or redelivered messages
         are skipped when they reach the front."""
@@ -170,7 +173,7 @@ class Subscription:
     @property
     def backlog(self) -> int:
         """Messages not yet settled: waiting plus in flight."""
-        return len(self.ready) + self.in_flight
+        return self.size
 
     def oldest_age(self, now: float) -> float:
         """Age of the oldest unsettled message (0 when there is none)."""
@@ -182,23 +185,21 @@ class Subscription:
     # ---- changes ---------------------------------------------------------------------------
 
     def flush(self, now: float) -> None:
-        self.area += self.backlog * (now - self.t_area)
+        self.area += self.size * (now - self.t_area)
         self.t_area = now
 
-    def _grew(self) -> None:
-        n = self.backlog
+    def offer(self, msg: Message, now: float) -> None:
+        """The broker has accepted `msg` for this group: it waits at the tail of the backlog."""
+        self.area += self.size * (now - self.t_area)
+        self.t_area = now
+        self.offered += 1
+        self.ready.append(msg)
+        heapq.heappush(self._age_heap, (msg.t_published, msg.id, msg))
+        n = self.size = self.size + 1
         if n > self.backlog_max:
             self.backlog_max = n
         if n > self.w_backlog_max:
             self.w_backlog_max = n
-
-    def offer(self, msg: Message, now: float) -> None:
-        """The broker has accepted `msg` for this group: it waits at the tail of the backlog."""
-        self.flush(now)
-        self.offered += 1
-        self.ready.append(msg)
-        heapq.heappush(self._age_heap, (msg.t_published, msg.id, msg))
-        self._grew()
 
     def dispatch(self, now: float) -> Message | None:
         """The next delivery to make now (`msg.member` says to whom), or None: nothing waits,
@@ -296,9 +297,15 @@ class Subscription:
         return REQUEUED
 
     def _settle(self, msg: Message, now: float) -> None:
-        self._age_seen(self.oldest_age(now))
+        heap = self._age_heap
+        if heap[0][2] is msg:
+            # The oldest message leaves: its age is a maximum of the oldest age. (When another
+            # one leaves, the oldest is still there and keeps ageing: nothing to record yet.)
+            self._age_seen(now - msg.t_published)
+            heapq.heappop(heap)
         self._out(msg, now)
         msg.settled = True
+        self.size -= 1
 
     def _out(self, msg: Message, now: float) -> None:
         """`msg` is no longer in flight; deadlines of answered deliveries at the front of the

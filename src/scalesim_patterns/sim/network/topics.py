@@ -113,18 +113,21 @@ class GroupRuntime:
         k = self.kernel
         now = k.now
         sub = self.sub
-        members = self.members
-        delivery = self.delivery
-        answered = self.answered_
-        msg = sub.dispatch(now)
-        while msg is not None:
-            service, endpoint = members[msg.member]
-            k.schedule(delivery(), service.arrive_, Call(endpoint, answered, msg, now))
-            msg = sub.dispatch(now)
-        wake = sub.next_wake(now)
-        if wake is not None and not (now < self.wake_at <= wake):
-            self.wake_at = wake
-            k.at(wake, self.pump_, None)
+        if sub.ready:
+            members = self.members
+            delivery = self.delivery
+            answered = self.answered_
+            ready = sub.ready
+            while ready:
+                msg = sub.dispatch(now)
+                if msg is None:
+                    break
+                service, endpoint = members[msg.member]
+                k.schedule(delivery(), service.arrive_, Call(endpoint, answered, msg, now))
+            wake = sub.next_wake(now)
+            if wake is not None and not (now < self.wake_at <= wake):
+                self.wake_at = wake
+                k.at(wake, self.pump_, None)
         if self.sweep_at < now:
             deadline = sub.next_expiry()
             if deadline is not None:
