@@ -163,7 +163,8 @@ BROKER_DELIVERY: dict[str, DeliveryDefaults] = {
     # the Java client reconnects every networkRecoveryInterval = 5 s.
     "rabbitmq": DeliveryDefaults(20, None, 1800.0, 5.0),
     # Kafka: no redelivery limit (the consumer re-polls from its committed offset until it
-    # succeeds); max.poll.interval.ms 5 min; reconnect.backoff.max.ms 1 s.
+    # succeeds, holding its partition meanwhile: at most `partitions` records of a group are
+    # retried at once); max.poll.interval.ms 5 min; reconnect.backoff.max.ms 1 s.
     "kafka": DeliveryDefaults(None, None, 300.0, 1.0),
     # NATS JetStream: MaxDeliver -1 (unlimited), MaxAckPending 1000, AckWait 30 s;
     # the nats.go client's ReconnectWait 2 s.
@@ -180,6 +181,9 @@ class DeliveryPolicy:
     ack_wait: float
     reconnect: float
     dead_letter: str | None
+    max_redelivering: int | None = None
+    """Redeliveries in flight at once per group (Kafka: `partitions`, a failing record holds its
+    partition while it is retried); None: no bound of its own."""
 
 
 def _limit(value: int | None, default: int | None) -> int | None:
@@ -245,6 +249,7 @@ class Broker(Spec):
             ack_wait=float(t.ack_wait) if t.ack_wait is not None else base.ack_wait,
             reconnect=float(t.reconnect) if t.reconnect is not None else base.reconnect,
             dead_letter=t.dead_letter,
+            max_redelivering=t.partitions if self.type == "kafka" else None,
         )
 
 

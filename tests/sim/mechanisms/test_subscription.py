@@ -155,3 +155,18 @@ def test_memory_follows_what_is_in_flight_not_the_ack_wait() -> None:
         m = sub.dispatch(t)
         assert m is not None and sub.ack(m, t, t + 0.0005)
     assert len(sub._expiry) <= 1 and len(sub._age_heap) <= 1
+
+
+def test_redeliveries_in_flight_are_bounded_and_hold_the_head() -> None:
+    # Kafka: a failing record holds its partition; with one partition only one retry runs and
+    # the messages behind it wait.
+    sub = Subscription(DeliveryPolicy(None, None, None, 1.0, max_redelivering=1), members=1)
+    offered(sub, 3)
+    a, b = sub.dispatch(0.0), sub.dispatch(0.0)
+    assert a is not None and b is not None
+    assert sub.fail(a, 0.0, 1.0) == REQUEUED and sub.fail(b, 0.0, 1.0) == REQUEUED
+    retry = sub.dispatch(1.0)
+    assert retry is b and sub.redelivering == 1  # b went back last, so it is the head
+    assert sub.dispatch(1.0) is None  # a (a redelivery) waits behind it, and so does message 2
+    assert sub.ack(b, 1.0, 2.0) and sub.redelivering == 0
+    assert sub.dispatch(2.0) is a

@@ -168,9 +168,10 @@ def test_each_broker_default_delivery_limit(broker: str, limit: int | None) -> N
 
 def test_an_unanswered_delivery_is_redelivered_after_ack_wait() -> None:
     # The consumer takes 5 s per message; with ackWait 1 s each delivery is given up on after
-    # 1 s and redelivered, and after 2 deliveries the message is dead-lettered.
+    # 1 s and redelivered, and after 2 deliveries the message is dead-lettered (NATS JetStream:
+    # AckWait and MaxDeliver).
     slow = {"workers": 100, "endpoints": {"on": {"work": "5s"}}}
-    arch = _arch(slow, topic={"ackWait": "1s", "maxDeliveries": 2}, duration="30s")
+    arch = _arch(slow, broker="nats", topic={"ackWait": "1s", "maxDeliveries": 2}, duration="30s")
     run = _run(arch)
     group = run.report.topics["t"].groups["c.on"]
     assert group.delivered == 0
@@ -218,3 +219,15 @@ def test_a_handler_failing_on_its_dependency_is_a_failed_delivery_not_a_refusal(
     assert group.delivered == 0 and group.dead_lettered > 0.8 * topic.published
     assert topic.consumed >= 20 * group.dead_lettered
     assert group.dead_lettered + group.backlog_end == topic.published
+
+
+def test_kafka_retries_hold_the_partitions_instead_of_flooding_the_consumer() -> None:
+    # A handler that always fails, on a topic of 2 partitions: at most 2 records are being
+    # retried at once, the rest wait at the broker (consumer lag), and the consumer's workers
+    # are not all taken by retries.
+    always_fails = {"workers": 8, "endpoints": {"on": {"work": "10ms", "errorRate": 1.0}}}
+    run = _run(_arch(always_fails, topic={"partitions": 2}, duration="10s"))
+    group = run.report.topics["t"].groups["c.on"]
+    busy = run.report.services["c"].busy_mean
+    assert busy < 2.05  # two retries at a time, 10 ms each
+    assert group.backlog_end == run.report.topics["t"].published

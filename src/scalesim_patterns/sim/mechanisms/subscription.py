@@ -66,6 +66,10 @@ class DeliveryPolicy:
     """A delivery with no answer after this long counts as failed and is redelivered."""
     reconnect: float
     """How long a member that could not take a message stays disconnected."""
+    max_redelivering: int | None = None
+    """Redeliveries in flight at once; when reached, the backlog waits behind the failed
+    message at its head (Kafka: a failing record holds its partition while it is retried, so
+    at most `partitions` records of a group are being retried)."""
 
     def __post_init__(self) -> None:
         if self.max_deliveries is not None and self.max_deliveries < 1:
@@ -76,12 +80,23 @@ class DeliveryPolicy:
             raise ValueError("ack_wait must be positive (None: never)")
         if self.reconnect <= 0:
             raise ValueError("reconnect must be positive")
+        if self.max_redelivering is not None and self.max_redelivering < 1:
+            raise ValueError("max_redelivering must be at least 1 (None: unlimited)")
 
 
 class Message:
     """One message as one group sees it."""
 
-    __slots__ = ("deliveries", "id", "in_flight", "member", "settled", "t_dispatch", "t_published")
+    __slots__ = (
+        "again",
+        "deliveries",
+        "id",
+        "in_flight",
+        "member",
+        "settled",
+        "t_dispatch",
+        "t_published",
+    )
 
     def __init__(self, id: int, t_published: float) -> None:
         self.id = id
@@ -89,6 +104,8 @@ class Message:
         self.deliveries = 0
         """Deliveries that counted (answered with a failure, or unanswered past `ack_wait`)."""
         self.in_flight = False
+        self.again = False
+        """The current delivery is a redelivery."""
         self.settled = False
         self.member = -1
         self.t_dispatch = -1.0
@@ -121,6 +138,7 @@ class Subscription:
         "probing",
         "ready",
         "redelivered",
+        "redelivering",
         "returned",
         "size",
         "t_area",
@@ -140,6 +158,8 @@ class Subscription:
         self._rr = 0
         self.ready: deque[Message] = deque()
         self.in_flight = 0
+        self.redelivering = 0
+        """Deliveries in flight of messages delivered before."""
         self.size = 0
         """Ready plus in flight (the backlog), kept as a counter: it is read at every change."""
         self._expiry: deque[tuple[float, Message]] = deque()
@@ -209,14 +229,20 @@ class Subscription:
         limit = self.policy.max_in_flight
         if limit is not None and self.in_flight >= limit:
             return None
+        again = self.ready[0].t_dispatch >= 0.0
+        cap = self.policy.max_redelivering
+        if again and cap is not None and self.redelivering >= cap:
+            return None
         member = self._pick(now)
         if member < 0:
             return None
         msg = self.ready.popleft()
-        if msg.t_dispatch >= 0.0:
+        if again:
             self.redelivered += 1
+            self.redelivering += 1
         self.dispatched += 1
         msg.in_flight = True
+        msg.again = again
         msg.member = member
         msg.t_dispatch = now
         self.in_flight += 1
@@ -315,6 +341,8 @@ class Subscription:
         self.in_flight -= 1
         self.member_in_flight[msg.member] -= 1
         msg.in_flight = False
+        if msg.again:
+            self.redelivering -= 1
         q = self._expiry
         wait = self.policy.ack_wait or 0.0
         while q:

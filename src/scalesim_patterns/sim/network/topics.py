@@ -48,6 +48,7 @@ def subscription_policy(policy: ModelPolicy) -> DeliveryPolicy:
         max_in_flight=policy.max_in_flight,
         ack_wait=policy.ack_wait,
         reconnect=policy.reconnect,
+        max_redelivering=policy.max_redelivering,
     )
 
 
