@@ -170,3 +170,16 @@ def test_redeliveries_in_flight_are_bounded_and_hold_the_head() -> None:
     assert sub.dispatch(1.0) is None  # a (a redelivery) waits behind it, and so does message 2
     assert sub.ack(b, 1.0, 2.0) and sub.redelivering == 0
     assert sub.dispatch(2.0) is a
+
+
+def test_the_oldest_age_is_seen_when_younger_messages_leave_first() -> None:
+    sub = Subscription(policy(), members=1)
+    a, b, c = Message(0, 0.0), Message(1, 1.0), Message(2, 2.0)
+    for m in (a, b, c):
+        sub.offer(m, m.t_published)
+    for m in (a, b, c):
+        assert sub.dispatch(2.0) is m
+    assert sub.ack(b, 2.0, 3.0)  # b leaves first: a is still the oldest
+    assert sub.ack(a, 2.0, 5.0)  # a leaves at age 5
+    assert sub.ack(c, 2.0, 9.0)  # c leaves at age 7, past the stale entry of b
+    assert sub.age_max == 7.0

@@ -324,6 +324,8 @@ class Subscription:
 
     def _settle(self, msg: Message, now: float) -> None:
         heap = self._age_heap
+        while heap[0][2].settled:  # messages that left before the oldest one
+            heapq.heappop(heap)
         if heap[0][2] is msg:
             # The oldest message leaves: its age is a maximum of the oldest age. (When another
             # one leaves, the oldest is still there and keeps ageing: nothing to record yet.)
