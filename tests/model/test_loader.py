@@ -280,3 +280,21 @@ def test_fault_replicas_only_for_crash_and_outage_of_a_service() -> None:
     assert "only crash and outage faults take `replicas`" in found[0]
     assert "applies to an outage of a service" in found[1]
     assert "'front' has at most 2 replicas" in found[2]
+
+
+def test_dead_letter_topic_must_exist_and_limits_must_mean_something() -> None:
+    text = BASE.replace(
+        "          consumers: [{service: listener, endpoint: on-changed}]\n",
+        "          consumers: [{service: listener, endpoint: on-changed}]\n"
+        "          deadLetter: chnged.dlq\n"
+        "        changed.dlq: {}\n",
+    )
+    (msg,) = errors(text)
+    assert "deadLetter: unknown topic 'chnged.dlq'; did you mean 'changed.dlq'?" in msg
+    zero = BASE.replace(
+        "          consumers: [{service: listener, endpoint: on-changed}]\n",
+        "          consumers: [{service: listener, endpoint: on-changed}]\n"
+        "          maxDeliveries: 0\n",
+    )
+    (msg,) = errors(zero)
+    assert "maxDeliveries is at least 1 (-1 for unlimited)" in msg

@@ -163,19 +163,38 @@ def result_tables(result: SimulationResult) -> RenderableType:
         parts.append(dbs)
     if s.topics:
         topics = _table(
-            "Topics (lag: publish until consumed, ms)",
-            ("topic", "published", "consumed", "lag p50", "lag p99", "failures"),
-            left=("topic",),
+            "Topics per consumer group (backlog: waiting + unacknowledged; lag ms: publish until "
+            "consumed; oldest: largest age of the oldest waiting message, s)",
+            (
+                "topic/group",
+                "published",
+                "delivered",
+                "redelivered",
+                "dead-lettered",
+                "backlog end",
+                "backlog max",
+                "oldest max",
+                "lag p50",
+                "lag p99",
+            ),
+            left=("topic/group",),
         )
         for name, t in s.topics.items():
-            topics.add_row(
-                name,
-                _num(t.published, "{:.0f}"),
-                _num(t.consumed, "{:.0f}"),
-                _ms(t.lag.p50),
-                _ms(t.lag.p99),
-                _num(t.failures, "{:.0f}"),
-            )
+            if not t.groups:
+                topics.add_row(name, _num(t.published, "{:.0f}"), *["-"] * 8)
+            for gname, g in t.groups.items():
+                topics.add_row(
+                    f"{name}/{gname}",
+                    _num(t.published, "{:.0f}"),
+                    _num(g.delivered, "{:.0f}"),
+                    _num(g.redeliveries, "{:.0f}"),
+                    _num(g.dead_lettered, "{:.0f}"),
+                    _num(g.backlog_end, "{:.0f}"),
+                    _num(g.backlog_max, "{:.0f}"),
+                    _num(g.age_max, "{:.2f}"),
+                    _ms(g.lag.p50),
+                    _ms(g.lag.p99),
+                )
         parts.append(topics)
     slos = _slo_table(result)
     if slos is not None:

@@ -82,6 +82,16 @@ class _Checker:
             return False
         return True
 
+    def _dead_letter_ref(self, topic: str, target: str | None, path: Path) -> None:
+        """A dead-letter topic is another topic of the file (on any broker)."""
+        if target is None:
+            return
+        topics = {t for b in self.spec.brokers.values() for t in b.topics}
+        if target == topic:
+            self.err(path, f"topic '{topic}' cannot be its own dead-letter topic")
+        elif target not in topics:
+            self.err(path, f"unknown topic '{target}'{_hint(target, topics)}")
+
     def check_steps(self) -> None:
         topics = {t for b in self.spec.brokers.values() for t in b.topics}
         consumers = {
@@ -188,6 +198,7 @@ class _Checker:
                         self.endpoint_ref(
                             f"{c.service}.{c.endpoint}", (*tp, "consumers", i, "endpoint")
                         )
+                self._dead_letter_ref(tname, topic.dead_letter, (*tp, "deadLetter"))
         for sname, store in self.spec.event_stores.items():
             p = ("spec", "eventStores", sname)
             self.service_ref(store.owner, (*p, "owner"))

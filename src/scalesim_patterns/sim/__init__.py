@@ -15,6 +15,7 @@ from scalesim_patterns.sim.network.pipeline import (
 )
 from scalesim_patterns.sim.reports.results import (
     Comparison,
+    ConsumerGroupReport,
     DatabaseReport,
     EndpointReport,
     EntryReport,
@@ -32,6 +33,7 @@ from scalesim_patterns.sim.reports.results import (
 __all__ = [
     "CallSite",
     "Comparison",
+    "ConsumerGroupReport",
     "DatabaseReport",
     "EndpointReport",
     "Engine",

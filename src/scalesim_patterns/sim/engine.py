@@ -12,7 +12,7 @@ from time import perf_counter
 from typing import Any
 
 from scalesim_patterns.model.architecture import Architecture
-from scalesim_patterns.model.data import ENGINE_DEFAULTS, Broker, Database
+from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
 from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import ClientPolicy
@@ -52,6 +52,7 @@ from scalesim_patterns.sim.network.steps import (
     QueryStepRuntime,
     TopicRuntime,
 )
+from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.reports.assemble import assemble_report
@@ -175,22 +176,7 @@ class Engine:
         workflows.prepare(self)
         for name, db in spec.databases.items():
             self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
-        self._ack: dict[str, AnyDistribution] = {}
-        for broker in spec.brokers.values():
-            publish, delivery = _broker_latencies(broker)
-            for tname, topic in broker.topics.items():
-                groups: dict[str, list[tuple[ServiceRuntime, EndpointRuntime]]] = {}
-                for c in topic.consumers:
-                    key = c.group or f"{c.service}.{c.endpoint}"
-                    svc_rt = self.services[c.service]
-                    groups.setdefault(key, []).append((svc_rt, svc_rt.endpoints[c.endpoint]))
-                self.topics[tname] = TopicRuntime(
-                    tname,
-                    self.kernel,
-                    list(groups.values()),
-                    streams.sampler(delivery, f"delivery:{tname}"),
-                )
-                self._ack[tname] = publish
+        self.topics, self._ack = build_topics(spec.brokers, self.services, self.kernel, streams)
         net = spec.network.hop_latency
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
@@ -589,14 +575,6 @@ def _sum3(a: Sampler, b: Sampler, c: Sampler) -> Sampler:
 
 def route_key(route: Route) -> str:
     return f"{','.join(route.methods)} {route.path}" if route.methods else route.path
-
-
-def _broker_latencies(broker: Broker) -> tuple[AnyDistribution, AnyDistribution]:
-    publish = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
-    delivery = {"kafka": (0.005, 0.050), "rabbitmq": (0.002, 0.020), "nats": (0.001, 0.008)}
-    p: AnyDistribution = broker.publish_latency or _lognormal(*publish[broker.type])
-    d: AnyDistribution = broker.delivery_latency or _lognormal(*delivery[broker.type])
-    return p, d
 
 
 def _db_latency(db: Database, operation: str) -> AnyDistribution:

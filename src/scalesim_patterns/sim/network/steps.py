@@ -29,8 +29,8 @@ from scalesim_patterns.sim.network.station import (
     Call,
     EndpointRuntime,
     Replica,
-    ServiceRuntime,
 )
+from scalesim_patterns.sim.network.topics import TopicRuntime
 
 __all__ = [
     "CallStepRuntime",
@@ -398,78 +398,6 @@ class QueryStepRuntime:
             self.acquire(x)
         else:
             x.endpoint.advance(x)
-
-
-class TopicRuntime:
-    """A topic: every consumer group gets each message; members of a group take turns.
-
-    Consumers are called like any endpoint (through their service's balancer and queue) but
-    nobody waits for them: the outcome only feeds the topic's statistics, and `lag` is the time
-    from publish until the consumer has finished with the message.
-    """
-
-    __slots__ = (
-        "consumed_",
-        "count",
-        "count0",
-        "delivery",
-        "fails",
-        "fails0",
-        "groups",
-        "kernel",
-        "lag",
-        "name",
-        "published",
-        "published0",
-        "turn",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        kernel: Kernel,
-        groups: list[list[tuple[ServiceRuntime, EndpointRuntime]]],
-        delivery: Sampler,
-    ) -> None:
-        self.name = name
-        self.kernel = kernel
-        self.groups = groups
-        self.turn = [0] * len(groups)
-        self.delivery = delivery
-        self.published = 0
-        self.published0 = 0
-        self.count = 0
-        self.count0 = 0
-        self.fails = 0
-        self.fails0 = 0
-        self.lag = LogHistogram()
-        self.consumed_ = self.consumed
-
-    def publish(self, ack: float) -> None:
-        """Deliver one message, acknowledged `ack` from now, to every group."""
-        k = self.kernel
-        now = k.now
-        self.published += 1
-        for g, members in enumerate(self.groups):
-            i = self.turn[g]
-            self.turn[g] = i + 1
-            service, endpoint = members[i % len(members)]
-            k.schedule(
-                ack + self.delivery(), service.arrive_, Call(endpoint, self.consumed_, None, now)
-            )
-
-    def consumed(self, c: Call) -> None:
-        self.count += 1
-        if c.status:
-            self.fails += 1
-        else:
-            self.lag.record(self.kernel.now - c.t0)
-
-    def reset(self) -> None:
-        self.published0 = self.published
-        self.count0 = self.count
-        self.fails0 = self.fails
-        self.lag.clear()
 
 
 class PublishStepRuntime:

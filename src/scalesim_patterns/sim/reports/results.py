@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "Comparison",
+    "ConsumerGroupReport",
     "DatabaseReport",
     "EndpointReport",
     "EntryReport",
@@ -129,12 +130,47 @@ class DatabaseReport(Generic[N]):
 
 
 @dataclass(frozen=True)
+class ConsumerGroupReport(Generic[N]):
+    """One consumer group of a topic over the measured span; no message is ever lost:
+    `published + backlog_start = delivered + dead_lettered + backlog_end`."""
+
+    delivered: N
+    """Messages the group acknowledged."""
+    redeliveries: N
+    """Deliveries of a message delivered before (after a failure, a timeout or a refusal)."""
+    dead_lettered: N
+    """Messages given up after `maxDeliveries` failed deliveries."""
+    backlog_start: N
+    backlog_end: N
+    """Messages waiting or in flight (delivered, unacknowledged) at the start / end."""
+    backlog_mean: N
+    """Time-average backlog."""
+    backlog_max: N
+    age_end: N
+    """Age of the oldest unacknowledged message at the end (0 when none), seconds."""
+    age_max: N
+    """Largest age the oldest unacknowledged message reached, seconds."""
+    lag: Latency[N]
+    """From publish until this group finished with the message."""
+
+
+@dataclass(frozen=True)
 class TopicReport(Generic[N]):
     published: N
+    """Messages the broker accepted (acknowledged to their publisher)."""
     consumed: N
+    """Consumer calls answered, redeliveries included (one per group per delivery)."""
     failures: N
+    """Of which failed or refused."""
     lag: Latency[N]
-    """From publish until a consumer has finished with the message."""
+    """From publish until a consumer has finished with the message (all groups)."""
+    redeliveries: N
+    dead_lettered: N
+    backlog_end: N
+    """Summed over groups."""
+    age_max: N
+    """The worst group's."""
+    groups: dict[str, ConsumerGroupReport[N]]
 
 
 @dataclass(frozen=True)
@@ -172,6 +208,9 @@ class TimeSeries:
     """weight, old_/new_ throughput, error_rate, replicas per service under rollout."""
     clients: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
     """Per `caller->target` with a resilience policy: breaker state, retries, rejections."""
+    topics: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+    """Keyed `topic/group`: backlog, backlog_max, age, age_max, delivered, redeliveries,
+    dead_lettered."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +337,7 @@ def series_csv(series: TimeSeries) -> str:
         ("projection", series.projections),
         ("rollout", series.rollouts),
         ("client", series.clients),
+        ("topic", series.topics),
     ):
         for name, metrics in group.items():
             columns += [(f"{kind}:{name}:{m}", col) for m, col in metrics.items()]

@@ -23,6 +23,7 @@ from scalesim_patterns.sim.network.station import ServiceRuntime
 from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.reports.assemble import worker_seconds
 from scalesim_patterns.sim.reports.results import TimeSeries
+from scalesim_patterns.sim.reports.topic_reports import TopicSeries
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.engine import Engine
@@ -75,6 +76,7 @@ class SeriesRecorder:
         }
         self.clients: dict[str, dict[str, list[float | None]]] = {}
         """Columns per client (caller->target) that window hooks fill."""
+        self.topics = TopicSeries(engine.topics)
         self.last: dict[str, tuple[int, int]] = {}
         self.last_hist: dict[str, _Latency] = {}
         """Each service's latency so far; cleared at warm-up end with the histograms it holds."""
@@ -156,6 +158,7 @@ class SeriesRecorder:
             self.last[s.name] = (n, fails)
             self.last_area[s.name] = (busy, q)
         workflows.close_window(self.engine, span)
+        self.topics.close(now)
         for hook in self.engine.window_hooks:
             hook(self)
         self.t_last = now
@@ -213,5 +216,6 @@ class SeriesRecorder:
             entries=self.entries,
             services=self.services,
             clients=self.clients,
+            topics=self.topics.columns,
             **workflows.series(self.engine),
         )
