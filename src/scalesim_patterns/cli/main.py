@@ -114,7 +114,7 @@ def schema_cmd(output: str | None, force: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from . import catalog_cmds, generate_cmds, simulate_cmds  # noqa: F401  (register commands)
+    from . import catalog_cmds, generate_cmds, run_cmds, simulate_cmds  # noqa: F401  (register commands)
 
     try:
         cli.main(
