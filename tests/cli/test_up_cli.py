@@ -69,3 +69,68 @@ def test_bad_registry_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--registry 'Bad Reg'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+CHAIN = """
+apiVersion: scalesim.dev/v1alpha1
+kind: Architecture
+metadata: {name: chain}
+spec:
+  services:
+    front:
+      endpoints:
+        go: {work: 1ms, steps: [{call: back.get, timeout: 2s}]}
+    back:
+      endpoints:
+        get: {work: 1ms}
+  traffic:
+    t: {arrival: {process: poisson, rate: 1/s}, mix: [{endpoint: front.go}]}
+"""
+
+
+def test_up_serves_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    design = tmp_path / "chain.yaml"
+    design.write_text(CHAIN, encoding="utf-8")
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scalesim_patterns.cli", "up", str(design), "-o", str(run_dir),
+         "--work", "sleep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        urls: dict[str, str] = {}
+        deadline = time.monotonic() + 90
+        while len(urls) < 2 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            name, url = line.split()[:2]
+            urls[name] = url
+        assert set(urls) == {"back", "front"}, proc.stderr.read() if proc.stderr else ""
+        with urllib.request.urlopen(urls["front"] + "/go", timeout=10) as response:
+            body = json.loads(response.read())
+        assert body["steps"] == [[{"service": "back", "endpoint": "get", "steps": []}]]
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    assert "stopped: back" in stderr and "front" in stderr
+    for url in urls.values():  # nothing listens any more
+        try:
+            urllib.request.urlopen(url + "/health/live", timeout=2)
+            raise AssertionError(f"{url} still answers")
+        except OSError:
+            pass

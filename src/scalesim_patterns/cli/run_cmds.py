@@ -139,7 +139,7 @@ def up_cmd(
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             try:
-                system.start(timeout)
+                system.start(timeout, stop.is_set)
             except ServiceFailed as exc:
                 system.stop()
                 fail(str(exc))

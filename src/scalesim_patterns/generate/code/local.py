@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -267,8 +267,11 @@ class LocalSystem:
         env["SCALESIM_SKIP"] = ",".join(skipped)
         return env
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start every service, then wait until each answers its readiness probe."""
+    def start(self, timeout: float = 60.0, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Start every service, then wait until each answers its readiness probe.
+
+        `cancelled` is polled while waiting (Ctrl-C during start-up): when it turns true the wait
+        ends with `ServiceFailed`; the caller stops what was started."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for name, svc in self.services.items():
             svc.log = self.run_dir / f"{name}.log"
@@ -297,6 +300,8 @@ class LocalSystem:
         deadline = time.monotonic() + timeout
         waiting = dict(self.services)
         while waiting:
+            if cancelled():
+                raise ServiceFailed("interrupted while the services were starting")
             for name, svc in list(waiting.items()):
                 assert svc.process is not None
                 if svc.process.poll() is not None:
