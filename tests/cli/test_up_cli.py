@@ -134,3 +134,48 @@ def test_up_serves_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             raise AssertionError(f"{url} still answers")
         except OSError:
             pass
+
+
+OPEN_LOOP = """
+apiVersion: scalesim.dev/v1alpha1
+kind: Architecture
+metadata: {name: openloop}
+spec:
+  services:
+    front:
+      endpoints:
+        go: {work: 1ms, steps: [{call: back.get, timeout: 2s}]}
+    back:
+      endpoints:
+        get: {work: 1ms, errorRate: 0.2}
+  traffic:
+    t: {arrival: {process: poisson, rate: 60/s}, mix: [{endpoint: front.go}]}
+"""
+
+
+def test_load_drives_the_files_traffic_and_writes_simulate_shaped_json(tmp_path: Path) -> None:
+    import json
+    import math
+    import subprocess
+    import sys
+
+    design = tmp_path / "open.yaml"
+    design.write_text(OPEN_LOOP, encoding="utf-8")
+    out = tmp_path / "load.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scalesim_patterns.cli", "load", str(design), "--duration", "6s",
+         "--warmup", "1s", "--work", "sleep", "--json", str(out)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["format"] == "scalesim.results/v1" and data["architecture"] == "openloop"
+    entry = data["runs"][0]["report"]["entries"]["front.go"]
+    # Poisson arrivals over the 5 s measured: 300 expected, sd sqrt(300) ≈ 17.
+    assert abs(entry["arrivals"] - 300) < 4 * math.sqrt(300), entry["arrivals"]
+    # back.get fails 20 % of calls as `error`; front.go propagates it: a binomial share.
+    n = entry["count"]
+    share = entry["errors"]["error"] / n
+    assert abs(share - 0.2) < 4 * math.sqrt(0.2 * 0.8 / n), (share, n)
+    assert entry["latency"]["p50"] is not None and entry["latency"]["p50"] < entry["latency"]["max"]
+    assert data["summary"]["entries"]["front.go"]["count"] == {"mean": n, "ci95": None, "n": 1}

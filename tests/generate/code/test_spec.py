@@ -164,7 +164,8 @@ def test_requirements_are_pinned_and_match_the_services_extra() -> None:
     extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]["services"]
-    assert sorted(pins) == sorted(extra)
+    # The extra also holds `scalesim load`'s driver, which the services do not need.
+    assert sorted(pins) == sorted(e for e in extra if not e.startswith("locust=="))
 
 
 def test_dockerfile_is_pinned_and_non_root() -> None:

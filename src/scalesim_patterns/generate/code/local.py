@@ -289,6 +289,10 @@ class LocalSystem:
                         "--no-access-log",
                         "--log-level",
                         "warning",
+                        # Longer than load clients keep idle connections, so a request never
+                        # meets a connection the server has just closed (a false `unavailable`).
+                        "--timeout-keep-alive",
+                        "75",
                     ],
                     cwd=svc.folder,
                     env=self.environment(name),
