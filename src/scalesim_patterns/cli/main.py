@@ -142,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from . import (  # noqa: F401  (register commands)
         catalog_cmds,
         generate_cmds,
+        run_cmds,
         runs_cmds,
         serve_cmds,
         simulate_cmds,
