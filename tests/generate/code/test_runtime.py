@@ -149,12 +149,9 @@ def test_timeout_is_per_attempt_and_is_a_timeout(runtime: dict[str, ModuleType])
     assert seen == [pytest.approx(0.02), pytest.approx(0.02)]
 
 
-def test_bulkhead_rejection_is_not_recorded_by_the_breaker_by_default(
-    runtime: dict[str, ModuleType],
-) -> None:
-    policy = _policy(
-        runtime, "{bulkhead: {maxConcurrent: 1}, circuitBreaker: {type: consecutive, failMax: 1}}"
-    )
+def _bulkhead_refusal(runtime: dict[str, ModuleType], breaker: str) -> tuple[str, str]:
+    """A second call refused by a one-permit bulkhead: its cause and the breaker's state."""
+    policy = _policy(runtime, "{bulkhead: {maxConcurrent: 1}, circuitBreaker: " + breaker + "}")
 
     async def scenario() -> str:
         gate = asyncio.Event()
@@ -174,8 +171,21 @@ def test_bulkhead_rejection_is_not_recorded_by_the_breaker_by_default(
         await first
         return cause
 
-    assert asyncio.run(scenario()) == "bulkhead_full"
-    assert policy.breaker.state == "CLOSED"
+    cause = asyncio.run(scenario())
+    return cause, str(policy.breaker.state)
+
+
+def test_bulkhead_rejection_is_recorded_by_the_breaker_by_default(
+    runtime: dict[str, ModuleType],
+) -> None:
+    # Resilience4j records every exception unless told otherwise; the bulkhead sits inside.
+    cause, state = _bulkhead_refusal(runtime, "{type: consecutive, failMax: 1}")
+    assert (cause, state) == ("bulkhead_full", "OPEN")
+
+
+def test_an_ignored_cause_is_not_recorded_by_the_breaker(runtime: dict[str, ModuleType]) -> None:
+    breaker = "{type: consecutive, failMax: 1, ignoreOn: [bulkhead_full]}"
+    assert _bulkhead_refusal(runtime, breaker) == ("bulkhead_full", "CLOSED")
 
 
 def test_consecutive_breaker_opens_and_refuses(runtime: dict[str, ModuleType]) -> None:

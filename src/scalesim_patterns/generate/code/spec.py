@@ -115,7 +115,11 @@ def _policy(policy: ClientPolicy) -> dict[str, Any]:
             "retry_on_causes": sorted(retry.retry_on),
         }
     if policy.circuit_breaker is not None:
-        out["circuit_breaker"] = {"record_on": sorted(policy.circuit_breaker.record_on)}
+        cb = policy.circuit_breaker
+        out["circuit_breaker"] = {  # as in Resilience4j: no record_on records every cause
+            "record_on": sorted(cb.record_on) if cb.record_on is not None else None,
+            "ignore_on": sorted(cb.ignore_on),
+        }
     if policy.fallback is not None:
         fb = policy.fallback
         out["fallback"] = {
