@@ -14,7 +14,7 @@ from collections import defaultdict
 from statistics import NormalDist
 
 from scalesim_patterns.model import Architecture
-from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
+from scalesim_patterns.model.data import BROKER_LATENCY, ENGINE_DEFAULTS, Database
 from scalesim_patterns.model.steps import (
     AppendStep,
     CallStep,
@@ -26,7 +26,6 @@ from scalesim_patterns.model.steps import (
 from scalesim_patterns.model.traffic import ClosedLoop, DiurnalArrival, OpenLoop, SpikeArrival
 
 _Z99 = NormalDist().inv_cdf(0.99)
-_BROKER_PUBLISH = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
 _HOP = 0.0005  # both directions of the default 0.25ms network hop
 _DEFAULT_APPEND = 0.005
 
@@ -85,7 +84,7 @@ class Estimate:
             broker = spec.brokers[broker_name]
             if broker.publish_latency is not None:
                 return step.probability * broker.publish_latency.mean()
-            return step.probability * _lognormal_mean(*_BROKER_PUBLISH[broker.type])
+            return step.probability * _lognormal_mean(*BROKER_LATENCY[broker.type][0])
         if isinstance(step, AppendStep):
             store = spec.event_stores[step.append]
             mean = store.append_latency.mean() if store.append_latency else _DEFAULT_APPEND

@@ -96,6 +96,8 @@ def test_simulate_prints_tables_and_writes_identical_json(arch_file: Path, tmp_p
     result = run("simulate", str(arch_file), "--json", str(out1), "--no-progress")
     assert result.exit_code == 0, result.output
     assert "front.home" in result.output and "Services" in result.output
+    topics = result.output[result.output.index("Topics per consumer group") :]
+    assert "changed/listener.on-c" in topics and "dead-letter" in topics
     run("simulate", str(arch_file), "--json", str(out2), "--no-progress")
     assert out1.read_bytes() == out2.read_bytes()
     data = json.loads(out1.read_text())

@@ -73,6 +73,15 @@ def test_every_container_is_hardened_probed_and_sized(which: str, request: Any) 
                 assert handler["port"] in ports, (name, key)
 
 
+def test_termination_grace_period_is_written_when_not_the_default() -> None:
+    data = synthetic_data(6)
+    data["spec"]["services"]["svc001"]["terminationGracePeriod"] = "2.5s"
+    files = generate(loads(yaml.safe_dump(data)))
+    pods = dict(_pods(files))
+    assert pods["svc001"]["spec"]["terminationGracePeriodSeconds"] == 3  # whole seconds, up
+    assert "terminationGracePeriodSeconds" not in pods["svc000"]["spec"]  # Kubernetes' 30 s
+
+
 def test_service_workload_follows_the_design(shop_files: dict[str, str]) -> None:
     user = find(shop_files, "Deployment", "user")
     assert user["spec"]["replicas"] == 2

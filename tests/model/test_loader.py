@@ -172,6 +172,29 @@ def test_capacity_warning_names_replicas_needed() -> None:
     assert warnings(BASE.replace("rate: 50/s", "rate: 250/s")) == []
 
 
+def test_capacity_warning_counts_a_scenarios_scale() -> None:
+    # 50/s scaled by 40 in the scenario is the 2000/s above: front needs 7 replicas there.
+    text = BASE + "  scenarios:\n    peak:\n      traffic: {users: {scale: 40}}\n"
+    found = warnings(text)
+    assert len(found) == 2
+    assert "scenario 'peak'" in found[0] and "spec.services.front.replicas" in found[0]
+    assert "26.1 worker-seconds" in found[0] and "at least 7 replicas" in found[0]
+    assert warnings(BASE + "  scenarios:\n    calm:\n      traffic: {users: {scale: 2}}\n") == []
+
+
+def test_capacity_warning_counts_closed_loop_users() -> None:
+    # 2000 users thinking 0.5 s offer at most 2000 / (0.5 + 0.01307) = 3898 requests/s to
+    # front.home (13.07 ms with no queueing), 50.9 worker-seconds per second over 8 workers.
+    closed = BASE.replace(
+        "arrival: {process: poisson, rate: 50/s}", "users: 2000\n      thinkTime: 500ms"
+    )
+    found = warnings(closed)
+    assert any("spec.services.front.replicas" in m and "50.9 worker-seconds" in m for m in found), (
+        found
+    )
+    assert warnings(closed.replace("users: 2000", "users: 20")) == []
+
+
 def test_duplicate_key_is_an_error() -> None:
     text = BASE.replace("      replicas: 2\n", "      replicas: 2\n      replicas: 3\n")
     (msg,) = errors(text)
@@ -257,3 +280,21 @@ def test_fault_replicas_only_for_crash_and_outage_of_a_service() -> None:
     assert "only crash and outage faults take `replicas`" in found[0]
     assert "applies to an outage of a service" in found[1]
     assert "'front' has at most 2 replicas" in found[2]
+
+
+def test_dead_letter_topic_must_exist_and_limits_must_mean_something() -> None:
+    text = BASE.replace(
+        "          consumers: [{service: listener, endpoint: on-changed}]\n",
+        "          consumers: [{service: listener, endpoint: on-changed}]\n"
+        "          deadLetter: chnged.dlq\n"
+        "        changed.dlq: {}\n",
+    )
+    (msg,) = errors(text)
+    assert "deadLetter: unknown topic 'chnged.dlq'; did you mean 'changed.dlq'?" in msg
+    zero = BASE.replace(
+        "          consumers: [{service: listener, endpoint: on-changed}]\n",
+        "          consumers: [{service: listener, endpoint: on-changed}]\n"
+        "          maxDeliveries: 0\n",
+    )
+    (msg,) = errors(zero)
+    assert "maxDeliveries is at least 1 (-1 for unlimited)" in msg

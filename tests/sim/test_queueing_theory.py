@@ -12,7 +12,8 @@ import math
 import pytest
 
 from scalesim_patterns.sim import Estimate, simulate
-from scalesim_patterns.sim.core.stats import estimate
+from scalesim_patterns.sim.core.stats import batch_means, estimate
+from scalesim_patterns.sim.reports.results import latency_windows
 
 from .models import architecture, exp, poisson, service, station
 
@@ -166,3 +167,24 @@ def test_closed_loop_against_mean_value_analysis() -> None:
     result = simulate(arch, replications=10, seed=13)
     assert_inside(result.summary.totals.throughput, x, 0.03)
     assert_inside(result.summary.totals.latency.mean, r, 0.05)  # type: ignore[arg-type]
+
+
+def test_single_run_interval_covers_the_mm1_mean() -> None:
+    """60 seeded single runs of M/M/1 at 62.5 % load, 1000 s each: the 95 % batch-means
+    interval of each must hold W = 1/(μ − λ) = 1/3 s in a share whose own 95 % Wilson interval
+    includes 0.95 (the long study, at 62.5 % and 90 % load, is benchmarks/coverage.py)."""
+    arch = station("5/s", exp("125ms"), duration="1000s")
+    result = simulate(arch, replications=60, seed=41)
+    hits = total = 0
+    for run in result.runs:
+        sums, counts = latency_windows(run.series, 0.0)["s.e"]
+        est = batch_means(sums, counts)
+        if est.half_width is not None:
+            total += 1
+            hits += est.contains(1 / 3)
+    assert total >= 55, "a 1000 s run at 62.5 % load is long enough for an interval"
+    z = 1.959964
+    p = hits / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    assert centre - half <= 0.95 <= centre + half, f"coverage {hits}/{total}"

@@ -30,6 +30,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from ..model import Architecture, Diagnostic, Severity, validate_text
 from ..model.diagnostics import format_path
+from ..model.yamlbounds import YamlLimitError, check_text, printable, safe_load_value
 from .errors import CatalogError
 from .store import did_you_mean
 
@@ -119,9 +120,13 @@ def _parse_value(edit: Edit) -> Any:
     if edit.raw_value:
         return _to_ruamel(edit.value)
     try:
-        value = yaml.safe_load(str(edit.value))
+        value = safe_load_value(str(edit.value))
+    except YamlLimitError as exc:
+        raise CatalogError(f"--set {printable(edit.source[:80])}: {exc.message}") from None
     except yaml.YAMLError as exc:
-        raise CatalogError(f"--set {edit.source}: the value is not valid YAML: {exc}") from None
+        raise CatalogError(
+            f"--set {printable(edit.source[:80])}: the value is not valid YAML: {exc}"
+        ) from None
     return _to_ruamel(value)
 
 
@@ -145,8 +150,8 @@ def _to_ruamel(value: Any) -> Any:
 def _needs_quotes(text: str) -> bool:
     """Would the loader (YAML 1.1) read this string, written plain, as something else?"""
     try:
-        return bool(yaml.safe_load(text) != text)
-    except yaml.YAMLError:
+        return bool(safe_load_value(text) != text)
+    except (yaml.YAMLError, YamlLimitError):
         return True
 
 
@@ -544,6 +549,10 @@ def _blame(
 
 
 def _edit_text(text: str, edits: Sequence[Edit]) -> tuple[str, list[DocPath]]:
+    try:
+        check_text(text)
+    except YamlLimitError as exc:
+        raise CatalogError(f"line {exc.line}: {exc.message}") from None
     y = _yaml()
     doc = y.load(text)
     if not isinstance(doc, CommentedMap):

@@ -55,15 +55,35 @@ def lint_cmd(
 @click.option("--force", is_flag=True, help="Replace files in a folder ScaleSim did not write.")
 @click.option("--crds", multiple=True, type=click.Path(), help="CRD schemas for the final lint.")
 @click.option("--no-lint", is_flag=True, help="Skip the validation of what was written.")
-def generate_cmd(file: str, output: str, force: bool, crds: tuple[str, ...], no_lint: bool) -> None:
+@click.option(
+    "--registry",
+    help="Registry of the services' images (built from services/<name>/Dockerfile); "
+    "default localhost:5000/<namespace>.",
+)
+def generate_cmd(
+    file: str, output: str, force: bool, crds: tuple[str, ...], no_lint: bool, registry: str | None
+) -> None:
     """Generate Kubernetes, Kong, Istio, Argo Rollouts and observability manifests, then lint them."""
-    from scalesim_patterns.generate import GenerateError, WriteRefused, generate, write_tree
+    from scalesim_patterns.generate import (
+        GenerateError,
+        GenerateOptions,
+        WriteRefused,
+        generate,
+        write_tree,
+    )
 
     from .main import load_or_exit
 
     arch = load_or_exit(file)
+    if registry is not None:
+        from scalesim_patterns.generate.kube_values import image_reference
+
+        problem = image_reference(f"{registry}/service:1.0.0")
+        if problem is not None:
+            fail(f"--registry {registry!r}: images under it would be invalid: {problem}")
     try:
-        files = generate(arch)
+        options = GenerateOptions(registry=registry or f"localhost:5000/{arch.namespace}")
+        files = generate(arch, options)
         report = write_tree(files, Path(output), force=force)
     except (GenerateError, WriteRefused) as exc:
         fail(str(exc).replace("pass force", "pass --force"))

@@ -20,6 +20,7 @@ from scalesim_patterns.files import OutputExistsError, write_text_atomic
 from scalesim_patterns.model import Architecture, Diagnostic, Severity, json_schema, validate
 
 USAGE_ERROR = 2
+INTERRUPTED = 130
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -30,6 +31,25 @@ if not out.is_terminal:
 def fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", markup=True)
     sys.exit(USAGE_ERROR)
+
+
+def interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C: exit 130 (the shell's code for SIGINT) saying what had finished.
+
+    Click would turn it into "Aborted!" and exit 1, so commands that run long call this.
+    """
+    finished = getattr(exc, "finished", None)
+    count = getattr(exc, "count", None)
+    if finished is not None and count is not None:
+        done = ", ".join(str(i) for i in finished) if finished else "none"
+        err.print(
+            f"interrupted: {len(finished)} of {count} replications had finished "
+            f"(replications {done}); nothing was written",
+            markup=False,
+        )
+    else:
+        err.print("interrupted; nothing was written")
+    sys.exit(INTERRUPTED)
 
 
 def print_diagnostics(diags: Sequence[Diagnostic]) -> None:
@@ -101,12 +121,17 @@ def validate_cmd(files: tuple[str, ...], as_json: bool) -> None:
 
 
 @cli.command("schema")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write to a file ('-': standard output).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def schema_cmd(output: str | None, force: bool) -> None:
     """Print the JSON Schema of the architecture file (for yaml-language-server)."""
     text = json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"
-    if output:
+    if output and output != "-":  # `-o -` is standard output, as for every Unix tool
         write_or_exit(output, text, force)
         err.print(f"wrote {output}")
     else:
@@ -117,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from . import (  # noqa: F401  (register commands)
         catalog_cmds,
         generate_cmds,
+        run_cmds,
         runs_cmds,
         serve_cmds,
         simulate_cmds,
@@ -128,6 +154,5 @@ def main(argv: Sequence[str] | None = None) -> None:
             prog_name="scalesim",
             standalone_mode=True,
         )
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        interrupted(exc)

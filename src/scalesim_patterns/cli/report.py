@@ -11,7 +11,7 @@ from rich.text import Text
 from scalesim_patterns.sim import Comparison, SimulationResult
 from scalesim_patterns.sim.core.stats import Estimate
 
-__all__ = ["comparison_tables", "result_tables"]
+__all__ = ["comparison_tables", "entries_in_one", "result_tables"]
 
 
 def _table(
@@ -163,19 +163,38 @@ def result_tables(result: SimulationResult) -> RenderableType:
         parts.append(dbs)
     if s.topics:
         topics = _table(
-            "Topics (lag: publish until consumed, ms)",
-            ("topic", "published", "consumed", "lag p50", "lag p99", "failures"),
-            left=("topic",),
+            "Topics per consumer group (backlog: waiting + unacknowledged; lag ms: publish until "
+            "consumed; oldest: largest age of the oldest waiting message, s)",
+            (
+                "topic/group",
+                "published",
+                "delivered",
+                "redelivered",
+                "dead-lettered",
+                "backlog end",
+                "backlog max",
+                "oldest max",
+                "lag p50",
+                "lag p99",
+            ),
+            left=("topic/group",),
         )
         for name, t in s.topics.items():
-            topics.add_row(
-                name,
-                _num(t.published, "{:.0f}"),
-                _num(t.consumed, "{:.0f}"),
-                _ms(t.lag.p50),
-                _ms(t.lag.p99),
-                _num(t.failures, "{:.0f}"),
-            )
+            if not t.groups:
+                topics.add_row(name, _num(t.published, "{:.0f}"), *["-"] * 8)
+            for gname, g in t.groups.items():
+                topics.add_row(
+                    f"{name}/{gname}",
+                    _num(t.published, "{:.0f}"),
+                    _num(g.delivered, "{:.0f}"),
+                    _num(g.redeliveries, "{:.0f}"),
+                    _num(g.dead_lettered, "{:.0f}"),
+                    _num(g.backlog_end, "{:.0f}"),
+                    _num(g.backlog_max, "{:.0f}"),
+                    _num(g.age_max, "{:.2f}"),
+                    _ms(g.lag.p50),
+                    _ms(g.lag.p99),
+                )
         parts.append(topics)
     slos = _slo_table(result)
     if slos is not None:
@@ -207,6 +226,12 @@ def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:
     return f"{e.mean * scale:+.1f} ±{e.half_width * scale:.1f}{unit}{verdict}"
 
 
+def entries_in_one(cmp: Comparison) -> tuple[list[str], list[str]]:
+    """Entries only A has and only B has: compared architectures need not share every entry."""
+    a, b = cmp.a.summary.entries, cmp.b.summary.entries
+    return [n for n in a if n not in b], [n for n in b if n not in a]
+
+
 def comparison_tables(cmp: Comparison, names: Iterable[str] = ("A", "B")) -> RenderableType:
     a_name, b_name = names
     table = _table(
@@ -215,7 +240,12 @@ def comparison_tables(cmp: Comparison, names: Iterable[str] = ("A", "B")) -> Ren
         left=("entry",),
     )
     rows = [*cmp.difference.entries.items(), ("all", cmp.difference.totals)]
+    only_a, only_b = entries_in_one(cmp)
     for name, d in rows:
+        if d is None:  # an entry of one variant only: nothing to pair it with
+            side = "A" if name in only_a else "B" if name in only_b else "neither"
+            table.add_row(name, f"only in {side}", "", "", "", "", style="dim")
+            continue
         table.add_row(
             name,
             _diff(d.throughput, 1, "/s"),
@@ -356,8 +386,11 @@ def _clients_table(result: SimulationResult) -> RenderableType | None:
         left=("client",),
     )
     for name, c in rows:
+        sites, counted = c.call_sites.mean, c.counted_sites.mean
+        # A row counts only the steps a policy (or the mesh) wraps: say so when that is not all.
+        label = f"{name} ({counted:.0f} of {sites:.0f} call steps)" if counted < sites else name
         t.add_row(
-            name,
+            label,
             _num(c.calls, "{:.0f}"),
             _num(c.attempts_per_call, "{:.2f}"),
             _num(c.not_permitted, "{:.0f}"),

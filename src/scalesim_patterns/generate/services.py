@@ -29,6 +29,8 @@ __all__ = [
 
 DEFAULT_READINESS = "/health/ready"
 DEFAULT_LIVENESS = "/health/live"
+DEFAULT_GRACE = 30.0
+"""Kubernetes' terminationGracePeriodSeconds when a pod spec gives none."""
 SCRAPE_LABEL = "scalesim.dev/scrape"
 BROKER_CLIENT_PORTS = {"kafka": 9092, "rabbitmq": 5672, "nats": 4222}
 STORE_PORT = 2113
@@ -136,6 +138,9 @@ def pod_template(ctx: Context, name: str, svc: Service) -> dict[str, Any]:
         "containers": [container],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
     }
+    if svc.termination_grace_period != DEFAULT_GRACE:
+        # Whole seconds in the API; the simulator drains deleted pods for the same time.
+        spec["terminationGracePeriodSeconds"] = seconds(svc.termination_grace_period)
     return {"metadata": metadata, "spec": spec}
 
 

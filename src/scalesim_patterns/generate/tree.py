@@ -9,6 +9,7 @@ from scalesim_patterns.model import Architecture
 
 from . import mesh, network
 from .brokers import broker_files
+from .code import service_code_files
 from .context import Context, GenerateError
 from .datastores import database_files, event_store_files
 from .escape import check_design
@@ -143,4 +144,5 @@ def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict
     for path, doc in overlay_kustomizations(ctx).items():
         files[path] = dump_documents([doc])
     files["README.md"] = render_readme(ctx, docs)
+    files.update(service_code_files(arch, [name for name, _ in ctx.deployed()]))
     return dict(sorted(files.items()))

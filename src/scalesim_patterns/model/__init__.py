@@ -8,16 +8,20 @@ from .architecture import API_VERSION, Architecture, ArchitectureSpec, Metadata,
 from .diagnostics import ArchitectureError, Diagnostic, Severity
 from .loader import dump, load, loads, validate, validate_text
 from .schema import json_schema
+from .yamlbounds import DEFAULT_LIMITS, InputLimits, YamlLimitError
 
 __all__ = [
     "API_VERSION",
+    "DEFAULT_LIMITS",
     "Architecture",
     "ArchitectureError",
     "ArchitectureSpec",
     "Diagnostic",
+    "InputLimits",
     "Metadata",
     "Severity",
     "Slo",
+    "YamlLimitError",
     "dump",
     "json_schema",
     "load",

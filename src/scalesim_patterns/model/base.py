@@ -7,8 +7,14 @@ worst kind of bug in a design tool.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
+
+MAX_INT = 2**53
+"""Largest whole number a field takes: exactly representable as a float (the simulator's
+arithmetic) and in JSON. A 400-digit `replicas` is a typo, not a plan."""
 
 
 class Spec(BaseModel):
@@ -19,4 +25,14 @@ class Spec(BaseModel):
         frozen=False,
         validate_default=False,
         use_attribute_docstrings=True,
+        # `.nan` and `.inf` are YAML floats but no field means them: a weight of infinity
+        # sent all traffic to one route, a NaN passed every `>` check.
+        allow_inf_nan=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded_int(cls, value: Any) -> Any:
+        if type(value) is int and not -MAX_INT <= value <= MAX_INT:
+            raise ValueError("whole numbers must be at most 2^53 (9007199254740992)")
+        return value

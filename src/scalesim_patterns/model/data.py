@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -11,11 +12,15 @@ from .distributions import Distribution, LogNormal
 from .units import Duration, Memory, Rate
 
 __all__ = [
+    "BROKER_DELIVERY",
+    "BROKER_LATENCY",
     "ENGINE_DEFAULTS",
     "Broker",
     "Consumer",
     "Database",
     "DatabaseLatency",
+    "DeliveryDefaults",
+    "DeliveryPolicy",
     "EventStore",
     "Projection",
     "Saga",
@@ -131,13 +136,95 @@ class Consumer(Spec):
     """Consumer group; consumers in one group share the messages, groups each get all."""
 
 
+BrokerType = Literal["kafka", "rabbitmq", "nats"]
+
+BROKER_LATENCY: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    # ((p50, p99) until the broker acknowledges a publish, (p50, p99) from there to the consumer)
+    # seconds, replicated and in one zone: first-design figures; override them with measurements.
+    "kafka": ((0.002, 0.015), (0.005, 0.050)),
+    "rabbitmq": ((0.001, 0.010), (0.002, 0.020)),
+    "nats": ((0.0005, 0.004), (0.001, 0.008)),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryDefaults:
+    """What each broker does, unconfigured, with a message its consumer group has not
+    acknowledged (sources in docs/simulation.md, "Brokers"). None means unlimited."""
+
+    max_deliveries: int | None
+    max_in_flight: int | None
+    ack_wait: float
+    reconnect: float
+
+
+BROKER_DELIVERY: dict[str, DeliveryDefaults] = {
+    # RabbitMQ 4 quorum queue: delivery-limit 20; prefetch 0 (no limit); consumer_timeout 30 min;
+    # the Java client reconnects every networkRecoveryInterval = 5 s.
+    "rabbitmq": DeliveryDefaults(20, None, 1800.0, 5.0),
+    # Kafka: no redelivery limit (the consumer re-polls from its committed offset until it
+    # succeeds, holding its partition meanwhile: at most `partitions` records of a group are
+    # retried at once); max.poll.interval.ms 5 min; reconnect.backoff.max.ms 1 s.
+    "kafka": DeliveryDefaults(None, None, 300.0, 1.0),
+    # NATS JetStream: MaxDeliver -1 (unlimited), MaxAckPending 1000, AckWait 30 s;
+    # the nats.go client's ReconnectWait 2 s.
+    "nats": DeliveryDefaults(None, 1000, 30.0, 2.0),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """A topic's delivery settings with the broker's defaults filled in (None: unlimited)."""
+
+    max_deliveries: int | None
+    max_in_flight: int | None
+    ack_wait: float
+    reconnect: float
+    dead_letter: str | None
+    max_redelivering: int | None = None
+    """Redeliveries in flight at once per group (Kafka: `partitions`, a failing record holds its
+    partition while it is retried); None: no bound of its own."""
+
+
+def _limit(value: int | None, default: int | None) -> int | None:
+    if value is None:
+        return default
+    return None if value == -1 else value
+
+
 class Topic(Spec):
     partitions: int = Field(3, ge=1)
     consumers: list[Consumer] = Field(default_factory=list)
+    max_deliveries: int | None = Field(None, ge=-1)
+    """Deliveries of a failing message (the first included) before it is dead-lettered; -1 for
+    unlimited. Default: the broker's (RabbitMQ 20, Kafka and NATS unlimited)."""
+    dead_letter: str | None = None
+    """Topic that receives dead-lettered messages; without it they are discarded (counted)."""
+    ack_wait: Duration | None = None
+    """A delivery unanswered this long is redelivered. Default: RabbitMQ 30 min, Kafka 5 min,
+    NATS 30 s."""
+    max_in_flight: int | None = Field(None, ge=-1)
+    """Unacknowledged deliveries per consumer group (prefetch, MaxAckPending); -1 for unlimited.
+    Default: NATS 1000, RabbitMQ and Kafka unlimited."""
+    reconnect: Duration | None = None
+    """How soon a consumer that could not be reached is tried again. Default: RabbitMQ 5 s,
+    Kafka 1 s, NATS 2 s."""
+
+    @model_validator(mode="after")
+    def _no_zero_limits(self) -> Topic:
+        if self.max_deliveries == 0:
+            raise ValueError("maxDeliveries is at least 1 (-1 for unlimited)")
+        if self.max_in_flight == 0:
+            raise ValueError("maxInFlight is at least 1 (-1 for unlimited)")
+        if self.ack_wait is not None and self.ack_wait <= 0:
+            raise ValueError("ackWait must be positive")
+        if self.reconnect is not None and self.reconnect <= 0:
+            raise ValueError("reconnect must be positive")
+        return self
 
 
 class Broker(Spec):
-    type: Literal["kafka", "rabbitmq", "nats"] = "kafka"
+    type: BrokerType = "kafka"
     publish_latency: Distribution | None = None
     """Until the broker acknowledges; the publisher waits for this only."""
     delivery_latency: Distribution | None = None
@@ -146,13 +233,24 @@ class Broker(Spec):
     topics: dict[str, Topic] = Field(min_length=1)
 
     def default_latencies(self) -> tuple[Distribution, Distribution]:
-        publish = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
-        delivery = {"kafka": (0.005, 0.050), "rabbitmq": (0.002, 0.020), "nats": (0.001, 0.008)}
-        p = self.publish_latency or LogNormal(p50=publish[self.type][0], p99=publish[self.type][1])
-        d = self.delivery_latency or LogNormal(
-            p50=delivery[self.type][0], p99=delivery[self.type][1]
-        )
+        """(publish, delivery): the given latencies, or the broker type's defaults."""
+        (p50, p99), (d50, d99) = BROKER_LATENCY[self.type]
+        p = self.publish_latency or LogNormal(p50=p50, p99=p99)
+        d = self.delivery_latency or LogNormal(p50=d50, p99=d99)
         return p, d
+
+    def delivery_policy(self, topic: str) -> DeliveryPolicy:
+        """`topic`'s delivery settings, the broker type's defaults where it sets none."""
+        t = self.topics[topic]
+        base = BROKER_DELIVERY[self.type]
+        return DeliveryPolicy(
+            max_deliveries=_limit(t.max_deliveries, base.max_deliveries),
+            max_in_flight=_limit(t.max_in_flight, base.max_in_flight),
+            ack_wait=float(t.ack_wait) if t.ack_wait is not None else base.ack_wait,
+            reconnect=float(t.reconnect) if t.reconnect is not None else base.reconnect,
+            dead_letter=t.dead_letter,
+            max_redelivering=t.partitions if self.type == "kafka" else None,
+        )
 
 
 class Projection(Spec):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .yamlbounds import printable
+
 __all__ = ["ArchitectureError", "Diagnostic", "Path", "Severity", "format_path"]
 
 Path = tuple[str | int, ...]
@@ -36,7 +38,11 @@ class Diagnostic:
     file: str = field(default="<string>", compare=False)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {format_path(self.path)}: {self.message}"
+        """The one-line form; control characters from the file are escaped, never echoed raw."""
+        return printable(
+            f"{self.file}:{self.line}:{self.column}: {self.severity}: "
+            f"{format_path(self.path)}: {self.message}"
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {

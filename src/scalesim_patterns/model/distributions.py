@@ -150,7 +150,9 @@ class HyperExponential(Spec):
 
     type: Literal["hyperexponential"] = "hyperexponential"
     mean_: Duration | None = Field(default=None, alias="mean")
-    scv_: float | None = Field(default=None, alias="scv", gt=1)
+    scv_: float | None = Field(default=None, alias="scv", gt=1, le=10_000)
+    """Squared coefficient of variation; above 10 000 the rare phase has a probability that
+    floating point rounds to zero."""
     phases: list[Phase] | None = None
 
     @model_validator(mode="after")

@@ -20,16 +20,20 @@ from .architecture import Architecture
 from .checks import check_architecture
 from .diagnostics import ArchitectureError, Diagnostic, Path, Severity
 from .units import STRICT_UNITS
+from .yamlbounds import DEFAULT_LIMITS, InputLimits, YamlLimitError, read_text
 from .yamlpos import Document, parse_yaml
 
 __all__ = ["dump", "load", "loads", "validate", "validate_text"]
 
 
 def validate_text(
-    text: str, filename: str = "<string>"
+    text: str, filename: str = "<string>", *, limits: InputLimits = DEFAULT_LIMITS
 ) -> tuple[Architecture | None, list[Diagnostic]]:
-    """Parse and check a document; never raises for bad input."""
-    doc = parse_yaml(text)
+    """Parse and check a document; never raises for bad input.
+
+    `limits` bounds the input (size, alias expansion, nesting); see docs/limits.md.
+    """
+    doc = parse_yaml(text, limits)
     diags = [
         Diagnostic(p.line, p.column, Severity.ERROR, p.path, p.message, filename)
         for p in doc.problems
@@ -64,29 +68,64 @@ def validate_text(
     return arch, sorted(diags)
 
 
-def validate(path: str | FsPath) -> tuple[Architecture | None, list[Diagnostic]]:
+def validate(
+    path: str | FsPath, *, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[Architecture | None, list[Diagnostic]]:
     """Check a file. The architecture is None when any error was found."""
     p = FsPath(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(1, 1, Severity.ERROR, (), f"cannot read file: {exc}", str(p))]
-    arch, diags = validate_text(text, str(p))
+        text = read_text(p, limits)
+    except YamlLimitError as exc:
+        return None, [Diagnostic(1, 1, Severity.ERROR, (), exc.message, str(p))]
+    except UnicodeDecodeError as exc:
+        return None, [
+            Diagnostic(
+                1,
+                1,
+                Severity.ERROR,
+                (),
+                f"cannot read file: not UTF-8 text (byte {exc.start}: {exc.reason})",
+                str(p),
+            )
+        ]
+    except OSError as exc:
+        return None, [
+            Diagnostic(1, 1, Severity.ERROR, (), f"cannot read file: {exc.strerror or exc}", str(p))
+        ]
+    arch, diags = _checked(text, str(p), limits)
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
     return arch, diags
 
 
-def loads(text: str, filename: str = "<string>") -> Architecture:
-    arch, diags = validate_text(text, filename)
+def _checked(
+    text: str, filename: str, limits: InputLimits
+) -> tuple[Architecture | None, list[Diagnostic]]:
+    """validate_text, with any exception the checks did not foresee turned into a diagnostic:
+    the promise is that bad input gives ArchitectureError, never another exception."""
+    try:
+        return validate_text(text, filename, limits=limits)
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+        message = f"cannot check the file: {type(exc).__name__}: {exc}"
+        return None, [Diagnostic(1, 1, Severity.ERROR, (), message, filename)]
+
+
+def loads(
+    text: str, filename: str = "<string>", *, limits: InputLimits = DEFAULT_LIMITS
+) -> Architecture:
+    """The architecture in `text`; ArchitectureError listing every problem otherwise."""
+    arch, diags = _checked(text, filename, limits)
     if arch is None or any(d.severity is Severity.ERROR for d in diags):
         raise ArchitectureError(diags)
     return arch
 
 
-def load(path: str | FsPath) -> Architecture:
-    """The architecture in `path`; ArchitectureError listing every problem otherwise."""
-    arch, diags = validate(path)
+def load(path: str | FsPath, *, limits: InputLimits = DEFAULT_LIMITS) -> Architecture:
+    """The architecture in `path`; ArchitectureError listing every problem otherwise.
+
+    No other exception escapes for a bad file; `limits` bounds the input (docs/limits.md).
+    """
+    arch, diags = validate(path, limits=limits)
     if arch is None:
         raise ArchitectureError(diags)
     return arch

@@ -45,7 +45,6 @@ Cause = Literal[
 CAUSES: tuple[str, ...] = Cause.__args__  # type: ignore[attr-defined]
 """Why a call failed; every error the simulator counts carries one of these."""
 
-_BREAKER_RECORDS: tuple[Cause, ...] = ("error", "timeout", "unavailable", "rejected")
 _RETRY_ON: tuple[Cause, ...] = Cause.__args__  # type: ignore[attr-defined]
 _FALLBACK_ON: tuple[Cause, ...] = (
     "circuit_open",
@@ -81,8 +80,12 @@ class FailureRateBreaker(Spec):
     wait_multiplier: float = Field(1.0, ge=1)
     """Back-off of the open wait per consecutive re-open; 1 keeps it fixed."""
     max_wait: Duration | None = None
-    record_on: list[Cause] = Field(default_factory=lambda: list(_BREAKER_RECORDS))
-    """Causes that count as failures; others are ignored (neither success nor failure)."""
+    record_on: list[Cause] | None = None
+    """Causes that count as failures (`recordExceptions`). Not given: every cause does, as
+    Resilience4j's empty default means; given: the causes not listed count as successes."""
+    ignore_on: list[Cause] = Field(default_factory=list)
+    """Causes that count as neither success nor failure (`ignoreExceptions`); wins over
+    `record_on`. Empty by default, as in Resilience4j."""
 
 
 class ConsecutiveFailureBreaker(Spec):
@@ -91,7 +94,10 @@ class ConsecutiveFailureBreaker(Spec):
     type: Literal["consecutive"] = "consecutive"
     fail_max: int = Field(5, ge=1)
     reset_timeout: Duration = 60.0
-    record_on: list[Cause] = Field(default_factory=lambda: list(_BREAKER_RECORDS))
+    record_on: list[Cause] | None = None
+    """As for the failure-rate breaker: not given, every cause is a failure."""
+    ignore_on: list[Cause] = Field(default_factory=list)
+    """pybreaker's `exclude`: these causes are not failures."""
 
 
 CircuitBreaker = Annotated[

@@ -205,6 +205,9 @@ class Service(Spec):
     resources: Resources = Field(default_factory=Resources)
     startup_time: Distribution | None = None
     """Pod start (scheduling, image pull, warm-up) for new or restarted replicas."""
+    termination_grace_period: Duration = 30.0
+    """terminationGracePeriodSeconds: how long a deleted pod may finish the work it holds
+    before it is killed."""
     endpoints: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][-_A-Za-z0-9]*$")], Endpoint] = (
         Field(min_length=1)
     )

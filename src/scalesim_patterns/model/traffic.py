@@ -39,7 +39,8 @@ class ConstantArrival(Spec):
     """Evenly spaced arrivals (a load generator at a fixed rate)."""
 
     process: Literal["constant"] = "constant"
-    rate: Rate
+    rate: Rate = Field(gt=0)
+    """Positive: evenly spaced arrivals at rate 0 would be spaced infinitely far apart."""
 
 
 class RampArrival(Spec):
@@ -108,7 +109,8 @@ class EntryMix(Spec):
     """Which method of the route, when the route serves several."""
     endpoint: str | None = None
     """`service.endpoint`, bypassing the gateway."""
-    weight: float = Field(1.0, gt=0)
+    weight: float = Field(1.0, gt=0, le=1e9)
+    """Relative share of the source's requests (at most 10^9, so that sums stay finite)."""
 
     @model_validator(mode="after")
     def _one(self) -> EntryMix:

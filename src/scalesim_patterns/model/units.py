@@ -8,6 +8,7 @@ deals with strings.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -63,16 +64,38 @@ _MEM = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 MEMORY_FORMS = "bytes as in Kubernetes: '256Mi', '1Gi', '512M'"
 
 
+MAX_CPU = 1024.0
+"""Cores one container may ask for: more than any machine has."""
+MAX_MEMORY = 64 * 1024**4
+"""Bytes one container may ask for (64Ti): more than any machine has."""
+
+
+def _r(value: Any) -> str:
+    """repr of a value for a message, shortened: a 400-digit number is shown by its length."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**40 else "a huge number"
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
+def _finite(seconds: float, value: Any, what: str) -> float:
+    if not math.isfinite(seconds):
+        raise ValueError(f"{_r(value)} is too large for a {what}")
+    return seconds
+
+
 def parse_duration(value: Any) -> float:
-    """Seconds from a Kubernetes-style duration string ('250ms', '1m30s')."""
+    """Seconds from a Kubernetes-style duration string ('250ms', '1m30s').
+
+    Finite always: a 400-digit number of seconds is not a duration, it is a mistake.
+    """
     if isinstance(value, bool) or not isinstance(value, str):
         if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
             return 0.0
-        raise ValueError(f"expected a duration with a unit, got {value!r}; use {DURATION_FORMS}")
+        raise ValueError(f"expected a duration with a unit, got {_r(value)}; use {DURATION_FORMS}")
     text = value.strip()
     if not _DURATION_FULL.match(text):
-        raise ValueError(f"{value!r} is not a duration; use {DURATION_FORMS}")
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
+        raise ValueError(f"{_r(value)} is not a duration; use {DURATION_FORMS}")
+    seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
+    return _finite(seconds, value, "duration")
 
 
 def format_duration(seconds: float) -> str:
@@ -90,11 +113,11 @@ def format_duration(seconds: float) -> str:
 def parse_rate(value: Any) -> float:
     """Events per second from '500/s' or '3000/min'."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(f"expected a rate with a unit, got {value!r}; use {RATE_FORMS}")
+        raise ValueError(f"expected a rate with a unit, got {_r(value)}; use {RATE_FORMS}")
     m = _RATE.match(value)
     if not m or m.group(2) not in _RATE_UNITS:
-        raise ValueError(f"{value!r} is not a rate; use {RATE_FORMS}")
-    return float(m.group(1)) * _RATE_UNITS[m.group(2)]
+        raise ValueError(f"{_r(value)} is not a rate; use {RATE_FORMS}")
+    return _finite(float(m.group(1)) * _RATE_UNITS[m.group(2)], value, "rate")
 
 
 def format_rate(per_second: float) -> str:
@@ -106,21 +129,27 @@ def format_rate(per_second: float) -> str:
     return f"{per_second * 3600:g}/h"
 
 
+def _cpu_range(cores: float, value: Any) -> float:
+    if not 0 < cores <= MAX_CPU:  # False for NaN too
+        raise ValueError(
+            f"CPU must be more than 0 and at most {MAX_CPU:g} cores, got {_r(value)}; use {CPU_FORMS}"
+        )
+    return cores
+
+
 def parse_cpu(value: Any) -> float:
-    """Cores from '500m', '0.5' or 2."""
+    """Cores from '500m', '0.5' or 2, within (0, MAX_CPU]."""
     if isinstance(value, bool):
-        raise ValueError(f"expected CPU, got {value!r}; use {CPU_FORMS}")
+        raise ValueError(f"expected CPU, got {_r(value)}; use {CPU_FORMS}")
     if isinstance(value, int | float):
-        if value <= 0:
-            raise ValueError(f"CPU must be positive, got {value!r}")
-        return float(value)
+        if isinstance(value, int) and abs(value) > MAX_CPU:
+            return _cpu_range(math.inf, value)
+        return _cpu_range(float(value), value)
     if isinstance(value, str):
         m = _CPU.match(value.strip())
         if m:
-            cores = float(m.group(1)) / (1000 if m.group(2) else 1)
-            if cores > 0:
-                return cores
-    raise ValueError(f"{value!r} is not a CPU quantity; use {CPU_FORMS}")
+            return _cpu_range(float(m.group(1)) / (1000 if m.group(2) else 1), value)
+    raise ValueError(f"{_r(value)} is not a CPU quantity; use {CPU_FORMS}")
 
 
 def format_cpu(cores: float) -> str:
@@ -130,17 +159,25 @@ def format_cpu(cores: float) -> str:
     return f"{cores:g}"
 
 
+def _memory_range(size: float, value: Any) -> float:
+    if not 0 < size <= MAX_MEMORY:
+        raise ValueError(
+            f"memory must be more than 0 and at most 64Ti, got {_r(value)}; use {MEMORY_FORMS}"
+        )
+    return size
+
+
 def parse_memory(value: Any) -> float:
-    """Bytes from '256Mi'."""
+    """Bytes from '256Mi', within (0, 64Ti]."""
     if isinstance(value, bool):
-        raise ValueError(f"expected memory, got {value!r}; use {MEMORY_FORMS}")
+        raise ValueError(f"expected memory, got {_r(value)}; use {MEMORY_FORMS}")
     if isinstance(value, int) and value > 0:
-        return float(value)
+        return _memory_range(float(min(value, 2 * MAX_MEMORY)), value)
     if isinstance(value, str):
         m = _MEM.match(value.strip())
         if m and float(m.group(1)) > 0:
-            return float(m.group(1)) * _MEM_UNITS[m.group(2) or ""]
-    raise ValueError(f"{value!r} is not a memory quantity; use {MEMORY_FORMS}")
+            return _memory_range(float(m.group(1)) * _MEM_UNITS[m.group(2) or ""], value)
+    raise ValueError(f"{_r(value)} is not a memory quantity; use {MEMORY_FORMS}")
 
 
 def format_memory(size: float) -> str:
@@ -160,9 +197,15 @@ def _lenient(parse: Any) -> Any:
     def validate(value: Any, info: ValidationInfo) -> Any:
         strict = bool(info.context and info.context.get(STRICT_UNITS))
         if not strict and isinstance(value, int | float) and not isinstance(value, bool):
-            if value < 0:
-                raise ValueError(f"must not be negative, got {value!r}")
-            return float(value)
+            if not value >= 0:  # NaN included
+                raise ValueError(f"must not be negative, got {_r(value)}")
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise ValueError(f"must be finite, got {_r(value)}")
+            return number
         return parse(value)
 
     return validate

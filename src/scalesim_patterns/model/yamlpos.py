@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Path
+from .yamlbounds import DEFAULT_LIMITS, InputLimits, YamlLimitError, check_text
 
 try:
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
@@ -47,8 +48,13 @@ class Document:
         return (1, 1)
 
 
-def parse_yaml(text: str) -> Document:
-    """Parse one YAML document. Syntax errors become problems, not exceptions."""
+def parse_yaml(text: str, limits: InputLimits = DEFAULT_LIMITS) -> Document:
+    """Parse one YAML document. Syntax errors and inputs beyond `limits` become problems, not
+    exceptions; the limits are checked before anything is built."""
+    try:
+        check_text(text, limits)
+    except YamlLimitError as exc:
+        return Document(None, {}, [YamlProblem(exc.line, exc.column, (), exc.message)])
     try:
         loader = _Loader(text)
         try:
@@ -95,6 +101,15 @@ def _build(
                 for src in sources:
                     if isinstance(src, yaml.MappingNode):
                         merged.extend(src.value)
+                    else:
+                        doc.problems.append(
+                            YamlProblem(
+                                *_mark(src),
+                                path,
+                                "'<<' merges mappings: give a mapping or an alias of one "
+                                "(e.g. '<<: *defaults'), or a list of them",
+                            )
+                        )
         for key_node, value_node in pairs:
             if key_node.tag == _MERGE:
                 continue

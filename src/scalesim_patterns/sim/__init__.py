@@ -16,6 +16,7 @@ from scalesim_patterns.sim.network.pipeline import (
 from scalesim_patterns.sim.reports.live import Window, WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
+    ConsumerGroupReport,
     DatabaseReport,
     EndpointReport,
     EntryReport,
@@ -33,6 +34,7 @@ from scalesim_patterns.sim.reports.results import (
 __all__ = [
     "CallSite",
     "Comparison",
+    "ConsumerGroupReport",
     "DatabaseReport",
     "EndpointReport",
     "Engine",

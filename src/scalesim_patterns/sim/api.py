@@ -7,9 +7,10 @@ from os import PathLike
 from pathlib import Path
 
 from scalesim_patterns.model.architecture import Architecture
+from scalesim_patterns.sim.budget import DEFAULT_SIMULATION_LIMITS, SimulationLimits, check
 from scalesim_patterns.sim.engine import ProgressFn
 from scalesim_patterns.sim.network.pipeline import Extensions
-from scalesim_patterns.sim.parallel import default_jobs, run_replications
+from scalesim_patterns.sim.parallel import cap_jobs, default_jobs, run_replications
 from scalesim_patterns.sim.reports.live import WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
@@ -57,6 +58,7 @@ def simulate(
     progress: ProgressFn | None = None,
     extensions: Extensions | None = None,
     jobs: int | None = None,
+    limits: SimulationLimits | None = DEFAULT_SIMULATION_LIMITS,
     on_window: WindowFn | None = None,
 ) -> SimulationResult:
     """Run `replications` independent replications and summarise them with 95 % intervals.
@@ -64,9 +66,13 @@ def simulate(
     Unset arguments come from `spec.simulation` (and a scenario's own `duration`). Replication i
     draws every random stream from (seed, i, stream name), so results are reproducible bit for
     bit and independent across replications. They run in `jobs` local processes (default: one
-    per core, at most one per replication); the result does not depend on `jobs`.
-    `on_window`, when given, receives each time-series window as it closes (`Window`: one
-    replication's figures for that window), for callers that show a run while it runs.
+    per core, at most one per replication, never more than the cores); the result does not
+    depend on `jobs`. `on_window`, when given, receives each time-series window as it closes
+    (`Window`: one replication's figures for that window), for callers that show a run while it
+    runs.
+
+    Before anything runs, the work is estimated from the file (`budget.check`) and a run beyond
+    `limits` raises SimulationTooLarge with the estimate; `limits=None` lifts every limit.
     """
     model = _architecture(arch)
     sim = model.spec.simulation
@@ -74,6 +80,7 @@ def simulate(
     count = replications if replications is not None else sim.replications
     if count < 1:
         raise ValueError("replications must be at least 1")
+    check(model, duration=duration, scenario=scenario, replications=count, limits=limits)
     options = {
         "seed": seed,
         "duration": duration,
@@ -83,7 +90,7 @@ def simulate(
         "extensions": extensions,
     }
     # Extensions passed by the caller may not survive pickling: they run in this process.
-    parallel = default_jobs(count) if jobs is None else jobs
+    parallel = default_jobs(count) if jobs is None else cap_jobs(jobs)
     reps = run_replications(
         model,
         options,
@@ -121,13 +128,17 @@ def compare(
     progress: ProgressFn | None = None,
     extensions: Extensions | None = None,
     jobs: int | None = None,
+    limits: SimulationLimits | None = DEFAULT_SIMULATION_LIMITS,
 ) -> Comparison:
     """Simulate two variants under common random numbers and estimate b − a, paired by
-    replication. Settings not given come from `a`'s `spec.simulation`."""
+    replication. Settings not given come from `a`'s `spec.simulation`. Both are checked
+    against `limits` before either runs."""
     first = _architecture(a)
     second = _architecture(b)
     sim = first.spec.simulation
     count = replications or max(sim.replications, COMPARE_REPLICATIONS)
+    for model in (first, second):
+        check(model, duration=duration, scenario=scenario, replications=count, limits=limits)
     options = {
         "seed": sim.seed if seed is None else seed,
         "duration": duration,
@@ -137,6 +148,7 @@ def compare(
         "progress": progress,
         "extensions": extensions,
         "jobs": jobs,
+        "limits": limits,
     }
     # One bar over both variants: A's replications first, then B's.
     ra = simulate(first, **{**options, "progress": _shifted(progress, 0, count)})  # type: ignore[arg-type]

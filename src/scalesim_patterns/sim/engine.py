@@ -12,7 +12,7 @@ from time import perf_counter
 from typing import Any
 
 from scalesim_patterns.model.architecture import Architecture
-from scalesim_patterns.model.data import ENGINE_DEFAULTS, Broker, Database
+from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
 from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import ClientPolicy
@@ -31,6 +31,7 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
 from scalesim_patterns.sim.extensions import default_extensions
+from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
 from scalesim_patterns.sim.network.pipeline import (
     CallSite,
     Extensions,
@@ -51,11 +52,9 @@ from scalesim_patterns.sim.network.steps import (
     QueryStepRuntime,
     TopicRuntime,
 )
+from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 from scalesim_patterns.sim.patterns import workflows
-from scalesim_patterns.sim.patterns.eventsourcing import EventStoreRuntime
-from scalesim_patterns.sim.patterns.rollout import RolloutController
-from scalesim_patterns.sim.patterns.saga import SagaRuntime
 from scalesim_patterns.sim.reports.assemble import assemble_report
 from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
@@ -69,10 +68,6 @@ DEFAULT_HOP = 0.00025
 DEFAULT_AUTH = 0.0002
 MAX_WINDOWS = 5000
 """Time-series windows are widened so that a run never records more than this many."""
-
-
-class SimulationError(ValueError):
-    """The architecture uses something the simulator cannot run."""
 
 
 def _lognormal(p50: float, p99: float) -> LogNormal:
@@ -137,13 +132,10 @@ class Engine:
         self.entries: dict[str, EntryRuntime] = {}
         self.sites: list[CallSite] = []
         self.sources: list[OpenSource | ClosedSource] = []
-        self.sagas: dict[str, SagaRuntime] = {}
-        self.event_stores: dict[str, EventStoreRuntime] = {}
-        self.rollouts: dict[str, RolloutController] = {}
         # Hooks for installed mechanisms (sim/extensions.py); empty when nothing is configured.
         self.reset_hooks: list[Callable[[], None]] = []
         """Run at the end of warm-up, after the engine's own counters are reset."""
-        self.window_hooks: list[Callable[[SeriesRecorder], None]] = []
+        self.window_hooks: list[Callable[[WindowRecorder], None]] = []
         """Run when a time-series window closes, after the engine's own columns."""
         self.report_hooks: list[Callable[[Report[float]], Report[float]]] = []
         """Each may return the run's report with figures added."""
@@ -184,22 +176,7 @@ class Engine:
         workflows.prepare(self)
         for name, db in spec.databases.items():
             self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
-        self._ack: dict[str, AnyDistribution] = {}
-        for broker in spec.brokers.values():
-            publish, delivery = _broker_latencies(broker)
-            for tname, topic in broker.topics.items():
-                groups: dict[str, list[tuple[ServiceRuntime, EndpointRuntime]]] = {}
-                for c in topic.consumers:
-                    key = c.group or f"{c.service}.{c.endpoint}"
-                    svc_rt = self.services[c.service]
-                    groups.setdefault(key, []).append((svc_rt, svc_rt.endpoints[c.endpoint]))
-                self.topics[tname] = TopicRuntime(
-                    tname,
-                    self.kernel,
-                    list(groups.values()),
-                    streams.sampler(delivery, f"delivery:{tname}"),
-                )
-                self._ack[tname] = publish
+        self.topics, self._ack = build_topics(spec.brokers, self.services, self.kernel, streams)
         net = spec.network.hop_latency
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
@@ -276,6 +253,16 @@ class Engine:
             invoke = layer(site, invoke)
         self.sites.append(site)
         return site, invoke
+
+    def call_site(
+        self, name: str, caller: str, target: str, policy: ClientPolicy, *, sidecars: int
+    ) -> tuple[CallSite, Invoke]:
+        """A new call site and its pipeline (`Host.call_site`, for plug-ins that send calls)."""
+        return self._site(name, caller, target, policy, sidecars=sidecars)
+
+    def endpoint(self, ref: str) -> EndpointRuntime:
+        """The runtime of "service.endpoint" (`Host.endpoint`)."""
+        return self._endpoint(ref)
 
     def _endpoint(self, ref: str) -> EndpointRuntime:
         service, _, endpoint = ref.partition(".")
@@ -588,14 +575,6 @@ def _sum3(a: Sampler, b: Sampler, c: Sampler) -> Sampler:
 
 def route_key(route: Route) -> str:
     return f"{','.join(route.methods)} {route.path}" if route.methods else route.path
-
-
-def _broker_latencies(broker: Broker) -> tuple[AnyDistribution, AnyDistribution]:
-    publish = {"kafka": (0.002, 0.015), "rabbitmq": (0.001, 0.010), "nats": (0.0005, 0.004)}
-    delivery = {"kafka": (0.005, 0.050), "rabbitmq": (0.002, 0.020), "nats": (0.001, 0.008)}
-    p: AnyDistribution = broker.publish_latency or _lognormal(*publish[broker.type])
-    d: AnyDistribution = broker.delivery_latency or _lognormal(*delivery[broker.type])
-    return p, d
 
 
 def _db_latency(db: Database, operation: str) -> AnyDistribution:

@@ -24,9 +24,10 @@ from scalesim_patterns.sim.network.pipeline import (
     Invoke,
     LayerFactory,
 )
+from scalesim_patterns.sim.platform.fleets import Fleets
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = ["CLIENT_LAYERS", "INSTALLERS", "TRANSPORT_LAYERS", "default_extensions"]
 
@@ -66,7 +67,7 @@ def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
     return layer(site, nxt)
 
 
-def install_faults(engine: Engine) -> None:
+def install_faults(engine: Host) -> None:
     if engine.scenario is None or not engine.scenario.faults:
         return
     from scalesim_patterns.sim.platform.faults import install_faults as install
@@ -74,7 +75,7 @@ def install_faults(engine: Engine) -> None:
     install(engine)
 
 
-def install_autoscaling(engine: Engine) -> None:
+def install_autoscaling(engine: Host) -> None:
     if all(s.autoscaling is None for s in engine.arch.spec.services.values()):
         return
     from scalesim_patterns.sim.platform.autoscaling import install_autoscaling as install
@@ -82,17 +83,16 @@ def install_autoscaling(engine: Engine) -> None:
     install(engine)
 
 
-def install_lifecycle(engine: Engine) -> None:
-    # Only faults and autoscaling make fleets (the installers before this one).
-    no_faults = engine.scenario is None or not engine.scenario.faults
-    if no_faults and all(s.autoscaling is None for s in engine.arch.spec.services.values()):
+def install_lifecycle(engine: Host) -> None:
+    # Installers before this one (faults, autoscaling, a user's own) make the fleets.
+    if Fleets not in engine.plugins:
         return
     from scalesim_patterns.sim.platform.lifecycle import install_lifecycle as install
 
     install(engine)
 
 
-def install_cascade(engine: Engine) -> None:
+def install_cascade(engine: Host) -> None:
     from scalesim_patterns.sim.reports.cascade import install_cascade as install
 
     install(engine)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue as queue_mod
+import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from scalesim_patterns.sim.engine import Engine, ProgressFn
 from scalesim_patterns.sim.reports.live import Window, WindowFn, watch_windows
 from scalesim_patterns.sim.reports.results import Progress, RunResult
 
-__all__ = ["Replication", "default_jobs", "run_replications"]
+__all__ = ["Interrupted", "Replication", "cap_jobs", "default_jobs", "run_replications"]
 
 _progress_queue: Any = None
 _window_queue: Any = None
@@ -38,9 +39,25 @@ class Replication:
     notes: list[str]
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during the replications: the run stopped at once; `finished` are the indices of
+    the replications that had completed (their results are dropped with the rest)."""
+
+    def __init__(self, finished: list[int], count: int) -> None:
+        super().__init__(f"{len(finished)} of {count} replications finished")
+        self.finished = finished
+        self.count = count
+
+
 def default_jobs(replications: int) -> int:
     """One process per core, never more than there are replications."""
     return max(1, min(replications, os.cpu_count() or 1))
+
+
+def cap_jobs(jobs: int) -> int:
+    """At most one process per core: more only share the cores, and each holds a replication's
+    memory (64 processes on 2 cores were 32 times the memory for no speed)."""
+    return max(1, min(jobs, os.cpu_count() or 1))
 
 
 def _one(
@@ -62,6 +79,9 @@ def _init_worker(progress_queue: Any, window_queue: Any = None) -> None:
     global _progress_queue, _window_queue
     _progress_queue = progress_queue
     _window_queue = window_queue
+    # Ctrl-C is for the parent, which stops the pool; a worker dying on it mid-pickle only
+    # leaves the pool to start the next queued replication.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker(model: Architecture, options: dict[str, Any], index: int, count: int) -> Replication:
@@ -113,7 +133,13 @@ def run_replications(
     """Replications 0..count-1 in index order, in `jobs` processes (1 = in this process).
     `on_window` gets each replication's windows in order (replications may interleave)."""
     if jobs <= 1 or count <= 1:
-        return [_one(model, options, i, count, progress, on_window) for i in range(count)]
+        serial: list[Replication] = []
+        try:
+            for i in range(count):
+                serial.append(_one(model, options, i, count, progress, on_window))
+        except KeyboardInterrupt:
+            raise Interrupted(list(range(len(serial))), count) from None
+        return serial
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
     progress_queue = ctx.Queue() if progress is not None else None
     window_queue = ctx.Queue() if on_window is not None else None
@@ -121,12 +147,13 @@ def run_replications(
     latest: dict[int, Progress] = {}
     done: set[int] = set()
     start = time.perf_counter()
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=min(jobs, count),
         mp_context=ctx,
         initializer=_init_worker,
         initargs=(progress_queue, window_queue),
-    ) as pool:
+    )
+    try:
         futures: dict[Future[Replication], int] = {
             pool.submit(_worker, model, options, i, count): i for i in range(count)
         }
@@ -148,7 +175,25 @@ def run_replications(
         results = {futures[f]: f.result() for f in futures}
         if on_window is not None and unfinished:
             _drain_windows(window_queue, on_window, unfinished, wait=True)
+    except KeyboardInterrupt:
+        _stop(pool)
+        raise Interrupted(sorted(done), count) from None
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return [results[i] for i in range(count)]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Drop queued replications and end the running ones now, not after they finish."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public handle on workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _combined(latest: dict[int, Progress], done: set[int], count: int, wall: float) -> Progress:

@@ -140,14 +140,12 @@ def test_istio_connection_pool_defaults_are_effectively_unlimited() -> None:
     pool = ConnectionPoolLimits()
     assert pool.max_requests == UNLIMITED == 2**32 - 1
     assert pool.admit(1_000_000, 1_000_000) == DISPATCH
-    assert pool.admit_retry(10_000)
 
 
-def test_raw_envoy_defaults_overflow_at_1024() -> None:
-    pool = ConnectionPoolLimits.envoy_defaults()
+def test_over_max_requests_overflows_at_once() -> None:
+    pool = ConnectionPoolLimits(1024, 1024, 1024)  # raw Envoy's thresholds
     assert pool.admit(1023, 0) == DISPATCH
     assert pool.admit(1024, 0) == OVERFLOW
-    assert pool.admit_retry(2) and not pool.admit_retry(3)
 
 
 def test_http1_waits_for_a_connection_up_to_max_pending_then_overflows() -> None:

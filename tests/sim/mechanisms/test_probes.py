@@ -1,21 +1,26 @@
-"""Kubelet probes: threshold state machine, tick schedule, and the detection-time helpers
-checked against a probe-by-probe simulation."""
+"""Kubelet probes: threshold state machine, tick schedule, and when a failing container is
+detected when the probe runs tick by tick as the replica lifecycle runs it, against the
+closed form (first failing tick + (failureThreshold − 1) periods + the timeout of a hang)."""
 
 from __future__ import annotations
 
 import math
 import random
 import statistics
+from typing import Literal
 
 import pytest
 
-from scalesim_patterns.sim.mechanisms import (
-    Probe,
-    detection_time,
-    liveness_restart_time,
-    mean_detection_delay,
-    readiness_removal_time,
-)
+from scalesim_patterns.sim.mechanisms import Probe
+
+
+def detection_time(
+    fail_start: float, *, phase: float = 0.0, hang: bool = False, threshold: int = 3
+) -> float:
+    """Closed form, probe defaults (period 10 s, timeout 1 s): the first tick at or after
+    `fail_start` fails, and `threshold` failures in a row report, each a timeout late if hung."""
+    first = phase + math.ceil((fail_start - phase) / 10.0) * 10.0
+    return first + (threshold - 1) * 10.0 + (1.0 if hang else 0.0)
 
 
 def test_readiness_starts_unready_and_needs_failure_threshold_failures() -> None:
@@ -66,37 +71,33 @@ def test_probe_outcome_uses_the_timeout() -> None:
     assert not p.passes(0.01, healthy=False)
 
 
-def test_first_probe_skips_ticks_inside_the_initial_delay() -> None:
+def test_ticks_inside_the_initial_delay_are_skipped() -> None:
     p = Probe(initial_delay=10.0)
     # Ticks at 0, 10, 20 …; container started at 3: tick 10 is 7 s in (skipped), 20 is 17 s.
-    assert p.first_probe(3.0) == 20.0
+    assert not p.due(3.0, 10.0) and p.due(3.0, 20.0)
     # Kubelet compares whole seconds: 9.5 s elapsed counts as 9 < 10.
-    assert p.first_probe(0.5) == 20.0
-    assert p.first_probe(0.0) == 10.0
-    assert Probe().first_probe(3.0, phase=2.5) == 12.5
+    assert not p.due(0.5, 10.0) and p.due(0.5, 20.0)
+    assert p.due(0.0, 10.0)
+    assert Probe().due(3.0, 3.0)
 
 
-def test_detection_time_examples() -> None:
-    # Failing from t=25 with probes at 0, 10, 20 …: failures at 30, 40, 50 → unready at 50.
-    assert detection_time(25.0) == 50.0
-    # A probe exactly at the start of the failure already fails.
-    assert detection_time(30.0) == 50.0
-    # A hung container: each failing probe reports after the 1 s timeout.
-    assert readiness_removal_time(25.0, hang=True) == 50.0 + 1.0 + 1.0
-    assert readiness_removal_time(25.0, phase=7.0, propagation_delay=2.0) == 27.0 + 20.0 + 2.0
-    assert liveness_restart_time(25.0, failure_threshold=1) == 30.0
-
-
-def simulate_unready_time(fail_start: float, phase: float, hang: bool) -> float:
-    """Run a readiness probe tick by tick on a container that turns bad at fail_start."""
-    p = Probe()
+def simulate_unready_time(
+    fail_start: float,
+    phase: float,
+    hang: bool,
+    kind: Literal["readiness", "liveness"] = "readiness",
+    threshold: int = 3,
+) -> float:
+    """Run a probe tick by tick on a container that turns bad at fail_start; when the probe
+    reports the container bad (unready, or to be restarted)."""
+    p = Probe(kind, failure_threshold=threshold)
     t = phase
     while True:
         healthy = t < fail_start
         response_time = 0.01 if healthy else (5.0 if hang else 0.0)
         ok = p.passes(response_time, healthy)
         done = t + min(response_time, p.timeout)  # a hung probe reports at the timeout
-        if p.observe(done, ok) == "UNREADY":
+        if p.observe(done, ok) in ("UNREADY", "RESTART"):
             return done
         t += p.period
 
@@ -104,24 +105,31 @@ def simulate_unready_time(fail_start: float, phase: float, hang: bool) -> float:
 @pytest.mark.parametrize("hang", [False, True])
 @pytest.mark.parametrize("phase", [0.0, 3.25, 9.5])
 @pytest.mark.parametrize("fail_start", [25.0, 30.0, 31.0, 47.75])
-def test_helper_matches_probe_by_probe_simulation(
+def test_probe_by_probe_detection_matches_the_closed_form(
     fail_start: float, phase: float, hang: bool
 ) -> None:
-    expected = simulate_unready_time(fail_start, phase, hang)
-    assert (
-        readiness_removal_time(fail_start, phase=phase, hang=hang, propagation_delay=0.0)
-        == expected
-    )
+    got = simulate_unready_time(fail_start, phase, hang)
+    assert got == detection_time(fail_start, phase=phase, hang=hang)
+
+
+def test_detection_examples() -> None:
+    # Failing from t=25 with probes at 0, 10, 20 …: failures at 30, 40, 50 → unready at 50.
+    assert simulate_unready_time(25.0, 0.0, False) == 50.0
+    # A probe exactly at the start of the failure already fails.
+    assert simulate_unready_time(30.0, 0.0, False) == 50.0
+    # A hung container: each failing probe reports after the 1 s timeout.
+    assert simulate_unready_time(25.0, 0.0, True) == 51.0
+    # Liveness with failureThreshold 1 restarts at the first failing probe.
+    assert simulate_unready_time(25.0, 0.0, False, kind="liveness", threshold=1) == 30.0
 
 
 def test_mean_detection_delay_over_random_phases() -> None:
     # (3 − 1) × 10 + 10/2 = 25 s on average; 95 % CI from 4000 random phases.
     rng = random.Random(99)
-    delays = [detection_time(100.0, phase=rng.random() * 10.0) - 100.0 for _ in range(4000)]
+    delays = [simulate_unready_time(100.0, rng.random() * 10.0, False) - 100.0 for _ in range(4000)]
     mean = statistics.fmean(delays)
     half_width = 1.96 * statistics.stdev(delays) / math.sqrt(len(delays))
-    assert abs(mean - mean_detection_delay()) < half_width
-    assert mean_detection_delay() == 25.0
+    assert abs(mean - 25.0) < half_width
     assert min(delays) >= 20.0 and max(delays) <= 30.0
 
 

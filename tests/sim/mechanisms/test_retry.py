@@ -14,6 +14,10 @@ from scalesim_patterns.sim.mechanisms.retry import envoy_retries_cause
 # --- Resilience4j -------------------------------------------------------------------------
 
 
+ALMOST_ONE = 1 - 1e-12
+"""A uniform draw just below 1: the top of a retry's jitter range."""
+
+
 def test_max_attempts_counts_the_first_call() -> None:
     policy = RetryPolicy()  # max_attempts 3 → 2 retries
     assert [policy.should_retry(n, "error") for n in (1, 2, 3)] == [True, True, False]
@@ -134,7 +138,9 @@ def test_envoy_never_retries_overflow_or_client_side_rejections() -> None:
 
 def test_envoy_backoff_ranges_double_up_to_the_max() -> None:
     policy = EnvoyRetryPolicy(num_retries=6)  # base 25ms, max 250ms
-    assert [policy.jitter_range(n) for n in range(1, 7)] == [0.025, 0.05, 0.1, 0.2, 0.25, 0.25]
+    # The largest wait of each retry is its range minus 1 ms (`random % range`, in ms).
+    tops = [round(policy.backoff(n, ALMOST_ONE) + 0.001, 3) for n in range(1, 7)]
+    assert tops == [0.025, 0.05, 0.1, 0.2, 0.25, 0.25]
     assert policy.backoff(1, 0.0) == 0.0
     assert policy.backoff(1, 0.9999) == 0.024
     assert policy.backoff(2, 0.9999) == 0.049
@@ -143,13 +149,18 @@ def test_envoy_backoff_ranges_double_up_to_the_max() -> None:
 
 def test_envoy_backoff_beyond_num_retries_keeps_the_capped_range() -> None:
     policy = EnvoyRetryPolicy()  # table holds 2 retries; later attempts are computed
-    assert policy.jitter_range(7) == 0.25
+    assert policy.backoff(7, ALMOST_ONE) == 0.249
     assert policy.backoff(7, 0.5) == 0.125
 
 
 def test_documented_backoff_is_2n_minus_1_times_base_capped_at_max() -> None:
     policy = EnvoyRetryPolicy(num_retries=5, jitter="documented")
-    assert [policy.jitter_range(n) for n in range(1, 6)] == [0.025, 0.075, 0.175, 0.375, 0.375]
+    tops = [round(policy.backoff(n, ALMOST_ONE) + 0.001, 3) for n in range(1, 4)]
+    assert tops == [0.025, 0.075, 0.175]
+    # Ranges of 375 ms from the 4th retry on: a draw of 0.6 gives 225 ms, 0.7 would give 262 ms,
+    # capped at max_interval.
+    assert policy.backoff(4, 0.6) == 0.225 and policy.backoff(5, 0.6) == 0.225
+    assert policy.backoff(5, 0.7) == 0.25
     assert policy.backoff(4, 0.5) == 0.187
     assert policy.backoff(4, 0.9) == 0.25  # 337ms drawn, capped at 250ms
 

@@ -140,3 +140,42 @@ def test_per_try_and_route_timeouts() -> None:
     route = {"services": {"b": {"timeout": "150ms"}}}
     report = simulate(arch(route), seed=1).runs[0].report
     assert report.totals.errors["timeout"] == report.totals.count
+
+
+def test_calls_lost_with_a_crashed_pod_are_resets_the_sidecar_retries_on_reset() -> None:
+    # b's calls take 1 s, so about 25 are at work on the pod that crashes at 10 s. Their
+    # sidecars see the connection reset: retried on another host when `reset` is in retryOn,
+    # failed otherwise. New tries refused by the crashed pod until it leaves the balancer are
+    # connect failures, retried in both cases.
+    def run(retry_on: list[str]) -> Any:
+        arch = architecture(
+            {
+                "a": service("1ms", workers=200, steps=[{"call": "b.e"}]),
+                "b": {
+                    "replicas": 2,
+                    "workers": 100,
+                    "startupTime": "1s",
+                    "endpoints": {"e": {"work": "1s"}},
+                },
+            },
+            poisson("50/s", "a.e"),
+            duration="20s",
+            mesh={
+                "enabled": True,
+                "sidecarOverhead": "0s",
+                "retry": {"style": "envoy", "attempts": 2, "retryOn": retry_on},
+            },
+            scenarios={
+                "f": {"faults": [{"type": "crash", "target": "b", "replicas": 1, "at": "10s"}]}
+            },
+        )
+        return simulate(arch, seed=1, scenario="f").runs[0].report
+
+    resets = run(["connect-failure", "reset"])
+    lost = resets.services["b"].endpoints["e"].errors["unavailable"]
+    assert lost > 10  # the calls at work on the crashed pod, and the refused tries
+    assert resets.totals.errors["unavailable"] == 0.0
+    no_resets = run(["connect-failure"])
+    at_work = no_resets.totals.errors["unavailable"]
+    # Only the calls at work when the pod crashed reach the caller: λ × 1 s / 2 pods ≈ 25.
+    assert 10 <= at_work <= 45

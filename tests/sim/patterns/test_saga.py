@@ -10,6 +10,7 @@ import pytest
 from scalesim_patterns.model import Architecture
 from scalesim_patterns.sim import Engine, SimulationError, simulate
 from scalesim_patterns.sim.network.station import Call
+from scalesim_patterns.sim.patterns.workflow_state import Workflows
 
 from ..models import architecture
 
@@ -109,7 +110,7 @@ def test_failure_compensates_completed_steps_newest_first() -> None:
         },
     )
     engine = Engine(arch, seed=1)
-    saga = engine.sagas["t"]
+    saga = engine.plugins.obtain(Workflows).sagas["t"]
     order: list[str] = []
 
     def spy(j: int, original: Any) -> Any:

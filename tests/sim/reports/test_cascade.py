@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from scalesim_patterns.sim import Engine, simulate
 from scalesim_patterns.sim.network.station import ServiceRuntime
 from scalesim_patterns.sim.network.steps import CallStepRuntime
@@ -100,3 +102,86 @@ def test_unconfigured_pipelines_are_the_bare_service_arrival() -> None:
     assert len(engine.plugins) == 0
     assert engine.window_hooks == [] and engine.report_hooks == [] and engine.reset_hooks == []
     assert list(engine.run_extras) == ["cascade"]
+
+
+def _renamed(
+    names: dict[str, str],
+    calls: dict[str, str | None],
+    fault: dict[str, Any] | None,
+    error_rate: dict[str, float],
+) -> Any:
+    """One system, its services named by `names` (role -> name): `calls` maps each role to the
+    role it calls; the entry is the first role; `fault` targets a role."""
+    roles = list(calls)
+    services = {
+        names[role]: {
+            **service(
+                "2ms",
+                workers=20,
+                steps=[{"call": f"{names[dep]}.e"}] if dep is not None else [],
+            ),
+            "endpoints": {
+                "e": {
+                    "work": "2ms",
+                    "errorRate": error_rate.get(role, 0.0),
+                    "steps": [{"call": f"{names[dep]}.e"}] if dep is not None else [],
+                }
+            },
+        }
+        for role, dep in calls.items()
+    }
+    scenarios = {}
+    if fault is not None:
+        scenarios["down"] = {"faults": [{**fault, "target": names[fault["target"]]}]}
+    return architecture(
+        services,
+        poisson("50/s", f"{names[roles[0]]}.e"),
+        duration="30s",
+        scenarios=scenarios,
+    )
+
+
+def _cascade_by_role(names: dict[str, str], arch: Any, scenario: str | None) -> dict[str, Any]:
+    """The cascade with every service name replaced by its role, so runs compare as systems."""
+    role = {name: r for r, name in names.items()}
+    c = simulate(arch, seed=3, scenario=scenario).runs[0].extras["cascade"]
+    return {
+        "origin": role.get(c["origin"], c["origin"]),
+        "path": [role[n] for n in c["path"]],
+        "spread": {role[n]: (t, role.get(cause, cause)) for t, n, cause in c["spread"]},
+    }
+
+
+CASES = [
+    # (calls, fault, error rates, expected origin, expected path)
+    ({"api": "store", "store": None}, None, {"store": 0.5}, "store", ["store", "api"]),
+    (
+        {"front": "mid", "mid": "back", "back": None},
+        {"type": "outage", "at": "10s", "duration": "10s", "target": "back"},
+        {},
+        "back",
+        ["back", "mid", "front"],
+    ),
+]
+NAMINGS = [
+    {"api": "a-api", "store": "z-store", "front": "a-front", "mid": "m-mid", "back": "z-back"},
+    {"api": "q-api", "store": "b-store", "front": "z-front", "mid": "m-mid", "back": "a-back"},
+    {"api": "m-api", "store": "n-store", "front": "m-front", "mid": "a-mid", "back": "z-back"},
+]
+
+
+@pytest.mark.parametrize(("calls", "fault", "errors", "origin", "path"), CASES)
+def test_the_cascade_does_not_depend_on_service_names(
+    calls: dict[str, str | None],
+    fault: dict[str, Any] | None,
+    errors: dict[str, float],
+    origin: str,
+    path: list[str],
+) -> None:
+    seen = []
+    for names in NAMINGS:
+        arch = _renamed(names, calls, fault, errors)
+        seen.append(_cascade_by_role(names, arch, "down" if fault else None))
+    assert seen[0]["origin"] == origin
+    assert seen[0]["path"] == path
+    assert all(c == seen[0] for c in seen[1:]), seen

@@ -54,3 +54,22 @@ def test_an_unmeasured_percentile_is_flagged_when_validating() -> None:
 
     _, diags = validate_text(DOC)
     assert [str(d.path[-1]) for d in diags] == ["latencyPercentile"]
+
+
+def test_a_single_run_decides_only_with_an_interval() -> None:
+    """One run gives a percentile without an interval: however far from the objective, one draw
+    of a stochastic system does not decide it."""
+    result = simulate(loads(DOC), replications=1)
+    verdicts = {r.name: r.verdict for r in result.slos}
+    assert verdicts["fast"] == "uncertain"
+    assert verdicts["too-fast"] == "uncertain"
+    assert verdicts["odd-percentile"] == "no data"
+
+
+def test_a_single_run_gets_an_error_rate_interval_at_its_entries() -> None:
+    """So that an availability objective on a route can be decided from one run: errorRate 0.1
+    must lie inside the batch-means interval of the entry's error rate."""
+    result = simulate(loads(DOC), replications=1)
+    rate = result.summary.entries["api.get"].error_rate
+    assert rate.half_width is not None and rate.half_width < 0.02
+    assert rate.contains(0.1), rate

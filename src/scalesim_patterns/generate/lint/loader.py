@@ -22,7 +22,11 @@ from scalesim_patterns.generate.lint.kustomize import (
     kustomization_in,
 )
 from scalesim_patterns.generate.lint.sources import FileSource, UnreadableFile
-from scalesim_patterns.generate.lint.yaml_source import parse_text
+from scalesim_patterns.generate.lint.yaml_source import ParseError, parse_text
+from scalesim_patterns.model.yamlbounds import InputLimits, YamlLimitError, check_text
+
+LINT_LIMITS = InputLimits(max_bytes=None)
+"""Manifests may be large (files are read by the source); aliases and nesting stay bounded."""
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -94,7 +98,11 @@ class _Collector:
         if text is None:
             return
         self.result.files.append(name)
-        parsed, error = parse_text(text, name.endswith(".json"))
+        try:  # aliases and nesting bounded as everywhere user YAML is read (docs/limits.md)
+            check_text(text, LINT_LIMITS)
+            parsed, error = parse_text(text, name.endswith(".json"))
+        except YamlLimitError as exc:
+            parsed, error = [], ParseError(exc.line, exc.message)
         if error is not None:
             stub = Document(file=name, index=len(parsed), line=error.line, data=None)
             self.result.findings.append(finding(stub, "SSP100", (), error.message))

@@ -3,7 +3,8 @@
 Nothing here knows about the event loop: every method takes the simulated time `now` and any
 randomness as an argument, so each mechanism behaves the same under the engine and under a
 scripted test, and costs a few attribute updates per call. Semantics and defaults are those of
-the real components (Resilience4j, pybreaker, Envoy/Istio, Kong, Kubernetes); docs/mechanisms.md
+the real components (Resilience4j, pybreaker, Envoy/Istio, Kong, Kubernetes, and for a consumer
+group's subscription RabbitMQ, Kafka and NATS JetStream); docs/mechanisms.md
 gives the source of each and where the real system and the reference notes differ.
 """
 
@@ -28,13 +29,10 @@ from .hpa import (
 from .outlier import DISPATCH, OVERFLOW, QUEUE, UNLIMITED, ConnectionPoolLimits, OutlierDetector
 from .probes import (
     Probe,
-    detection_time,
-    liveness_restart_time,
-    mean_detection_delay,
-    readiness_removal_time,
 )
 from .ratelimit import FixedWindowRateLimiter, TokenBucket
 from .retry import CAUSES, ISTIO_DEFAULT_RETRY_ON, EnvoyRetryPolicy, RetryPolicy, RetryStyle
+from .subscription import DeliveryPolicy, Subscription
 
 __all__ = [
     "CAUSES",
@@ -52,6 +50,7 @@ __all__ = [
     "CircuitBreaker",
     "ConnectionPoolLimits",
     "ConsecutiveFailureBreaker",
+    "DeliveryPolicy",
     "EnvoyRetryPolicy",
     "FailureRateBreaker",
     "FixedWindowRateLimiter",
@@ -64,11 +63,8 @@ __all__ = [
     "RetryPolicy",
     "RetryStyle",
     "SemaphoreBulkhead",
+    "Subscription",
     "ThreadPoolBulkhead",
     "TokenBucket",
     "desired_replicas",
-    "detection_time",
-    "liveness_restart_time",
-    "mean_detection_delay",
-    "readiness_removal_time",
 ]

@@ -380,10 +380,6 @@ class ConsecutiveFailureBreaker(_Breaker):
         self.fail_counter = 0
         self.success_counter = 0
 
-    @property
-    def opened_at(self) -> float:
-        return self._opened_at
-
     def _open(self, now: float) -> None:
         self._opened_at = now
         self.success_counter = 0

@@ -213,33 +213,26 @@ class OutlierDetector:
 class ConnectionPoolLimits:
     """Istio DestinationRule `connectionPool` = Envoy cluster circuit-breaker thresholds.
 
-    Istio leaves every limit at 2^32−1 unless set; raw Envoy uses 1024 (3 for retries), see
-    `envoy_defaults()`. Over a limit the proxy answers 503 at once (overflow); it queues only
+    Istio leaves every limit at 2^32−1 unless set (raw Envoy would use 1024). Over a limit the proxy answers 503 at once (overflow); it queues only
     requests waiting for an HTTP/1.1 connection, up to `max_pending`.
     """
 
-    __slots__ = ("http2", "max_connections", "max_pending", "max_requests", "max_retries")
+    __slots__ = ("http2", "max_connections", "max_pending", "max_requests")
 
     def __init__(
         self,
         max_connections: int = UNLIMITED,
         max_pending: int = UNLIMITED,
         max_requests: int = UNLIMITED,
-        max_retries: int = UNLIMITED,
         *,
         http2: bool = False,
     ) -> None:
-        if min(max_connections, max_pending, max_requests, max_retries) < 0:
+        if min(max_connections, max_pending, max_requests) < 0:
             raise ValueError("limits must be >= 0")
         self.max_connections = max_connections
         self.max_pending = max_pending
         self.max_requests = max_requests
-        self.max_retries = max_retries
         self.http2 = http2
-
-    @classmethod
-    def envoy_defaults(cls, *, http2: bool = False) -> ConnectionPoolLimits:
-        return cls(1024, 1024, 1024, 3, http2=http2)
 
     def admit(self, active: int, pending: int) -> int:
         """DISPATCH, QUEUE or OVERFLOW for a new request given the requests already in flight to
@@ -251,7 +244,3 @@ class ConnectionPoolLimits:
         if pending < self.max_pending:
             return QUEUE
         return OVERFLOW
-
-    def admit_retry(self, active_retries: int) -> bool:
-        """Whether one more concurrent retry is allowed (max_retries threshold)."""
-        return active_retries < self.max_retries

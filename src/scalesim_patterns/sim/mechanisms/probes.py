@@ -1,5 +1,5 @@
-"""Kubelet probes: the per-container probe worker's state machine, and the timing helpers the
-engine uses to schedule endpoint removal and restarts without simulating every probe.
+"""Kubelet probes: the per-container probe worker's state machine, which the replica lifecycle
+runs tick by tick (`platform/lifecycle.py`).
 
 Kubelet probes on a ticker: every `period` from the moment the probe worker started (the
 `phase`), skipping ticks until `initial_delay` whole seconds have passed since the container
@@ -13,13 +13,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-__all__ = [
-    "Probe",
-    "detection_time",
-    "liveness_restart_time",
-    "mean_detection_delay",
-    "readiness_removal_time",
-]
+__all__ = ["Probe"]
 
 _RESULT_NAMES = {
     "readiness": ("READY", "UNREADY"),
@@ -96,15 +90,6 @@ class Probe:
         comparing whole elapsed seconds)."""
         return math.floor(tick - container_start) >= self.initial_delay
 
-    def first_probe(self, container_start: float, phase: float = 0.0) -> float:
-        """Time of the first probe for a container started at `container_start`, on ticks at
-        phase + k·period."""
-        k = math.ceil((container_start - phase) / self.period)
-        tick = phase + k * self.period
-        while not self.due(container_start, tick):
-            tick += self.period
-        return tick
-
     def observe(self, now: float, ok: bool) -> str | None:
         if self._on_hold:
             return None
@@ -133,77 +118,3 @@ class Probe:
         self._initial()
         if old != self.state:
             self.transitions.append((now, old, self.state))
-
-
-def detection_time(
-    fail_start: float,
-    *,
-    period: float = 10.0,
-    failure_threshold: int = 3,
-    phase: float = 0.0,
-    result_delay: float = 0.0,
-) -> float:
-    """When the `failure_threshold`-th consecutive failing probe reports, for a container that
-    fails every probe sent at or after `fail_start` (ticks at phase + k·period). `result_delay`
-    is how long a failing probe takes to report: 0 for a refused connection or an error status,
-    the probe timeout for a hung container."""
-    k = math.ceil((fail_start - phase) / period)
-    first = phase + k * period
-    return first + (failure_threshold - 1) * period + result_delay
-
-
-def readiness_removal_time(
-    fail_start: float,
-    *,
-    period: float = 10.0,
-    failure_threshold: int = 3,
-    phase: float = 0.0,
-    timeout: float = 1.0,
-    hang: bool = False,
-    propagation_delay: float = 1.0,
-) -> float:
-    """When the endpoint of a replica whose readiness starts failing at `fail_start` stops
-    receiving traffic: kubelet marks it unready, then the endpoint change reaches the proxies
-    and load balancers after `propagation_delay` (EndpointSlice controller + xDS push)."""
-    return (
-        detection_time(
-            fail_start,
-            period=period,
-            failure_threshold=failure_threshold,
-            phase=phase,
-            result_delay=timeout if hang else 0.0,
-        )
-        + propagation_delay
-    )
-
-
-def liveness_restart_time(
-    fail_start: float,
-    *,
-    period: float = 10.0,
-    failure_threshold: int = 3,
-    phase: float = 0.0,
-    timeout: float = 1.0,
-    hang: bool = False,
-) -> float:
-    """When kubelet decides to restart a container whose liveness starts failing at
-    `fail_start` (the kill then takes terminationGracePeriodSeconds at most)."""
-    return detection_time(
-        fail_start,
-        period=period,
-        failure_threshold=failure_threshold,
-        phase=phase,
-        result_delay=timeout if hang else 0.0,
-    )
-
-
-def mean_detection_delay(
-    *,
-    period: float = 10.0,
-    failure_threshold: int = 3,
-    timeout: float = 1.0,
-    hang: bool = False,
-) -> float:
-    """Average of detection_time − fail_start over a uniformly random probe phase:
-    (failureThreshold − 1)·period + period/2 (+ timeout for a hang)."""
-    return (failure_threshold - 1) * period + period / 2 + (timeout if hang else 0.0)

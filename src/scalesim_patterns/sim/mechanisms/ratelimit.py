@@ -76,11 +76,6 @@ class FixedWindowRateLimiter:
             epoch_offset=epoch_offset,
         )
 
-    def window_start(self, now: float, period: float) -> float:
-        """Start of the window of length `period` that contains `now`."""
-        t = now + self.epoch_offset
-        return math.floor(t / period) * period - self.epoch_offset
-
     def allow(self, now: float) -> bool:
         t = now + self.epoch_offset
         periods = self.periods

@@ -317,10 +317,6 @@ class EnvoyRetryPolicy:
         base_ms = round(self.base_interval * 1000)
         return self._jitter_ranges(attempt, base_ms, self._max_ms, self.jitter)[-1]
 
-    def jitter_range(self, attempt: int) -> float:
-        """Upper end (exclusive) of the uniform draw for retry `attempt`, in seconds."""
-        return self._range_ms(attempt) / 1000.0
-
     def should_retry(self, attempt_number: int, cause: str) -> bool:
         return attempt_number <= self.num_retries and cause in self.retryable
 

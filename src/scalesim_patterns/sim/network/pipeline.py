@@ -16,8 +16,9 @@ contract: the original call's `reply(call)` is invoked exactly once, with `call.
 a layer that gives up on an attempt marks it `state = ABANDONED` so a late answer is dropped.
 
 Mechanisms that are not per call (autoscaling, probes, outlier ejection, crashes) are
-`Installer`s: functions run once on the built `Engine` before time starts, which may schedule
-their own events (`engine.every`) and change `ServiceRuntime.routable` / `replicas`.
+`Installer`s: functions run once on the built engine before time starts, which may schedule
+their own events (`host.every`) and change `ServiceRuntime.routable` / `replicas`. Layers and
+installers see the engine only through the narrow `Host` interface (`network/host.py`).
 
 The engine takes its extensions from `scalesim_patterns.sim.extensions` (module attributes
 `CLIENT_LAYERS` and `TRANSPORT_LAYERS` — outermost first — and `INSTALLERS`), or from the
@@ -48,7 +49,7 @@ from scalesim_patterns.sim.network.station import (
 if TYPE_CHECKING:
     import random
 
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "CallSite",
@@ -62,7 +63,7 @@ __all__ = [
 
 Invoke = Callable[[Call], None]
 LayerFactory = Callable[["CallSite", Invoke], Invoke]
-Installer = Callable[["Engine"], None]
+Installer = Callable[["Host"], None]
 
 
 @dataclass(eq=False)
@@ -77,7 +78,7 @@ class CallSite:
     target_endpoint: str
     policy: ClientPolicy
     """Caller's client policy for the target service merged with the step's own fields."""
-    engine: Engine
+    engine: Host
     route: Route | None = None
     """Set for the gateway's call to a route target and for traffic sent to a route."""
     gateway: Gateway | None = None

@@ -14,6 +14,10 @@ Concurrency models:
   the worker serves other calls, and the continuation after the steps costs no worker time (an
   event loop whose callbacks are negligible next to the work). A chain of async services is
   therefore a tandem of independent queues.
+
+Each replica keeps a record of the calls it holds (`Replica.held`), so that what happens to a
+pod as a whole — its work lost to a crash or an outage (`Replica.kill`), its work finished
+after it left the balancer (`Replica.drain`) — is one operation on that record.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from scalesim_patterns.sim.core.rng import Sampler
 __all__ = [
     "ABANDONED",
     "ANSWERED",
+    "LOST",
     "Call",
     "EndpointRuntime",
     "EndpointStats",
@@ -120,14 +125,24 @@ class EndpointStats:
 
 
 class Replica:
-    """One pod: `workers` servers in front of one FIFO queue.
+    """One pod's container: `workers` servers in front of one FIFO queue, and what it holds.
+
+    `held` records every call the replica has accepted and not yet answered — queued, at work,
+    or waiting on its steps — oldest first: accepting a call adds it, answering or turning it
+    away removes it (a dict keyed by the call, in place of a counter: O(1) each, and ordered,
+    so a kill answers the lost calls in the same order every run). Its length is the
+    replica's active calls.
+
+    Its life has two ends that can differ: `removed`, when it left the balancer for good (a
+    scale-down deletes its pod, or its container is gone), and `died`, when it stopped working
+    (killed, crashed, or — after a scale-down — done with everything it held). Utilisation
+    counts the time from `born` to `died`, the time it had workers.
 
     `area_busy` and `area_q` integrate busy workers and queue length over time (brought up to date
     at every change and by `flush`), giving time-weighted means without sampling.
     """
 
     __slots__ = (
-        "active",
         "area_busy",
         "area_busy0",
         "area_q",
@@ -136,11 +151,13 @@ class Replica:
         "busy",
         "capacity",
         "died",
+        "held",
         "index",
         "kernel",
         "pools",
         "qmax",
         "queue",
+        "removed",
         "service",
         "t_busy",
         "t_q",
@@ -154,8 +171,8 @@ class Replica:
         self.workers = workers
         self.capacity = capacity
         self.busy = 0
-        self.active = 0
-        """Calls accepted and not yet finished (queued, working or waiting on steps)."""
+        self.held: dict[Call, None] = {}
+        """Calls accepted and not yet answered (queued, working or waiting on steps)."""
         self.queue: deque[Call] = deque()
         now = self.kernel.now
         self.area_busy = 0.0
@@ -167,14 +184,21 @@ class Replica:
         self.qmax = 0
         self.pools: dict[str, Any] = {}
         self.born = now
+        self.removed = math.inf
+        """When it left the balancer for good (its pod deleted, or its container gone)."""
         self.died = math.inf
-        """When the pod was removed (crash, restart, scale-down); utilisation counts its lifetime."""
+        """When it stopped working; utilisation counts its life from `born` to here."""
+
+    @property
+    def active(self) -> int:
+        """Calls accepted and not yet answered."""
+        return len(self.held)
 
     def accept(self, c: Call) -> None:
         now = self.kernel.now
         c.replica = self
         c.t_arrive = now
-        self.active += 1
+        self.held[c] = None
         busy = self.busy
         if busy < self.workers:
             self.area_busy += busy * (now - self.t_busy)
@@ -195,7 +219,7 @@ class Replica:
             if n >= self.qmax:
                 self.qmax = n + 1
             return
-        self.active -= 1
+        del self.held[c]
         c.endpoint.refuse(c, REJECTED)
 
     def release(self) -> None:
@@ -227,6 +251,81 @@ class Replica:
         self.area_q0 = self.area_q
         self.qmax = len(self.queue)
 
+    # ---- the replica as a whole: losing, finishing, stopping ------------------------------
+
+    def kill(self) -> int:
+        """Lose everything held (the container died, or an outage broke it): each call fails
+        at once as `unavailable` — its caller's connection is reset — and nothing more happens
+        to it (its endpoint becomes `LOST`); the workers are free and the queue is empty.
+        A draining replica has then finished. Returns how many calls were lost."""
+        self.flush()
+        held = self.held
+        lost = list(held)
+        held.clear()
+        self.queue.clear()
+        self.busy = 0
+        if lost and self.pools:
+            ids = {id(c) for c in lost}
+            for pool in self.pools.values():
+                keep = [entry for entry in pool.waiting if id(entry[1]) not in ids]
+                pool.waiting.clear()
+                pool.waiting.extend(keep)
+        endpoints = [c.endpoint for c in lost]
+        for c in lost:
+            c.endpoint = LOST  # first all: answering one may resume another held here
+            c.rep = 1  # a repeated step ends at its current repetition
+        for c, ep in zip(lost, endpoints, strict=True):
+            ep.refuse(c, UNAVAILABLE)
+        if isinstance(held, _Draining):
+            held.over()
+        return len(lost)
+
+    def drain(self, stopped: Callable[[Replica], None]) -> None:
+        """Out of the balancer for good (the caller takes it out of `routable`): finish what is
+        held, then stop; `stopped(self)` runs then — at once when nothing is held."""
+        if self.died != math.inf or isinstance(self.held, _Draining):
+            return
+        self.removed = min(self.removed, self.kernel.now)
+        if self.held:
+            self.held = _Draining(self, stopped)
+        else:
+            self.stop()
+            stopped(self)
+
+    def stop(self) -> None:
+        """The replica stops working: no more workers from now (its figures stay)."""
+        if self.died != math.inf:
+            return
+        self.flush()
+        now = self.kernel.now
+        self.removed = min(self.removed, now)
+        self.died = now
+
+
+class _Draining(dict[Call, None]):
+    """The record of a draining replica: when its last call is answered, the replica stops.
+
+    Only a draining replica's record is of this type, so the hot path's `del held[call]` costs
+    nothing more for the others."""
+
+    __slots__ = ("replica", "stopped")
+
+    def __init__(self, replica: Replica, stopped: Callable[[Replica], None]) -> None:
+        super().__init__(replica.held)
+        self.replica = replica
+        self.stopped = stopped
+
+    def __delitem__(self, c: Call) -> None:
+        dict.__delitem__(self, c)
+        if not self:
+            self.over()
+
+    def over(self) -> None:
+        rep = self.replica
+        if rep.died == math.inf:
+            rep.stop()
+            self.stopped(rep)
+
 
 class ServiceRuntime:
     """A service's replicas and the load balancer in front of them.
@@ -239,6 +338,7 @@ class ServiceRuntime:
     __slots__ = (
         "arrive_",
         "capacity",
+        "counted",
         "endpoints",
         "holds",
         "kernel",
@@ -275,12 +375,15 @@ class ServiceRuntime:
         self.endpoints: dict[str, EndpointRuntime] = {}
         self.replicas: list[Replica] = []
         self.routable: list[Replica] = []
-        picks: dict[str, Callable[[list[Replica], int], Replica]] = {
-            "round-robin": self._round_robin,
-            "random": self._random,
-            "least-request": self._least_request,
-        }
-        self.pick = picks[lb]
+        self.pick: Callable[[list[Replica], int, Call], Replica]
+        self.counted = lb == "least-request"
+        """Each client counts its own requests, so every call goes through `pick`."""
+        if self.counted:
+            from scalesim_patterns.sim.network.balancing import LeastRequest
+
+            self.pick = LeastRequest(lb_rnd).pick
+        else:
+            self.pick = self._round_robin if lb == "round-robin" else self._random
         self.arrive_ = self.arrive
         for _ in range(replicas):
             self.add_replica()
@@ -294,10 +397,10 @@ class ServiceRuntime:
     def arrive(self, c: Call) -> None:
         reps = self.routable
         n = len(reps)
-        if n == 1:
+        if n == 1 and not self.counted:
             rep = reps[0]
         elif n:
-            rep = self.pick(reps, n)
+            rep = self.pick(reps, n, c)
         else:
             c.t_arrive = self.kernel.now
             c.endpoint.refuse(c, UNAVAILABLE)
@@ -306,7 +409,7 @@ class ServiceRuntime:
         now = self.kernel.now
         c.replica = rep
         c.t_arrive = now
-        rep.active += 1
+        rep.held[c] = None
         busy = rep.busy
         if busy < rep.workers:
             rep.area_busy += busy * (now - rep.t_busy)
@@ -320,23 +423,13 @@ class ServiceRuntime:
             return
         rep.enqueue(c, now)
 
-    def _round_robin(self, reps: list[Replica], n: int) -> Replica:
+    def _round_robin(self, reps: list[Replica], n: int, _: Call) -> Replica:
         i = self.rr
         self.rr = i + 1
         return reps[i % n]
 
-    def _random(self, reps: list[Replica], n: int) -> Replica:
+    def _random(self, reps: list[Replica], n: int, _: Call) -> Replica:
         return reps[int(self.lb_rnd() * n)]
-
-    def _least_request(self, reps: list[Replica], n: int) -> Replica:
-        """Power of two choices: two distinct replicas at random, the one with fewer active calls."""
-        rnd = self.lb_rnd
-        i = int(rnd() * n)
-        j = int(rnd() * (n - 1))
-        if j >= i:
-            j += 1
-        a, b = reps[i], reps[j]
-        return b if b.active < a.active else a
 
 
 class EndpointRuntime:
@@ -390,6 +483,8 @@ class EndpointRuntime:
         heappush(k.heap, (k.now + self.work(), k.seq, self.work_done_, c))
 
     def work_done(self, c: Call) -> None:
+        if c.endpoint is not self:
+            return  # lost with its replica (Replica.kill) while at work
         if not self.holds:
             c.replica.release()
         if self.error_rate and self.error_rnd() < self.error_rate:
@@ -416,7 +511,7 @@ class EndpointRuntime:
         rep = c.replica
         if self.holds:
             rep.release()
-        rep.active -= 1
+        del rep.held[c]
         st = self.stats
         st.n += 1
         if status:
@@ -455,3 +550,32 @@ class EndpointRuntime:
                 c.reply(c)
             else:
                 back(c)
+
+
+class _Lost(EndpointRuntime):
+    """The endpoint of every call lost with its replica: whatever was still to happen to such a
+    call (its work ending, a step's answer, a query's end) does nothing."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:  # a marker: no service, no figures
+        pass
+
+    def begin(self, c: Call) -> None:
+        pass
+
+    def work_done(self, c: Call) -> None:
+        pass
+
+    def advance(self, c: Call) -> None:
+        pass
+
+    def finish(self, c: Call, status: int) -> None:
+        pass
+
+    def refuse(self, c: Call, status: int) -> None:
+        pass
+
+
+LOST: EndpointRuntime = _Lost()
+"""Stands in for the endpoint of a call lost with its replica (`Replica.kill`)."""

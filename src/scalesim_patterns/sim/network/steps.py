@@ -6,6 +6,10 @@ Each step keeps its per-call progress on the calling `Call` (`rep` for repeats, 
 A failed synchronous call fails the calling endpoint at once with the same cause (the rest of
 its steps are skipped): without a fallback a 5xx from a dependency becomes the caller's 5xx, and
 the cause that is counted is the root cause (`timeout` stays `timeout` all the way up).
+
+Each step that can fail its caller keeps `caused`: per service (or database) whose failed call
+failed the caller, the time of the first such failure and how many. That is the causal link the
+cascade report follows (sim/reports/cascade.py); it is written on the failure path only.
 """
 
 from __future__ import annotations
@@ -20,10 +24,17 @@ from scalesim_patterns.sim.core.causes import OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
-from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
+from scalesim_patterns.sim.network.station import (
+    LOST,
+    Call,
+    EndpointRuntime,
+    Replica,
+)
+from scalesim_patterns.sim.network.topics import TopicRuntime
 
 __all__ = [
     "CallStepRuntime",
+    "Caused",
     "DatabaseRuntime",
     "ParallelStepRuntime",
     "Pool",
@@ -35,6 +46,30 @@ __all__ = [
 Invoke = Callable[[Call], None]
 
 
+class Caused:
+    """Failures of a caller that one dependency's failed calls caused: first time, how many."""
+
+    __slots__ = ("count", "first")
+
+    def __init__(self, first: float) -> None:
+        self.first = first
+        self.count = 0
+
+
+def _blame(caused: dict[str, Caused], dependency: str, now: float) -> None:
+    rec = caused.get(dependency)
+    if rec is None:
+        rec = caused[dependency] = Caused(now)
+    rec.count += 1
+
+
+def _callee(c: Call) -> str:
+    """The service a failed call was for: its endpoint's, or, for a call lost with its replica
+    (whose endpoint is then the `LOST` marker), the replica's."""
+    ep = c.endpoint
+    return (c.replica.service if ep is LOST else ep.service).name
+
+
 class CallStepRuntime:
     """`call:` (and a gateway route): one target, or a weighted choice of targets (route split).
 
@@ -42,6 +77,7 @@ class CallStepRuntime:
     """
 
     __slots__ = (
+        "caused",
         "cumulative",
         "invoke0",
         "invokes",
@@ -82,6 +118,7 @@ class CallStepRuntime:
         self.reply_ = self.reply
         self.single = targets[0] if len(targets) == 1 else None
         self.invoke0 = invokes[0]
+        self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
@@ -104,6 +141,7 @@ class CallStepRuntime:
     def reply(self, c: Call) -> None:
         x: Call = c.parent
         if c.status:
+            _blame(self.caused, _callee(c), self.kernel.now)
             x.endpoint.finish(x, c.status)
             return
         x.rep -= 1
@@ -121,6 +159,7 @@ class ParallelStepRuntime:
     """
 
     __slots__ = (
+        "caused",
         "invokes",
         "kernel",
         "member_probability",
@@ -149,6 +188,7 @@ class ParallelStepRuntime:
         self.probability = probability
         self.prob_rnd = prob_rnd
         self.reply_ = self.reply
+        self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
         rnd = self.prob_rnd
@@ -172,8 +212,10 @@ class ParallelStepRuntime:
 
     def reply(self, c: Call) -> None:
         x: Call = c.parent
-        if c.status and not x.first:
-            x.first = c.status
+        if c.status:
+            _blame(self.caused, _callee(c), self.kernel.now)
+            if not x.first:
+                x.first = c.status
         x.pending -= 1
         if x.pending:
             return
@@ -294,7 +336,16 @@ class QueryStepRuntime:
     operation's latency, give it back. Database latency is as the client measures it, so no
     network hop is added."""
 
-    __slots__ = ("db", "done_", "kernel", "latency", "prob_rnd", "probability", "repeat")
+    __slots__ = (
+        "caused",
+        "db",
+        "done_",
+        "kernel",
+        "latency",
+        "prob_rnd",
+        "probability",
+        "repeat",
+    )
 
     def __init__(
         self,
@@ -312,6 +363,7 @@ class QueryStepRuntime:
         self.repeat = repeat
         self.prob_rnd = prob_rnd
         self.done_ = self.done
+        self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
@@ -326,6 +378,7 @@ class QueryStepRuntime:
         if pool.size == 0:
             db.count += 1
             db.fails += 1
+            _blame(self.caused, db.name, self.kernel.now)
             x.endpoint.finish(x, UNAVAILABLE)
         elif pool.take(self, x, self.kernel.now):
             self.run(x, 0.0)
@@ -345,78 +398,6 @@ class QueryStepRuntime:
             self.acquire(x)
         else:
             x.endpoint.advance(x)
-
-
-class TopicRuntime:
-    """A topic: every consumer group gets each message; members of a group take turns.
-
-    Consumers are called like any endpoint (through their service's balancer and queue) but
-    nobody waits for them: the outcome only feeds the topic's statistics, and `lag` is the time
-    from publish until the consumer has finished with the message.
-    """
-
-    __slots__ = (
-        "consumed_",
-        "count",
-        "count0",
-        "delivery",
-        "fails",
-        "fails0",
-        "groups",
-        "kernel",
-        "lag",
-        "name",
-        "published",
-        "published0",
-        "turn",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        kernel: Kernel,
-        groups: list[list[tuple[ServiceRuntime, EndpointRuntime]]],
-        delivery: Sampler,
-    ) -> None:
-        self.name = name
-        self.kernel = kernel
-        self.groups = groups
-        self.turn = [0] * len(groups)
-        self.delivery = delivery
-        self.published = 0
-        self.published0 = 0
-        self.count = 0
-        self.count0 = 0
-        self.fails = 0
-        self.fails0 = 0
-        self.lag = LogHistogram()
-        self.consumed_ = self.consumed
-
-    def publish(self, ack: float) -> None:
-        """Deliver one message, acknowledged `ack` from now, to every group."""
-        k = self.kernel
-        now = k.now
-        self.published += 1
-        for g, members in enumerate(self.groups):
-            i = self.turn[g]
-            self.turn[g] = i + 1
-            service, endpoint = members[i % len(members)]
-            k.schedule(
-                ack + self.delivery(), service.arrive_, Call(endpoint, self.consumed_, None, now)
-            )
-
-    def consumed(self, c: Call) -> None:
-        self.count += 1
-        if c.status:
-            self.fails += 1
-        else:
-            self.lag.record(self.kernel.now - c.t0)
-
-    def reset(self) -> None:
-        self.published0 = self.published
-        self.count0 = self.count
-        self.fails0 = self.fails
-        self.lag.clear()
 
 
 class PublishStepRuntime:

@@ -35,9 +35,10 @@ from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
+from scalesim_patterns.sim.patterns.workflow_state import Workflows
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "AppendStepRuntime",
@@ -45,16 +46,10 @@ __all__ = [
     "ProjectionRuntime",
     "build_event_store",
     "compile_append_step",
-    "mean_attempts",
 ]
 
 _TRIM = 4096
 """Append marks kept beyond the slowest projection before the list is trimmed."""
-
-
-def mean_attempts(p: float, retries: int) -> float:
-    """Expected attempts per append: 1 + p + … + p^retries."""
-    return float(retries + 1) if p == 1.0 else (1 - p ** (retries + 1)) / (1 - p)
 
 
 class EventStoreRuntime:
@@ -374,11 +369,12 @@ def _store_default(kind: str) -> LogNormal:
     return LogNormal(p50=p50, p99=p99)
 
 
-def build_event_store(engine: Engine, name: str) -> EventStoreRuntime:
+def build_event_store(engine: Host, name: str) -> EventStoreRuntime:
     spec = engine.arch.spec
     model = spec.event_stores[name]
     rt = EventStoreRuntime(name, engine.kernel, model)
     read = model.read_latency or _store_default("read")
+    rollouts = engine.plugins.obtain(Workflows).rollouts
     for proj in model.projections:
         rt.projections.append(
             ProjectionRuntime(
@@ -388,7 +384,7 @@ def build_event_store(engine: Engine, name: str) -> EventStoreRuntime:
                 engine.services[proj.service],
                 proj,
                 [engine.services[proj.service]]
-                + ([engine.rollouts[proj.service].new] if proj.service in engine.rollouts else []),
+                + ([rollouts[proj.service].new] if proj.service in rollouts else []),
                 engine.streams.sampler(proj.handle, f"handle:{name}/{proj.name}"),
                 engine.streams.sampler(read, f"read:{name}/{proj.name}"),
                 engine.causes,
@@ -399,9 +395,9 @@ def build_event_store(engine: Engine, name: str) -> EventStoreRuntime:
 
 
 def compile_append_step(
-    engine: Engine, service: str, endpoint: str, index: int, step: AppendStep
+    engine: Host, service: str, endpoint: str, index: int, step: AppendStep
 ) -> AppendStepRuntime:
-    store = engine.event_stores[step.append]
+    store = engine.plugins.obtain(Workflows).event_stores[step.append]
     model = engine.arch.spec.event_stores[step.append]
     ref = f"{service}.{endpoint}"
     append = model.append_latency or _store_default("write")

@@ -22,6 +22,7 @@ Failures the sidecar makes itself map onto the engine's causes: connection refus
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -47,22 +48,23 @@ from scalesim_patterns.sim.mechanisms.outlier import (
     OutlierDetector,
 )
 from scalesim_patterns.sim.mechanisms.retry import EnvoyRetryPolicy, envoy_retries_cause
+from scalesim_patterns.sim.network.balancing import OwnRequests, caller_replica, two_choices
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
     ANSWERED,
+    LOST,
     PENDING,
     Call,
     Replica,
     ServiceRuntime,
 )
-from scalesim_patterns.sim.network.waiting import WaitingCalls
-from scalesim_patterns.sim.patterns.resilience import caller_replica
+from scalesim_patterns.sim.patterns.workflow_state import under_rollout
 from scalesim_patterns.sim.platform.faults import Partition, partition_between
-from scalesim_patterns.sim.platform.lifecycle import DELIVERIES, Fleet, Refusing, fleets
+from scalesim_patterns.sim.platform.lifecycle import Fleet, Refusing, fleets
 from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, client_stats
 
-__all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "mesh_layer"]
+__all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "SidecarRequests", "mesh_layer"]
 
 HTTP_STATUS = {
     ERROR: 500,
@@ -170,16 +172,20 @@ class _Outliers:
 class _Pool:
     """A caller replica's connection pool towards the target (one sidecar's cluster)."""
 
-    __slots__ = ("active", "pending", "retries")
+    __slots__ = ("active", "pending")
 
     def __init__(self) -> None:
         self.active = 0
         self.pending: deque[_Exchange] = deque()
-        self.retries = 0
 
 
 class MeshPools(dict[tuple[str, str, object], _Pool]):
     """Plug-in state: each sidecar's connection pool, by (caller, target, caller replica)."""
+
+
+class SidecarRequests(dict[tuple[str, str, Replica | None], OwnRequests]):
+    """Plug-in state: each sidecar's own active requests per host of a target, by (caller,
+    target, caller replica), for least-request balancing as Envoy counts them."""
 
 
 class MeshOutliers(dict[tuple[str, str], _Outliers]):
@@ -190,11 +196,13 @@ class _Exchange:
     """One call through the sidecar: its tries, hosts tried, and deadline."""
 
     __slots__ = (
+        "counted",
         "deadline_hit",
         "host",
         "in_pool",
         "local",
         "origin",
+        "own",
         "pool",
         "sidecar",
         "tried",
@@ -213,11 +221,9 @@ class _Exchange:
         self.in_pool = False
         self.local = 0
         self.deadline_hit = False
-
-    def mark_reset(self, c: Call) -> None:
-        """The container serving the try died (lifecycle.kill_calls)."""
-        if c is self.try_call:
-            self.local = _RESET
+        self.own: OwnRequests | None = None
+        """The sidecar's own requests per host (least-request balancing only)."""
+        self.counted = False
 
 
 class _Sidecar:
@@ -265,11 +271,9 @@ class _Sidecar:
         # target goes through the same sidecar cluster.
         pools = engine.plugins.get(MeshPools)
         if pools is None:
-            pools = table = engine.plugins.add(MeshPools())
-            engine.plugins.obtain(WaitingCalls).holders.append(
-                lambda: [ex.origin for pool in table.values() for ex in pool.pending]
-            )
+            pools = engine.plugins.add(MeshPools())
         self.pools: MeshPools = pools
+        self.requests = engine.plugins.obtain(SidecarRequests)
         self.partition = partition
         self.outlier_spec = outliers
         self.caller = site.caller
@@ -321,6 +325,12 @@ class _Sidecar:
             if pool is None:
                 pool = self.pools[key] = _Pool()
         ex = _Exchange(self, o, pool)
+        if self.lb == "least-request":
+            key = (self.caller, self.target.name, caller_replica(o))
+            own = self.requests.get(key)
+            if own is None:
+                own = self.requests[key] = OwnRequests()
+            ex.own = own
         if self.timeout is not None:
             self.kernel.schedule(self.timeout, self.deadline_, ex)
         self.start_try(ex)
@@ -345,12 +355,8 @@ class _Sidecar:
             elif self.lb == "random":
                 choice = hosts[int(self.rnd() * n)]
             else:
-                i = int(self.rnd() * n)
-                j = int(self.rnd() * (n - 1))
-                if j >= i:
-                    j += 1
-                a, b = hosts[i], hosts[j]
-                choice = b if b.active < a.active else a
+                assert ex.own is not None
+                choice = two_choices(hosts, n, self.rnd, ex.own)
             if n == 1 or not ex.tried or self._key(choice) not in ex.tried:
                 break
         return choice
@@ -391,6 +397,9 @@ class _Sidecar:
             self.answer(ex, UNAVAILABLE)
             return
         ex.host = host
+        if ex.own is not None:
+            ex.own.started(host)
+            ex.counted = True
         ex.tried.append(self._key(host))
         ex.local = 0
         t = Call(self.endpoint, self.reply, ex, self.kernel.now)
@@ -411,8 +420,8 @@ class _Sidecar:
     def arrive(self, t: Call) -> None:
         host = t.replica
         if t.state == ANSWERED:
-            return  # reset while on the way (its container died)
-        if isinstance(host, Refusing) or host.died != float("inf"):
+            return
+        if isinstance(host, Refusing) or host.removed != math.inf or not self.serves(host):
             ex: _Exchange = t.parent
             if ex.try_call is t:
                 ex.local = _CONNECT
@@ -422,6 +431,15 @@ class _Sidecar:
             self.fail_try(t)
             return
         host.accept(t)
+
+    def serves(self, host: Replica) -> bool:
+        """Whether the pod of a host chosen before the try left can still take it (an outage
+        may have broken it meanwhile)."""
+        fleet = self.fleet
+        if fleet is None:
+            return True
+        pod = fleet.pod_of(host)
+        return pod is None or fleet.serving(pod)
 
     def fail_try(self, t: Call) -> None:
         """A connection failure made by the network or the sidecar: the answer comes back over
@@ -461,11 +479,19 @@ class _Sidecar:
         t = ex.try_call
         if t is not None and t.state == PENDING:
             t.state = ABANDONED
+        self.host_done(ex)
         if ex in (ex.pool.pending if ex.pool is not None else ()):
             assert ex.pool is not None
             ex.pool.pending.remove(ex)
         self.release(ex)
         self.answer(ex, TIMEOUT)
+
+    def host_done(self, ex: _Exchange) -> None:
+        """The try's request is over for the sidecar: it stops counting on its host."""
+        if ex.counted:
+            ex.counted = False
+            assert ex.own is not None and ex.host is not None
+            ex.own.ended(ex.host)
 
     def release(self, ex: _Exchange) -> None:
         """The try's request is over for the sidecar: free its pool slot."""
@@ -488,11 +514,14 @@ class _Sidecar:
             return  # an abandoned try's late answer
         ex.try_call = None
         self.release(ex)
+        self.host_done(ex)
         status = t.status
         host = ex.host
         assert host is not None
         if isinstance(t.replica, Refusing):
             ex.local = _CONNECT
+        elif t.endpoint is LOST:
+            ex.local = _RESET  # the container serving the try died (Replica.kill)
         if self.outliers is not None:
             self.outliers.result(host, status != OK and status != RATE_LIMITED)
         if status == OK:
@@ -517,9 +546,6 @@ class _Sidecar:
             o.status = status
             o.state = ANSWERED
             o.reply(o)
-
-
-DELIVERIES.add(_Sidecar.deliver)
 
 
 def _register_outlier_reporting(engine: Any, table: MeshOutliers) -> None:
@@ -557,7 +583,7 @@ def mesh_layer(site: CallSite, nxt: Invoke) -> Invoke:
     spec = site.engine.arch.spec.mesh
     if spec is None or not spec.enabled or not site.mesh or site.caller.startswith("@"):
         return nxt
-    if site.target_service in site.engine.rollouts:
+    if under_rollout(site.engine, site.target_service):
         # The rollout's router splits the target's traffic between versions; the sidecar's
         # own host choice would bypass it (docs/resilience.md, limits).
         return nxt

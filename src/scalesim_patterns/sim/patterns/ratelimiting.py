@@ -24,7 +24,7 @@ from scalesim_patterns.sim.network.station import ANSWERED, Call
 from scalesim_patterns.sim.reports.telemetry import add_section
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = ["rate_limit_layer"]
 
@@ -43,7 +43,7 @@ class RateLimits(dict[tuple[int, Any], tuple[str, Limiter]]):
     """Plug-in state: every limiter, by (route index, scope key), with its scope's name."""
 
 
-def _table(engine: Engine) -> RateLimits:
+def _table(engine: Host) -> RateLimits:
     table = engine.plugins.get(RateLimits)
     if table is None:
         table = found = engine.plugins.add(RateLimits())

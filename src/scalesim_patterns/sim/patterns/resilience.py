@@ -33,6 +33,9 @@ from scalesim_patterns.model.resilience import (
     Resilience4jRetry,
 )
 from scalesim_patterns.model.resilience import (
+    ConsecutiveFailureBreaker as ConsecutiveSpec,
+)
+from scalesim_patterns.model.resilience import (
     FailureRateBreaker as FailureRateSpec,
 )
 from scalesim_patterns.model.resilience import (
@@ -64,6 +67,7 @@ from scalesim_patterns.sim.mechanisms.bulkhead import (
     ThreadPoolBulkhead,
 )
 from scalesim_patterns.sim.mechanisms.retry import EnvoyRetryPolicy, RetryPolicy, RetryStyle
+from scalesim_patterns.sim.network.balancing import caller_replica
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
@@ -73,32 +77,15 @@ from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
     Replica,
 )
-from scalesim_patterns.sim.network.waiting import WaitingCalls
 from scalesim_patterns.sim.reports.telemetry import BreakerRecord, ClientStats, client_stats
 
 __all__ = [
     "GuardTable",
-    "caller_replica",
     "client_layer",
     "make_breaker",
     "make_bulkhead",
     "make_retry",
 ]
-
-
-def caller_replica(c: Call) -> Replica | None:
-    """The replica whose code sent `c` (through any layers' attempt states), if a service did."""
-    p: Any = c.parent
-    for _ in range(64):
-        if p is None:
-            return None
-        if isinstance(p, Call):
-            return getattr(p, "replica", None)
-        origin = getattr(p, "origin", None)
-        if origin is None:
-            return None
-        p = origin.parent
-    return None
 
 
 def make_breaker(spec: Any) -> CircuitBreaker:
@@ -150,6 +137,29 @@ def make_retry(spec: Resilience4jRetry | EnvoyRetry) -> RetryStyle:
     )
 
 
+_SUCCESS = 0
+_FAILURE = 1
+_IGNORED = 2
+
+
+def _verdicts(spec: FailureRateSpec | ConsecutiveSpec | None) -> tuple[int, ...]:
+    """Success, failure or ignored for each outcome code, as Resilience4j classifies an
+    exception: ignored if in `ignoreExceptions`, else a failure if `recordExceptions` is empty
+    or lists it, else a success. Every cause reaching the breaker counts, the rejections of the
+    bulkhead inside it included."""
+    out = [_SUCCESS] * len(CAUSE_NAMES)
+    if spec is None:
+        return tuple(out)
+    ignored = {cause_code(c) for c in spec.ignore_on}
+    recorded = {cause_code(c) for c in spec.record_on} if spec.record_on is not None else None
+    for code in range(1, len(CAUSE_NAMES)):
+        if code in ignored:
+            out[code] = _IGNORED
+        elif recorded is None or code in recorded:
+            out[code] = _FAILURE
+    return tuple(out)
+
+
 class _Guards:
     """The breaker and bulkhead of one caller replica for one policy."""
 
@@ -188,10 +198,8 @@ class _Client:
             policy.retry.per_try_timeout if isinstance(policy.retry, EnvoyRetry) else None
         )
         self.breaker_spec = policy.circuit_breaker
-        self.records: frozenset[int] = frozenset(
-            cause_code(c)
-            for c in (policy.circuit_breaker.record_on if policy.circuit_breaker else ())
-        )
+        self.verdicts = _verdicts(policy.circuit_breaker)
+        """What the breaker makes of each outcome code (index: `CAUSE_NAMES`)."""
         self.bulkhead_spec = policy.bulkhead
         self.fallback: Fallback | None = policy.fallback
         self.fallback_on: frozenset[int] = frozenset(
@@ -208,7 +216,6 @@ class _Client:
         )
         # Guards are shared per caller replica by every site whose policy holds the same
         # breaker/bulkhead objects; the table lives on the engine.
-        self.waiting = engine.plugins.obtain(WaitingCalls)
         self.guards_table = engine.plugins.obtain(GuardTable)
         self.guard_key = (
             site.caller,
@@ -236,8 +243,6 @@ class _Client:
                 label = f"{rep.service.name}#{rep.index}" if rep is not None else "-"
                 kind = "failure-rate" if isinstance(breaker, FailureRateBreaker) else "consecutive"
                 self.stats.breakers.append(BreakerRecord(label, kind, breaker, self.kernel.now))
-            if isinstance(bulkhead, ThreadPoolBulkhead | SemaphoreBulkhead):
-                _register_waiting(self, bulkhead)
         return g
 
     # -- the call ---------------------------------------------------------------------------
@@ -336,10 +341,11 @@ class _Client:
             breaker = ex.guards.breaker
             assert breaker is not None
             now = self.kernel.now
-            if status == OK:
-                breaker.on_success(now, now - ex.t_try)
-            elif status in self.records:
+            verdict = self.verdicts[status]
+            if verdict == _FAILURE:
                 breaker.on_failure(now, now - ex.t_try)
+            elif verdict == _SUCCESS:
+                breaker.on_success(now, now - ex.t_try)
             else:
                 breaker.on_ignored(now)
         if status == OK:
@@ -403,7 +409,7 @@ class _Exchange:
     def __init__(self, client: _Client, origin: Call, guards: _Guards) -> None:
         self.client = client
         self.origin = origin
-        """The caller's call; `in_flight` follows it to find who waits."""
+        """The caller's call."""
         self.guards = guards
         self.tries = 1
         """Attempts started so far, the current one included."""
@@ -412,18 +418,6 @@ class _Exchange:
         self.t_try = 0.0
         self.result = OK
         self.call: Call | None = None
-
-
-def _register_waiting(
-    client: _Client, bulkhead: SemaphoreBulkhead[Any] | ThreadPoolBulkhead[Any]
-) -> None:
-    """Let a crash find calls waiting in a bulkhead (`lifecycle.in_flight`)."""
-    holders = client.waiting.holders
-    # The bulkheads keep their waiters private; reading them here is only for that search.
-    if isinstance(bulkhead, SemaphoreBulkhead):
-        holders.append(lambda: [ex.origin for ex in bulkhead._waiters])
-    else:
-        holders.append(lambda: [ex.origin for ex in bulkhead._queue])
 
 
 def client_layer(site: CallSite, nxt: Invoke) -> Invoke:

@@ -57,7 +57,7 @@ from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.reports.workflow_reports import Decision, RolloutReport
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "ABORT_SCALE_DOWN_DELAY",
@@ -200,7 +200,11 @@ class Connections:
 
 
 class ReplicaSet:
-    """The pods of one version: ready ones are in the balancer, starting ones are not yet."""
+    """The pods of one version: ready ones are in the balancer, starting ones are not yet.
+
+    A pod scaled down leaves the balancer, finishes what it holds and stops (its database
+    connections go back then), or is killed with what it still holds after `grace`
+    (terminationGracePeriodSeconds)."""
 
     def __init__(
         self,
@@ -209,12 +213,14 @@ class ReplicaSet:
         startup: Sampler | None,
         on_change: Callable[[], None],
         connections: Connections,
+        grace: float,
     ) -> None:
         self.service = service
         self.kernel = kernel
         self.startup = startup
         self.on_change = on_change
         self.connections = connections
+        self.grace = grace
         self.up: list[Replica] = list(service.routable)
         self.starting: list[Replica] = []
         self.ready_ = self.ready
@@ -239,13 +245,14 @@ class ReplicaSet:
             self.kernel.schedule(max(delay, 0.0), self.ready_, rep)
         while self.total > n:
             if self.starting:
-                self.starting.pop().died = self.kernel.now
+                self.starting.pop().stop()
                 continue
             rep = self.up.pop()
             if rep in svc.routable:
                 svc.routable.remove(rep)
-            rep.died = self.kernel.now
-            self.connections.terminate(rep)
+            rep.drain(self.connections.terminate)
+            if rep.died == math.inf:
+                self.kernel.schedule(self.grace, _kill, rep)
         return changed
 
     def ready(self, rep: Replica) -> None:
@@ -255,6 +262,12 @@ class ReplicaSet:
         self.up.append(rep)
         self.service.routable.append(rep)
         self.on_change()
+
+
+def _kill(rep: Replica) -> None:
+    """The grace period of a draining pod is over: kubelet kills what it still runs."""
+    if rep.died == math.inf:
+        rep.kill()
 
 
 class AnalysisRun:
@@ -360,8 +373,9 @@ class RolloutController:
         self.by_replicas = dep.canary is not None and (
             dep.canary.traffic_routing == "replicas" or not mesh
         )
-        self.stable_set = ReplicaSet(stable, kernel, startup, self.pods_changed, connections)
-        self.new_set = ReplicaSet(new, kernel, startup, self.pods_changed, connections)
+        grace = float(service.termination_grace_period)
+        self.stable_set = ReplicaSet(stable, kernel, startup, self.pods_changed, connections, grace)
+        self.new_set = ReplicaSet(new, kernel, startup, self.pods_changed, connections, grace)
         # State.
         self.phase = "Pending"
         """Pending → Progressing → Healthy (promoted) | Degraded (aborted) | Paused (indefinitely)."""
@@ -653,9 +667,7 @@ class RolloutController:
         )
 
 
-def prepare_rollout(
-    engine: Engine, name: str, connections: Connections
-) -> RolloutController | None:
+def prepare_rollout(engine: Host, name: str, connections: Connections) -> RolloutController | None:
     """Give service `name` its new version and router, before any call site binds to it.
 
     Returns None when the service has no canary or blue-green deployment to simulate.

@@ -43,11 +43,13 @@ from scalesim_patterns.sim.core.causes import ERROR, OK, TIMEOUT
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel, Timer
 from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.station import ABANDONED, Call, EndpointRuntime, Replica
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
+from scalesim_patterns.sim.patterns.workflow_state import Workflows
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "FORWARD_ATTEMPTS_LIMIT",
@@ -187,7 +189,7 @@ class LocalInvoke:
         c.endpoint = svc.endpoints[c.endpoint.name]
         c.replica = shadow
         c.t_arrive = self.kernel.now
-        shadow.active += 1
+        shadow.held[c] = None
         c.endpoint.begin(c)
 
 
@@ -574,7 +576,7 @@ class SagaStepRuntime:
         return False
 
 
-def build_saga(engine: Engine, name: str) -> SagaRuntime:
+def build_saga(engine: Host, name: str) -> SagaRuntime:
     """Compile saga `name`: its participants' call sites, its state writer, its broker hops."""
     spec = engine.arch.spec
     saga = spec.sagas[name]
@@ -589,16 +591,16 @@ def build_saga(engine: Engine, name: str) -> SagaRuntime:
             return _unused
         service = target.partition(".")[0]
         policy = spec.services[caller].client_policy(service)
-        _, invoke = engine._site(f"saga:{name}:{label}", caller, target, policy, sidecars=2)
+        _, invoke = engine.call_site(f"saga:{name}:{label}", caller, target, policy, sidecars=2)
         if service == caller:
             return LocalInvoke(engine.kernel, caller, invoke)
         return invoke
 
     for step in saga.steps:
-        actions.append(engine._endpoint(step.action))
+        actions.append(engine.endpoint(step.action))
         action_invokes.append(site(step.name, step.action))
         if step.compensation is not None:
-            comps.append(engine._endpoint(step.compensation))
+            comps.append(engine.endpoint(step.compensation))
             comp_invokes.append(site(f"{step.name}:undo", step.compensation))
         else:
             comps.append(None)
@@ -637,11 +639,9 @@ def _unused(c: Call) -> None:
 
 
 def compile_saga_step(
-    engine: Engine, service: str, endpoint: str, index: int, step: SagaStep
+    engine: Host, service: str, endpoint: str, index: int, step: SagaStep
 ) -> SagaStepRuntime:
     """The runtime of a `saga:` step of `service.endpoint` (its index-th step)."""
-    from scalesim_patterns.sim.engine import SimulationError  # the engine imports this module
-
     ref = f"{service}.{endpoint}"
     model = engine.arch.spec.sagas[step.saga]
     for s in model.steps:
@@ -650,15 +650,16 @@ def compile_saga_step(
                 f"{ref} starts saga '{step.saga}', whose step '{s.name}' calls {ref} again: "
                 "the saga would start itself without end"
             )
-    saga = engine.sagas.get(step.saga)
+    sagas = engine.plugins.obtain(Workflows).sagas
+    saga = sagas.get(step.saga)
     if saga is None:
-        saga = engine.sagas[step.saga] = build_saga(engine, step.saga)
+        saga = sagas[step.saga] = build_saga(engine, step.saga)
     branch = engine.streams.get(f"branch:{ref}:{index}").random
     invoke0: Invoke | None = None
     if saga.mode == "choreographed":
         first = engine.arch.spec.sagas[step.saga].steps[0].action
         policy = engine.arch.spec.services[service].client_policy(first.partition(".")[0])
-        _, remote = engine._site(
+        _, remote = engine.call_site(
             f"{ref}->saga:{step.saga}#{index}", service, first, policy, sidecars=2
         )
         local = first.partition(".")[0] == service

@@ -19,6 +19,7 @@ from scalesim_patterns.sim.patterns.eventsourcing import (
 )
 from scalesim_patterns.sim.patterns.rollout import Connections, prepare_rollout, share_steps
 from scalesim_patterns.sim.patterns.saga import SagaRuntime, compile_saga_step
+from scalesim_patterns.sim.patterns.workflow_state import Workflows
 from scalesim_patterns.sim.reports.results import QUANTILES, Latency
 from scalesim_patterns.sim.reports.workflow_reports import (
     Decision,
@@ -30,7 +31,7 @@ from scalesim_patterns.sim.reports.workflow_reports import (
 )
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "close_window",
@@ -45,85 +46,93 @@ __all__ = [
 ]
 
 
-def prepare(engine: Engine) -> None:
+_NONE = Workflows()
+"""Read in place of the state of a run that has no saga, event store or rollout (never changed)."""
+
+
+def _state(host: Host) -> Workflows:
+    return host.plugins.get(Workflows) or _NONE
+
+
+def prepare(engine: Host) -> None:
     """After the services exist and before any call site binds to them."""
     connections = Connections(engine.databases)
     for name in engine.arch.spec.services:
         ctl = prepare_rollout(engine, name, connections)
         if ctl is not None:
-            engine.rollouts[name] = ctl
+            engine.plugins.obtain(Workflows).rollouts[name] = ctl
     for name in engine.arch.spec.event_stores:
-        engine.event_stores[name] = build_event_store(engine, name)
+        engine.plugins.obtain(Workflows).event_stores[name] = build_event_store(engine, name)
 
 
 def compile_step(
-    engine: Engine, service: str, endpoint: str, index: int, step: SagaStep | AppendStep
+    engine: Host, service: str, endpoint: str, index: int, step: SagaStep | AppendStep
 ) -> StepRuntime:
     if isinstance(step, SagaStep):
         return compile_saga_step(engine, service, endpoint, index, step)
     return compile_append_step(engine, service, endpoint, index, step)
 
 
-def start(engine: Engine) -> None:
+def start(engine: Host) -> None:
     """After every step is compiled: share steps with new versions, schedule the controllers."""
-    for ctl in engine.rollouts.values():
+    for ctl in _state(engine).rollouts.values():
         share_steps(ctl)
         ctl.install()
-    for store in engine.event_stores.values():
+    for store in _state(engine).event_stores.values():
         for projection in store.projections:
             projection.start()
 
 
-def extra_services(engine: Engine) -> list[ServiceRuntime]:
+def extra_services(engine: Host) -> list[ServiceRuntime]:
     """New versions under rollout: ReplicaSets that are not services of the file."""
-    return [ctl.new for ctl in engine.rollouts.values()]
+    return [ctl.new for ctl in _state(engine).rollouts.values()]
 
 
-def reset(engine: Engine) -> None:
-    for saga in engine.sagas.values():
+def reset(engine: Host) -> None:
+    for saga in _state(engine).sagas.values():
         saga.reset()
-    for store in engine.event_stores.values():
+    for store in _state(engine).event_stores.values():
         store.reset()
-    for ctl in engine.rollouts.values():
+    for ctl in _state(engine).rollouts.values():
         ctl.reset()
 
 
-def close_window(engine: Engine, span: float) -> None:
-    for saga in engine.sagas.values():
+def close_window(engine: Host, span: float) -> None:
+    for saga in _state(engine).sagas.values():
         saga.close_window()
-    for store in engine.event_stores.values():
+    for store in _state(engine).event_stores.values():
         for projection in store.projections:
             projection.close_window(span)
-    for ctl in engine.rollouts.values():
+    for ctl in _state(engine).rollouts.values():
         ctl.close_window(span)
 
 
-def series(engine: Engine) -> dict[str, dict[str, dict[str, list[float | None]]]]:
+def series(engine: Host) -> dict[str, dict[str, dict[str, list[float | None]]]]:
     return {
-        "sagas": {name: s.series for name, s in engine.sagas.items()},
+        "sagas": {name: s.series for name, s in _state(engine).sagas.items()},
         "projections": {
             f"{name}/{p.name}": p.series
-            for name, store in engine.event_stores.items()
+            for name, store in _state(engine).event_stores.items()
             for p in store.projections
         },
-        "rollouts": {name: ctl.series for name, ctl in engine.rollouts.items()},
+        "rollouts": {name: ctl.series for name, ctl in _state(engine).rollouts.items()},
     }
 
 
-def decisions(engine: Engine) -> dict[str, list[Decision]]:
-    return {name: list(ctl.decisions) for name, ctl in engine.rollouts.items()}
+def decisions(engine: Host) -> dict[str, list[Decision]]:
+    return {name: list(ctl.decisions) for name, ctl in _state(engine).rollouts.items()}
 
 
 def reports(
-    engine: Engine, span: float
+    engine: Host, span: float
 ) -> tuple[
     dict[str, SagaReport[float]],
     dict[str, EventStoreReport[float]],
     dict[str, RolloutReport[float]],
 ]:
-    sagas = {name: _saga_report(s) for name, s in engine.sagas.items()}
-    stores = {name: _store_report(s, span) for name, s in engine.event_stores.items()}
-    rollouts = {name: ctl.report() for name, ctl in engine.rollouts.items()}
+    sagas = {name: _saga_report(s) for name, s in _state(engine).sagas.items()}
+    stores = {name: _store_report(s, span) for name, s in _state(engine).event_stores.items()}
+    rollouts = {name: ctl.report() for name, ctl in _state(engine).rollouts.items()}
     return sagas, stores, rollouts
 
 

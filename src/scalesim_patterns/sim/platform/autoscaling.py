@@ -33,8 +33,7 @@ from scalesim_patterns.sim.platform.patches import CpuMeter, sampler_patch
 from scalesim_patterns.sim.reports.telemetry import add_section
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
-    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
+    from scalesim_patterns.sim.network.host import Host, WindowRecorder
 
 __all__ = ["install_autoscaling"]
 
@@ -56,7 +55,7 @@ def _rules(rules: ScalingRules | None) -> HPAScalingRules:
 
 
 class _Controller:
-    def __init__(self, engine: Engine, name: str, spec: Autoscaling) -> None:
+    def __init__(self, engine: Host, name: str, spec: Autoscaling) -> None:
         self.engine = engine
         self.name = name
         self.spec = spec
@@ -112,7 +111,7 @@ class _Controller:
             self.events.append([now, current, desired, self.hpa.last_reason, self.metric])
             self.fleet.scale_to(desired)
 
-    def _window(self, recorder: SeriesRecorder) -> None:
+    def _window(self, recorder: WindowRecorder) -> None:
         cols = recorder.services.get(self.name)
         if cols is None:
             return
@@ -124,7 +123,7 @@ class _Controller:
             col.append(value)
 
 
-def install_autoscaling(engine: Engine) -> None:
+def install_autoscaling(engine: Host) -> None:
     """Installer (sim/extensions.py): one controller per service with `autoscaling`."""
     controllers = [
         _Controller(engine, name, svc.autoscaling)

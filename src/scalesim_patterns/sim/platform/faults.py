@@ -21,6 +21,7 @@ from scalesim_patterns.model.traffic import Fault
 from scalesim_patterns.sim.core.causes import UNAVAILABLE
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import ANSWERED, Call
 from scalesim_patterns.sim.network.steps import (
@@ -34,7 +35,7 @@ from scalesim_patterns.sim.platform.patches import error_patch, sampler_patch
 from scalesim_patterns.sim.reports.telemetry import add_section
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host
 
 __all__ = ["Partition", "Partitions", "install_faults", "partition_between", "partition_layer"]
 
@@ -53,7 +54,7 @@ class Partitions(dict[frozenset[str], Partition]):
     """Plug-in state: one flag per partitioned pair of services of the scenario."""
 
 
-def _partitions(engine: Engine) -> Partitions:
+def _partitions(engine: Host) -> Partitions:
     """One flag per partitioned pair of the scenario, made while call sites are built."""
     found = engine.plugins.get(Partitions)
     if found is None:
@@ -66,7 +67,7 @@ def _partitions(engine: Engine) -> Partitions:
     return found
 
 
-def partition_between(engine: Engine, a: str, b: str) -> Partition | None:
+def partition_between(engine: Host, a: str, b: str) -> Partition | None:
     return _partitions(engine).get(frozenset((a, b)))
 
 
@@ -95,7 +96,7 @@ def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
 class _FaultRun:
     """Starts and ends one fault."""
 
-    def __init__(self, engine: Engine, index: int, fault: Fault, log: list[list[Any]]) -> None:
+    def __init__(self, engine: Host, index: int, fault: Fault, log: list[list[Any]]) -> None:
         self.engine = engine
         self.index = index
         self.fault = fault
@@ -126,8 +127,6 @@ class _FaultRun:
         elif fault.type == "latency" and target in spec.brokers:
             self.kind = "broker-latency"
         else:
-            from scalesim_patterns.sim.engine import SimulationError
-
             raise SimulationError(
                 f"fault {index} ({fault.type} on '{target}'): this fault cannot target that; "
                 "see docs/resilience.md for what each fault may target"
@@ -287,7 +286,7 @@ def _never_acked() -> float:
     return 1e18
 
 
-def install_faults(engine: Engine) -> None:
+def install_faults(engine: Host) -> None:
     """Installer (sim/extensions.py): schedule the scenario's faults."""
     scenario = engine.scenario
     if scenario is None or not scenario.faults:

@@ -19,56 +19,45 @@ Kubernetes behaviour modelled (docs/resilience.md):
   endpoint, liveness and startup failures restart the container. A probe fails when the pod
   cannot serve (not started, or broken by an outage fault); probes are answered apart from the
   request workers, so load alone does not fail them.
-* Work in flight on a container that dies is lost: its callers see `unavailable` at once.
+* Work in flight on a container that dies, or on a pod an outage breaks, is lost: its callers
+  see `unavailable` at once (`Replica.kill`, on the replica's record of what it holds).
+* A pod deleted by a scale-down leaves the balancer at once and drains: it finishes what it
+  holds, then stops; whatever it still holds after the service's `terminationGracePeriod`
+  (Kubernetes' default 30 s) is lost when kubelet kills it (`Replica.drain`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.service import Probe as ProbeSpec
 from scalesim_patterns.model.service import Service
 from scalesim_patterns.sim.core.causes import UNAVAILABLE
-from scalesim_patterns.sim.core.kernel import Timer
 from scalesim_patterns.sim.mechanisms.probes import Probe
-from scalesim_patterns.sim.network.pipeline import Transport
-from scalesim_patterns.sim.network.station import (
-    ANSWERED,
-    PENDING,
-    Call,
-    EndpointRuntime,
-    Replica,
-    ServiceRuntime,
-)
-from scalesim_patterns.sim.network.waiting import WaitingCalls
+from scalesim_patterns.sim.network.station import Call, Replica, ServiceRuntime
+from scalesim_patterns.sim.patterns.workflow_state import under_rollout
+from scalesim_patterns.sim.platform.fleets import Fleets
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.network.host import Host, WindowRecorder
     from scalesim_patterns.sim.reports.results import Report
-    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 __all__ = [
     "DEFAULT_STARTUP",
-    "DELIVERIES",
     "Fleet",
     "Fleets",
     "Pod",
     "Refusing",
     "fleet",
     "fleets",
-    "in_flight",
     "install_lifecycle",
-    "kill_calls",
 ]
 
 DEFAULT_STARTUP = LogNormal(p50=5.0, p99=15.0)
 """Pod start-up time when the service gives none: scheduling, image pull and warm-up."""
-
-DELIVERIES: set[Any] = {Transport.deliver}
-"""Functions whose pending event carries an answer back to its caller (the call has finished
-on its server). Transports that send calls themselves add theirs."""
 
 
 class Refusing(Replica):
@@ -81,40 +70,14 @@ class Refusing(Replica):
         self.pod = pod
 
     def enqueue(self, c: Call, now: float) -> None:
-        # ServiceRuntime.arrive counted the call as active before finding no free worker.
-        self.active -= 1
+        # ServiceRuntime.arrive recorded the call as held before finding no free worker.
+        del self.held[c]
         c.endpoint.refuse(c, UNAVAILABLE)
 
     def accept(self, c: Call) -> None:
         c.replica = self
         c.t_arrive = self.kernel.now
         c.endpoint.refuse(c, UNAVAILABLE)
-
-
-class _Zombie(EndpointRuntime):
-    """Stands in for the endpoint of a call whose container died: whatever was still going to
-    happen to that call (a step's answer, a query's end) is dropped."""
-
-    __slots__ = ()
-
-    def begin(self, c: Call) -> None:
-        pass
-
-    def work_done(self, c: Call) -> None:
-        pass
-
-    def advance(self, c: Call) -> None:
-        pass
-
-    def finish(self, c: Call, status: int) -> None:
-        pass
-
-    def refuse(self, c: Call, status: int) -> None:
-        pass
-
-
-def _noop(_: Any) -> None:
-    pass
 
 
 class Pod:
@@ -149,17 +112,17 @@ class Pod:
         self.probes: dict[str, Probe] = {}
 
 
-def fleets(engine: Engine) -> Fleets:
+def fleets(engine: Host) -> Fleets:
     """The fleets of an engine, by service name (created on demand by `fleet`)."""
     return engine.plugins.obtain(Fleets)
 
 
-def fleet(engine: Engine, service: str) -> Fleet:
+def fleet(engine: Host, service: str) -> Fleet:
     """The service's fleet, made the first time a mechanism needs it (at install time)."""
     found = fleets(engine)
     if service not in found:
         found[service] = Fleet(engine, service)
-        if service in engine.rollouts:
+        if under_rollout(engine, service):
             engine.notes.append(
                 f"{service}: its crashes, outages or autoscaling are not coordinated with its "
                 "rollout, which manages the same pods; read the figures with care"
@@ -170,7 +133,7 @@ def fleet(engine: Engine, service: str) -> Fleet:
 class Fleet:
     """The pods of one service, their containers, probes and load-balancer membership."""
 
-    def __init__(self, engine: Engine, name: str) -> None:
+    def __init__(self, engine: Host, name: str) -> None:
         self.engine = engine
         self.kernel = engine.kernel
         self.name = name
@@ -192,11 +155,14 @@ class Fleet:
         """Service-wide outage faults in force."""
         self.cured_by_restart: set[int] = set()
         """Outage faults that a new container clears (a hung pod with no fault duration)."""
+        self.grace = float(model.termination_grace_period)
         self.events: list[tuple[float, str, str]] = []
-        """(time, pod, what): crash, restart, started, ready, unready, added, deleted."""
+        """(time, pod, what): crash, restart, started, ready, unready, added, deleted, stopped
+        (a deleted pod finished its work), killed (its grace period ended first)."""
         self.listeners: list[Callable[[], None]] = []
         """Called after every change of the balancer's list."""
-        self.zombie = _Zombie(self.svc, "~dead", lambda: 0.0, 0.0, lambda: 1.0, engine.causes)
+        self.draining: dict[Replica, Pod] = {}
+        """Containers of deleted pods still finishing their work, oldest first."""
         self.pods: list[Pod] = []
         self.desired = len(self.svc.replicas)
         self._next_id = 0
@@ -252,20 +218,37 @@ class Fleet:
         for listener in self.listeners:
             listener()
 
-    def _retire(self, rep: Replica, *, drain: bool = False) -> None:
-        """The container is gone (its work was lost), or — `drain` — it gets no more calls and
-        finishes those it has (a pod deleted by a scale-down)."""
-        if rep.died != float("inf"):
+    def _end(self, rep: Replica) -> None:
+        """The container is gone: its work is lost and it stops."""
+        if rep.died != math.inf:
             return
-        rep.flush()
-        if not drain:
-            rep.busy = 0
-            rep.active = 0
-        rep.died = self.kernel.now
+        rep.kill()
+        rep.stop()
+        self._close_connections(rep)
+
+    def _close_connections(self, rep: Replica) -> None:
+        """A stopped container's database connections go back to the servers."""
         for db_name, pool in rep.pools.items():
             db = self.engine.databases.get(db_name)
             if db is not None:
                 db.left += pool.size
+
+    def _drained(self, rep: Replica) -> None:
+        """A deleted pod's container finished its work (or an outage took it) and stopped."""
+        pod = self.draining.pop(rep, None)
+        if pod is None:
+            return  # killed at the end of its grace period (`_grace_over`)
+        self._log(pod, "stopped")
+        self._close_connections(rep)
+
+    def _grace_over(self, rep: Replica) -> None:
+        """terminationGracePeriod has passed: kubelet kills what is still running."""
+        pod = self.draining.pop(rep, None)
+        if pod is None:
+            return
+        self._log(pod, "killed")
+        rep.kill()
+        self._close_connections(rep)
 
     def _set_lb(self, pod: Pod, value: bool, delay: float) -> None:
         """The endpoint joins or leaves the balancer after `delay` (propagation)."""
@@ -283,13 +266,14 @@ class Fleet:
             self.sync()
 
     def _new_container(self, pod: Pod, start: float) -> None:
-        """Replace the pod's container: the new one runs from `start` and serves after its
-        start-up time."""
-        self._retire(pod.replica)
+        """Replace the pod's container: the old one is gone (its work lost once the balancer
+        has its stand-in), the new one runs from `start` and serves after its start-up time."""
+        old = pod.replica
         rep = self.svc.add_replica()
         self._by_replica[rep] = pod
         pod.replica = rep
         self._start_container(pod, start, fresh=False)
+        self._end(old)
 
     def _start_container(self, pod: Pod, start: float, *, fresh: bool) -> None:
         """The pod's container runs from `start` and serves after its start-up time.
@@ -351,16 +335,8 @@ class Fleet:
 
     # ---- what happens to pods -------------------------------------------------------------
 
-    def kill(self, pods: Iterable[Pod]) -> int:
-        """Lose the work in flight on these pods' containers; returns how many calls."""
-        reps = {p.replica for p in pods if p.replica.died == float("inf")}
-        if not reps:
-            return 0
-        return kill_calls(self.engine, reps, self.zombie)
-
     def crash(self, pods: list[Pod], down_for: float) -> None:
         """The containers exit; kubelet restarts them (after `down_for`, a crash loop)."""
-        self.kill(pods)
         now = self.kernel.now
         for pod in pods:
             self._log(pod, "crash")
@@ -370,39 +346,47 @@ class Fleet:
 
     def restart(self, pod: Pod) -> None:
         """kubelet kills and restarts the container (liveness or startup probe failed)."""
-        self.kill([pod])
         self._log(pod, "restart")
         if "readiness" in self.specs and pod.in_lb:
             self._set_lb(pod, False, self.propagation)
         self._new_container(pod, self.kernel.now)
 
     def break_pods(self, pods: list[Pod], fault: int, on: bool) -> None:
-        """An outage of these pods starts (work in flight is lost) or ends."""
+        """An outage of these pods starts (work in flight is lost; the workers are free for
+        when it ends) or ends."""
         if on:
-            self.kill(pods)
             for pod in pods:
                 pod.broken.add(fault)
                 self._log(pod, "outage")
+            self.sync()
+            for pod in pods:
+                pod.replica.kill()
         else:
             for pod in pods:
                 pod.broken.discard(fault)
-        self.sync()
+            self.sync()
 
     def break_service(self, fault: int, on: bool) -> None:
-        """A service-wide outage starts or ends; restarts do not clear it."""
+        """A service-wide outage starts (every pod loses its work, draining ones too) or ends;
+        restarts do not clear it."""
         if on:
-            self.kill(self.live)
             self.outage.add(fault)
             self.events.append((self.kernel.now, self.name, "outage"))
+            self.sync()
+            for pod in self.live:
+                pod.replica.kill()
+            for rep in list(self.draining):
+                rep.kill()
         else:
             self.outage.discard(fault)
             self.events.append((self.kernel.now, self.name, "recovered"))
-        self.sync()
+            self.sync()
 
     def scale_to(self, n: int) -> None:
         """Set the number of pods (the HPA writes spec.replicas). New pods start now; removed
         pods are the not-ready first, then the newest (ReplicaSet's deletion order); they leave
-        the balancer at once and finish the work they have."""
+        the balancer at once, finish the work they hold and stop, or are killed with what they
+        still hold when their grace period ends."""
         live = self.live
         self.desired = n
         if n > len(live):
@@ -417,17 +401,23 @@ class Fleet:
         ranked = sorted(
             live, key=lambda p: (p.in_lb and self.serving(p), -p.start, -p.id), reverse=False
         )
-        for pod in ranked[: len(live) - n]:
+        removed = ranked[: len(live) - n]
+        for pod in removed:
             pod.deleted = True
             pod.in_lb = False
-            self._retire(pod.replica, drain=True)
             self._log(pod, "deleted")
         self.pods = [p for p in self.pods if not p.deleted]
         self.sync()
+        for pod in removed:
+            rep = pod.replica
+            self.draining[rep] = pod
+            rep.drain(self._drained)
+            if rep in self.draining:
+                self.kernel.schedule(self.grace, self._grace_over, rep)
 
     # ---- time series ----------------------------------------------------------------------
 
-    def _window(self, recorder: SeriesRecorder) -> None:
+    def _window(self, recorder: WindowRecorder) -> None:
         cols = recorder.services.get(self.name)
         if cols is None:
             return
@@ -437,10 +427,6 @@ class Fleet:
             while len(col) < n - 1:
                 col.append(None)
             col.append(float(value))
-
-
-class Fleets(dict[str, Fleet]):
-    """Plug-in state: the fleet of every service whose pods can change, by service name."""
 
 
 def _probe(kind: str, spec: ProbeSpec) -> Probe:
@@ -461,108 +447,7 @@ def _settle(probe: Probe) -> None:
     probe.transitions.clear()
 
 
-# ---- losing the work in flight ------------------------------------------------------------
-
-
-def in_flight(engine: Engine, reps: set[Replica]) -> list[Call]:
-    """Calls being served by these containers: queued, working, or waiting on their steps.
-
-    Nothing in the hot path keeps such a list, so it is found when needed (a crash is rare):
-    every call in flight anywhere is reachable from a pending event, a queue or a waiting list,
-    and each call's `parent` chain (through layers' states, via their `origin`) leads to the
-    calls waiting for it. A call counts as on a replica while its server has not answered.
-    """
-    heap = engine.kernel.heap
-    answered: set[int] = set()
-    for _, _, fn, arg in heap:
-        if getattr(fn, "__func__", None) in DELIVERIES:
-            answered.add(id(arg))
-    found: dict[int, Call] = {}
-    seen: set[int] = set()
-
-    def visit(obj: Any) -> None:
-        for _ in range(256):
-            if obj is None or id(obj) in seen:
-                return
-            seen.add(id(obj))
-            if isinstance(obj, Call):
-                if (
-                    id(obj) not in answered
-                    and obj.state != ANSWERED
-                    and getattr(obj, "replica", None) in reps
-                ):
-                    found[id(obj)] = obj
-                if obj.state != PENDING:
-                    return  # nobody upstream waits for it any more
-                obj = obj.parent
-            else:
-                obj = getattr(obj, "origin", None)
-
-    for _, _, fn, arg in heap:
-        owner = getattr(fn, "__self__", None)
-        if isinstance(owner, Timer):
-            if owner.active:
-                visit(owner.arg)
-        else:
-            visit(arg)
-    services = list(engine.services.values())
-    if engine.gateway is not None:
-        services.append(engine.gateway)
-    for svc in services:
-        for rep in svc.replicas:
-            for c in rep.queue:
-                visit(c)
-            for pool in rep.pools.values():
-                for entry in pool.waiting:
-                    visit(entry[1])
-    waiting = engine.plugins.get(WaitingCalls)
-    for holder in waiting.holders if waiting is not None else ():
-        for obj in holder():
-            visit(obj)
-    return list(found.values())
-
-
-def kill_calls(engine: Engine, reps: set[Replica], zombie: EndpointRuntime) -> int:
-    """Fail every call in flight on these containers with `unavailable` (connection reset) and
-    make sure nothing more happens to them."""
-    calls = in_flight(engine, reps)
-    ids = {id(c) for c in calls}
-    heap = engine.kernel.heap
-    for i, (t, seq, fn, arg) in enumerate(heap):
-        if id(arg) in ids and getattr(fn, "__func__", None) is EndpointRuntime.work_done:
-            heap[i] = (t, seq, _noop, None)  # same (time, seq): the heap order is unchanged
-    for rep in reps:
-        rep.queue.clear()
-        for pool in rep.pools.values():
-            keep = [e for e in pool.waiting if id(e[1]) not in ids]
-            pool.waiting.clear()
-            pool.waiting.extend(keep)
-    answers: list[Call] = []
-    for c in calls:
-        st = c.endpoint.stats
-        st.n += 1
-        st.fails[UNAVAILABLE] += 1
-        c.endpoint = zombie
-        c.rep = 1
-        if c.state == PENDING:
-            answers.append(c)
-    for c in answers:
-        if c.state != PENDING:
-            continue
-        mark = getattr(c.parent, "mark_reset", None)
-        if mark is not None:
-            mark(c)  # a sidecar tells a reset from an answer
-        c.status = UNAVAILABLE
-        back = c.back
-        if back is None:
-            c.state = ANSWERED
-            c.reply(c)
-        else:
-            back(c)
-    return len(calls)
-
-
-def install_lifecycle(engine: Engine) -> None:
+def install_lifecycle(engine: Host) -> None:
     """Installer (sim/extensions.py), after those that create fleets: report what pods did."""
     found = fleets(engine)
     if not found:

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.network.station import EndpointStats, Replica, ServiceRuntime
-from scalesim_patterns.sim.network.steps import DatabaseRuntime, TopicRuntime
+from scalesim_patterns.sim.network.steps import DatabaseRuntime
+from scalesim_patterns.sim.network.topics import TopicRuntime
 from scalesim_patterns.sim.network.traffic import EntryRuntime
 from scalesim_patterns.sim.reports.results import (
     QUANTILES,
@@ -24,8 +25,8 @@ from scalesim_patterns.sim.reports.results import (
     ReplicaReport,
     Report,
     ServiceReport,
-    TopicReport,
 )
+from scalesim_patterns.sim.reports.topic_reports import topic_report
 from scalesim_patterns.sim.reports.workflow_reports import (
     EventStoreReport,
     RolloutReport,
@@ -63,19 +64,10 @@ def assemble_report(
         services=service_reports,
         gateway=_service_report(gateway, span) if gateway is not None else None,
         databases={name: _database_report(d, span) for name, d in databases.items()},
-        topics={name: _topic_report(t) for name, t in topics.items()},
+        topics={name: topic_report(t, span) for name, t in topics.items()},
         sagas=sagas,
         event_stores=event_stores,
         rollouts=rollouts,
-    )
-
-
-def _topic_report(t: TopicRuntime) -> TopicReport[float]:
-    return TopicReport(
-        published=float(t.published - t.published0),
-        consumed=float(t.count - t.count0),
-        failures=float(t.fails - t.fails0),
-        lag=latency_of(t.lag),
     )
 
 
@@ -184,7 +176,7 @@ def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
         )
     endpoints = {name: _endpoint_report(ep.stats, span) for name, ep in s.endpoints.items()}
     return ServiceReport(
-        replicas=float(sum(1 for rep in s.replicas if rep.died == math.inf)),
+        replicas=float(sum(1 for rep in s.replicas if rep.removed == math.inf)),
         workers=float(s.workers),
         throughput=sum(e.count for e in endpoints.values()) / span,
         errors=sum(e.count - e.ok for e in endpoints.values()),

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scalesim_patterns.sim.reports.results import TimeSeries
+from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.engine import Engine
-    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
+    from scalesim_patterns.sim.network.host import WindowRecorder
 
 __all__ = ["Window", "WindowFn", "watch_windows", "window_of"]
 
@@ -73,7 +74,8 @@ def watch_windows(engine: Engine, on_window: WindowFn) -> None:
     def closed(recorder: SeriesRecorder) -> None:
         on_window(window_of(recorder.result(), engine.replication, len(recorder.time) - 1))
 
-    def attach(recorder: SeriesRecorder) -> None:
-        recorder.on_close = closed  # runs after the hooks, from this window on
+    def attach(recorder: WindowRecorder) -> None:
+        if isinstance(recorder, SeriesRecorder):
+            recorder.on_close = closed  # runs after the hooks, from this window on
 
     engine.window_hooks.append(attach)

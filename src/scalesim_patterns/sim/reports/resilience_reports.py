@@ -51,3 +51,9 @@ class ClientReport(Generic[N]):
     """Nothing to send to (every host ejected or none ready), reported under `unavailable`."""
     ejections: N
     """Hosts of the target ejected by this caller's outlier detection."""
+    call_sites: N
+    """Call steps from `caller` to `target` (each `call:` and parallel member, and routes)."""
+    counted_sites: N
+    """Of those, the ones whose calls the figures above count: a step with an application
+    policy (retry, breaker, bulkhead or fallback), or every step when the mesh is on. Fewer
+    than `call_sites` means the row is not all the calls on that edge."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "Comparison",
+    "ConsumerGroupReport",
     "DatabaseReport",
     "EndpointReport",
     "EntryReport",
@@ -129,12 +130,47 @@ class DatabaseReport(Generic[N]):
 
 
 @dataclass(frozen=True)
+class ConsumerGroupReport(Generic[N]):
+    """One consumer group of a topic over the measured span; no message is ever lost:
+    `published + backlog_start = delivered + dead_lettered + backlog_end`."""
+
+    delivered: N
+    """Messages the group acknowledged."""
+    redeliveries: N
+    """Deliveries of a message delivered before (after a failure, a timeout or a refusal)."""
+    dead_lettered: N
+    """Messages given up after `maxDeliveries` failed deliveries."""
+    backlog_start: N
+    backlog_end: N
+    """Messages waiting or in flight (delivered, unacknowledged) at the start / end."""
+    backlog_mean: N
+    """Time-average backlog."""
+    backlog_max: N
+    age_end: N
+    """Age of the oldest unacknowledged message at the end (0 when none), seconds."""
+    age_max: N
+    """Largest age the oldest unacknowledged message reached, seconds."""
+    lag: Latency[N]
+    """From publish until this group finished with the message."""
+
+
+@dataclass(frozen=True)
 class TopicReport(Generic[N]):
     published: N
+    """Messages the broker accepted (acknowledged to their publisher)."""
     consumed: N
+    """Consumer calls answered, redeliveries included (one per group per delivery)."""
     failures: N
+    """Of which failed or refused."""
     lag: Latency[N]
-    """From publish until a consumer has finished with the message."""
+    """From publish until a consumer has finished with the message (all groups)."""
+    redeliveries: N
+    dead_lettered: N
+    backlog_end: N
+    """Summed over groups."""
+    age_max: N
+    """The worst group's."""
+    groups: dict[str, ConsumerGroupReport[N]]
 
 
 @dataclass(frozen=True)
@@ -172,6 +208,9 @@ class TimeSeries:
     """weight, old_/new_ throughput, error_rate, replicas per service under rollout."""
     clients: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
     """Per `caller->target` with a resilience policy: breaker state, retries, rejections."""
+    topics: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+    """Keyed `topic/group`: backlog, backlog_max, age, age_max, delivered, redeliveries,
+    dead_lettered."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +337,7 @@ def series_csv(series: TimeSeries) -> str:
         ("projection", series.projections),
         ("rollout", series.rollouts),
         ("client", series.clients),
+        ("topic", series.topics),
     ):
         for name, metrics in group.items():
             columns += [(f"{kind}:{name}:{m}", col) for m, col in metrics.items()]
@@ -379,31 +419,59 @@ def difference(a: Sequence[RunResult], b: Sequence[RunResult]) -> Report[Estimat
     return cast(Report[Estimate], _combine([r.report for r in [*a, *b]], leaf))
 
 
-def _with_batch_means(summary: Report[Estimate], run: RunResult, warmup: float) -> Report[Estimate]:
-    series = run.series
+def latency_windows(
+    series: TimeSeries, warmup: float
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per entry (and "*"), each window's latency sum and success count after `warmup`.
+
+    These are the observations batch means groups; the coverage benchmark reads the same ones.
+    """
     start = next((i for i, t in enumerate(series.time) if t >= warmup - 1e-9), len(series.time))
-    entries = dict(summary.entries)
-    totals = summary.totals
+    out: dict[str, tuple[list[float], list[float]]] = {}
     for name, cols in series.entries.items():
         ok = [
             (c or 0.0) - (e or 0.0)
             for c, e in zip(cols["count"][start:], cols["errors"][start:], strict=True)
         ]
         sums = [(m or 0.0) * n for m, n in zip(cols["mean"][start:], ok, strict=True)]
-        if sum(ok) == 0:
-            continue
-        est = batch_means(sums, ok)
-        if est.half_width is None:
-            continue
+        out[name] = (sums, ok)
+    return out
+
+
+def _with_batch_means(summary: Report[Estimate], run: RunResult, warmup: float) -> Report[Estimate]:
+    """One run's summary with batch-means intervals on each entry's latency mean and error rate
+    (the two figures that are ratios of per-window sums, so an SLO on them can be decided)."""
+    series = run.series
+    entries = dict(summary.entries)
+    totals = summary.totals
+    for name, (sums, ok) in latency_windows(series, warmup).items():
+        errors = error_windows(series, warmup, name)
+        latency = batch_means(sums, ok) if sum(ok) > 0 else None
+        error_rate = batch_means(*errors) if sum(errors[1]) > 0 else None
         if name != "*" and name in entries:
-            entries[name] = _with_interval(entries[name], est)
+            entries[name] = _with_interval(entries[name], latency, error_rate)
         if name == "*" or len(series.entries) == 1:
-            totals = _with_interval(totals, est)
+            totals = _with_interval(totals, latency, error_rate)
     return replace(summary, totals=totals, entries=entries)
 
 
-def _with_interval(report: EntryReport[Estimate], est: Estimate) -> EntryReport[Estimate]:
-    if report.latency.mean is None:
-        return report
-    mean = Estimate(report.latency.mean.mean, est.half_width, est.n)
-    return replace(report, latency=replace(report.latency, mean=mean))
+def error_windows(series: TimeSeries, warmup: float, name: str) -> tuple[list[float], list[float]]:
+    """An entry's failed and finished calls per window after `warmup`."""
+    start = next((i for i, t in enumerate(series.time) if t >= warmup - 1e-9), len(series.time))
+    cols = series.entries[name]
+    return (
+        [e or 0.0 for e in cols["errors"][start:]],
+        [c or 0.0 for c in cols["count"][start:]],
+    )
+
+
+def _with_interval(
+    report: EntryReport[Estimate], latency: Estimate | None, error_rate: Estimate | None
+) -> EntryReport[Estimate]:
+    if latency is not None and latency.half_width is not None and report.latency.mean is not None:
+        mean = Estimate(report.latency.mean.mean, latency.half_width, latency.n)
+        report = replace(report, latency=replace(report.latency, mean=mean))
+    if error_rate is not None and error_rate.half_width is not None:
+        rate = Estimate(report.error_rate.mean, error_rate.half_width, error_rate.n)
+        report = replace(report, error_rate=rate)
+    return report

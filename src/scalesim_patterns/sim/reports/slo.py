@@ -2,8 +2,11 @@
 
 An SLO names a gateway route (`/orders`, measured at the client over every method of that path)
 or a `service.endpoint` (measured at that endpoint, whoever calls it). Each objective is judged on
-the summary over replications; with several replications the verdict is "met" or "missed" only
-when the whole 95 % interval lies on one side of the objective, otherwise "uncertain".
+the summary over replications; the verdict is "met" or "missed" only when the whole 95 % interval
+lies on one side of the objective, otherwise "uncertain". A figure without an interval (a single
+run, where batch means could not give one or the figure has none, such as a percentile) cannot
+decide: its verdict is "uncertain" too, however far its value lies from the objective, since
+one run of a stochastic system is one draw of it.
 """
 
 from __future__ import annotations
@@ -49,9 +52,9 @@ def _targets(report: Report[Estimate], target: str) -> list[EndpointReport[Estim
 def _judge(value: Estimate | None, limit: float, higher_is_better: bool) -> Verdict:
     if value is None:
         return "no data"
-    low = value.low if value.half_width is not None and value.n > 1 else value.mean
-    high = value.high if value.half_width is not None and value.n > 1 else value.mean
-    assert low is not None and high is not None
+    low, high = value.low, value.high
+    if low is None or high is None or value.n < 2:
+        return "uncertain"
     if higher_is_better:
         return "met" if low >= limit else "missed" if high < limit else "uncertain"
     return "met" if high <= limit else "missed" if low > limit else "uncertain"
@@ -83,11 +86,13 @@ def _one(slo: Slo, report: Report[Estimate]) -> list[SloResult]:
     if slo.availability is not None:
         label = f"availability >= {slo.availability:g}%"
         avail: Estimate | None = None
-        if reports:
-            count = sum(r.count.mean for r in reports)
-            failed = sum(r.count.mean * r.error_rate.mean for r in reports)
+        # An entry no request reached has no error rate: it has no say in availability.
+        rated = [(r, r.error_rate) for r in reports if r.error_rate is not None]
+        if rated:
+            count = sum(r.count.mean for r, _ in rated)
+            failed = sum(r.count.mean * e.mean for r, e in rated)
             if count > 0:
-                worst = max((r.error_rate for r in reports), key=lambda e: e.mean)
+                worst = max((e for _, e in rated), key=lambda e: e.mean)
                 hw = worst.half_width * 100 if worst.half_width is not None else None
                 avail = Estimate(100 * (1 - failed / count), hw, worst.n)
         out.append(

@@ -18,9 +18,8 @@ from scalesim_patterns.sim.mechanisms.breaker import CLOSED, HALF_OPEN, OPEN, Ci
 from scalesim_patterns.sim.reports.resilience_reports import ClientReport
 
 if TYPE_CHECKING:
-    from scalesim_patterns.sim.engine import Engine
-    from scalesim_patterns.sim.reports.results import Report, TimeSeries
-    from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
+    from scalesim_patterns.sim.network.host import Host, WindowRecorder
+    from scalesim_patterns.sim.reports.results import Report
 
 __all__ = [
     "COUNTERS",
@@ -121,7 +120,7 @@ class Sections(dict[str, Callable[[], Any]]):
     """Plug-in state: the run's `resilience` log sections, by name, computed after the run."""
 
 
-def _registry(engine: Engine) -> ClientRegistry:
+def _registry(engine: Host) -> ClientRegistry:
     found = engine.plugins.get(ClientRegistry)
     if found is None:
         registry = found = engine.plugins.add(ClientRegistry())
@@ -131,7 +130,7 @@ def _registry(engine: Engine) -> ClientRegistry:
     return found
 
 
-def client_stats(engine: Engine, caller: str, target: str) -> ClientStats:
+def client_stats(engine: Host, caller: str, target: str) -> ClientStats:
     """The counters of the client `caller->target`, created on first use."""
     registry = _registry(engine)
     key = f"{caller}->{target}"
@@ -141,7 +140,7 @@ def client_stats(engine: Engine, caller: str, target: str) -> ClientStats:
     return stats
 
 
-def add_section(engine: Engine, name: str, fn: Callable[[], Any]) -> None:
+def add_section(engine: Host, name: str, fn: Callable[[], Any]) -> None:
     """Add `name: fn()` to the run's `resilience` section (a log of what mechanisms did)."""
     sections = engine.plugins.get(Sections)
     if sections is None:
@@ -150,7 +149,7 @@ def add_section(engine: Engine, name: str, fn: Callable[[], Any]) -> None:
     sections[name] = fn
 
 
-def _sections(engine: Engine, sections: Sections) -> dict[str, Any]:
+def _sections(engine: Host, sections: Sections) -> dict[str, Any]:
     out: dict[str, Any] = {}
     registry = engine.plugins.get(ClientRegistry) or ClientRegistry()
     breakers = [
@@ -197,7 +196,7 @@ def _reset(registry: dict[str, ClientStats]) -> None:
         stats.base = stats.snapshot()
 
 
-def _window(registry: dict[str, ClientStats], recorder: SeriesRecorder) -> None:
+def _window(registry: dict[str, ClientStats], recorder: WindowRecorder) -> None:
     n = len(recorder.time)
     for key, stats in registry.items():
         cols = recorder.clients.get(key)
@@ -219,10 +218,9 @@ def _window(registry: dict[str, ClientStats], recorder: SeriesRecorder) -> None:
             col.append(value)
 
 
-def _report(
-    engine: Engine, registry: dict[str, ClientStats], report: Report[float]
-) -> Report[float]:
+def _report(engine: Host, registry: dict[str, ClientStats], report: Report[float]) -> Report[float]:
     start, end = engine.warmup, engine.duration
+    sites, counted = _edge_sites(engine)
     clients: dict[str, ClientReport[float]] = {}
     for key, stats in registry.items():
         now = stats.snapshot()
@@ -253,10 +251,22 @@ def _report(
             overflow=d["overflow"],
             no_healthy_upstream=d["no_healthy_upstream"],
             ejections=d["ejections"],
+            call_sites=float(sites.get(key, 0)),
+            counted_sites=float(counted.get(key, 0)),
         )
     return replace(report, clients=clients)
 
 
-def series_of(series: TimeSeries, client: str) -> dict[str, list[float | None]]:
-    """The time-series columns of one client (empty when it has none)."""
-    return series.clients.get(client, {})
+def _edge_sites(engine: Host) -> tuple[dict[str, int], dict[str, int]]:
+    """Per `caller->target`: its call sites, and those whose calls a client counts (an
+    application policy, or the mesh's sidecar)."""
+    sites: dict[str, int] = {}
+    counted: dict[str, int] = {}
+    for site in engine.sites:
+        key = f"{site.caller}->{site.target_service}"
+        sites[key] = sites.get(key, 0) + 1
+        p = site.policy
+        policy = any(x is not None for x in (p.retry, p.circuit_breaker, p.bulkhead, p.fallback))
+        if policy or site.mesh:
+            counted[key] = counted.get(key, 0) + 1
+    return sites, counted

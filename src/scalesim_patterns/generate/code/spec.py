@@ -1,0 +1,369 @@
+"""A service's behaviour as data (`app/spec.json`): what the generated runtime executes.
+
+Every name from the architecture file reaches the generated code only as a JSON value (written by
+`json.dumps`, which escapes it), never as Python source, so no name can change the program.
+Policies are resolved here, once, exactly as the simulator resolves them: a call's `clients:` entry
+(`*` then the target's) merged with the step's own fields; distributions are normalised to the
+parameters the runtime draws from; Envoy retry conditions become the causes they retry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from scalesim_patterns.model import Architecture
+from scalesim_patterns.model.distributions import (
+    Constant,
+    Distribution,
+    Empirical,
+    Erlang,
+    Exponential,
+    HyperExponential,
+    LogNormal,
+    Uniform,
+)
+from scalesim_patterns.model.resilience import (
+    CAUSES,
+    ClientPolicy,
+    ConsecutiveFailureBreaker,
+    EnvoyRetry,
+    FailureRateBreaker,
+    SemaphoreBulkhead,
+)
+from scalesim_patterns.model.service import Service
+from scalesim_patterns.model.steps import (
+    AppendStep,
+    CallStep,
+    ParallelStep,
+    PublishStep,
+    QueryStep,
+    SagaStep,
+    Step,
+)
+
+from ..graph import endpoint_path
+from ..names import env_key
+from ..services import DEFAULT_LIVENESS, DEFAULT_READINESS
+
+__all__ = ["SUPPORTED_ENGINES", "distribution", "service_spec", "spec_json"]
+
+SUPPORTED_ENGINES = frozenset({"postgresql", "mysql", "redis"})
+"""Engines the generated code has a driver for; queries to others are skipped and reported."""
+
+DEFAULT_STARTUP = "/health/started"
+
+
+def distribution(d: Distribution) -> dict[str, Any]:
+    """The parameters the runtime's `sample` draws from, in seconds."""
+    if isinstance(d, Constant):
+        return {"kind": "constant", "value": d.value}
+    if isinstance(d, Exponential):
+        return {"kind": "exponential", "mean": d.mean()}
+    if isinstance(d, Uniform):
+        return {"kind": "uniform", "min": d.min, "max": d.max}
+    if isinstance(d, Erlang):
+        return {"kind": "erlang", "k": d.k, "mean": d.mean()}
+    if isinstance(d, LogNormal):
+        mu, sigma = d.mu_sigma
+        return {"kind": "lognormal", "mu": mu, "sigma": sigma}
+    if isinstance(d, HyperExponential):
+        return {"kind": "hyperexponential", "branches": [list(b) for b in d.branches()]}
+    if isinstance(d, Empirical):
+        return {"kind": "empirical", "points": [list(p) for p in d.points()]}
+    raise TypeError(f"no runtime form for {type(d).__name__}")  # pragma: no cover
+
+
+# Envoy retry conditions → the model's causes they retry (docs/resilience.md, the caller's sidecar:
+# connect failures and resets are `unavailable`, a per-try timeout is `timeout`, 5xx answers by status).
+_ENVOY_CAUSES: dict[str, tuple[str, ...]] = {
+    "5xx": ("error", "timeout", "rejected", "unavailable"),
+    "gateway-error": ("timeout", "rejected", "unavailable"),
+    "reset": ("timeout", "unavailable"),
+    "reset-before-request": ("unavailable",),
+    "connect-failure": ("unavailable",),
+    "retriable-status-codes": ("rejected", "unavailable"),
+    "envoy-ratelimited": ("rate_limited",),
+}
+
+
+def _policy(policy: ClientPolicy) -> dict[str, Any]:
+    out: dict[str, Any] = {"timeout": policy.timeout}
+    retry = policy.retry
+    if isinstance(retry, EnvoyRetry):
+        causes = sorted({c for on in retry.retry_on for c in _ENVOY_CAUSES.get(on, ())})
+        out["retry"] = {
+            "style": "envoy",
+            "attempts": retry.attempts,
+            "per_try_timeout": retry.per_try_timeout,
+            "base_interval": retry.base_interval,
+            "max_interval": retry.max_interval
+            if retry.max_interval is not None
+            else 10 * retry.base_interval,
+            "retry_on_causes": causes,
+        }
+    elif retry is not None:
+        out["retry"] = {
+            "style": "resilience4j",
+            "max_attempts": retry.max_attempts,
+            "wait": retry.wait,
+            "backoff": retry.backoff,
+            "multiplier": retry.multiplier,
+            "randomization": retry.randomization,
+            "max_wait": retry.max_wait,
+            "retry_on_causes": sorted(retry.retry_on),
+        }
+    if policy.circuit_breaker is not None:
+        cb = policy.circuit_breaker
+        out["circuit_breaker"] = {  # as in Resilience4j: no record_on records every cause
+            "record_on": sorted(cb.record_on) if cb.record_on is not None else None,
+            "ignore_on": sorted(cb.ignore_on),
+        }
+    if policy.fallback is not None:
+        fb = policy.fallback
+        out["fallback"] = {
+            "latency": distribution(fb.latency) if fb.latency is not None else None,
+            "outcome": fb.outcome,
+            "on": sorted(fb.on),
+        }
+    return out
+
+
+def _breaker(policy: ClientPolicy) -> dict[str, Any] | None:
+    b = policy.circuit_breaker
+    if isinstance(b, FailureRateBreaker):
+        return {
+            "type": "failure-rate",
+            "window_type": b.window_type,
+            "window_size": b.window_size,
+            "minimum_calls": b.minimum_calls,
+            "failure_rate_threshold": b.failure_rate_threshold,
+            "slow_call_rate_threshold": b.slow_call_rate_threshold,
+            "slow_call_duration": b.slow_call_duration,
+            "wait_in_open": b.wait_in_open,
+            "permitted_in_half_open": b.permitted_in_half_open,
+            "wait_multiplier": b.wait_multiplier,
+            "max_wait": b.max_wait,
+        }
+    if isinstance(b, ConsecutiveFailureBreaker):
+        return {"type": "consecutive", "fail_max": b.fail_max, "reset_timeout": b.reset_timeout}
+    return None
+
+
+def _bulkhead(policy: ClientPolicy) -> dict[str, Any] | None:
+    b = policy.bulkhead
+    if b is None:
+        return None
+    if isinstance(b, SemaphoreBulkhead):
+        return {"type": "semaphore", "max_concurrent": b.max_concurrent, "max_wait": b.max_wait}
+    return {
+        "type": "thread-pool",
+        "max_threads": b.max_threads,
+        "queue_capacity": b.queue_capacity,
+    }
+
+
+class _Builder:
+    """Walks one service's endpoints, collecting the policy instances its call sites share."""
+
+    def __init__(self, arch: Architecture, name: str, svc: Service) -> None:
+        self.arch = arch
+        self.name = name
+        self.svc = svc
+        self.breakers: dict[str, dict[str, Any]] = {}
+        self.bulkheads: dict[str, dict[str, Any]] = {}
+        self.upstreams: set[str] = set()
+        self.databases: set[str] = set()
+        self.topics: dict[str, set[str]] = {}
+
+    def call(self, step: CallStep, site: str) -> dict[str, Any]:
+        target = self.arch.spec.services[step.service]
+        endpoint = target.endpoints[step.endpoint]
+        own = step.policy()
+        merged = self.svc.client_policy(step.service).merged(own)
+        client_key = f"client:{step.service}"
+        breaker_key = bulkhead_key = None
+        breaker = _breaker(merged)
+        if breaker is not None:
+            breaker_key = (
+                f"site:{site}" if "circuit_breaker" in own.model_fields_set else client_key
+            )
+            self.breakers[breaker_key] = breaker
+        bulkhead = _bulkhead(merged)
+        if bulkhead is not None:
+            bulkhead_key = f"site:{site}" if "bulkhead" in own.model_fields_set else client_key
+            self.bulkheads[bulkhead_key] = bulkhead
+        self.upstreams.add(step.service)
+        return {
+            "kind": "call",
+            "call": step.call,
+            "target": step.service,
+            "method": endpoint.method,
+            "path": _concrete(endpoint_path(step.endpoint, endpoint.path)),
+            "probability": step.probability,
+            "repeat": step.repeat,
+            "policy": _policy(merged),
+            "breaker": breaker_key,
+            "bulkhead": bulkhead_key,
+        }
+
+    def step(self, step: Step, site: str) -> dict[str, Any]:
+        if isinstance(step, CallStep):
+            return self.call(step, site)
+        if isinstance(step, ParallelStep):
+            return {
+                "kind": "parallel",
+                "probability": step.probability,
+                "calls": [self.call(c, f"{site}.{i}") for i, c in enumerate(step.parallel)],
+            }
+        if isinstance(step, QueryStep):
+            self.databases.add(step.query)
+            return {
+                "kind": "query",
+                "database": step.query,
+                "operation": step.operation,
+                "repeat": step.repeat,
+                "probability": step.probability,
+            }
+        if isinstance(step, PublishStep):
+            broker = _broker_of(self.arch, step.publish)
+            self.topics.setdefault(broker, set()).add(step.publish)
+            return {
+                "kind": "publish",
+                "broker": broker,
+                "topic": step.publish,
+                "probability": step.probability,
+            }
+        if isinstance(step, SagaStep):
+            return {"kind": "saga", "saga": step.saga, "probability": step.probability}
+        assert isinstance(step, AppendStep)
+        return {
+            "kind": "append",
+            "store": step.append,
+            "events": step.events,
+            "probability": step.probability,
+        }
+
+    def saga_call(self, ref: str, site: str) -> dict[str, Any]:
+        return self.call(CallStep.model_validate({"call": ref}), site)
+
+
+def _concrete(path: str) -> str:
+    """A path to request: template parameters (`{id}`) filled with `1`."""
+    return re.sub(r"\{[^}]*\}", "1", path)
+
+
+def _broker_of(arch: Architecture, topic: str) -> str:
+    for key, broker in sorted(arch.spec.brokers.items()):
+        if topic in broker.topics:
+            return key
+    raise KeyError(topic)  # pragma: no cover - validate refuses unknown topics
+
+
+def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
+    """Everything the runtime needs to behave as service `name` of the file."""
+    spec = arch.spec
+    svc = spec.services[name]
+    b = _Builder(arch, name, svc)
+    endpoints: dict[str, Any] = {}
+    for ep_name, ep in sorted(svc.endpoints.items()):
+        endpoints[ep_name] = {
+            "name": ep_name,
+            "method": ep.method,
+            "path": endpoint_path(ep_name, ep.path),
+            "work": distribution(ep.work),
+            "error_rate": ep.error_rate,
+            "steps": [b.step(s, f"{ep_name}.{i}") for i, s in enumerate(ep.steps)],
+        }
+    sagas: dict[str, Any] = {}
+    for saga_name, saga in sorted(spec.sagas.items()):
+        if saga.mode != "orchestrated" or saga.orchestrator != name:
+            continue
+        if saga.state_store is not None:
+            b.databases.add(saga.state_store)
+        sagas[saga_name] = {
+            "state_store": saga.state_store,
+            "compensation_retries": saga.compensation_retries,
+            "compensation_backoff": saga.compensation_backoff,
+            "steps": [
+                {
+                    "name": s.name,
+                    "action": b.saga_call(s.action, f"saga.{saga_name}.{s.name}"),
+                    "compensation": b.saga_call(s.compensation, f"saga.{saga_name}.{s.name}.undo")
+                    if s.compensation
+                    else None,
+                    "pivot": s.pivot,
+                }
+                for s in saga.steps
+            ],
+        }
+    consumers = []
+    for key, broker in sorted(spec.brokers.items()):
+        for topic, t in sorted(broker.topics.items()):
+            for c in t.consumers:
+                if c.service == name:
+                    b.topics.setdefault(key, set()).add(topic)
+                    consumers.append(
+                        {
+                            "broker": key,
+                            "topic": topic,
+                            "endpoint": c.endpoint,
+                            "group": c.group or name,
+                        }
+                    )
+    databases = {
+        db: {
+            "engine": spec.databases[db].engine,
+            "env": env_key(db),
+            "table": "scalesim_" + re.sub(r"[^a-z0-9]", "_", db.lower()),
+            "pool": spec.databases[db].pool,
+        }
+        for db in sorted(b.databases)
+        if db in spec.databases
+    }
+    brokers = {
+        key: {
+            "type": spec.brokers[key].type,
+            "env": env_key(key),
+            "prefix": f"{arch.name}.{key}",
+            "stream": env_key(f"{arch.name}-{key}"),
+            "topics": sorted(topics),
+        }
+        for key, topics in sorted(b.topics.items())
+    }
+    health = svc.health
+    readiness = health.readiness.path if health and health.readiness else None
+    liveness = health.liveness.path if health and health.liveness else None
+    startup = health.startup.path if health and health.startup else None
+    return {
+        "architecture": arch.name,
+        "service": name,
+        "version": svc.version,
+        "port": svc.port,
+        "workers": svc.workers,
+        "queue_capacity": svc.queue_capacity,
+        "concurrency": svc.concurrency,
+        "endpoints": endpoints,
+        "sagas": sagas,
+        "consumers": consumers,
+        "databases": databases,
+        "brokers": brokers,
+        "unsupported": sorted(
+            k for k, d in databases.items() if d["engine"] not in SUPPORTED_ENGINES
+        ),
+        "upstreams": {t: env_key(t) for t in sorted(b.upstreams)},
+        "breakers": dict(sorted(b.breakers.items())),
+        "bulkheads": dict(sorted(b.bulkheads.items())),
+        "health": {
+            "readiness": readiness or DEFAULT_READINESS,
+            "liveness": liveness or DEFAULT_LIVENESS,
+            "startup": startup or DEFAULT_STARTUP,
+        },
+        "causes": list(CAUSES),
+    }
+
+
+def spec_json(spec: dict[str, Any]) -> str:
+    """Stable text: sorted keys, fixed separators, a final newline."""
+    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
