@@ -49,10 +49,14 @@ def _missing() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    # Playwright's sync API keeps an event loop running in the process's main thread for the
+    # rest of the session, where a later test's asyncio.run() would fail: browser tests go last
+    # (stable sort; with xdist a worker runs nothing else after one of them).
+    items.sort(key=lambda item: here in Path(str(item.fspath)).parents)
     reason = _missing()
     if reason is None:
         return
-    here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             if os.environ.get("CI"):
