@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -67,6 +68,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         # off the loop, so the first burst of clients does not stall health checks.
         await asyncio.to_thread(warm_catalog)
         await asyncio.to_thread(warm_up, app, settings.token)
+        # What start-up loaded (catalog, schemas, routes) lives as long as the server: out of the
+        # collector's sight, so a full collection does not walk it with the event loop held.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
