@@ -53,6 +53,11 @@ describe("run metrics", () => {
     expect(e["query:service:order->database:orders-db"]).toBeUndefined();
   });
 
+  it("never labels an edge with more than 100 % errors (failures of calls started earlier)", () => {
+    const w = win(0, { clients: { "order->payment": { calls: 40, failed: 44, breaker: 2 } } });
+    expect(edgeMetrics(graph, w)["call:service:order->service:payment"]).toEqual({ label: "40.0/s · 100.0% err · breaker OPEN", errorShare: 1 });
+  });
+
   it("turns windows into chart columns, gaps kept as null", () => {
     const ws = [win(0), { ...win(1), entries: { "/orders": { count: 0, errors: 0, throughput: 0, p99: null } } }];
     expect(columns(ws, "entries", "p99")).toEqual([{ label: "/orders", values: [0.2, null] }]);

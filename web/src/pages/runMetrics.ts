@@ -59,7 +59,9 @@ export function edgeMetrics(graph: Graph, w: WindowEvent | undefined): Record<st
       const calls = n(client.calls) ?? 0;
       const failed = n(client.failed) ?? 0;
       const breaker = n(client.breaker);
-      const share = calls > 0 ? failed / calls : 0;
+      // A window's failures can finish calls the window before started (a breaker opening on a
+      // backlog), so the share is of the outcomes seen, never above 100 %.
+      const share = calls + failed > 0 ? Math.min(1, failed / Math.max(calls, failed)) : 0;
       const state = breaker === 2 ? " · breaker OPEN" : breaker === 1 ? " · half-open" : "";
       out[e.id] = { label: `${formatRate(calls / width)} · ${(share * 100).toFixed(1)}% err${state}`, errorShare: share };
       continue;
