@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
+from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
 from .resilience import RateLimit, TokenBucketRateLimit
@@ -164,6 +165,15 @@ class _Checker:
                             )
 
     def check_data(self) -> None:
+        """Databases, topics, event stores and sagas: references, pools and saga shape."""
+        self._check_databases()
+        self._check_topics()
+        self._check_event_stores()
+        for gname, saga in self.spec.sagas.items():
+            self._check_saga(gname, saga)
+
+    def _check_databases(self) -> None:
+        """Owners and sharers exist; their pools fit the server's connection limit."""
         for name, db in self.spec.databases.items():
             p: Path = ("spec", "databases", name)
             self.service_ref(db.owner, (*p, "owner"))
@@ -183,6 +193,9 @@ class _Checker:
                         f"{', '.join([db.owner, *db.shared_with])}) exceed maxConnections "
                         f"{db.max_connections}: new replicas will fail to connect",
                     )
+
+    def _check_topics(self) -> None:
+        """Topic names unique across brokers; consumers and dead-letter topics exist."""
         seen_topics: dict[str, str] = {}
         for bname, broker in self.spec.brokers.items():
             for tname, topic in broker.topics.items():
@@ -199,6 +212,9 @@ class _Checker:
                             f"{c.service}.{c.endpoint}", (*tp, "consumers", i, "endpoint")
                         )
                 self._dead_letter_ref(tname, topic.dead_letter, (*tp, "deadLetter"))
+
+    def _check_event_stores(self) -> None:
+        """Owners and projection services exist; projection names unique."""
         for sname, store in self.spec.event_stores.items():
             p = ("spec", "eventStores", sname)
             self.service_ref(store.owner, (*p, "owner"))
@@ -210,49 +226,51 @@ class _Checker:
                         (*p, "projections", i, "name"), f"projection '{proj.name}' is defined twice"
                     )
                 names.add(proj.name)
-        for gname, saga in self.spec.sagas.items():
-            p = ("spec", "sagas", gname)
-            if saga.orchestrator is not None:
-                self.service_ref(saga.orchestrator, (*p, "orchestrator"))
-            if saga.broker is not None and saga.broker not in self.spec.brokers:
+
+    def _check_saga(self, gname: str, saga: Saga) -> None:
+        """References exist; compensations come before the pivot (retried after it)."""
+        p = ("spec", "sagas", gname)
+        if saga.orchestrator is not None:
+            self.service_ref(saga.orchestrator, (*p, "orchestrator"))
+        if saga.broker is not None and saga.broker not in self.spec.brokers:
+            self.err(
+                (*p, "broker"),
+                f"unknown broker '{saga.broker}'{_hint(saga.broker, self.spec.brokers)}",
+            )
+        if saga.state_store is not None:
+            store_db = self.spec.databases.get(saga.state_store)
+            if store_db is None:
                 self.err(
-                    (*p, "broker"),
-                    f"unknown broker '{saga.broker}'{_hint(saga.broker, self.spec.brokers)}",
+                    (*p, "stateStore"),
+                    f"unknown database '{saga.state_store}'{_hint(saga.state_store, self.spec.databases)}",
                 )
-            if saga.state_store is not None:
-                store_db = self.spec.databases.get(saga.state_store)
-                if store_db is None:
-                    self.err(
-                        (*p, "stateStore"),
-                        f"unknown database '{saga.state_store}'{_hint(saga.state_store, self.spec.databases)}",
-                    )
-                elif saga.orchestrator is not None and store_db.owner != saga.orchestrator:
+            elif saga.orchestrator is not None and store_db.owner != saga.orchestrator:
+                self.warn(
+                    (*p, "stateStore"),
+                    f"saga state lives in '{saga.state_store}', owned by '{store_db.owner}', not the orchestrator",
+                )
+        step_names: set[str] = set()
+        after_pivot = False
+        for i, step in enumerate(saga.steps):
+            sp = (*p, "steps", i)
+            if step.name in step_names:
+                self.err((*sp, "name"), f"saga step '{step.name}' is defined twice")
+            step_names.add(step.name)
+            self.endpoint_ref(step.action, (*sp, "action"), "saga action")
+            if step.compensation is not None:
+                self.endpoint_ref(step.compensation, (*sp, "compensation"), "compensation")
+                if after_pivot:
                     self.warn(
-                        (*p, "stateStore"),
-                        f"saga state lives in '{saga.state_store}', owned by '{store_db.owner}', not the orchestrator",
+                        (*sp, "compensation"),
+                        "steps after the pivot are retried until they succeed; their compensation never runs",
                     )
-            step_names: set[str] = set()
-            after_pivot = False
-            for i, step in enumerate(saga.steps):
-                sp = (*p, "steps", i)
-                if step.name in step_names:
-                    self.err((*sp, "name"), f"saga step '{step.name}' is defined twice")
-                step_names.add(step.name)
-                self.endpoint_ref(step.action, (*sp, "action"), "saga action")
-                if step.compensation is not None:
-                    self.endpoint_ref(step.compensation, (*sp, "compensation"), "compensation")
-                    if after_pivot:
-                        self.warn(
-                            (*sp, "compensation"),
-                            "steps after the pivot are retried until they succeed; their compensation never runs",
-                        )
-                elif not after_pivot and not step.pivot and i < len(saga.steps) - 1:
-                    self.warn(
-                        sp,
-                        f"step '{step.name}' comes before the pivot but has no compensation: a later failure cannot undo it",
-                    )
-                if step.pivot:
-                    after_pivot = True
+            elif not after_pivot and not step.pivot and i < len(saga.steps) - 1:
+                self.warn(
+                    sp,
+                    f"step '{step.name}' comes before the pivot but has no compensation: a later failure cannot undo it",
+                )
+            if step.pivot:
+                after_pivot = True
 
     def check_gateway(self) -> None:
         gw = self.spec.gateway
