@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from scalesim_patterns.model import loads
 from scalesim_patterns.sim import simulate
 from scalesim_patterns.web import Settings, create_app
-from scalesim_patterns.web.limits import requests_per_second
 
 from .conftest import create, limited, start, stream, wait
 
@@ -138,7 +137,9 @@ def test_limits_name_the_limit_and_the_amount(settings: Settings) -> None:
             assert err["details"] == {"limit": limit, "value": value, "maximum": maximum}
             assert f"'{limit}'" in err["message"]
         # requests: the estimate is the traffic's peak rate x duration x replications
-        rate = requests_per_second(loads(arch["text"]), None)
+        sources = loads(arch["text"]).spec.traffic.values()
+        assert all(s.type == "open" and s.arrival.process == "poisson" for s in sources)
+        rate = sum(s.arrival.rate for s in sources)  # type: ignore[union-attr]
         r = c.post(
             "/api/runs", json={"architecture_id": arch["id"], "duration": "50s", "replications": 3}
         )

@@ -1,8 +1,8 @@
 """What a run would cost, estimated before it starts, and the check against the server's limits.
 
-The estimate is an upper bound on entry requests: the peak arrival rate of each open source
-times the simulated time, and for closed sources one request per user per mean think time
-(ignoring response time, which only lowers the rate). Scenario traffic overrides are applied.
+The estimate of entry requests is the simulator's (`sim/budget.py`): the peak arrival rate of each
+open source times the simulated time, and for closed sources one request per user per mean think
+time (ignoring response time, which only lowers the rate), scenario overrides applied.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import math
 from dataclasses import dataclass
 
 from scalesim_patterns.model import Architecture
+from scalesim_patterns.sim.budget import estimate as estimate_work
 
 from .config import Limits
 
 __all__ = ["LimitExceeded", "RunPlan", "check_architecture_size", "plan_run"]
-
-MIN_THINK = 1e-3
-"""Closed users with no think time send as fast as answers come; count one per millisecond."""
 
 
 class LimitExceeded(ValueError):
@@ -46,41 +44,6 @@ class RunPlan:
     """Estimated entry requests over all replications."""
 
 
-def _peak_rate(arrival: object) -> float:
-    process = getattr(arrival, "process", None)
-    if process in ("poisson", "constant"):
-        return float(arrival.rate)  # type: ignore[attr-defined]
-    if process == "ramp":
-        return float(max(arrival.from_, arrival.to))  # type: ignore[attr-defined]
-    if process == "step":
-        return float(max(s.rate for s in arrival.steps))  # type: ignore[attr-defined]
-    if process == "spike":
-        return float(max(arrival.base, arrival.peak))  # type: ignore[attr-defined]
-    if process == "diurnal":
-        return float(arrival.mean * (1 + arrival.amplitude))  # type: ignore[attr-defined]
-    rate = getattr(arrival, "rate", None)
-    return float(rate) if isinstance(rate, int | float) else 0.0
-
-
-def requests_per_second(arch: Architecture, scenario: str | None) -> float:
-    """Upper bound of entry requests per simulated second, scenario overrides applied."""
-    overrides = arch.spec.scenarios[scenario].traffic if scenario else {}
-    total = 0.0
-    for name, source in arch.spec.traffic.items():
-        override = overrides.get(name)
-        if source.type == "open":
-            arrival = override.arrival if override and override.arrival else source.arrival
-            rate = _peak_rate(arrival)
-        else:
-            users = override.users if override and override.users else source.users
-            think = max(float(source.think_time.mean()), MIN_THINK)
-            rate = users / think
-        if override and override.scale:
-            rate *= override.scale
-        total += rate
-    return total
-
-
 def plan_run(
     arch: Architecture,
     *,
@@ -107,8 +70,9 @@ def plan_run(
         raise LimitExceeded("duration", span, limits.duration, "simulated duration (s)")
     if count > limits.replications:
         raise LimitExceeded("replications", count, limits.replications, "replications")
-    per_second = requests_per_second(arch, scenario)
-    requests = per_second * span * count * variants
+    # The simulator's own estimate (sim/budget.py), the one `scalesim simulate` checks too.
+    requests = estimate_work(arch, duration=span, scenario=scenario).requests * count * variants
+    per_second = requests / (span * count * variants) if span > 0 else 0.0
     estimate = math.ceil(requests) if math.isfinite(requests) else 2**62
     if estimate > limits.requests:
         raise LimitExceeded(
