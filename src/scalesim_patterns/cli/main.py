@@ -140,6 +140,7 @@ def schema_cmd(output: str | None, force: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     from . import (  # noqa: F401  (register commands)
+        calibrate_cmds,
         catalog_cmds,
         generate_cmds,
         run_cmds,

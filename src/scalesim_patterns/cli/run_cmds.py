@@ -280,36 +280,21 @@ def load_cmd(
 
 
 def _drive(folder: Path, span: float) -> dict[str, object]:
-    """Run the Locust driver in its own process (gevent patches its whole interpreter)."""
-    import json
-
+    """Run the Locust driver (its own process: gevent patches its interpreter) with a bar."""
     from rich.progress import Progress
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scalesim_patterns.generate.code.loadgen",
-         str(folder / "plan.json"), str(folder / "results.json")],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )  # fmt: skip
-    assert proc.stderr is not None
-    tail: list[str] = []
+    from scalesim_patterns.generate.code.drive import DriverFailed, drive
+
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("load", total=span)
-        for line in proc.stderr:
-            if line.startswith("progress "):
-                _, clock, sent, failed = line.split()[:4]
-                progress.update(
-                    task,
-                    completed=float(clock.split("/")[0]),
-                    description=f"{sent} requests, {failed} failed",
-                )
-            else:
-                tail = [*tail[-20:], line.rstrip()]
-    if proc.wait() != 0:
-        fail("the load driver failed:\n" + "\n".join(tail))
-    data: dict[str, object] = json.loads((folder / "results.json").read_text("utf-8"))
-    return data
+
+        def show(clock: float, sent: int, failed: int) -> None:
+            progress.update(task, completed=clock, description=f"{sent} requests, {failed} failed")
+
+        try:
+            return dict(drive(folder / "plan.json", folder / "results.json", on_progress=show))
+        except DriverFailed as exc:
+            fail(str(exc))
 
 
 def _print_entries(results: dict[str, object]) -> None:

@@ -120,6 +120,11 @@ Mesh.model_rebuild()
 class Network(Spec):
     hop_latency: Distribution | None = None
     """One-way service-to-service latency per call; defaults to 0.25ms constant each way."""
+    entry_latency: Distribution | None = None
+    """One-way latency between the traffic's clients and what they call (a service or the
+    gateway), each way per request; defaults to none, because the clients' own network is not
+    part of the design. `scalesim calibrate` sets it to the measured cost of one request through
+    the load client and the service framework on the machine it measured."""
 
 
 class Tracing(Spec):

@@ -217,6 +217,14 @@ class Engine:
             return _sum2(net, side), net
         return _sum3(net, side, side), net
 
+    def _entry_legs(self, site: str, caller: str) -> tuple[Sampler, Sampler] | None:
+        """A client request's two legs when `network.entryLatency` is set, else none at all."""
+        entry = self.arch.spec.network.entry_latency
+        if caller != CLIENT or entry is None or constant_zero(entry):
+            return None
+        leg = self.streams.sampler(entry, f"entry:{site}")
+        return leg, leg
+
     def _site(
         self,
         name: str,
@@ -242,7 +250,7 @@ class Engine:
         )
         svc = self.gateway if service == GATEWAY else self.services[service]
         assert svc is not None
-        legs = self._hop(name, sidecars) if hop else None
+        legs = self._hop(name, sidecars) if hop else self._entry_legs(name, caller)
         site.legs = legs
         invoke: Invoke = Transport(self.kernel, svc, legs).send
         for layer in reversed(self.extensions.transport_layers):

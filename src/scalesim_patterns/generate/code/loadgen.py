@@ -98,6 +98,8 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
     duration, warmup = plan["duration"], plan["warmup"]
     rng = random.Random(plan["seed"])
     start = time.monotonic()
+    sys.stderr.write(f"started {start!r}\n")  # the time origin, for faults scheduled by the parent
+    sys.stderr.flush()
     rec = Recorder(start, warmup, duration)
     sessions: dict[str, HttpSession] = {}
 
@@ -169,6 +171,17 @@ def _quantile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (pos - lo)
 
 
+QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
+"""The latency table a plan with `quantiles: true` adds per entry (`scalesim calibrate`)."""
+
+
+def _table(ok: list[float]) -> dict[str, float]:
+    table = {"min": ok[0]}
+    table.update({f"p{q * 100:g}": _quantile(ok, q) for q in QUANTILES})
+    table["max"] = ok[-1]
+    return table
+
+
 def _report(rows: list[tuple[float, float, str | None]], sent: int, span: float) -> dict[str, Any]:
     ok = sorted(lat for _, lat, cause in rows if cause is None)
     errors = {c: sum(1 for _, _, cause in rows if cause == c) for c in CAUSES}
@@ -205,10 +218,12 @@ def _estimate(value: Any) -> Any:
 
 def _results(name: str, plan: dict[str, Any], rec: Recorder) -> dict[str, Any]:
     span = plan["duration"] - plan["warmup"]
-    entries = {
-        key: _report(rec.rows.get(key, []), rec.sent.get(key, 0), span)
-        for key in sorted({e["key"] for es in plan["sources"].values() for e in es})
-    }
+    keys = sorted({e["key"] for es in plan["sources"].values() for e in es})
+    entries = {key: _report(rec.rows.get(key, []), rec.sent.get(key, 0), span) for key in keys}
+    if plan.get("quantiles"):
+        for key in keys:
+            ok = sorted(lat for _, lat, cause in rec.rows.get(key, []) if cause is None)
+            entries[key]["quantiles"] = _table(ok) if ok else None
     every = [row for rows in rec.rows.values() for row in rows]
     report = {
         "totals": _report(every, sum(rec.sent.values()), span),

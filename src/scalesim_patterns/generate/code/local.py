@@ -219,6 +219,7 @@ class LocalSystem:
         python: str = sys.executable,
         work: str = "cpu",
         run_dir: Path | None = None,
+        fault_token: str = "",
     ) -> None:
         self.arch = arch
         self.tree = tree
@@ -226,6 +227,8 @@ class LocalSystem:
         self.python = python
         self.work = work
         self.run_dir = run_dir or tree / ".scalesim-run"
+        self.fault_token = fault_token
+        """When set, each service accepts injected faults with this token (local runs only)."""
         self.plan = plan_servers(arch, servers)
         self.services: dict[str, LocalService] = {}
         for name, svc in sorted(arch.spec.services.items()):
@@ -265,7 +268,39 @@ class LocalSystem:
             k for k in self.plan.skipped if k in spec["databases"] or k in spec["brokers"]
         )
         env["SCALESIM_SKIP"] = ",".join(skipped)
+        if self.fault_token:
+            env["SCALESIM_FAULT_TOKEN"] = self.fault_token
         return env
+
+    def _spawn(self, name: str) -> None:
+        svc = self.services[name]
+        svc.log = self.run_dir / f"{name}.log"
+        with svc.log.open("ab") as log:
+            svc.process = subprocess.Popen(
+                [
+                    self.python,
+                    "-m",
+                    "uvicorn",
+                    "app.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(svc.port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                    # Longer than load clients keep idle connections, so a request never
+                    # meets a connection the server has just closed (a false `unavailable`).
+                    "--timeout-keep-alive",
+                    "75",
+                ],
+                cwd=svc.folder,
+                env=self.environment(name),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def start(self, timeout: float = 60.0, cancelled: Callable[[], bool] = lambda: False) -> None:
         """Start every service, then wait until each answers its readiness probe.
@@ -273,36 +308,18 @@ class LocalSystem:
         `cancelled` is polled while waiting (Ctrl-C during start-up): when it turns true the wait
         ends with `ServiceFailed`; the caller stops what was started."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for name, svc in self.services.items():
-            svc.log = self.run_dir / f"{name}.log"
-            with svc.log.open("wb") as log:
-                svc.process = subprocess.Popen(
-                    [
-                        self.python,
-                        "-m",
-                        "uvicorn",
-                        "app.main:app",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(svc.port),
-                        "--no-access-log",
-                        "--log-level",
-                        "warning",
-                        # Longer than load clients keep idle connections, so a request never
-                        # meets a connection the server has just closed (a false `unavailable`).
-                        "--timeout-keep-alive",
-                        "75",
-                    ],
-                    cwd=svc.folder,
-                    env=self.environment(name),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
+        for name in self.services:
+            (self.run_dir / f"{name}.log").write_bytes(b"")
+            self._spawn(name)
+        self._wait_ready(dict(self.services), timeout, cancelled)
+
+    def _wait_ready(
+        self,
+        waiting: dict[str, LocalService],
+        timeout: float,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
         deadline = time.monotonic() + timeout
-        waiting = dict(self.services)
         while waiting:
             if cancelled():
                 raise ServiceFailed("interrupted while the services were starting")
@@ -320,7 +337,20 @@ class LocalSystem:
                 details = "\n".join(self.tail(n) for n in sorted(waiting))
                 raise ServiceFailed(f"not ready after {timeout:g}s: {names}\n{details}")
             if waiting:
-                time.sleep(0.2)
+                time.sleep(0.05)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service (a crash or an outage made real): its port refuses connections."""
+        svc = self.services[name]
+        if svc.process is not None and svc.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(svc.process.pid, signal.SIGKILL)
+            svc.process.wait()
+
+    def restart(self, name: str, timeout: float = 60.0) -> None:
+        """Start a killed service again on its port and wait until it is ready."""
+        self._spawn(name)
+        self._wait_ready({name: self.services[name]}, timeout)
 
     @staticmethod
     def probe(svc: LocalService, path: str, timeout: float = 2.0) -> int | None:

@@ -1,0 +1,245 @@
+"""One calibration: probe the costs, run the design for real, simulate its calibrated copy.
+
+Everything runs on loopback against the servers `Servers` names; nothing is written outside the
+temporary folder but the calibrated copy (and the report), which the caller writes.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scalesim_patterns.catalog.errors import CatalogError
+from scalesim_patterns.generate import generate, write_tree
+from scalesim_patterns.generate.code.drive import drive
+from scalesim_patterns.generate.code.loadplan import load_plan
+from scalesim_patterns.generate.code.local import LocalSystem, Servers, plan_servers
+from scalesim_patterns.model import Architecture, loads
+from scalesim_patterns.sim.api import simulate
+
+from .compare import Comparison, compare_results
+from .costs import Costs, apply_costs, derive_costs, probe_text
+from .faults import FaultPlan, Unsupported, plan_faults
+from .scrape import Scraper
+from .twin import twin_text
+
+__all__ = ["CalibrationError", "CalibrationReport", "Phase", "calibrate"]
+
+Phase = Callable[[str, float, float], None]
+"""progress(phase, done, total): phase is `probe`, `real` or `simulate`."""
+
+
+class CalibrationError(ValueError):
+    """The design cannot be calibrated as asked; the message says why and what would do."""
+
+
+@dataclass
+class CalibrationReport:
+    file: str
+    scenario: str | None
+    duration: float
+    warmup: float
+    scale: float
+    seed: int
+    work: str
+    costs: Costs
+    calibrated_text: str
+    real: dict[str, Any]
+    simulated: dict[str, Any]
+    comparison: Comparison
+    notes: list[str] = field(default_factory=list)
+    fault_log: list[tuple[float, str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "scalesim.calibration/v1",
+            "file": self.file,
+            "scenario": self.scenario,
+            "config": {
+                "duration": self.duration,
+                "warmup": self.warmup,
+                "scale": self.scale,
+                "seed": self.seed,
+                "work": self.work,
+            },
+            "costs": self.costs.to_dict(),
+            "comparison": self.comparison.to_dict(),
+            "faults": [list(f) for f in self.fault_log],
+            "notes": self.notes,
+        }
+
+
+def _services(arch: Architecture, folder: Path) -> None:
+    files = {k: v for k, v in generate(arch).items() if k.startswith("services/")}
+    write_tree(files, folder)
+
+
+def _run(
+    arch: Architecture,
+    text: str,
+    folder: Path,
+    servers: Servers,
+    *,
+    work: str,
+    duration: float,
+    warmup: float,
+    seed: int,
+    python: str,
+    quantiles: bool,
+    scenario: str | None,
+    progress: Callable[[float, float], None],
+) -> tuple[dict[str, Any], Scraper | None, FaultPlan | None]:
+    """Generate `arch`'s services into `folder`, start them, drive its traffic, stop them."""
+    actions = plan_faults(arch, scenario)
+    folder.mkdir()
+    file = folder / "architecture.yaml"
+    file.write_text(text, "utf-8")
+    _services(arch, folder / "tree")
+    system = LocalSystem(
+        arch,
+        folder / "tree",
+        servers,
+        python=python,
+        work=work,
+        fault_token=secrets.token_hex(16) if actions else "",
+    )
+    base = {n: s.url for n, s in system.services.items()}
+    plan = load_plan(arch, str(file), base, duration, warmup, 1.0, seed)
+    plan["quantiles"] = quantiles
+    (folder / "plan.json").write_text(json.dumps(plan), "utf-8")
+    scraper = Scraper(system, warmup) if scenario is not None else None
+    faults = FaultPlan(system, actions) if actions else None
+
+    def started(origin: float) -> None:
+        if scraper is not None:
+            scraper.start(origin)
+        if faults is not None:
+            faults.start(origin)
+
+    system.start()
+    try:
+        results = drive(
+            folder / "plan.json",
+            folder / "results.json",
+            on_start=started,
+            on_progress=lambda clock, _s, _f: progress(clock, duration),
+        )
+    finally:
+        if faults is not None:
+            faults.stop()
+        if scraper is not None:
+            scraper.stop()
+        system.stop()
+    return results, scraper, faults
+
+
+def calibrate(
+    text: str,
+    arch: Architecture,
+    file: str,
+    *,
+    servers: Servers,
+    python: str,
+    duration: float,
+    warmup: float,
+    scale: float = 1.0,
+    seed: int = 1,
+    scenario: str | None = None,
+    work: str = "sleep",
+    replications: int = 5,
+    probe_duration: float = 30.0,
+    probe_rate: float = 60.0,
+    progress: Phase | None = None,
+) -> CalibrationReport:
+    """Probe, run for real, simulate the calibrated copy, compare (see the module docs)."""
+    say: Phase = progress or (lambda _p, _d, _t: None)
+    plan = plan_servers(arch, servers)
+    try:
+        twin, notes = twin_text(text, arch, file, plan.skipped, scale)
+    except CatalogError as exc:
+        raise CalibrationError(f"{file}: cannot describe the local run: {exc}") from None
+    twin_arch = loads(twin, file)
+    if scenario is not None and scenario not in twin_arch.spec.scenarios:
+        known = ", ".join(sorted(twin_arch.spec.scenarios)) or "none defined"
+        raise CalibrationError(f"{file}: no scenario '{scenario}' (scenarios: {known})")
+    try:
+        plan_faults(twin_arch, scenario)
+    except Unsupported as exc:
+        raise CalibrationError(f"{file}: {exc}") from None
+    root = Path(tempfile.mkdtemp(prefix="scalesim-calibrate-"))
+    try:
+        probe_yaml = probe_text(twin_arch, plan.skipped, probe_rate)
+        probe = loads(probe_yaml, "<calibration probe>")
+        measured_probe, _, _ = _run(
+            probe,
+            probe_yaml,
+            root / "probe",
+            servers,
+            work=work,
+            duration=probe_duration + 3.0,
+            warmup=3.0,
+            seed=seed,
+            python=python,
+            quantiles=True,
+            scenario=None,
+            progress=lambda d, t: say("probe", d, t),
+        )
+        costs = derive_costs(measured_probe)
+        calibrated = apply_costs(twin, twin_arch, costs, plan.skipped, file)
+        cal_arch = loads(calibrated, file)
+        real, scraper, faults = _run(
+            twin_arch,
+            twin,
+            root / "real",
+            servers,
+            work=work,
+            duration=duration,
+            warmup=warmup,
+            seed=seed,
+            python=python,
+            quantiles=False,
+            scenario=scenario,
+            progress=lambda d, t: say("real", d, t),
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    say("simulate", 0, 1)
+    result = simulate(
+        cal_arch,
+        seed=seed,
+        duration=duration,
+        warmup=warmup,
+        replications=replications,
+        scenario=scenario,
+    )
+    say("simulate", 1, 1)
+    simulated = result.to_dict()
+    comparison = compare_results(real, simulated, scraper.figures() if scraper else None)
+    if faults is not None:
+        notes.extend(faults.errors)
+    notes.append(
+        f"work spent by {'waiting' if work == 'sleep' else 'spinning a CPU'}; "
+        f"simulation: {replications} replications, real: one run"
+    )
+    return CalibrationReport(
+        file=file,
+        scenario=scenario,
+        duration=duration,
+        warmup=warmup,
+        scale=scale,
+        seed=seed,
+        work=work,
+        costs=costs,
+        calibrated_text=calibrated,
+        real=real,
+        simulated=simulated,
+        comparison=comparison,
+        notes=notes,
+        fault_log=faults.log if faults else [],
+    )

@@ -1,0 +1,245 @@
+"""`scalesim calibrate`: the simulator's prediction beside a real run of the generated services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .main import cli, err, fail, load_or_exit, out, write_or_exit
+
+
+@cli.command("calibrate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the calibrated copy of the file here (default: FILE's name + .calibrated.yaml).",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report.")
+@click.option("--force", is_flag=True, help="Overwrite --output / --json.")
+@click.option("--scenario", help="Run a scenario of the file (its faults made real).")
+@click.option("--duration", default="60s", show_default=True, help="Length of the real run.")
+@click.option("--warmup", default="10s", show_default=True, help="Excluded from the figures.")
+@click.option("--scale", default=1.0, show_default=True, help="Multiplies open-loop rates.")
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--replications", default=5, show_default=True, type=click.IntRange(1, 50),
+    help="Simulated replications (the real run is one).",
+)  # fmt: skip
+@click.option("--probe-duration", default="30s", show_default=True, help="Cost probe length.")
+@click.option(
+    "--work",
+    type=click.Choice(["sleep", "cpu"]),
+    default="sleep",
+    show_default=True,
+    help="Wait out each endpoint's work (default: many services share few cores) or spin a CPU.",
+)
+@click.option("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+@click.option("--mysql-url", default="mysql://root@127.0.0.1:3306/test")
+@click.option("--redis-url", default="redis://127.0.0.1:6379/0")
+@click.option("--rabbitmq-url", default="amqp://guest:guest@127.0.0.1:5672/")
+@click.option("--nats-url", default="nats://127.0.0.1:4222")
+@click.option("--kafka-url", default="kafka://127.0.0.1:9092")
+def calibrate_cmd(
+    file: str,
+    output: str | None,
+    json_path: str | None,
+    force: bool,
+    scenario: str | None,
+    duration: str,
+    warmup: str,
+    scale: float,
+    seed: int,
+    replications: int,
+    probe_duration: str,
+    work: str,
+    postgres_url: str,
+    mysql_url: str,
+    redis_url: str,
+    rabbitmq_url: str,
+    nats_url: str,
+    kafka_url: str,
+) -> None:
+    """Measure this machine's costs, run the design for real and simulated, compare per entry."""
+    import importlib.util
+    import json
+
+    from scalesim_patterns.calibrate import CalibrationError, calibrate
+    from scalesim_patterns.files import check_output_file
+    from scalesim_patterns.generate import GenerateError, WriteRefused
+    from scalesim_patterns.generate.code.drive import DriverFailed
+    from scalesim_patterns.generate.code.local import Servers, ServerUnreachable, ServiceFailed
+    from scalesim_patterns.model.units import parse_duration
+
+    from .run_cmds import _python
+
+    if importlib.util.find_spec("locust") is None:
+        fail("scalesim calibrate needs Locust: pip install 'scalesim-patterns[services]'")
+    try:
+        span, warm, probe = (parse_duration(v) for v in (duration, warmup, probe_duration))
+    except ValueError as exc:
+        fail(f"--duration/--warmup/--probe-duration: {exc}")
+    if not 0 <= warm < span:
+        fail(f"--warmup {warmup} must be shorter than --duration {duration}")
+    if not 5 <= probe <= 600:
+        fail(f"--probe-duration {probe_duration}: give 5s to 10m")
+    if not 0 < scale <= 100:
+        fail(f"--scale {scale:g}: give a factor above 0 and at most 100")
+    target = output or str(Path(file).with_suffix("")) + ".calibrated.yaml"
+    for path in (target, json_path):
+        if path:
+            try:
+                check_output_file(path, force=force)
+            except Exception as exc:
+                fail(f"{exc} (pass --force to overwrite)")
+    arch = load_or_exit(file)
+    if not arch.spec.traffic:
+        fail(f"{file}: no traffic to drive")
+    text = Path(file).read_text("utf-8")
+    servers = Servers(
+        {
+            "postgresql": postgres_url,
+            "mysql": mysql_url,
+            "redis": redis_url,
+            "rabbitmq": rabbitmq_url,
+            "nats": nats_url,
+            "kafka": kafka_url,
+        }
+    )
+    first = next((n for n, s in sorted(arch.spec.services.items())), None)
+    if first is None:
+        fail(f"{file}: no services")
+    python = _python_for(arch, _python)
+    phases = _Phases(err.is_terminal)
+    try:
+        with phases:
+            report = calibrate(
+                text,
+                arch,
+                file,
+                servers=servers,
+                python=python,
+                duration=span,
+                warmup=warm,
+                scale=scale,
+                seed=seed,
+                scenario=scenario,
+                work=work,
+                replications=replications,
+                probe_duration=probe,
+                progress=phases.update,
+            )
+    except (
+        CalibrationError,
+        GenerateError,
+        WriteRefused,
+        ServerUnreachable,
+        ServiceFailed,
+        DriverFailed,
+    ) as exc:
+        fail(str(exc))
+    write_or_exit(target, report.calibrated_text, force)
+    err.print(f"wrote {target} (the local twin with the measured costs)", markup=False)
+    _print(report)
+    if json_path:
+        write_or_exit(json_path, json.dumps(report.to_dict(), indent=2) + "\n", force)
+        err.print(f"wrote {json_path}", markup=False)
+
+
+def _python_for(arch: Any, find: Any) -> str:
+    """The interpreter for the services: the generator's requirements decide (see `up`)."""
+    import tempfile
+
+    from scalesim_patterns.generate.code.files import template
+
+    with tempfile.TemporaryDirectory() as folder:
+        req = Path(folder) / "requirements.txt"
+        req.write_text(template("requirements.txt.txt"), "utf-8")
+        python: str = find(req, None)
+        return python
+
+
+class _Phases:
+    """A rich bar per phase on a terminal; a line every 10 seconds of a phase otherwise."""
+
+    LABELS = {"probe": "measuring costs", "real": "real run", "simulate": "simulating"}
+
+    def __init__(self, terminal: bool) -> None:
+        from rich.progress import Progress
+
+        self.terminal = terminal
+        self.bar = Progress(console=err, transient=True) if terminal else None
+        self.tasks: dict[str, Any] = {}
+        self.last: dict[str, int] = {}
+
+    def __enter__(self) -> _Phases:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def update(self, phase: str, done: float, total: float) -> None:
+        label = self.LABELS.get(phase, phase)
+        if self.bar is not None:
+            if phase not in self.tasks:
+                self.tasks[phase] = self.bar.add_task(label, total=total)
+            self.bar.update(self.tasks[phase], completed=done)
+            return
+        tick = int(done // 10)
+        if self.last.get(phase) != tick:
+            self.last[phase] = tick
+            err.print(f"{label}: {done:.0f}/{total:.0f}", markup=False)
+
+
+def _print(report: Any) -> None:
+    from rich.table import Table
+
+    def fmt(figure: str, value: float | None) -> str:
+        if value is None:
+            return "-"
+        if figure == "throughput":
+            return f"{value:.2f}/s"
+        if figure == "error_rate":
+            return f"{value:.2%}"
+        return f"{value * 1000:.1f} ms"
+
+    table = Table(
+        title=f"real vs simulated ({report.file}{', ' + report.scenario if report.scenario else ''})"
+    )
+    for col in ("entry", "figure", "real", "simulated", "error", "within"):
+        table.add_column(col, justify="left" if col in ("entry", "figure") else "right")
+    for row in report.comparison.rows:
+        err_ = row.error
+        shown = (
+            "-"
+            if err_ is None
+            else f"{err_ * 100:+.2f} pp"
+            if row.figure == "error_rate"
+            else f"{err_:+.1%}"
+        )
+        within = {True: "yes", False: "NO", None: "-"}[row.within]
+        table.add_row(
+            row.entry, row.figure, fmt(row.figure, row.real), fmt(row.figure, row.simulated),
+            shown, within,
+        )  # fmt: skip
+    out.print(table)
+    if report.comparison.clients:
+        clients = Table(title="resilience: real vs simulated")
+        for col in ("client", "figure", "real", "simulated"):
+            clients.add_column(col)
+        for client, figures in report.comparison.clients.items():
+            for name, pair in figures.items():
+                clients.add_row(client, name, _num(pair["real"]), _num(pair["simulated"]))
+        out.print(clients)
+    for note in report.notes:
+        err.print(f"note: {note}", markup=False)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
