@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def _mean(table: dict[str, float]) -> float:
     points = sorted(
         (q.get(k, float(k[1:]) / 100 if k.startswith("p") else 0), v) for k, v in table.items()
     )
-    return sum((q1 - q0) * (v0 + v1) / 2 for (q0, v0), (q1, v1) in zip(points, points[1:]))
+    return sum((q1 - q0) * (v0 + v1) / 2 for (q0, v0), (q1, v1) in itertools.pairwise(points))
 
 
 def test_probe_covers_every_engine_and_broker_the_design_uses_and_validates() -> None:
