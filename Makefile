@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint typecheck bench clean page web-test chromium
+.PHONY: install run demo test lint typecheck bench calibrate clean page web-test chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ test: $(STAMP) lint typecheck web-test chromium $(PAGE)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The simulator against the generated services running here (about 15 minutes; an idle machine).
+calibrate: $(STAMP)
+	$(BIN)/python benchmarks/calibrate.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache

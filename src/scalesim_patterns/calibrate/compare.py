@@ -127,9 +127,7 @@ def compare_results(
                     "simulated": fallbacks / calls if calls and fallbacks is not None else None,
                 },
                 "breaker_opened": {
-                    "real": float(sum(1 for *_, to in fig.transitions if to == "OPEN"))
-                    if fig
-                    else None,
+                    "real": fig.openings if fig else None,
                     "simulated": _mean(sc.get("breaker_opened")),
                 },
                 "first_open_s": {

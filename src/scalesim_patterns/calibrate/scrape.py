@@ -1,9 +1,11 @@
 """What the real services' resilience mechanisms did, read from their own `/metrics`.
 
 The generated services export `scalesim_client_breaker_state{client}` (0 closed, 1 half-open,
-2 open) and `scalesim_client_calls_total{client,outcome}`. A thread reads every service's
-metrics twice a second on the driver's clock, so the breaker's openings and the fallback share
-can be compared with the simulator's `clients` section and breaker transitions.
+2 open), `scalesim_client_breaker_openings_total{client}`, `scalesim_client_calls_total{client,
+outcome}` and `scalesim_client_fallbacks_total{client,outcome}`. A thread reads every service's
+metrics twice a second on the driver's clock. Openings and fallbacks are counted by the services
+themselves (a half-open state that lasts milliseconds is between two reads); the reads give the
+time of the first opening and the share of time open.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ class ClientFigures:
 
     calls: float = 0.0
     outcomes: dict[str, float] = field(default_factory=dict)
+    fallbacks: float = 0.0
+    openings: float = 0.0
     transitions: list[tuple[float, str, str]] = field(default_factory=list)
     open_share: float | None = None
 
     @property
     def fallback_share(self) -> float | None:
-        return None if not self.calls else self.outcomes.get("fallback", 0.0) / self.calls
+        return None if not self.calls else self.fallbacks / self.calls
 
     @property
     def first_open(self) -> float | None:
@@ -75,6 +79,10 @@ class Scraper:
                         states[s.labels["client"]] = s.value
                     elif s.name == "scalesim_client_calls_total":
                         calls[(s.labels["client"], s.labels["outcome"])] = s.value
+                    elif s.name == "scalesim_client_fallbacks_total":
+                        calls[(s.labels["client"], "@fallback:" + s.labels["outcome"])] = s.value
+                    elif s.name == "scalesim_client_breaker_openings_total":
+                        calls[(s.labels["client"], "@openings")] = s.value
         return states, calls
 
     def _run(self) -> None:
@@ -94,8 +102,13 @@ class Scraper:
         for (client, outcome), value in last.items():
             fig = out.setdefault(client, ClientFigures())
             got = value - first.get((client, outcome), 0.0)
-            fig.outcomes[outcome] = got
-            fig.calls += got
+            if outcome == "@openings":
+                fig.openings += got
+            elif outcome.startswith("@fallback:"):
+                fig.fallbacks += got
+            else:
+                fig.outcomes[outcome] = got
+                fig.calls += got
         previous: dict[str, float] = {}
         counts: dict[str, list[int]] = {}
         for t, states, _ in self.samples:
