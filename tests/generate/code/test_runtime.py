@@ -206,3 +206,34 @@ def test_consecutive_breaker_opens_and_refuses(runtime: dict[str, ModuleType]) -
             causes.append(failure.cause)
     assert causes == ["unavailable", "unavailable", "circuit_open", "circuit_open"]
     assert len(calls) == 2
+
+
+def test_an_error_fallback_is_marked_and_every_opening_is_counted(
+    runtime: dict[str, ModuleType],
+) -> None:
+    # failMax 2, no retries: calls 1-2 open the breaker, call 3 is refused (circuit_open) and
+    # answered by the error fallback; after the reset a failing trial re-opens it: two openings.
+    policy = _policy(
+        runtime,
+        "{circuitBreaker: {type: consecutive, failMax: 2, resetTimeout: 10ms},"
+        " fallback: {outcome: error, on: [circuit_open]}}",
+    )
+    failed = runtime["resilience"].CallFailed
+
+    async def failing(timeout: float | None) -> Any:
+        raise failed("error")
+
+    async def scenario() -> list[tuple[str, bool]]:
+        seen = []
+        for pause in (0, 0, 0, 0.05):
+            await asyncio.sleep(pause)
+            try:
+                await policy.run(failing)
+            except failed as failure:
+                seen.append((failure.cause, failure.fallback))
+        return seen
+
+    assert asyncio.run(scenario()) == [
+        ("error", False), ("error", False), ("circuit_open", True), ("error", False),
+    ]  # fmt: skip
+    assert policy.breaker.opened == 2 and policy.breaker.state == "OPEN"
