@@ -16,7 +16,6 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scalesim_patterns.calibrate import calibrate
