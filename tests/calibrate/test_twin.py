@@ -73,3 +73,24 @@ def test_what_the_local_run_skips_costs_nothing_in_the_twin() -> None:
     db = twin.spec.databases["shipping-db"]
     assert db.latency_of("read").mean() == 0 and db.latency_of("write").mean() == 0
     assert twin.spec.brokers["events"].default_latencies()[0].mean() == 0
+
+
+def test_a_scenarios_traffic_is_written_into_the_twins_traffic() -> None:
+    text = (TEMPLATES / "api-gateway.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)["spec"]
+    arch = loads(text)
+    for scenario, changes in raw["scenarios"].items():
+        if not changes.get("traffic"):
+            continue
+        twin = loads(twin_text(text, arch, "api-gateway", {}, 0.5, scenario)[0])
+        assert twin.spec.scenarios[scenario].traffic == {}
+        for name, source in raw["traffic"].items():
+            change = changes["traffic"].get(name, {})
+            arrival = change.get("arrival", source["arrival"])
+            factor = 0.5 * change.get("scale", 1)
+            got = twin.spec.traffic[name].arrival  # type: ignore[union-attr]
+            assert got.process == arrival["process"]
+            for key in ("rate", "base", "peak"):
+                if key in arrival:
+                    given = float(str(arrival[key]).removesuffix("/s"))
+                    assert getattr(got, key) == pytest.approx(given * factor)

@@ -161,13 +161,13 @@ def calibrate(
     say: Phase = progress or (lambda _p, _d, _t: None)
     plan = plan_servers(arch, servers)
     try:
-        twin, notes = twin_text(text, arch, file, plan.skipped, scale)
+        if scenario is not None and scenario not in arch.spec.scenarios:
+            known = ", ".join(sorted(arch.spec.scenarios)) or "none defined"
+            raise CalibrationError(f"{file}: no scenario '{scenario}' (scenarios: {known})")
+        twin, notes = twin_text(text, arch, file, plan.skipped, scale, scenario)
     except CatalogError as exc:
         raise CalibrationError(f"{file}: cannot describe the local run: {exc}") from None
     twin_arch = loads(twin, file)
-    if scenario is not None and scenario not in twin_arch.spec.scenarios:
-        known = ", ".join(sorted(twin_arch.spec.scenarios)) or "none defined"
-        raise CalibrationError(f"{file}: no scenario '{scenario}' (scenarios: {known})")
     try:
         plan_faults(twin_arch, scenario)
     except Unsupported as exc:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from scalesim_patterns.catalog.setpath import Edit, apply_sets
 from scalesim_patterns.model import Architecture
 from scalesim_patterns.model.traffic import (
@@ -69,16 +71,41 @@ def _scaled(arrival: Arrival, path: tuple[str | int, ...], scale: float) -> list
 
 
 def twin_text(
-    text: str, arch: Architecture, filename: str, skipped: dict[str, str], scale: float = 1.0
+    text: str,
+    arch: Architecture,
+    filename: str,
+    skipped: dict[str, str],
+    scale: float = 1.0,
+    scenario: str | None = None,
 ) -> tuple[str, list[str]]:
-    """(the twin's YAML text, one note per change made); `scale` multiplies open-loop rates."""
+    """(the twin's YAML text, one note per change made); `scale` multiplies open-loop rates.
+
+    A `scenario`'s traffic changes (another arrival process, a scale, a number of users) are
+    written into the twin's traffic and taken out of the scenario, so the load client drives
+    what the simulator simulates."""
     spec = arch.spec
     edits: list[Edit] = []
     notes: list[str] = []
+    overrides = spec.scenarios[scenario].traffic if scenario is not None else {}
+    raw = (yaml.safe_load(text) or {}).get("spec", {}) if overrides else {}
+    for sname, source in sorted(spec.traffic.items()):
+        override = overrides.get(sname)
+        path = ("traffic", sname)
+        factor = scale * (override.scale or 1.0 if override is not None else 1.0)
+        if isinstance(source, OpenLoop):
+            arrival = source.arrival
+            if override is not None and override.arrival is not None:
+                arrival = override.arrival
+                given = raw["scenarios"][scenario]["traffic"][sname]["arrival"]
+                edits.append(_edit((*path, "arrival"), given))
+            if factor != 1.0:
+                edits.extend(_scaled(arrival, (*path, "arrival"), factor))
+        elif override is not None and override.users is not None:
+            edits.append(_edit((*path, "users"), override.users))
+    if overrides:
+        edits.append(_edit(("scenarios", str(scenario), "traffic"), {}))
+        notes.append(f"scenario {scenario}'s traffic written into the traffic it changes")
     if scale != 1.0:
-        for sname, source in sorted(spec.traffic.items()):
-            if isinstance(source, OpenLoop):
-                edits.extend(_scaled(source.arrival, ("traffic", sname, "arrival"), scale))
         notes.append(f"open-loop rates multiplied by {scale:g}")
     for name, svc in sorted(spec.services.items()):
         if svc.external:
