@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scalesim_patterns.calibrate import calibrate
+from scalesim_patterns.calibrate.compare import format_error, format_figure
 from scalesim_patterns.catalog import new
 from scalesim_patterns.generate.code.local import Servers, missing_requirements
 from scalesim_patterns.model import loads
@@ -41,22 +42,6 @@ CASES = (
     Case("circuit-breaker/payment-outage", "circuit-breaker", 0.1, 200.0, 30.0, "payment-outage"),
     Case("circuit-breaker/payment-slow", "circuit-breaker", 0.1, 200.0, 30.0, "payment-slow"),
 )
-
-
-def _fmt(figure: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if figure == "throughput":
-        return f"{value:.2f}/s"
-    if figure == "error_rate":
-        return f"{value:.2%}"
-    return f"{value * 1000:.1f} ms"
-
-
-def _err(figure: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 100:+.2f} pp" if figure == "error_rate" else f"{value:+.1%}"
 
 
 def _busiest(simulated: dict[str, Any]) -> tuple[str, float]:
@@ -107,8 +92,8 @@ def run_case(case: Case, python: str) -> tuple[int, int]:
         within += ok is True
         mark = {True: "yes", False: "**no**", None: "–"}[ok]
         print(
-            f"| {row.entry} | {row.figure} | {_fmt(row.figure, row.real)} | "
-            f"{_fmt(row.figure, row.simulated)} | {_err(row.figure, row.error)} | {mark} |"
+            f"| {row.entry} | {row.figure} | {format_figure(row.figure, row.real)} | "
+            f"{format_figure(row.figure, row.simulated)} | {format_error(row.figure, row.error)} | {mark} |"
         )
     if report.comparison.clients:
         print("\n| client | figure | real | simulated |")

@@ -179,3 +179,11 @@ def test_load_drives_the_files_traffic_and_writes_simulate_shaped_json(tmp_path:
     assert abs(share - 0.2) < 4 * math.sqrt(0.2 * 0.8 / n), (share, n)
     assert entry["latency"]["p50"] is not None and entry["latency"]["p50"] < entry["latency"]["max"]
     assert data["summary"]["entries"]["front.go"]["count"] == {"mean": n, "ci95": None, "n": 1}
+
+
+def test_the_server_options_are_the_local_defaults_and_flags() -> None:
+    from scalesim_patterns.cli.servers import SERVER_OPTIONS
+    from scalesim_patterns.generate.code.local import DEFAULT_URLS, OPTION
+
+    assert {k: url for k, (_, url) in SERVER_OPTIONS.items()} == DEFAULT_URLS
+    assert {k: flag for k, (flag, _) in SERVER_OPTIONS.items()} == OPTION

@@ -14,7 +14,14 @@ from typing import Any
 
 from .scrape import ClientFigures
 
-__all__ = ["TOLERANCE", "Comparison", "FigureRow", "compare_results"]
+__all__ = [
+    "TOLERANCE",
+    "Comparison",
+    "FigureRow",
+    "compare_results",
+    "format_error",
+    "format_figure",
+]
 
 TOLERANCE: dict[str, float] = {"throughput": 0.05, "mean": 0.15, "p50": 0.15, "p99": 0.30}
 
@@ -140,3 +147,21 @@ def compare_results(
                 },
             }
     return out
+
+
+def format_figure(figure: str, value: float | None) -> str:
+    """A figure as people read it: requests/s, a share, or milliseconds."""
+    if value is None:
+        return "-"
+    if figure == "throughput":
+        return f"{value:.2f}/s"
+    if figure == "error_rate":
+        return f"{value:.2%}"
+    return f"{value * 1000:.1f} ms"
+
+
+def format_error(figure: str, error: float | None) -> str:
+    """A relative error as a signed percentage; an error rate's difference in points."""
+    if error is None:
+        return "-"
+    return f"{error * 100:+.2f} pp" if figure == "error_rate" else f"{error:+.1%}"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .main import cli, err, fail, load_or_exit, out, write_or_exit
+from .servers import server_options
+
+if TYPE_CHECKING:
+    from scalesim_patterns.generate.code.local import Servers
 
 
 @cli.command("calibrate")
@@ -37,12 +41,7 @@ from .main import cli, err, fail, load_or_exit, out, write_or_exit
     show_default=True,
     help="Wait out each endpoint's work (default: many services share few cores) or spin a CPU.",
 )
-@click.option("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
-@click.option("--mysql-url", default="mysql://root@127.0.0.1:3306/test")
-@click.option("--redis-url", default="redis://127.0.0.1:6379/0")
-@click.option("--rabbitmq-url", default="amqp://guest:guest@127.0.0.1:5672/")
-@click.option("--nats-url", default="nats://127.0.0.1:4222")
-@click.option("--kafka-url", default="kafka://127.0.0.1:9092")
+@server_options
 def calibrate_cmd(
     file: str,
     output: str | None,
@@ -56,12 +55,7 @@ def calibrate_cmd(
     replications: int,
     probe_duration: str,
     work: str,
-    postgres_url: str,
-    mysql_url: str,
-    redis_url: str,
-    rabbitmq_url: str,
-    nats_url: str,
-    kafka_url: str,
+    servers: Servers,
 ) -> None:
     """Measure this machine's costs, run the design for real and simulated, compare per entry."""
     import importlib.util
@@ -71,7 +65,7 @@ def calibrate_cmd(
     from scalesim_patterns.files import check_output_file
     from scalesim_patterns.generate import GenerateError, WriteRefused
     from scalesim_patterns.generate.code.drive import DriverFailed
-    from scalesim_patterns.generate.code.local import Servers, ServerUnreachable, ServiceFailed
+    from scalesim_patterns.generate.code.local import ServerUnreachable, ServiceFailed
     from scalesim_patterns.model.units import parse_duration
 
     from .run_cmds import _python
@@ -99,16 +93,6 @@ def calibrate_cmd(
     if not arch.spec.traffic:
         fail(f"{file}: no traffic to drive")
     text = Path(file).read_text("utf-8")
-    servers = Servers(
-        {
-            "postgresql": postgres_url,
-            "mysql": mysql_url,
-            "redis": redis_url,
-            "rabbitmq": rabbitmq_url,
-            "nats": nats_url,
-            "kafka": kafka_url,
-        }
-    )
     first = next((n for n, s in sorted(arch.spec.services.items())), None)
     if first is None:
         fail(f"{file}: no services")
@@ -200,14 +184,7 @@ class _Phases:
 def _print(report: Any) -> None:
     from rich.table import Table
 
-    def fmt(figure: str, value: float | None) -> str:
-        if value is None:
-            return "-"
-        if figure == "throughput":
-            return f"{value:.2f}/s"
-        if figure == "error_rate":
-            return f"{value:.2%}"
-        return f"{value * 1000:.1f} ms"
+    from scalesim_patterns.calibrate.compare import format_error, format_figure
 
     table = Table(
         title=f"real vs simulated ({report.file}{', ' + report.scenario if report.scenario else ''})"
@@ -215,17 +192,11 @@ def _print(report: Any) -> None:
     for col in ("entry", "figure", "real", "simulated", "error", "within"):
         table.add_column(col, justify="left" if col in ("entry", "figure") else "right")
     for row in report.comparison.rows:
-        err_ = row.error
-        shown = (
-            "-"
-            if err_ is None
-            else f"{err_ * 100:+.2f} pp"
-            if row.figure == "error_rate"
-            else f"{err_:+.1%}"
-        )
+        shown = format_error(row.figure, row.error)
         within = {True: "yes", False: "NO", None: "-"}[row.within]
         table.add_row(
-            row.entry, row.figure, fmt(row.figure, row.real), fmt(row.figure, row.simulated),
+            row.entry, row.figure, format_figure(row.figure, row.real),
+            format_figure(row.figure, row.simulated),
             shown, within,
         )  # fmt: skip
     out.print(table)

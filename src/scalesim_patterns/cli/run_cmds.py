@@ -17,10 +17,15 @@ import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from .main import cli, err, fail, load_or_exit, out
+from .servers import server_options
+
+if TYPE_CHECKING:
+    from scalesim_patterns.generate.code.local import Servers
 
 
 def _python(requirements: Path, venv: str | None) -> str:
@@ -65,14 +70,6 @@ def _python(requirements: Path, venv: str | None) -> str:
     "--force", is_flag=True, help="Replace files in --output that ScaleSim did not write."
 )
 @click.option(
-    "--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test", show_default=True
-)
-@click.option("--mysql-url", default="mysql://root@127.0.0.1:3306/test", show_default=True)
-@click.option("--redis-url", default="redis://127.0.0.1:6379/0", show_default=True)
-@click.option("--rabbitmq-url", default="amqp://guest:guest@127.0.0.1:5672/", show_default=True)
-@click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True)
-@click.option("--kafka-url", default="kafka://127.0.0.1:9092", show_default=True)
-@click.option(
     "--work",
     type=click.Choice(["cpu", "sleep"]),
     default="cpu",
@@ -81,16 +78,12 @@ def _python(requirements: Path, venv: str | None) -> str:
 )
 @click.option("--venv", type=click.Path(file_okay=False), help="Virtualenv for the services.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for readiness.")
+@server_options
 def up_cmd(
     file: str,
     output: str | None,
     force: bool,
-    postgres_url: str,
-    mysql_url: str,
-    redis_url: str,
-    rabbitmq_url: str,
-    nats_url: str,
-    kafka_url: str,
+    servers: Servers,
     work: str,
     venv: str | None,
     timeout: float,
@@ -99,22 +92,11 @@ def up_cmd(
     from scalesim_patterns.generate import GenerateError, WriteRefused, generate, write_tree
     from scalesim_patterns.generate.code.local import (
         LocalSystem,
-        Servers,
         ServerUnreachable,
         ServiceFailed,
     )
 
     arch = load_or_exit(file)
-    servers = Servers(
-        {
-            "postgresql": postgres_url,
-            "mysql": mysql_url,
-            "redis": redis_url,
-            "rabbitmq": rabbitmq_url,
-            "nats": nats_url,
-            "kafka": kafka_url,
-        }
-    )
     temporary = output is None
     folder = Path(output) if output else Path(tempfile.mkdtemp(prefix="scalesim-up-"))
     try:
@@ -175,14 +157,9 @@ def up_cmd(
 @click.option("--warmup", default="5s", show_default=True, help="Excluded from the figures.")
 @click.option("--scale", default=1.0, show_default=True, help="Multiplies open-loop rates.")
 @click.option("--seed", default=1, show_default=True, help="Seed of arrivals and the mix.")
-@click.option("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
-@click.option("--mysql-url", default="mysql://root@127.0.0.1:3306/test")
-@click.option("--redis-url", default="redis://127.0.0.1:6379/0")
-@click.option("--rabbitmq-url", default="amqp://guest:guest@127.0.0.1:5672/")
-@click.option("--nats-url", default="nats://127.0.0.1:4222")
-@click.option("--kafka-url", default="kafka://127.0.0.1:9092")
 @click.option("--work", type=click.Choice(["cpu", "sleep"]), default="cpu", show_default=True)
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for readiness.")
+@server_options
 def load_cmd(
     file: str,
     json_path: str | None,
@@ -191,12 +168,7 @@ def load_cmd(
     warmup: str,
     scale: float,
     seed: int,
-    postgres_url: str,
-    mysql_url: str,
-    redis_url: str,
-    rabbitmq_url: str,
-    nats_url: str,
-    kafka_url: str,
+    servers: Servers,
     work: str,
     timeout: float,
 ) -> None:
@@ -210,7 +182,6 @@ def load_cmd(
     from scalesim_patterns.generate.code.loadplan import load_plan
     from scalesim_patterns.generate.code.local import (
         LocalSystem,
-        Servers,
         ServerUnreachable,
         ServiceFailed,
     )
@@ -234,16 +205,6 @@ def load_cmd(
     arch = load_or_exit(file)
     if not arch.spec.traffic:
         fail(f"{file}: no traffic to drive")
-    servers = Servers(
-        {
-            "postgresql": postgres_url,
-            "mysql": mysql_url,
-            "redis": redis_url,
-            "rabbitmq": rabbitmq_url,
-            "nats": nats_url,
-            "kafka": kafka_url,
-        }
-    )
     folder = Path(tempfile.mkdtemp(prefix="scalesim-load-"))
     try:
         try:
