@@ -81,7 +81,7 @@ def test_a_latency_fault_made_real_and_simulated(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
     run = _scalesim(
         "calibrate", str(design), "--scenario", "slow-back", "--duration", "12s",
-        "--warmup", "2s", "--probe-duration", "5s", "--replications", "2",
+        "--warmup", "2s", "--replications", "2",
         "--json", str(report_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]

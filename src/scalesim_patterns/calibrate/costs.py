@@ -4,8 +4,9 @@ The file gives each endpoint's own work and each database's latency in productio
 adds what the file says nothing about: the load client and the service framework on every
 request, the HTTP client and framework on every call between services, and the driver and local
 server on every query and publish. The probe is a generated system of its own (two services,
-one database of each engine and one broker of each type the design uses, all work zero), run
-and loaded exactly as the design will be, with endpoints that differ by one cost each:
+one database of each engine and one broker of each type the design uses, all work zero), run on
+the same servers at the same time as the design, so that it measures the costs under the same
+load on the machine, with endpoints that differ by one cost each:
 
 | probe endpoint | measures | written into the copy as |
 |---|---|---|

@@ -10,6 +10,7 @@ import json
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,38 @@ def _services(arch: Architecture, folder: Path) -> None:
     write_tree(files, folder)
 
 
-def _run(
+@dataclass
+class _Side:
+    """One generated system, started, with its load plan written (the design or the probe)."""
+
+    system: LocalSystem
+    folder: Path
+    scraper: Scraper | None
+    faults: FaultPlan | None
+
+    def drive(self, progress: Callable[[float, int, int], None] | None) -> dict[str, Any]:
+        def started(origin: float) -> None:
+            if self.scraper is not None:
+                self.scraper.start(origin)
+            if self.faults is not None:
+                self.faults.start(origin)
+
+        return drive(
+            self.folder / "plan.json",
+            self.folder / "results.json",
+            on_start=started,
+            on_progress=progress,
+        )
+
+    def stop(self) -> None:
+        if self.faults is not None:
+            self.faults.stop()
+        if self.scraper is not None:
+            self.scraper.stop()
+        self.system.stop()
+
+
+def _prepare(
     arch: Architecture,
     text: str,
     folder: Path,
@@ -93,9 +125,8 @@ def _run(
     python: str,
     quantiles: bool,
     scenario: str | None,
-    progress: Callable[[float, float], None],
-) -> tuple[dict[str, Any], Scraper | None, FaultPlan | None]:
-    """Generate `arch`'s services into `folder`, start them, drive its traffic, stop them."""
+) -> _Side:
+    """Generate `arch`'s services into `folder` and write the load plan of its traffic."""
     actions = plan_faults(arch, scenario)
     folder.mkdir()
     file = folder / "architecture.yaml"
@@ -113,30 +144,40 @@ def _run(
     plan = load_plan(arch, str(file), base, duration, warmup, 1.0, seed)
     plan["quantiles"] = quantiles
     (folder / "plan.json").write_text(json.dumps(plan), "utf-8")
-    scraper = Scraper(system, warmup) if scenario is not None else None
-    faults = FaultPlan(system, actions) if actions else None
+    return _Side(
+        system,
+        folder,
+        Scraper(system, warmup) if scenario is not None else None,
+        FaultPlan(system, actions) if actions else None,
+    )
 
-    def started(origin: float) -> None:
-        if scraper is not None:
-            scraper.start(origin)
-        if faults is not None:
-            faults.start(origin)
 
-    system.start()
+def _run_both(
+    design: _Side, probe: _Side, progress: Callable[[float, int, int], None]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Start both systems, drive both at once (the probe in a thread), stop both."""
+    probed: dict[str, Any] = {}
+    failure: list[BaseException] = []
+
+    def probe_drive() -> None:
+        try:
+            probed.update(probe.drive(None))
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
     try:
-        results = drive(
-            folder / "plan.json",
-            folder / "results.json",
-            on_start=started,
-            on_progress=lambda clock, _s, _f: progress(clock, duration),
-        )
+        probe.system.start()
+        design.system.start()
+        thread = threading.Thread(target=probe_drive, daemon=True)
+        thread.start()
+        measured = design.drive(progress)
+        thread.join()
     finally:
-        if faults is not None:
-            faults.stop()
-        if scraper is not None:
-            scraper.stop()
-        system.stop()
-    return results, scraper, faults
+        design.stop()
+        probe.stop()
+    if failure:
+        raise failure[0]
+    return measured, probed
 
 
 def calibrate(
@@ -153,8 +194,7 @@ def calibrate(
     scenario: str | None = None,
     work: str = "sleep",
     replications: int = 5,
-    probe_duration: float = 30.0,
-    probe_rate: float = 60.0,
+    probe_rate: float = 40.0,
     progress: Phase | None = None,
 ) -> CalibrationReport:
     """Probe, run for real, simulate the calibrated copy, compare (see the module docs)."""
@@ -175,40 +215,34 @@ def calibrate(
     root = Path(tempfile.mkdtemp(prefix="scalesim-calibrate-"))
     try:
         probe_yaml = probe_text(twin_arch, plan.skipped, probe_rate)
-        probe = loads(probe_yaml, "<calibration probe>")
-        measured_probe, _, _ = _run(
-            probe,
+        common: dict[str, Any] = {
+            "work": work,
+            "duration": duration,
+            "warmup": warmup,
+            "seed": seed,
+            "python": python,
+        }
+        probe_side = _prepare(
+            loads(probe_yaml, "<calibration probe>"),
             probe_yaml,
             root / "probe",
             servers,
-            work=work,
-            duration=probe_duration + 3.0,
-            warmup=3.0,
-            seed=seed,
-            python=python,
             quantiles=True,
             scenario=None,
-            progress=lambda d, t: say("probe", d, t),
+            **common,
         )
-        costs = derive_costs(measured_probe)
-        calibrated = apply_costs(twin, twin_arch, costs, plan.skipped, file)
-        cal_arch = loads(calibrated, file)
-        real, scraper, faults = _run(
-            twin_arch,
-            twin,
-            root / "real",
-            servers,
-            work=work,
-            duration=duration,
-            warmup=warmup,
-            seed=seed,
-            python=python,
-            quantiles=False,
-            scenario=scenario,
-            progress=lambda d, t: say("real", d, t),
+        design = _prepare(
+            twin_arch, twin, root / "real", servers, quantiles=False, scenario=scenario, **common
         )
+        real, measured_probe = _run_both(
+            design, probe_side, lambda clock, _s, _f: say("real", clock, duration)
+        )
+        scraper, faults = design.scraper, design.faults
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    costs = derive_costs(measured_probe)
+    calibrated = apply_costs(twin, twin_arch, costs, plan.skipped, file)
+    cal_arch = loads(calibrated, file)
     say("simulate", 0, 1)
     result = simulate(
         cal_arch,

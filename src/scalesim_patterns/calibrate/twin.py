@@ -4,7 +4,8 @@ Locally every service is one process, no gateway or mesh runs, and a call to an 
 needs something to answer it. So that the real run and the simulation describe the same system,
 both use a copy of the file where:
 
-- every service has one replica and no autoscaling (one process each);
+- every service has one replica, no autoscaling and no rollout (one process each, the current
+  version);
 - external services are deployed (`external: false`): they run as generated services with the
   latency and error rate the file gives them, as stand-ins for the third party;
 - the gateway is removed and each route in the traffic mix becomes the endpoints it serves, with
@@ -117,6 +118,9 @@ def twin_text(
             edits.append(_edit(("services", name, "replicas"), 1))
         if svc.autoscaling is not None:
             edits.append(_edit(("services", name, "autoscaling"), None))
+        if svc.deployment is not None:
+            edits.append(_edit(("services", name, "deployment"), None))
+            notes.append(f"no rollout runs locally: {name} runs its current version only")
     if any(s.replicas != 1 for s in spec.services.values()):
         notes.append("one process per service: replicas set to 1")
     if spec.gateway is not None:

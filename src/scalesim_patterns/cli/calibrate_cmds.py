@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     "--replications", default=5, show_default=True, type=click.IntRange(1, 50),
     help="Simulated replications (the real run is one).",
 )  # fmt: skip
-@click.option("--probe-duration", default="30s", show_default=True, help="Cost probe length.")
+@click.option(
+    "--probe-rate", default=40.0, show_default=True, type=click.FloatRange(1, 500),
+    help="Requests/s the cost probe sends, alongside the design's traffic.",
+)  # fmt: skip
 @click.option(
     "--work",
     type=click.Choice(["sleep", "cpu"]),
@@ -53,7 +56,7 @@ def calibrate_cmd(
     scale: float,
     seed: int,
     replications: int,
-    probe_duration: str,
+    probe_rate: float,
     work: str,
     servers: Servers,
 ) -> None:
@@ -73,13 +76,13 @@ def calibrate_cmd(
     if importlib.util.find_spec("locust") is None:
         fail("scalesim calibrate needs Locust: pip install 'scalesim-patterns[services]'")
     try:
-        span, warm, probe = (parse_duration(v) for v in (duration, warmup, probe_duration))
+        span, warm = parse_duration(duration), parse_duration(warmup)
     except ValueError as exc:
-        fail(f"--duration/--warmup/--probe-duration: {exc}")
+        fail(f"--duration/--warmup: {exc}")
     if not 0 <= warm < span:
         fail(f"--warmup {warmup} must be shorter than --duration {duration}")
-    if not 5 <= probe <= 600:
-        fail(f"--probe-duration {probe_duration}: give 5s to 10m")
+    if span > 3600:
+        fail(f"--duration {duration}: at most 1h (a real run takes that long)")
     if not 0 < scale <= 100:
         fail(f"--scale {scale:g}: give a factor above 0 and at most 100")
     target = output or str(Path(file).with_suffix("")) + ".calibrated.yaml"
@@ -113,7 +116,7 @@ def calibrate_cmd(
                 scenario=scenario,
                 work=work,
                 replications=replications,
-                probe_duration=probe,
+                probe_rate=probe_rate,
                 progress=phases.update,
             )
     except (
