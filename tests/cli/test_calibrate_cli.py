@@ -2,8 +2,8 @@
 
 Runs the generated services against this machine's PostgreSQL (failing under CI when it is not
 there, as the smoke test does). The figures checked are the fault's own: 40 % of the measured
-requests wait 150 ms more, so the p99 of both the real and the simulated run is above 150 ms and
-the p50 of both below it.
+requests wait 2 s more (long beside any cost this machine adds, even loaded), so the p99 of both
+the real and the simulated run is above 2 s and the p50 of both below it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ spec:
       endpoints:
         go: {work: 1ms, steps: [{call: back.get, timeout: 5s}]}
     back:
-      workers: 32
+      workers: 128
       endpoints:
         get: {work: 2ms, steps: [{query: db}]}
   databases:
@@ -50,7 +50,7 @@ spec:
     t: {arrival: {process: poisson, rate: 25/s}, mix: [{endpoint: front.go}]}
   scenarios:
     slow-back:
-      faults: [{type: latency, target: back.get, add: 150ms, at: 6s, duration: 4s}]
+      faults: [{type: latency, target: back.get, add: 2s, at: 6s, duration: 4s}]
     db-down:
       faults: [{type: outage, target: db, at: 6s}]
 """
@@ -96,8 +96,8 @@ def test_a_latency_fault_made_real_and_simulated(tmp_path: Path) -> None:
     assert times[0] == pytest.approx(6.0, abs=1.0) and times[1] == pytest.approx(10.0, abs=1.0)
     rows = {(r["entry"], r["figure"]): r for r in report["comparison"]["entries"]}
     for side in ("real", "simulated"):
-        assert rows[("front.go", "p99")][side] >= 0.150, (side, rows[("front.go", "p99")])
-        assert rows[("front.go", "p50")][side] < 0.150, (side, rows[("front.go", "p50")])
+        assert rows[("front.go", "p99")][side] >= 2.0, (side, rows[("front.go", "p99")])
+        assert rows[("front.go", "p50")][side] < 2.0, (side, rows[("front.go", "p50")])
     # the load client offered 25/s over the 10 s measured: within 4 Poisson sd of 250
     count = rows[("front.go", "throughput")]["real"] * 10
     assert abs(count - 250) <= 4 * 250**0.5
