@@ -78,10 +78,12 @@ def run_case(case: Case, python: str) -> tuple[int, int]:
         progress=progress,
     )
     busiest, busy = _busiest(report.simulated)
+    hot = max(report.cpu, key=report.cpu.__getitem__) if report.cpu else "-"
     print(f"\n### {case.name}\n")
     print(
         f"rates × {case.scale:g}, {case.duration:g} s with {case.warmup:g} s warm-up; busiest "
-        f"service (simulated): {busiest} at {busy:.0%}; {time.monotonic() - started:.0f} s\n"
+        f"service (simulated workers): {busiest} at {busy:.0%}; busiest process (real CPU): "
+        f"{hot} at {report.cpu.get(hot, 0.0):.0%} of a core; {time.monotonic() - started:.0f} s\n"
     )
     print("| entry | figure | real | simulated | error | within |")
     print("|---|---|---:|---:|---:|:---:|")

@@ -102,6 +102,9 @@ def test_a_latency_fault_made_real_and_simulated(tmp_path: Path) -> None:
     count = rows[("front.go", "throughput")]["real"] * 10
     assert abs(count - 250) <= 4 * 250**0.5
     assert "real vs simulated" in run.stdout
+    # both processes ran and used some CPU, never more than the machine's cores
+    assert set(report["cpu"]) == {"front", "back"}
+    assert all(0 < share <= (os.cpu_count() or 1) for share in report["cpu"].values())
 
 
 def test_what_cannot_be_made_real_is_refused_before_anything_runs(tmp_path: Path) -> None:

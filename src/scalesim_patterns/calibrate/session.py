@@ -11,6 +11,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ class CalibrationReport:
     comparison: Comparison
     notes: list[str] = field(default_factory=list)
     fault_log: list[tuple[float, str, str]] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+    """Share of one core each real service's process used over the real run (Linux)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class CalibrationReport:
             "costs": self.costs.to_dict(),
             "comparison": self.comparison.to_dict(),
             "faults": [list(f) for f in self.fault_log],
+            "cpu": self.cpu,
             "notes": self.notes,
         }
 
@@ -89,20 +93,35 @@ class _Side:
     folder: Path
     scraper: Scraper | None
     faults: FaultPlan | None
+    cpu: dict[str, float] = field(default_factory=dict)
+    """Share of one core each service's process used over the run (from /proc)."""
 
     def drive(self, progress: Callable[[float, int, int], None] | None) -> dict[str, Any]:
+        before: dict[str, float] = {}
+        began = [0.0]
+
         def started(origin: float) -> None:
+            before.update(self.system.cpu_seconds())
+            began[0] = time.monotonic()
             if self.scraper is not None:
                 self.scraper.start(origin)
             if self.faults is not None:
                 self.faults.start(origin)
 
-        return drive(
+        results = drive(
             self.folder / "plan.json",
             self.folder / "results.json",
             on_start=started,
             on_progress=progress,
         )
+        after, span = self.system.cpu_seconds(), time.monotonic() - began[0]
+        if span > 0:
+            self.cpu = {  # a service killed and started again by a fault is left out
+                n: (after[n] - before[n]) / span
+                for n in after
+                if n in before and after[n] >= before[n]
+            }
+        return results
 
     def stop(self) -> None:
         if self.faults is not None:
@@ -237,7 +256,7 @@ def calibrate(
         real, measured_probe = _run_both(
             design, probe_side, lambda clock, _s, _f: say("real", clock, duration)
         )
-        scraper, faults = design.scraper, design.faults
+        scraper, faults, cpu = design.scraper, design.faults, design.cpu
     finally:
         shutil.rmtree(root, ignore_errors=True)
     costs = derive_costs(measured_probe)
@@ -276,4 +295,5 @@ def calibrate(
         comparison=comparison,
         notes=notes,
         fault_log=faults.log if faults else [],
+        cpu=cpu,
     )

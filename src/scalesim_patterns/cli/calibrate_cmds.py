@@ -211,6 +211,14 @@ def _print(report: Any) -> None:
             for name, pair in figures.items():
                 clients.add_row(client, name, _num(pair["real"]), _num(pair["simulated"]))
         out.print(clients)
+    if report.cpu:
+        busiest = max(report.cpu, key=report.cpu.__getitem__)
+        out.print(
+            "CPU of the real services: "
+            + ", ".join(f"{n} {v:.0%}" for n, v in sorted(report.cpu.items()))
+            + f" of a core (busiest: {busiest})",
+            markup=False,
+        )
     for note in report.notes:
         err.print(f"note: {note}", markup=False)
 

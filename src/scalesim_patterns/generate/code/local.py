@@ -339,6 +339,22 @@ class LocalSystem:
             if waiting:
                 time.sleep(0.05)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each running service has used so far, read from /proc
+        (Linux); services whose figure cannot be read are left out."""
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        used: dict[str, float] = {}
+        for name, svc in self.services.items():
+            if svc.process is None or svc.process.poll() is not None:
+                continue
+            try:
+                stat = Path(f"/proc/{svc.process.pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return used
+
     def kill(self, name: str) -> None:
         """SIGKILL one service (a crash or an outage made real): its port refuses connections."""
         svc = self.services[name]
