@@ -13,6 +13,7 @@ from typing import Any
 
 from scalesim_patterns.model.data import Broker
 
+from .code.spec import saga_channel_names
 from .context import Context
 from .datastores import PLACEHOLDER, PLACEHOLDER_NOTE
 from .names import k8s_name
@@ -179,7 +180,13 @@ def broker_files(ctx: Context, key: str, broker: Broker) -> dict[str, list[Docum
     files: dict[str, list[Document]] = {}
     if broker.type == "kafka":
         _kafka(ctx, spec, key)
-        topics = "".join(f"{topic} {t.partitions}\n" for topic, t in sorted(broker.topics.items()))
+        # The file's topics, and the channels of the choreographed sagas it carries (with the
+        # partitions of its widest topic), so that no topic relies on auto-creation.
+        counts = {topic: t.partitions for topic, t in broker.topics.items()}
+        widest = max(counts.values(), default=1)
+        for channel in saga_channel_names(ctx.arch, key):
+            counts.setdefault(channel, widest)
+        topics = "".join(f"{topic} {n}\n" for topic, n in sorted(counts.items()))
         files["configmap.yaml"] = [
             _config_map(ctx, spec, k8s_name(name, "topics"), "topics.txt", topics)
         ]

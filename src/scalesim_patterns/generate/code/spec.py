@@ -298,6 +298,7 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
                 for s in saga.steps
             ],
         }
+    choreography = _choreography(arch, name, endpoints, b)
     consumers = []
     for key, broker in sorted(spec.brokers.items()):
         for topic, t in sorted(broker.topics.items()):
@@ -329,6 +330,9 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
             "prefix": f"{arch.name}.{key}",
             "stream": env_key(f"{arch.name}-{key}"),
             "topics": sorted(topics),
+            # Every channel of the broker in the whole file: a NATS stream is made once, by
+            # whichever service starts first, and must carry every service's subjects.
+            "channels": _channels(arch, key),
         }
         for key, topics in sorted(b.topics.items())
     }
@@ -346,6 +350,7 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
         "concurrency": svc.concurrency,
         "endpoints": endpoints,
         "sagas": sagas,
+        "choreography": choreography,
         "consumers": consumers,
         "databases": databases,
         "brokers": brokers,
@@ -362,6 +367,76 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
         },
         "causes": list(CAUSES),
     }
+
+
+def saga_channels(saga_name: str, steps: int) -> list[tuple[str, str]]:
+    """(done, undo) channel of each step of a choreographed saga, in step order."""
+    return [(f"saga-{saga_name}-{i}-done", f"saga-{saga_name}-{i}-undo") for i in range(steps)]
+
+
+def saga_channel_names(arch: Architecture, key: str) -> list[str]:
+    """The channels of every choreographed saga that broker `key` carries."""
+    names: set[str] = set()
+    for saga_name, saga in arch.spec.sagas.items():
+        if saga.mode == "choreographed" and saga.broker == key:
+            for done, undo in saga_channels(saga_name, len(saga.steps)):
+                names.update((done, undo))
+    return sorted(names)
+
+
+def _channels(arch: Architecture, key: str) -> list[str]:
+    return sorted(set(arch.spec.brokers[key].topics) | set(saga_channel_names(arch, key)))
+
+
+def _choreography(
+    arch: Architecture, name: str, endpoints: dict[str, Any], b: _Builder
+) -> dict[str, Any]:
+    """The choreographed sagas this service starts or takes part in.
+
+    No coordinator: the starting endpoint runs step 0 (in-process on its own service, else a
+    call) and publishes its `done` event; the service of step i reacts to step i−1's `done` by
+    running its action in-process and publishing its own `done`, or, on a failure before the
+    pivot, the `undo` of the newest earlier step with a compensation; each `undo` runs that
+    step's compensation (retried) and passes the `undo` on to the next earlier one. After the
+    pivot a failed step is retried until it succeeds (docs/sagas-and-rollouts.md).
+    """
+    out: dict[str, Any] = {}
+    starts = {
+        s["saga"] for ep in endpoints.values() for s in ep["steps"] if s.get("kind") == "saga"
+    }
+    for saga_name, saga in sorted(arch.spec.sagas.items()):
+        if saga.mode != "choreographed" or saga.broker is None:
+            continue
+        services = [step.action.split(".", 1)[0] for step in saga.steps]
+        if saga_name not in starts and name not in services:
+            continue
+        channels = saga_channels(saga_name, len(saga.steps))
+        steps = []
+        for (done, undo), step, service in zip(channels, saga.steps, services, strict=True):
+            comp = step.compensation.split(".", 1)[1] if step.compensation else None
+            steps.append(
+                {
+                    "name": step.name,
+                    "service": service,
+                    "action": step.action.split(".", 1)[1],
+                    "compensation": comp,
+                    "pivot": step.pivot,
+                    "done": done,
+                    "undo": undo,
+                }
+            )
+        first = None
+        if saga_name in starts and services[0] != name:
+            first = b.saga_call(saga.steps[0].action, f"saga.{saga_name}.{saga.steps[0].name}")
+        b.topics.setdefault(saga.broker, set()).update(c for pair in channels for c in pair)
+        out[saga_name] = {
+            "broker": saga.broker,
+            "compensation_retries": saga.compensation_retries,
+            "compensation_backoff": saga.compensation_backoff,
+            "steps": steps,
+            "first": first,
+        }
+    return out
 
 
 def spec_json(spec: dict[str, Any]) -> str:
