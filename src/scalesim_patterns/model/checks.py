@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
+from .change_checks import check_changes
 from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
@@ -684,4 +685,5 @@ def check_architecture(arch: Architecture) -> list[Finding]:
     c.check_services()
     c.check_cycles()
     c.check_capacity()
+    c.out += check_changes(arch)
     return c.out

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from .base import Spec
+from .changes import Change
 from .distributions import Distribution
 from .units import Duration, Rate
 
@@ -201,6 +202,8 @@ class Scenario(Spec):
     faults: list[Fault] = Field(default_factory=list)
     traffic: dict[str, TrafficOverride] = Field(default_factory=dict)
     duration: Duration | None = None
+    changes: list[Change] = Field(default_factory=list)
+    """Changes made on purpose during the run, at their times (model/changes.py)."""
 
 
 class Simulation(Spec):

@@ -55,6 +55,7 @@ from scalesim_patterns.sim.network.steps import (
 from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 from scalesim_patterns.sim.patterns import workflows
+from scalesim_patterns.sim.platform.change_plan import changed_route_targets
 from scalesim_patterns.sim.reports.assemble import assemble_report
 from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
@@ -374,8 +375,12 @@ class Engine:
             targets: list[EndpointRuntime] = []
             invokes: list[Invoke] = []
             weights: list[float] = []
-            for target, weight in route.targets():
-                if weight <= 0:
+            # Targets a scheduled change will weight get their call site now, at weight 0.
+            later = changed_route_targets(self.scenario, gw, index)
+            planned = route.targets()
+            planned += [(t, 0) for t in later if t not in {name for name, _ in planned}]
+            for target, weight in planned:
+                if weight <= 0 and target not in later:
                     continue
                 _, invoke = self._site(
                     f"{GATEWAY}{key}->{target}",
