@@ -16,13 +16,13 @@ from .changes import (
 )
 from .diagnostics import Path, Severity
 
-__all__ = ["check_changes"]
+__all__ = ["check_changes", "suggest"]
 
 Finding = tuple[Severity, Path, str]
 E, W = Severity.ERROR, Severity.WARNING
 
 
-def _hint(name: str, known: Iterable[str]) -> str:
+def suggest(name: str, known: Iterable[str]) -> str:
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
@@ -67,7 +67,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                         (
                             E,
                             (*p, "route"),
-                            f"no gateway route '{change.route}'{_hint(change.route, paths)}",
+                            f"no gateway route '{change.route}'{suggest(change.route, paths)}",
                         )
                     )
                 for j, target in enumerate(change.split):
@@ -77,7 +77,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                         out.append((E, tp, f"'{target.endpoint}' is not a `service.endpoint`"))
                     elif service not in services:
                         out.append(
-                            (E, tp, f"unknown service '{service}'{_hint(service, services)}")
+                            (E, tp, f"unknown service '{service}'{suggest(service, services)}")
                         )
                     elif endpoint not in services[service].endpoints:
                         eps = services[service].endpoints
@@ -86,7 +86,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                                 E,
                                 tp,
                                 f"service '{service}' has no endpoint '{endpoint}'"
-                                f"{_hint(endpoint, eps)}",
+                                f"{suggest(endpoint, eps)}",
                             )
                         )
             elif isinstance(change, ReplicasChange):
@@ -98,7 +98,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                         (
                             E,
                             sp,
-                            f"unknown service '{change.service}'{_hint(change.service, services)}",
+                            f"unknown service '{change.service}'{suggest(change.service, services)}",
                         )
                     )
                     continue
@@ -133,7 +133,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                         (
                             E,
                             sp,
-                            f"unknown service '{change.service}'{_hint(change.service, services)}",
+                            f"unknown service '{change.service}'{suggest(change.service, services)}",
                         )
                     )
                     continue
@@ -164,7 +164,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                 service, _, endpoint = change.target.partition(".")
                 tp = (*p, "target")
                 if service not in services:
-                    out.append((E, tp, f"unknown service '{service}'{_hint(service, services)}"))
+                    out.append((E, tp, f"unknown service '{service}'{suggest(service, services)}"))
                 elif endpoint and endpoint not in services[service].endpoints:
                     eps = services[service].endpoints
                     out.append(
@@ -172,7 +172,7 @@ def check_changes(arch: Architecture) -> list[Finding]:
                             E,
                             tp,
                             f"service '{service}' has no endpoint '{endpoint}'"
-                            f"{_hint(endpoint, eps)}",
+                            f"{suggest(endpoint, eps)}",
                         )
                     )
             if what in seen:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from scalesim_patterns.model.traffic import (
     Arrival,
@@ -21,6 +21,7 @@ from scalesim_patterns.model.traffic import (
     DiurnalArrival,
     PoissonArrival,
     RampArrival,
+    SeriesArrival,
     SpikeArrival,
     StepArrival,
 )
@@ -169,6 +170,8 @@ def rate_function(arrival: Arrival, scale: float = 1.0) -> tuple[Callable[[float
             arrival.at + arrival.duration,
         )
         return (lambda t: peak if at <= t < until else base), max(base, peak)
+    if isinstance(arrival, SeriesArrival):
+        return arrival.rate_function(scale), arrival.peak() * scale
     assert isinstance(arrival, DiurnalArrival)
     mean, amp, period, peak_at = (
         arrival.mean * scale,
@@ -180,6 +183,16 @@ def rate_function(arrival: Arrival, scale: float = 1.0) -> tuple[Callable[[float
     return (lambda t: mean * (1 + amp * math.cos(w * (t - peak_at)))), mean * (1 + amp)
 
 
+class EntryStarter(Protocol):
+    def start(self, parent: Any) -> None: ...
+
+
+class Picker(Protocol):
+    """What an open-loop arrival starts: a request of the mix, or a user's session."""
+
+    def pick(self) -> EntryStarter: ...
+
+
 class OpenSource:
     __slots__ = ("accept", "arrive_", "gap", "kernel", "mix", "name")
 
@@ -189,7 +202,7 @@ class OpenSource:
         kernel: Kernel,
         arrival: Arrival,
         scale: float,
-        mix: _Mix,
+        mix: Picker,
         arrival_rnd: Callable[[], float],
         thin_rnd: Callable[[], float],
     ) -> None:
