@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
 from .change_checks import check_changes
+from .consumer_checks import check_consumers
 from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
@@ -692,4 +693,5 @@ def check_architecture(arch: Architecture) -> list[Finding]:
     c.check_capacity()
     c.out += check_changes(arch)
     c.out += check_sessions(arch)
+    c.out += check_consumers(arch)
     return c.out

@@ -184,6 +184,9 @@ class FixedWindowRateLimit(Spec):
     day: int | None = Field(None, ge=1)
     policy: Literal["local", "cluster", "redis"] = "local"
     """`local` counts per gateway replica: N replicas let N × limit through."""
+    limit_by: Literal["consumer", "ip"] = "consumer"
+    """Kong's `limit_by`: one counter per consumer (requests without one share a counter, as
+    Kong falls back to the client address), or `ip`: one counter for every simulated client."""
 
     def limits(self) -> list[tuple[float, int]]:
         """(window length in seconds, limit) for each configured window."""

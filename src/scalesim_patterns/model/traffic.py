@@ -171,6 +171,8 @@ class OpenLoop(_Sends):
     mix: list[EntryMix] = Field(default_factory=list)
     session: list[SessionStep] | None = Field(None, min_length=1, max_length=1000)
     """A sequence of requests each arrival follows once (model/sessions.py)."""
+    consumer: str | None = Field(None, min_length=1, max_length=253)
+    """The gateway consumer (`gateway.consumers`) its requests are sent as."""
 
 
 class ClosedLoop(_Sends):
@@ -183,6 +185,8 @@ class ClosedLoop(_Sends):
     mix: list[EntryMix] = Field(default_factory=list)
     session: list[SessionStep] | None = Field(None, min_length=1, max_length=1000)
     """A sequence of requests each user follows, again and again (model/sessions.py)."""
+    consumer: str | None = Field(None, min_length=1, max_length=253)
+    """The gateway consumer (`gateway.consumers`) its requests are sent as."""
 
 
 def _default_open(value: Any) -> Any:

@@ -57,6 +57,7 @@ from scalesim_patterns.sim.network.steps import (
 from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import (
     ClosedSource,
+    ConsumerTag,
     EntryRuntime,
     OpenSource,
     Picker,
@@ -453,6 +454,7 @@ class Engine:
             picker: Picker
             if src.session is not None:
                 session = self._session_source(sname, src, override)
+                session.consumer = src.consumer
                 sessions[sname] = session
                 picker = session
                 if isinstance(src, ClosedLoop):
@@ -466,29 +468,30 @@ class Engine:
             if isinstance(src, OpenLoop):
                 arrival = override.arrival if override and override.arrival else src.arrival
                 scale = override.scale if override and override.scale else 1.0
-                self.sources.append(
-                    OpenSource(
-                        sname,
-                        self.kernel,
-                        arrival,
-                        scale,
-                        picker,
-                        self.streams.get(f"arrival:{sname}").random,
-                        self.streams.get(f"thin:{sname}").random,
-                    )
+                opened = OpenSource(
+                    sname,
+                    self.kernel,
+                    arrival,
+                    scale,
+                    picker,
+                    self.streams.get(f"arrival:{sname}").random,
+                    self.streams.get(f"thin:{sname}").random,
                 )
+                if src.consumer is not None:
+                    opened.tag = ConsumerTag(src.consumer)
+                self.sources.append(opened)
             else:
                 assert isinstance(src, ClosedLoop)
                 users = override.users if override and override.users else src.users
-                self.sources.append(
-                    ClosedSource(
-                        sname,
-                        self.kernel,
-                        users,
-                        self.streams.sampler(src.think_time, f"think:{sname}"),
-                        mixer,
-                    )
+                closed = ClosedSource(
+                    sname,
+                    self.kernel,
+                    users,
+                    self.streams.sampler(src.think_time, f"think:{sname}"),
+                    mixer,
                 )
+                closed.consumer = src.consumer
+                self.sources.append(closed)
         if sessions:
             for session in sessions.values():
                 self.reset_hooks.append(session.reset)

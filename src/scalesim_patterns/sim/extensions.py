@@ -34,7 +34,11 @@ __all__ = ["CLIENT_LAYERS", "INSTALLERS", "TRANSPORT_LAYERS", "default_extension
 
 def rate_limit_layer(site: CallSite, nxt: Invoke) -> Invoke:
     gw = site.gateway
-    if site.route is None or gw is None or (site.route.rate_limit or gw.rate_limit) is None:
+    if site.route is None or gw is None:
+        return nxt
+    if (site.route.rate_limit or gw.rate_limit) is None and not any(
+        c.rate_limit is not None for c in gw.consumers.values()
+    ):
         return nxt
     from scalesim_patterns.sim.patterns.ratelimiting import rate_limit_layer as layer
 

@@ -77,6 +77,10 @@ class Session:
     def next(self, c: Call) -> None:
         self.source.answered(self, c)
 
+    @property
+    def consumer(self) -> str | None:
+        return self.source.consumer
+
 
 class _Arrival:
     """What an open-loop arrival starts: a new user's session."""
@@ -116,6 +120,7 @@ class SessionSource:
         self.go_ = self.go
         self.carry_on_ = self.carry_on
         self.arrival = _Arrival(self)
+        self.consumer: str | None = None
 
     # ---- as a traffic source ---------------------------------------------------------------
 

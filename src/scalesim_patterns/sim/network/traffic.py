@@ -30,7 +30,14 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, EndpointStats
 
-__all__ = ["ClosedSource", "EntryRuntime", "OpenSource", "rate_function"]
+__all__ = [
+    "ClosedSource",
+    "ConsumerTag",
+    "EntryRuntime",
+    "OpenSource",
+    "consumer_of",
+    "rate_function",
+]
 
 Invoke = Callable[[Call], None]
 
@@ -193,8 +200,29 @@ class Picker(Protocol):
     def pick(self) -> EntryStarter: ...
 
 
+class ConsumerTag:
+    """The parent of an open-loop consumer's requests: it carries the identity (read by the
+    gateway's per-consumer rate limit and per-tenant bulkheads) and expects no answer."""
+
+    __slots__ = ("consumer",)
+
+    def __init__(self, consumer: str) -> None:
+        self.consumer = consumer
+
+    def next(self, _: Call) -> None:
+        return
+
+
+def consumer_of(c: Call) -> str | None:
+    """The consumer identity a call carries: its chain of parents up to the entry's source."""
+    node: Any = c
+    while isinstance(node, Call):
+        node = node.parent
+    return getattr(node, "consumer", None)
+
+
 class OpenSource:
-    __slots__ = ("accept", "arrive_", "gap", "kernel", "mix", "name")
+    __slots__ = ("accept", "arrive_", "gap", "kernel", "mix", "name", "tag")
 
     def __init__(
         self,
@@ -211,6 +239,8 @@ class OpenSource:
         self.mix = mix
         self.arrive_ = self.arrive
         self.accept: Callable[[float], bool] | None = None
+        self.tag: ConsumerTag | None = None
+        """Parent of every request when the source sends as a consumer."""
         log = math.log
         if isinstance(arrival, ConstantArrival):
             spacing = 1.0 / (arrival.rate * scale)
@@ -232,13 +262,13 @@ class OpenSource:
     def arrive(self, _: Any) -> None:
         k = self.kernel
         if self.accept is None or self.accept(k.now):
-            self.mix.pick().start(None)
+            self.mix.pick().start(self.tag)
         assert self.gap is not None
         k.schedule(self.gap(), self.arrive_, None)
 
 
 class ClosedSource:
-    __slots__ = ("go_", "kernel", "mix", "name", "think", "users")
+    __slots__ = ("consumer", "go_", "kernel", "mix", "name", "think", "users")
 
     def __init__(self, name: str, kernel: Kernel, users: int, think: Sampler, mix: _Mix) -> None:
         self.name = name
@@ -247,6 +277,7 @@ class ClosedSource:
         self.think = think
         self.mix = mix
         self.go_ = self.go
+        self.consumer: str | None = None
 
     def start(self) -> None:
         for _ in range(self.users):
