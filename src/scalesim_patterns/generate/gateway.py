@@ -214,6 +214,8 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
                 f"traffic goes to `{backend}`, the heaviest target."
             )
         ingresses.append(_ingress(ctx, name, route, attached, backend, target.port))
+        if target.protocol == "grpc":  # Kong accepts gRPC on this route (HTTP/2 listener)
+            ingresses[-1]["metadata"]["annotations"]["konghq.com/protocols"] = "grpc,grpcs"
     files: dict[str, list[Document]] = {}
     if ingresses:
         files["ingress.yaml"] = ingresses

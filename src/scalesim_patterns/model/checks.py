@@ -15,6 +15,7 @@ from .consumer_checks import check_consumers
 from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
+from .protocol_checks import check_protocols
 from .resilience import RateLimit, TokenBucketRateLimit
 from .session_checks import check_sessions
 from .steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
@@ -694,4 +695,5 @@ def check_architecture(arch: Architecture) -> list[Finding]:
     c.out += check_changes(arch)
     c.out += check_sessions(arch)
     c.out += check_consumers(arch)
+    c.out += check_protocols(arch)
     return c.out
