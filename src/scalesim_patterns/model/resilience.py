@@ -155,6 +155,9 @@ class SemaphoreBulkhead(Spec):
     type: Literal["semaphore"] = "semaphore"
     max_concurrent: int = Field(25, ge=1)
     max_wait: Duration = 0.0
+    per_consumer: bool = False
+    """One bulkhead per consumer (tenant) the calls carry, so one tenant cannot take every
+    permit (a per-tenant bulkhead); the breaker stays shared."""
 
 
 class ThreadPoolBulkhead(Spec):

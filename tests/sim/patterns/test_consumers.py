@@ -128,3 +128,49 @@ def test_consumer_misuse_is_reported() -> None:
     assert "set `gateway.auth`" in no_auth and no_auth.endswith("@6")
     (bypass,) = findings(good, "acme", "{endpoint: api.get}")
     assert bypass.startswith("warning:") and "never apply" in bypass
+
+
+def tenants(per_consumer: bool) -> Any:
+    bulkhead = {"maxConcurrent": 2, "perConsumer": per_consumer}
+    services = {
+        "front": {
+            "workers": 200,
+            "clients": {"back": {"bulkhead": bulkhead}},
+            "endpoints": {
+                "a": {"work": "0s", "steps": [{"call": "back.work"}]},
+                "b": {"work": "0s", "steps": [{"call": "back.work"}]},
+            },
+        },
+        "back": {"workers": 200, "endpoints": {"work": {"work": "100ms"}}},
+    }
+    traffic = {
+        # The greedy tenant: 100/s against calls that take 100 ms.
+        "greedy": {
+            "consumer": "acme",
+            "arrival": {"process": "poisson", "rate": "100/s"},
+            "mix": [{"endpoint": "front.a"}],
+        },
+        # The modest tenant: two users, so never more than two calls at once.
+        "modest": {
+            "consumer": "globex",
+            "users": 2,
+            "thinkTime": "50ms",
+            "mix": [{"endpoint": "front.b"}],
+        },
+    }
+    return architecture(services, traffic, duration=f"{SECONDS}s")
+
+
+def test_a_per_tenant_bulkhead_keeps_the_greedy_tenant_out_of_the_others_permits() -> None:
+    run = simulate(tenants(True), seed=1, jobs=1).runs[0]
+    greedy, modest = run.report.entries["front.a"], run.report.entries["front.b"]
+    # Two users never hold more than the two permits of their own bulkhead: nothing refused.
+    assert modest.errors.get("bulkhead_full", 0) == 0 and modest.count > 0
+    # Two permits, each held 100 ms: at most 20 calls a second get through (plus the two
+    # permits' last calls); the rest of the ~100/s is refused at once.
+    admitted = greedy.count - greedy.errors.get("bulkhead_full", 0)
+    assert admitted <= 20 * SECONDS + 2
+    assert greedy.errors.get("bulkhead_full", 0) >= greedy.count - 20 * SECONDS - 2 > 0
+    # One shared bulkhead: the greedy tenant now takes the modest one's permits too.
+    shared = simulate(tenants(False), seed=1, jobs=1).runs[0]
+    assert shared.report.entries["front.b"].errors.get("bulkhead_full", 0) > 0
