@@ -23,6 +23,7 @@ from ..model.traffic import (
     OpenLoop,
     PoissonArrival,
     RampArrival,
+    SeriesArrival,
     SpikeArrival,
     StepArrival,
 )
@@ -144,6 +145,8 @@ def _arrival(a: Arrival) -> str:
         return f"steps up to {format_rate(max(s.rate for s in a.steps))}"
     if isinstance(a, SpikeArrival):
         return f"spike {format_rate(a.base)}→{format_rate(a.peak)}"
+    if isinstance(a, SeriesArrival):
+        return f"series up to {format_rate(a.peak())}"
     return f"diurnal {format_rate(a.mean)} ±{a.amplitude:.0%}"
 
 
@@ -240,8 +243,9 @@ class _Builder:
     def entry_edges(self) -> None:
         spec = self.spec
         for name, src in spec.traffic.items():
-            total = sum(e.weight for e in src.mix)
-            for entry in src.mix:
+            sent = src.requests()
+            total = sum(e.weight for e in sent)
+            for entry in sent:
                 share = f"{entry.weight / total:.0%}"
                 if entry.route is not None:
                     self.edge(

@@ -14,6 +14,7 @@ from typing import Any
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import FixedWindowRateLimit, RateLimit
 
+from .consumers import consumer_files
 from .context import Context
 from .datastores import PLACEHOLDER, PLACEHOLDER_NOTE
 from .graph import ingress_backend
@@ -45,6 +46,8 @@ def _rate_limit_config(limit: FixedWindowRateLimit) -> dict[str, Any]:
         if value is not None:
             config[window] = value
     config["policy"] = limit.policy
+    if limit.limit_by != "consumer":  # Kong's default
+        config["limit_by"] = limit.limit_by
     return config
 
 
@@ -211,6 +214,8 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
                 f"traffic goes to `{backend}`, the heaviest target."
             )
         ingresses.append(_ingress(ctx, name, route, attached, backend, target.port))
+        if target.protocol == "grpc":  # Kong accepts gRPC on this route (HTTP/2 listener)
+            ingresses[-1]["metadata"]["annotations"]["konghq.com/protocols"] = "grpc,grpcs"
     files: dict[str, list[Document]] = {}
     if ingresses:
         files["ingress.yaml"] = ingresses
@@ -220,4 +225,10 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
         consumer, secret = _consumer(ctx, auth_type)
         files["kongconsumer.yaml"] = [consumer]
         files["secret.yaml"] = [secret]
+    named, secrets, own_limits = consumer_files(ctx, _rate_limit)  # gateway.consumers
+    if named:
+        files["kongconsumer.yaml"] = [*files.get("kongconsumer.yaml", []), *named]
+        files["secret.yaml"] = [*files.get("secret.yaml", []), *secrets]
+    if own_limits:
+        files["kongplugin.yaml"] = [*files.get("kongplugin.yaml", []), *own_limits]
     return files

@@ -157,6 +157,18 @@ def managed_route_names(ctx: Context, name: str) -> list[str]:
 
 
 def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
+    if svc.protocol == "thrift":
+        # TCP to Istio: one TCP route; HTTP timeouts and retries do not apply (README note).
+        ctx.note(
+            f"Service `{name}` speaks Thrift: Istio routes it as TCP, so its designed timeouts "
+            "and retries are the Thrift clients' to apply."
+        )
+        return {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "VirtualService",
+            "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+            "spec": {"hosts": [name], "tcp": [{"route": [{"destination": {"host": name}}]}]},
+        }
     canary = uses_istio_canary(ctx, svc)
     http: list[dict[str, Any]] = []
     gateway = ctx.arch.spec.gateway
@@ -305,7 +317,13 @@ def _subset(version: str) -> str:
     return "v" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
 
 
-def _operations(ops: set[tuple[str, str]]) -> list[dict[str, Any]]:
+def _operations(ops: set[tuple[str, str]], svc: Service | None = None) -> list[dict[str, Any]]:
+    if svc is not None and svc.protocol == "thrift":
+        # TCP: HTTP fields would make the rule match nothing; allow the port.
+        return [{"operation": {"ports": [str(svc.port)]}}]
+    if svc is not None and svc.protocol == "grpc":
+        # Every gRPC call is an HTTP/2 POST to /<package.Service>/<Method> (the endpoint's path).
+        ops = {("POST", path) for _, path in ops}
     return [
         {"operation": {"methods": [method], "paths": [_istio_path(path)]}}
         for method, path in sorted(ops)
@@ -327,7 +345,7 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
         rules.append(
             {
                 "from": [{"source": {"principals": [ctx.principal(caller)]}}],
-                "to": _operations(ctx.graph.calls[name][caller]),
+                "to": _operations(ctx.graph.calls[name][caller], svc),
             }
         )
     routes = ctx.graph.routed.get(name, [])
@@ -342,6 +360,9 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
                 operation["paths"] = [route.path] if not base else [base, f"{base}/*"]
             to.append({"operation": operation} if operation else {"operation": {"paths": ["*"]}})
         rules.append({"from": [{"source": {"namespaces": [ctx.options.kong_namespace]}}], "to": to})
+    if svc.expose is not None:
+        # The ingress controller (with a sidecar, or any identity from its namespace).
+        rules.append({"from": [{"source": {"namespaces": [svc.expose.controller_namespace]}}]})
     rules.append(
         {
             "from": [{"source": {"namespaces": [ctx.options.monitoring_namespace]}}],

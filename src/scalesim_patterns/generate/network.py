@@ -15,6 +15,7 @@ from scalesim_patterns.model.service import Service
 from .brokers import broker_ports
 from .context import Context
 from .names import k8s_name
+from .protocols import scraped_port
 from .render import Document
 from .services import STORE_PORT
 
@@ -123,8 +124,16 @@ def service_policy(ctx: Context, name: str, svc: Service) -> Document:
         ingress.append(
             {"from": [_ns_selector(ctx.options.kong_namespace)], "ports": _ports(svc.port)}
         )
+    if svc.expose is not None:
+        # Exposed without the gateway: its own Ingress, served by the cluster's controller.
+        ingress.append(
+            {"from": [_ns_selector(svc.expose.controller_namespace)], "ports": _ports(svc.port)}
+        )
     ingress.append(
-        {"from": [_ns_selector(ctx.options.monitoring_namespace)], "ports": _ports(svc.port)}
+        {
+            "from": [_ns_selector(ctx.options.monitoring_namespace)],
+            "ports": _ports(scraped_port(svc)),
+        }
     )
     egress: list[dict[str, Any]] = []
     external = False

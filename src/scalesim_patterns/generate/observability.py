@@ -21,6 +21,7 @@ from .graph import endpoint_path
 from .names import k8s_name
 from .network import collector_policy
 from .pods import container_security, pod_security
+from .protocols import metrics_port_name
 from .render import Document
 from .rollouts import REQUESTS, ROLE_LABEL
 from .services import SCRAPE_LABEL
@@ -102,7 +103,9 @@ def collector(ctx: Context) -> Document:
 
 
 def service_monitor(ctx: Context, name: str, version: str) -> Document:
-    endpoint: dict[str, Any] = {"port": "http", "path": "/metrics", "interval": "30s"}
+    svc = ctx.arch.spec.services.get(name)
+    port = metrics_port_name(svc) if svc is not None else "http"
+    endpoint: dict[str, Any] = {"port": port, "path": "/metrics", "interval": "30s"}
     mesh = ctx.arch.spec.mesh
     if ctx.mesh and mesh is not None and mesh.mtls == "STRICT":
         endpoint["scheme"] = "https"

@@ -11,8 +11,16 @@ from scalesim_patterns.model.service import Health, Probe, Service
 from scalesim_patterns.model.units import format_duration
 
 from .context import Context
+from .exposure import expose_ingress
 from .names import env_key, k8s_name, label_value
 from .pods import container_security, pod_security, probe, resources, seconds, spread
+from .protocols import (
+    METRICS_PORT,
+    app_protocol,
+    port_name,
+    probe_handler,
+    separate_metrics,
+)
 from .render import Document, dump_documents
 from .rollouts import rollout_parts
 
@@ -60,7 +68,12 @@ def image(ctx: Context, name: str, svc: Service) -> str:
     return svc.image
 
 
-def _http_probe(p: Probe, default_path: str, liveness_like: bool) -> dict[str, Any]:
+def _http_probe(
+    p: Probe, default_path: str, liveness_like: bool, svc: Service | None = None
+) -> dict[str, Any]:
+    if svc is not None and svc.protocol != "http":
+        handler = probe_handler(svc, p.path or default_path)
+        return probe(p, handler, liveness_like)
     handler = {"httpGet": {"path": p.path or default_path, "port": "http"}}
     return probe(p, handler, liveness_like)
 
@@ -96,7 +109,7 @@ def pod_template(ctx: Context, name: str, svc: Service) -> dict[str, Any]:
         "name": name,
         "image": image(ctx, name, svc),
         "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": "http", "containerPort": svc.port, "protocol": "TCP"}],
+        "ports": _container_ports(svc),
         "envFrom": [{"configMapRef": {"name": config_name(name)}}],
     }
     env = _env(ctx, name)
@@ -106,11 +119,16 @@ def pod_template(ctx: Context, name: str, svc: Service) -> dict[str, Any]:
     liveness = health.liveness or Probe()
     if health.startup is not None:
         container["startupProbe"] = _http_probe(
-            health.startup, liveness.path or DEFAULT_LIVENESS, True
+            health.startup, liveness.path or DEFAULT_LIVENESS, True, svc
         )
     readiness = health.readiness or Probe()
-    container["readinessProbe"] = _http_probe(readiness, DEFAULT_READINESS, False)
-    if (readiness.path or DEFAULT_READINESS) == (liveness.path or DEFAULT_LIVENESS):
+    container["readinessProbe"] = _http_probe(readiness, DEFAULT_READINESS, False, svc)
+    if svc.protocol in ("grpc", "thrift"):
+        # Readiness asks the server (gRPC health service; a Thrift server's HTTP side port);
+        # liveness only whether the process still accepts connections, so a failing
+        # dependency takes pods out of rotation instead of restarting them.
+        container["livenessProbe"] = probe(liveness, {"tcpSocket": {"port": port_name(svc)}}, True)
+    elif (readiness.path or DEFAULT_READINESS) == (liveness.path or DEFAULT_LIVENESS):
         # The same check for both would restart pods whenever a dependency fails; keep the
         # designed check for readiness and make liveness "the process still accepts connections".
         ctx.note(
@@ -118,9 +136,9 @@ def pod_template(ctx: Context, name: str, svc: Service) -> dict[str, Any]:
             "check on the HTTP port so a failing dependency takes pods out of rotation instead "
             "of restarting them."
         )
-        container["livenessProbe"] = probe(liveness, {"tcpSocket": {"port": "http"}}, True)
+        container["livenessProbe"] = probe(liveness, {"tcpSocket": {"port": port_name(svc)}}, True)
     else:
-        container["livenessProbe"] = _http_probe(liveness, DEFAULT_LIVENESS, True)
+        container["livenessProbe"] = _http_probe(liveness, DEFAULT_LIVENESS, True, svc)
     container["securityContext"] = container_security()
     container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
     labels = {**svc.labels, **ctx.labels(name, "service", svc.version, istio=ctx.mesh)}
@@ -183,19 +201,39 @@ def _service(
     spec["selector"] = ctx.selector(name)
     spec["ports"] = [
         {
-            "name": "http",
+            "name": port_name(svc),
             "port": svc.port,
-            "targetPort": "http",
+            "targetPort": port_name(svc),
             "protocol": "TCP",
-            "appProtocol": "http",
+            "appProtocol": app_protocol(svc),
         }
     ]
+    if separate_metrics(svc):
+        spec["ports"].append(
+            {
+                "name": "metrics",
+                "port": METRICS_PORT,
+                "targetPort": "metrics",
+                "protocol": "TCP",
+                "appProtocol": "http",
+            }
+        )
+    if svc.protocol == "grpc" and name in ctx.graph.routed and not headless:
+        # Kong's upstream protocol for routes to this Service.
+        annotations = {**(annotations or {}), "konghq.com/protocol": "grpc"}
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": ctx.meta(service_name, labels, annotations),
         "spec": spec,
     }
+
+
+def _container_ports(svc: Service) -> list[dict[str, Any]]:
+    ports = [{"name": port_name(svc), "containerPort": svc.port, "protocol": "TCP"}]
+    if separate_metrics(svc):
+        ports.append({"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"})
+    return ports
 
 
 def _config(ctx: Context, name: str, svc: Service) -> Document:
@@ -382,4 +420,7 @@ def service_files(ctx: Context, name: str, svc: Service) -> dict[str, list[Docum
     pdb = _pdb(ctx, name, svc)
     if pdb is not None:
         files["pdb.yaml"] = [pdb]
+    public = expose_ingress(ctx, name, svc)
+    if public is not None:
+        files["ingress.yaml"] = [public]
     return files

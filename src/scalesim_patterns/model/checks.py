@@ -10,10 +10,14 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
+from .change_checks import check_changes
+from .consumer_checks import check_consumers
 from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
+from .protocol_checks import check_protocols
 from .resilience import RateLimit, TokenBucketRateLimit
+from .session_checks import check_sessions
 from .steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
 from .traffic import (
     ConstantArrival,
@@ -21,6 +25,7 @@ from .traffic import (
     OpenLoop,
     PoissonArrival,
     RampArrival,
+    SeriesArrival,
     SpikeArrival,
     StepArrival,
     TrafficOverride,
@@ -481,19 +486,20 @@ class _Checker:
             flows: list[tuple[EntryMix, float]] = []
             for name, src in spec.traffic.items():
                 override = overrides.get(name)
-                total = sum(e.weight for e in src.mix)
+                kinds = src.requests()
+                total = sum(e.weight for e in kinds)
                 if isinstance(src, OpenLoop):
                     if override is not None and override.arrival is not None:
                         src = src.model_copy(update={"arrival": override.arrival})
                     scale = override.scale if override is not None and override.scale else 1.0
-                    peak = _peak_rate(src) * scale
+                    peak = _peak_rate(src) * scale * src.per_arrival()
                 else:
                     users = override.users if override is not None and override.users else src.users
                     cycle = src.think_time.mean() + sum(
-                        e.weight / total * entry_response(e) for e in src.mix
+                        e.weight / total * entry_response(e) for e in kinds
                     )
                     peak = users / cycle if cycle > 0 else 0.0
-                flows += [(entry, peak * entry.weight / total) for entry in src.mix]
+                flows += [(entry, peak * entry.weight / total) for entry in kinds]
             # The gateway's rate limits refuse the excess before it reaches a service.
             per_route: dict[int, float] = {}
             for entry, rate in flows:
@@ -671,6 +677,8 @@ def _peak_rate(src: OpenLoop) -> float:
         return max(s.rate for s in a.steps)
     if isinstance(a, SpikeArrival):
         return max(a.base, a.peak)
+    if isinstance(a, SeriesArrival):
+        return a.peak()
     return a.mean * (1 + a.amplitude)
 
 
@@ -684,4 +692,8 @@ def check_architecture(arch: Architecture) -> list[Finding]:
     c.check_services()
     c.check_cycles()
     c.check_capacity()
+    c.out += check_changes(arch)
+    c.out += check_sessions(arch)
+    c.out += check_consumers(arch)
+    c.out += check_protocols(arch)
     return c.out

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Spec
+from .consumers import Consumer
 from .distributions import Distribution
 from .resilience import EnvoyRetry, RateLimit
 from .units import Duration
@@ -76,6 +77,8 @@ class Gateway(Spec):
     auth: Auth | None = None
     rate_limit: RateLimit | None = None
     routes: list[Route] = Field(min_length=1)
+    consumers: dict[str, Consumer] = Field(default_factory=dict)
+    """API consumers (model/consumers.py), named by `traffic.<source>.consumer`."""
 
 
 class OutlierDetection(Spec):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from .architecture import Architecture
 from .checks import check_architecture
 from .diagnostics import ArchitectureError, Diagnostic, Path, Severity
+from .series_files import resolve_series_files
 from .units import STRICT_UNITS
 from .yamlbounds import DEFAULT_LIMITS, InputLimits, YamlLimitError, read_text
 from .yamlpos import Document, parse_yaml
@@ -27,11 +28,17 @@ __all__ = ["dump", "load", "loads", "validate", "validate_text"]
 
 
 def validate_text(
-    text: str, filename: str = "<string>", *, limits: InputLimits = DEFAULT_LIMITS
+    text: str,
+    filename: str = "<string>",
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+    base_dir: str | FsPath | None = None,
 ) -> tuple[Architecture | None, list[Diagnostic]]:
     """Parse and check a document; never raises for bad input.
 
-    `limits` bounds the input (size, alias expansion, nesting); see docs/limits.md.
+    `limits` bounds the input (size, alias expansion, nesting); see docs/limits.md. `base_dir`
+    is the folder files the document names (recorded arrival series) are read from; without
+    it, a document naming a file is refused.
     """
     doc = parse_yaml(text, limits)
     diags = [
@@ -61,6 +68,12 @@ def validate_text(
         arch = Architecture.model_validate(doc.data, context={STRICT_UNITS: True})
     except ValidationError as exc:
         return None, sorted(_structural(exc, doc, filename))
+    problems = resolve_series_files(arch, FsPath(base_dir) if base_dir is not None else None)
+    if problems:
+        return None, sorted(
+            Diagnostic(*doc.position(path), Severity.ERROR, path, message, filename)
+            for path, message in problems
+        )
     diags = [
         Diagnostic(*doc.position(path), severity, path, message, filename)
         for severity, path, message in check_architecture(arch)
@@ -92,19 +105,19 @@ def validate(
         return None, [
             Diagnostic(1, 1, Severity.ERROR, (), f"cannot read file: {exc.strerror or exc}", str(p))
         ]
-    arch, diags = _checked(text, str(p), limits)
+    arch, diags = _checked(text, str(p), limits, p.parent)
     if any(d.severity is Severity.ERROR for d in diags):
         return None, diags
     return arch, diags
 
 
 def _checked(
-    text: str, filename: str, limits: InputLimits
+    text: str, filename: str, limits: InputLimits, base_dir: FsPath | None = None
 ) -> tuple[Architecture | None, list[Diagnostic]]:
     """validate_text, with any exception the checks did not foresee turned into a diagnostic:
     the promise is that bad input gives ArchitectureError, never another exception."""
     try:
-        return validate_text(text, filename, limits=limits)
+        return validate_text(text, filename, limits=limits, base_dir=base_dir)
     except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
         message = f"cannot check the file: {type(exc).__name__}: {exc}"
         return None, [Diagnostic(1, 1, Severity.ERROR, (), message, filename)]

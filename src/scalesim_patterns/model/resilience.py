@@ -155,6 +155,9 @@ class SemaphoreBulkhead(Spec):
     type: Literal["semaphore"] = "semaphore"
     max_concurrent: int = Field(25, ge=1)
     max_wait: Duration = 0.0
+    per_consumer: bool = False
+    """One bulkhead per consumer (tenant) the calls carry, so one tenant cannot take every
+    permit (a per-tenant bulkhead); the breaker stays shared."""
 
 
 class ThreadPoolBulkhead(Spec):
@@ -184,6 +187,9 @@ class FixedWindowRateLimit(Spec):
     day: int | None = Field(None, ge=1)
     policy: Literal["local", "cluster", "redis"] = "local"
     """`local` counts per gateway replica: N replicas let N × limit through."""
+    limit_by: Literal["consumer", "ip"] = "consumer"
+    """Kong's `limit_by`: one counter per consumer (requests without one share a counter, as
+    Kong falls back to the client address), or `ip`: one counter for every simulated client."""
 
     def limits(self) -> list[tuple[float, int]]:
         """(window length in seconds, limit) for each configured window."""

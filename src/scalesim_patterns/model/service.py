@@ -187,12 +187,27 @@ class Deployment(Spec):
         return self
 
 
+class Expose(Spec):
+    """A service exposed directly (a web front end): its own Ingress on `host`, handled by the
+    cluster's ingress controller of `ingressClassName`, no API gateway in front."""
+
+    host: str = Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    path: str = Field("/", pattern=r"^/")
+    ingress_class_name: str = Field("nginx", min_length=1, max_length=63)
+    controller_namespace: str = Field("ingress-nginx", min_length=1, max_length=63)
+    """Namespace of the ingress controller's pods, let in by the NetworkPolicy."""
+
+
 class Service(Spec):
     description: str | None = None
     version: str = "1.0.0"
     image: str | None = None
     """Container image; defaults to `<name>:<version>`."""
     port: int = Field(8080, ge=1, le=65535)
+    protocol: Literal["http", "http2", "grpc", "thrift"] = "http"
+    """What the port speaks: HTTP/1.1, HTTP/2 (cleartext), gRPC or Thrift (binary over TCP)."""
+    expose: Expose | None = None
+    """Reach this service from outside through its own Ingress, without the gateway."""
     language: Literal["python", "node", "go", "java"] = "python"
     replicas: int = Field(1, ge=1)
     workers: int = Field(8, ge=1)

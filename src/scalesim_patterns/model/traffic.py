@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
 from .base import Spec
+from .changes import Change
 from .distributions import Distribution
+from .series import SeriesArrival
+from .sessions import SessionStep
 from .units import Duration, Rate
 
 __all__ = [
@@ -22,6 +25,8 @@ __all__ = [
     "RampArrival",
     "RateStep",
     "Scenario",
+    "SeriesArrival",
+    "SessionStep",
     "Simulation",
     "SpikeArrival",
     "StepArrival",
@@ -95,7 +100,13 @@ class DiurnalArrival(Spec):
 
 
 Arrival = Annotated[
-    PoissonArrival | ConstantArrival | RampArrival | StepArrival | SpikeArrival | DiurnalArrival,
+    PoissonArrival
+    | ConstantArrival
+    | RampArrival
+    | StepArrival
+    | SpikeArrival
+    | DiurnalArrival
+    | SeriesArrival,
     Field(discriminator="process"),
 ]
 
@@ -119,21 +130,63 @@ class EntryMix(Spec):
         return self
 
 
-class OpenLoop(Spec):
-    """Requests arrive on their own schedule, whatever the system's state (internet traffic)."""
+class _Sends(Spec):
+    """What a source sends: a weighted `mix` of single requests, or a `session` per user.
+    (The fields are declared on each source, after its own, to keep the file's key order.)"""
+
+    if TYPE_CHECKING:
+        mix: list[EntryMix]
+        session: list[SessionStep] | None
+
+    @model_validator(mode="after")
+    def _mix_or_session(self) -> _Sends:
+        if bool(self.mix) == (self.session is not None):
+            raise ValueError("a traffic source has either a non-empty `mix` or a `session`")
+        return self
+
+    def requests(self) -> list[EntryMix]:
+        """Each kind of request the source sends, weighted by how many it sends of it (for a
+        session: the expected requests of each step per session)."""
+        if self.session is None:
+            return list(self.mix)
+        return [
+            EntryMix(route=s.route, method=s.method, endpoint=s.endpoint, weight=s.mean_requests)
+            for s in self.session
+            if s.mean_requests > 0
+        ]
+
+    def per_arrival(self) -> float:
+        """Requests one arrival sends: 1 for a mix, a session's expected requests otherwise."""
+        if self.session is None:
+            return 1.0
+        return sum(s.mean_requests for s in self.session)
+
+
+class OpenLoop(_Sends):
+    """Requests arrive on their own schedule, whatever the system's state (internet traffic).
+    With a `session`, each arrival is a new user who follows it once and leaves."""
 
     type: Literal["open"] = "open"
     arrival: Arrival
-    mix: list[EntryMix] = Field(min_length=1)
+    mix: list[EntryMix] = Field(default_factory=list)
+    session: list[SessionStep] | None = Field(None, min_length=1, max_length=1000)
+    """A sequence of requests each arrival follows once (model/sessions.py)."""
+    consumer: str | None = Field(None, min_length=1, max_length=253)
+    """The gateway consumer (`gateway.consumers`) its requests are sent as."""
 
 
-class ClosedLoop(Spec):
-    """A fixed population of users, each waiting for an answer and thinking before the next."""
+class ClosedLoop(_Sends):
+    """A fixed population of users, each waiting for an answer and thinking before the next.
+    With a `session`, each user follows it, then starts it again."""
 
     type: Literal["closed"] = "closed"
     users: int = Field(ge=1)
     think_time: Distribution
-    mix: list[EntryMix] = Field(min_length=1)
+    mix: list[EntryMix] = Field(default_factory=list)
+    session: list[SessionStep] | None = Field(None, min_length=1, max_length=1000)
+    """A sequence of requests each user follows, again and again (model/sessions.py)."""
+    consumer: str | None = Field(None, min_length=1, max_length=253)
+    """The gateway consumer (`gateway.consumers`) its requests are sent as."""
 
 
 def _default_open(value: Any) -> Any:
@@ -201,6 +254,8 @@ class Scenario(Spec):
     faults: list[Fault] = Field(default_factory=list)
     traffic: dict[str, TrafficOverride] = Field(default_factory=dict)
     duration: Duration | None = None
+    changes: list[Change] = Field(default_factory=list)
+    """Changes made on purpose during the run, at their times (model/changes.py)."""
 
 
 class Simulation(Spec):

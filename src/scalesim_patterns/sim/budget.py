@@ -27,6 +27,7 @@ from ..model.traffic import (
     OpenLoop,
     PoissonArrival,
     RampArrival,
+    SeriesArrival,
     SpikeArrival,
     StepArrival,
     TrafficOverride,
@@ -126,6 +127,8 @@ def _peak(arrival: Any) -> float:
         return float(max(arrival.base, arrival.peak))
     if isinstance(arrival, DiurnalArrival):
         return float(arrival.mean * (1 + arrival.amplitude))
+    if isinstance(arrival, SeriesArrival):
+        return float(arrival.peak())
     return 0.0  # pragma: no cover - every arrival process is listed above
 
 
@@ -198,19 +201,21 @@ def estimate(
     users = 0
     for name, src in arch.spec.traffic.items():
         override = overrides.get(name)
-        entries = [t for m in src.mix for t in _entries(arch, m.route, m.endpoint)]
+        entries = [t for m in src.requests() for t in _entries(arch, m.route, m.endpoint)]
         hops = _hops_per_request(arch, entries)
         if isinstance(src, OpenLoop):
             arrival = override.arrival if override and override.arrival else src.arrival
             scale = override.scale if override and override.scale is not None else 1.0
-            rate = _peak(arrival) * scale
+            rate = _peak(arrival) * scale * src.per_arrival()
             count = rate * total
             in_flight += _backlog(arch, entries, rate, total)
         else:
             assert isinstance(src, ClosedLoop)
             population = override.users if override and override.users is not None else src.users
             users += population
-            think = max(src.think_time.mean(), 1e-3)
+            thinks = [src.think_time.mean()]
+            thinks += [s.think_time.mean() for s in src.session or [] if s.think_time is not None]
+            think = max(min(thinks), 1e-3)
             count = population * total / think
             in_flight += population
         requests += count

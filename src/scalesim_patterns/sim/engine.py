@@ -17,6 +17,7 @@ from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import ClientPolicy
 from scalesim_patterns.model.service import Endpoint
+from scalesim_patterns.model.sessions import RepeatRange, SessionStep
 from scalesim_patterns.model.steps import (
     AppendStep,
     CallStep,
@@ -25,7 +26,7 @@ from scalesim_patterns.model.steps import (
     QueryStep,
     SagaStep,
 )
-from scalesim_patterns.model.traffic import ClosedLoop, OpenLoop, TrafficOverride
+from scalesim_patterns.model.traffic import ClosedLoop, EntryMix, OpenLoop, TrafficOverride
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
@@ -39,6 +40,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Transport,
     timeout_layer,
 )
+from scalesim_patterns.sim.network.sessions import SessionSource, SessionStepRuntime
 from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
     ServiceRuntime,
@@ -53,8 +55,16 @@ from scalesim_patterns.sim.network.steps import (
     TopicRuntime,
 )
 from scalesim_patterns.sim.network.topics import build_topics
-from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
+from scalesim_patterns.sim.network.traffic import (
+    ClosedSource,
+    ConsumerTag,
+    EntryRuntime,
+    OpenSource,
+    Picker,
+    make_mix,
+)
 from scalesim_patterns.sim.patterns import workflows
+from scalesim_patterns.sim.platform.change_plan import changed_route_targets
 from scalesim_patterns.sim.reports.assemble import assemble_report
 from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
@@ -131,7 +141,7 @@ class Engine:
         self.topics: dict[str, TopicRuntime] = {}
         self.entries: dict[str, EntryRuntime] = {}
         self.sites: list[CallSite] = []
-        self.sources: list[OpenSource | ClosedSource] = []
+        self.sources: list[OpenSource | ClosedSource | SessionSource] = []
         # Hooks for installed mechanisms (sim/extensions.py); empty when nothing is configured.
         self.reset_hooks: list[Callable[[], None]] = []
         """Run at the end of warm-up, after the engine's own counters are reset."""
@@ -382,8 +392,12 @@ class Engine:
             targets: list[EndpointRuntime] = []
             invokes: list[Invoke] = []
             weights: list[float] = []
-            for target, weight in route.targets():
-                if weight <= 0:
+            # Targets a scheduled change will weight get their call site now, at weight 0.
+            later = changed_route_targets(self.scenario, gw, index)
+            planned = route.targets()
+            planned += [(t, 0) for t in later if t not in {name for name, _ in planned}]
+            for target, weight in planned:
+                if weight <= 0 and target not in later:
                     continue
                 _, invoke = self._site(
                     f"{GATEWAY}{key}->{target}",
@@ -411,66 +425,124 @@ class Engine:
                 return i, route
         raise SimulationError(f"no gateway route {method or ''} {path}".replace("  ", " "))
 
+    def _entry(self, sname: str, item: EntryMix | SessionStep) -> EntryRuntime:
+        """The entry of one kind of request (made once, shared by every source that sends it)."""
+        spec = self.arch.spec
+        if item.endpoint is not None:
+            name = item.endpoint
+            target_ref = item.endpoint
+            route: Route | None = None
+        else:
+            if spec.gateway is None or item.route is None:
+                raise SimulationError(f"traffic {sname}: a route needs spec.gateway")
+            index, route = self._find_route(item.route, item.method)
+            name = f"{item.method} {item.route}" if item.method else item.route
+            target_ref = f"{GATEWAY}.{self._route_keys[index]}"
+        entry = self.entries.get(name)
+        if entry is None:
+            entry = EntryRuntime(name, self.kernel, self._endpoint(target_ref), self.causes)
+            _, entry.invoke = self._site(
+                f"{CLIENT}:{name}",
+                CLIENT,
+                target_ref,
+                ClientPolicy(),
+                sidecars=0,
+                route=route,
+                hop=False,
+            )
+            self.entries[name] = entry
+        return entry
+
     def _build_traffic(self) -> None:
         spec = self.arch.spec
         overrides: dict[str, TrafficOverride] = self.scenario.traffic if self.scenario else {}
+        sessions: dict[str, SessionSource] = {}
         for sname, src in spec.traffic.items():
-            entries: list[EntryRuntime] = []
-            weights: list[float] = []
-            for mix in src.mix:
-                if mix.endpoint is not None:
-                    name = mix.endpoint
-                    target_ref = mix.endpoint
-                    route: Route | None = None
-                else:
-                    if spec.gateway is None or mix.route is None:
-                        raise SimulationError(f"traffic {sname}: a route needs spec.gateway")
-                    index, route = self._find_route(mix.route, mix.method)
-                    name = f"{mix.method} {mix.route}" if mix.method else mix.route
-                    target_ref = f"{GATEWAY}.{self._route_keys[index]}"
-                entry = self.entries.get(name)
-                if entry is None:
-                    entry = EntryRuntime(name, self.kernel, self._endpoint(target_ref), self.causes)
-                    _, entry.invoke = self._site(
-                        f"{CLIENT}:{name}",
-                        CLIENT,
-                        target_ref,
-                        ClientPolicy(),
-                        sidecars=0,
-                        route=route,
-                        hop=False,
-                    )
-                    self.entries[name] = entry
-                entries.append(entry)
-                weights.append(mix.weight)
-            mixer = make_mix(entries, weights, self.streams.get(f"mix:{sname}").random)
             override = overrides.get(sname)
+            picker: Picker
+            if src.session is not None:
+                session = self._session_source(sname, src, override)
+                session.consumer = src.consumer
+                sessions[sname] = session
+                picker = session
+                if isinstance(src, ClosedLoop):
+                    self.sources.append(session)
+                    continue
+            else:
+                entries = [self._entry(sname, mix) for mix in src.mix]
+                weights = [mix.weight for mix in src.mix]
+                mixer = make_mix(entries, weights, self.streams.get(f"mix:{sname}").random)
+                picker = mixer
             if isinstance(src, OpenLoop):
                 arrival = override.arrival if override and override.arrival else src.arrival
                 scale = override.scale if override and override.scale else 1.0
-                self.sources.append(
-                    OpenSource(
-                        sname,
-                        self.kernel,
-                        arrival,
-                        scale,
-                        mixer,
-                        self.streams.get(f"arrival:{sname}").random,
-                        self.streams.get(f"thin:{sname}").random,
-                    )
+                opened = OpenSource(
+                    sname,
+                    self.kernel,
+                    arrival,
+                    scale,
+                    picker,
+                    self.streams.get(f"arrival:{sname}").random,
+                    self.streams.get(f"thin:{sname}").random,
                 )
+                if src.consumer is not None:
+                    opened.tag = ConsumerTag(src.consumer)
+                self.sources.append(opened)
             else:
                 assert isinstance(src, ClosedLoop)
                 users = override.users if override and override.users else src.users
-                self.sources.append(
-                    ClosedSource(
-                        sname,
-                        self.kernel,
-                        users,
-                        self.streams.sampler(src.think_time, f"think:{sname}"),
-                        mixer,
-                    )
+                closed = ClosedSource(
+                    sname,
+                    self.kernel,
+                    users,
+                    self.streams.sampler(src.think_time, f"think:{sname}"),
+                    mixer,
                 )
+                closed.consumer = src.consumer
+                self.sources.append(closed)
+        if sessions:
+            for session in sessions.values():
+                self.reset_hooks.append(session.reset)
+            self.run_extras["sessions"] = lambda _series: {
+                name: s.report() for name, s in sessions.items()
+            }
+
+    def _session_source(
+        self, sname: str, src: OpenLoop | ClosedLoop, override: TrafficOverride | None
+    ) -> SessionSource:
+        assert src.session is not None
+        default_think = (
+            self.streams.sampler(src.think_time, f"think:{sname}")
+            if isinstance(src, ClosedLoop)
+            else _zero
+        )
+        steps: list[SessionStepRuntime] = []
+        for i, step in enumerate(src.session):
+            repeat = step.repeat
+            low, high = (
+                (repeat.min, repeat.max) if isinstance(repeat, RepeatRange) else (repeat, repeat)
+            )
+            think = (
+                self.streams.sampler(step.think_time, f"think:{sname}:{i}")
+                if step.think_time is not None
+                else default_think
+            )
+            steps.append(
+                SessionStepRuntime(
+                    step.label, self._entry(sname, step), low, high, step.probability, think
+                )
+            )
+        users: int | None = None
+        if isinstance(src, ClosedLoop):
+            users = override.users if override and override.users else src.users
+        return SessionSource(
+            sname,
+            self.kernel,
+            steps,
+            self.streams.get(f"session:{sname}").random,
+            users=users,
+            think=default_think,
+        )
 
     # ---- hooks for mechanisms ---------------------------------------------------------------
 

@@ -9,8 +9,8 @@ run does not even pay for loading them).
 Client layers, outermost first: the gateway's rate limit (on the gateway's call to a route's
 target), then the caller's own policies (fallback, retry, breaker, bulkhead). Beneath the
 caller's timeout, transport layers: the caller's sidecar (mesh), then a network partition.
-Installers: faults first (they create the fleets of the services they hit), autoscaling, the
-fleets' own reporting, then the cascade analysis.
+Installers: faults first (they create the fleets of the services they hit), autoscaling, a
+scenario's scheduled changes, the fleets' own reporting, then the cascade analysis.
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ __all__ = ["CLIENT_LAYERS", "INSTALLERS", "TRANSPORT_LAYERS", "default_extension
 
 def rate_limit_layer(site: CallSite, nxt: Invoke) -> Invoke:
     gw = site.gateway
-    if site.route is None or gw is None or (site.route.rate_limit or gw.rate_limit) is None:
+    if site.route is None or gw is None:
+        return nxt
+    if (site.route.rate_limit or gw.rate_limit) is None and not any(
+        c.rate_limit is not None for c in gw.consumers.values()
+    ):
         return nxt
     from scalesim_patterns.sim.patterns.ratelimiting import rate_limit_layer as layer
 
@@ -83,6 +87,14 @@ def install_autoscaling(engine: Host) -> None:
     install(engine)
 
 
+def install_changes(engine: Host) -> None:
+    if engine.scenario is None or not engine.scenario.changes:
+        return
+    from scalesim_patterns.sim.platform.changes import install_changes as install
+
+    install(engine)
+
+
 def install_lifecycle(engine: Host) -> None:
     # Installers before this one (faults, autoscaling, a user's own) make the fleets.
     if Fleets not in engine.plugins:
@@ -103,6 +115,7 @@ TRANSPORT_LAYERS: list[LayerFactory] = [mesh_layer, partition_layer]
 INSTALLERS: list[Installer] = [
     install_faults,
     install_autoscaling,
+    install_changes,
     install_lifecycle,
     install_cascade,
 ]

@@ -44,7 +44,8 @@ def load_plan(
     gateway = arch.spec.gateway
     for name, source in sorted(arch.spec.traffic.items()):
         entries: list[dict[str, Any]] = []
-        for mix in source.mix:
+        # A session is sent as the mix of its steps' expected requests (no sequence, no state).
+        for mix in source.requests():
             if mix.endpoint is not None:
                 entries.append(
                     {"key": mix.endpoint, "weight": mix.weight, **_target(arch, mix.endpoint, base)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from scalesim_patterns.model.traffic import (
     Arrival,
@@ -21,6 +21,7 @@ from scalesim_patterns.model.traffic import (
     DiurnalArrival,
     PoissonArrival,
     RampArrival,
+    SeriesArrival,
     SpikeArrival,
     StepArrival,
 )
@@ -29,7 +30,14 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, EndpointStats
 
-__all__ = ["ClosedSource", "EntryRuntime", "OpenSource", "rate_function"]
+__all__ = [
+    "ClosedSource",
+    "ConsumerTag",
+    "EntryRuntime",
+    "OpenSource",
+    "consumer_of",
+    "rate_function",
+]
 
 Invoke = Callable[[Call], None]
 
@@ -169,6 +177,8 @@ def rate_function(arrival: Arrival, scale: float = 1.0) -> tuple[Callable[[float
             arrival.at + arrival.duration,
         )
         return (lambda t: peak if at <= t < until else base), max(base, peak)
+    if isinstance(arrival, SeriesArrival):
+        return arrival.rate_function(scale), arrival.peak() * scale
     assert isinstance(arrival, DiurnalArrival)
     mean, amp, period, peak_at = (
         arrival.mean * scale,
@@ -180,8 +190,39 @@ def rate_function(arrival: Arrival, scale: float = 1.0) -> tuple[Callable[[float
     return (lambda t: mean * (1 + amp * math.cos(w * (t - peak_at)))), mean * (1 + amp)
 
 
+class EntryStarter(Protocol):
+    def start(self, parent: Any) -> None: ...
+
+
+class Picker(Protocol):
+    """What an open-loop arrival starts: a request of the mix, or a user's session."""
+
+    def pick(self) -> EntryStarter: ...
+
+
+class ConsumerTag:
+    """The parent of an open-loop consumer's requests: it carries the identity (read by the
+    gateway's per-consumer rate limit and per-tenant bulkheads) and expects no answer."""
+
+    __slots__ = ("consumer",)
+
+    def __init__(self, consumer: str) -> None:
+        self.consumer = consumer
+
+    def next(self, _: Call) -> None:
+        return
+
+
+def consumer_of(c: Call) -> str | None:
+    """The consumer identity a call carries: its chain of parents up to the entry's source."""
+    node: Any = c
+    while isinstance(node, Call):
+        node = node.parent
+    return getattr(node, "consumer", None)
+
+
 class OpenSource:
-    __slots__ = ("accept", "arrive_", "gap", "kernel", "mix", "name")
+    __slots__ = ("accept", "arrive_", "gap", "kernel", "mix", "name", "tag")
 
     def __init__(
         self,
@@ -189,7 +230,7 @@ class OpenSource:
         kernel: Kernel,
         arrival: Arrival,
         scale: float,
-        mix: _Mix,
+        mix: Picker,
         arrival_rnd: Callable[[], float],
         thin_rnd: Callable[[], float],
     ) -> None:
@@ -198,6 +239,8 @@ class OpenSource:
         self.mix = mix
         self.arrive_ = self.arrive
         self.accept: Callable[[float], bool] | None = None
+        self.tag: ConsumerTag | None = None
+        """Parent of every request when the source sends as a consumer."""
         log = math.log
         if isinstance(arrival, ConstantArrival):
             spacing = 1.0 / (arrival.rate * scale)
@@ -219,13 +262,13 @@ class OpenSource:
     def arrive(self, _: Any) -> None:
         k = self.kernel
         if self.accept is None or self.accept(k.now):
-            self.mix.pick().start(None)
+            self.mix.pick().start(self.tag)
         assert self.gap is not None
         k.schedule(self.gap(), self.arrive_, None)
 
 
 class ClosedSource:
-    __slots__ = ("go_", "kernel", "mix", "name", "think", "users")
+    __slots__ = ("consumer", "go_", "kernel", "mix", "name", "think", "users")
 
     def __init__(self, name: str, kernel: Kernel, users: int, think: Sampler, mix: _Mix) -> None:
         self.name = name
@@ -234,6 +277,7 @@ class ClosedSource:
         self.think = think
         self.mix = mix
         self.go_ = self.go
+        self.consumer: str | None = None
 
     def start(self) -> None:
         for _ in range(self.users):

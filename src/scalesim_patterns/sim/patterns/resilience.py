@@ -77,6 +77,7 @@ from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
     Replica,
 )
+from scalesim_patterns.sim.network.traffic import consumer_of
 from scalesim_patterns.sim.reports.telemetry import BreakerRecord, ClientStats, client_stats
 
 __all__ = [
@@ -223,6 +224,11 @@ class _Client:
             id(policy.circuit_breaker),
             id(policy.bulkhead),
         )
+        self.per_consumer = (
+            isinstance(policy.bulkhead, SemaphoreSpec) and policy.bulkhead.per_consumer
+        )
+        self.tenants: dict[tuple[Replica | None, str | None], _Guards] = {}
+        """Per-tenant guards (`perConsumer`), by caller replica and consumer."""
         self.reply_ = self.reply
         self.expire_ = self.expire
         self.answer_later_ = self.answer_later
@@ -232,6 +238,8 @@ class _Client:
     # -- instances per caller replica -------------------------------------------------------
 
     def guards(self, c: Call) -> _Guards:
+        if self.per_consumer:
+            return self.tenant_guards(c)
         rep = caller_replica(c)
         key: GuardKey = (*self.guard_key, rep)
         g = self.guards_table.get(key)
@@ -244,6 +252,26 @@ class _Client:
                 kind = "failure-rate" if isinstance(breaker, FailureRateBreaker) else "consecutive"
                 self.stats.breakers.append(BreakerRecord(label, kind, breaker, self.kernel.now))
         return g
+
+    def tenant_guards(self, c: Call) -> _Guards:
+        """A per-tenant bulkhead: the replica's breaker, a bulkhead of the call's consumer."""
+        consumer = consumer_of(c)
+        table = self.tenants
+        key = (caller_replica(c), consumer)
+        g = table.get(key)
+        if g is None:
+            shared = self.guards_without_tenant(c)
+            assert self.bulkhead_spec is not None
+            g = table[key] = _Guards(shared.breaker, make_bulkhead(self.bulkhead_spec))
+        return g
+
+    def guards_without_tenant(self, c: Call) -> _Guards:
+        saved = self.per_consumer
+        self.per_consumer = False
+        try:
+            return self.guards(c)
+        finally:
+            self.per_consumer = saved
 
     # -- the call ---------------------------------------------------------------------------
 

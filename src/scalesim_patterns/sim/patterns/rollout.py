@@ -394,6 +394,8 @@ class RolloutController:
         self.aborted_at: float | None = None
         self.measurements = 0
         self.failed_measurements = 0
+        self.skip_post = False
+        """A full promotion by hand skips the post-promotion analysis too."""
         # Figures.
         self.base = (0, 0)
         self.series: dict[str, list[float | None]] = {
@@ -571,7 +573,7 @@ class RolloutController:
             self.log("switched", f"active service now selects {self.new_version}")
             self.stage = "post"
         if self.stage == "post":
-            if bg.post_promotion_analysis is not None:
+            if bg.post_promotion_analysis is not None and not self.skip_post:
                 if self.run is None:
                     self.run = AnalysisRun(
                         self, bg.post_promotion_analysis, "post-promotion analysis"
@@ -584,6 +586,61 @@ class RolloutController:
                     return
                 self.run = None
             self.complete(float(bg.scale_down_delay))
+
+    # ---- by hand (a scenario's `changes:`) --------------------------------------------------
+
+    def promote(self, full: bool) -> None:
+        """`kubectl argo rollouts promote [--full]`: resumes a rollout paused at a canary step
+        (an indefinite pause, or a timed one not yet over) or a blue-green rollout waiting for
+        promotion; `full` skips every remaining step, pause and analysis. A rollout that is not
+        paused is left alone (Argo: "Promotes a rollout paused at a canary step, or a paused
+        blue-green pre-promotion"), unless `full`."""
+        if self.phase in ("Pending", "Healthy", "Degraded"):
+            self.log("promote-ignored", f"promote by hand: rollout is {self.phase}")
+            return
+        canary = self.deployment.canary
+        if full:
+            self.log("promote", "promoted by hand (--full): remaining steps skipped")
+            for run in (self.run, self.background):
+                if run is not None:
+                    run.stop("Terminated")
+            self.run = None
+            self.background = None
+            self.pause_until = None
+            self.phase = "Progressing"
+            if canary is not None:
+                self.step = len(canary.steps)
+            else:
+                self.stage = "scale"
+                self.skip_post = True
+            self.reconcile()
+            return
+        if canary is not None:
+            paused = self.phase == "Paused" or self.pause_until is not None
+            if not paused:
+                self.log("promote-ignored", "promote by hand: rollout is not paused")
+                return
+            self.log("promote", f"promoted by hand: step {self.step} skipped", step=self.step)
+            self.phase = "Progressing"
+            self.pause_until = None
+            self.step += 1
+        else:
+            waiting = self.phase == "Paused" or (self.stage == "wait" and self.pause_until)
+            if not waiting:
+                self.log("promote-ignored", "promote by hand: not waiting for promotion")
+                return
+            self.log("promote", "promoted by hand")
+            self.phase = "Progressing"
+            self.pause_until = None
+            self.stage = "scale"
+        self.reconcile()
+
+    def abort_by_hand(self) -> None:
+        """`kubectl argo rollouts abort`: traffic back to the stable version at once."""
+        if self.phase in ("Progressing", "Paused"):
+            self.abort("aborted by hand")
+        else:
+            self.log("abort-ignored", f"abort by hand: rollout is {self.phase}")
 
     # ---- outcomes --------------------------------------------------------------------------
 
