@@ -94,3 +94,16 @@ def test_a_scenarios_traffic_is_written_into_the_twins_traffic() -> None:
                 if key in arrival:
                     given = float(str(arrival[key]).removesuffix("/s"))
                     assert getattr(got, key) == pytest.approx(given * factor)
+
+
+def test_scheduled_changes_cannot_be_calibrated_and_others_are_left_out() -> None:
+    from scalesim_patterns.catalog.errors import CatalogError
+
+    text = (TEMPLATES / "strangler-fig.yaml").read_text("utf-8")
+    arch = loads(text)
+    with_changes = [n for n, s in arch.spec.scenarios.items() if s.changes]
+    assert with_changes
+    with pytest.raises(CatalogError, match="cannot be made on the local run"):
+        twin_text(text, arch, "strangler-fig", {}, 1.0, with_changes[0])
+    twin = loads(twin_text(text, arch, "strangler-fig", {})[0])
+    assert all(not s.changes for s in twin.spec.scenarios.values())

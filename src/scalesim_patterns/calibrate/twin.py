@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from scalesim_patterns.catalog.errors import CatalogError
 from scalesim_patterns.catalog.setpath import Edit, apply_sets
 from scalesim_patterns.model import Architecture
 from scalesim_patterns.model.traffic import (
@@ -103,6 +104,16 @@ def twin_text(
                 edits.extend(_scaled(arrival, (*path, "arrival"), factor))
         elif override is not None and override.users is not None:
             edits.append(_edit((*path, "users"), override.users))
+    for sname, other in sorted(spec.scenarios.items()):
+        if not other.changes:
+            continue
+        if sname == scenario:
+            raise CatalogError(
+                f"scenario {sname}: its scheduled `changes` (route weights, replicas, promote, "
+                "config) cannot be made on the local run yet; calibrate a scenario without them"
+            )
+        # Not run here; route-weight changes would need the gateway the twin no longer has.
+        edits.append(_edit(("scenarios", sname, "changes"), []))
     if overrides:
         edits.append(_edit(("scenarios", str(scenario), "traffic"), {}))
         notes.append(f"scenario {scenario}'s traffic written into the traffic it changes")
