@@ -293,7 +293,8 @@ def test_kong_objects(shop_files: dict[str, str]) -> None:
     ingress = find(shop_files, "Ingress", "route-orders")
     assert ingress["spec"]["ingressClassName"] == "kong"
     annotations = ingress["metadata"]["annotations"]
-    assert annotations["konghq.com/plugins"] == "shop-auth,shop-rate-limit"
+    # With the mesh, JWTs are validated by Istio (RequestAuthentication), not a Kong plugin.
+    assert annotations["konghq.com/plugins"] == "shop-rate-limit"
     assert annotations["konghq.com/methods"] == "POST"
     path = ingress["spec"]["rules"][0]["http"]["paths"][0]
     assert path["path"] == "/orders" and path["backend"]["service"]["name"] == "order"
@@ -301,20 +302,21 @@ def test_kong_objects(shop_files: dict[str, str]) -> None:
     assert "spec" not in limit
     assert limit["plugin"] == "rate-limiting"
     assert limit["config"] == {"second": 2000, "policy": "local"}
-    assert find(shop_files, "KongPlugin", "shop-auth")["plugin"] == "jwt"
-    consumer = find(shop_files, "KongConsumer", "shop-client")
-    secret = find(shop_files, "Secret", consumer["credentials"][0])
-    assert secret["metadata"]["labels"]["konghq.com/credential"] == "jwt"
+    assert not [p for p in of_kind(shop_files, "KongPlugin") if p["plugin"] in ("jwt", "oauth2")]
+    assert not of_kind(shop_files, "KongConsumer")
 
 
 def test_route_limit_replaces_gateway_limit_and_auth_can_be_off(
-    synth_files: dict[str, str],
+    synth_files: dict[str, str], plain_files: dict[str, str]
 ) -> None:
-    first = find(synth_files, "Ingress", "route-api-s000-get")["metadata"]["annotations"]
+    first = find(plain_files, "Ingress", "route-api-s000-get")["metadata"]["annotations"]
     assert first["konghq.com/plugins"] == "synthetic-auth,route-api-s000-get-rate-limit"
-    second = find(synth_files, "Ingress", "route-api-s001")["metadata"]["annotations"]
+    second = find(plain_files, "Ingress", "route-api-s001")["metadata"]["annotations"]
     assert second["konghq.com/plugins"] == "synthetic-rate-limit"
-    assert second["konghq.com/strip-path"] == "true"
+    # Kong never strips: it rewrites to the endpoint's own path (gateway -> mesh -> service).
+    assert second["konghq.com/strip-path"] == "false"
+    mesh_first = find(synth_files, "Ingress", "route-api-s000-get")["metadata"]["annotations"]
+    assert mesh_first["konghq.com/plugins"] == "route-api-s000-get-rate-limit"
 
 
 # Mesh -----------------------------------------------------------------------------------------
@@ -402,15 +404,24 @@ def test_authorization_allows_exactly_the_calls(shop_files: dict[str, str]) -> N
     assert rules[1]["from"] == [{"source": {"namespaces": ["monitoring"]}}]
     assert len(rules) == 2  # payment is not routed by the gateway
     routed = find(shop_files, "AuthorizationPolicy", "user")["spec"]["rules"]
-    gateway = [r for r in routed if r["from"] == [{"source": {"namespaces": ["kong"]}}]]
-    assert gateway[0]["to"] == [
-        {"operation": {"methods": ["GET"], "paths": ["/users", "/users/*"]}}
+    gateway = [r for r in routed if r["from"][0]["source"].get("namespaces") == ["kong"]]
+    # Kong forwards the endpoint's own path (`/users` -> `/get`), with a token from the issuer.
+    assert gateway[0]["from"] == [
+        {
+            "source": {
+                "namespaces": ["kong"],
+                "requestPrincipals": ["https://auth.shop.example.com/*"],
+            }
+        }
     ]
+    assert gateway[0]["to"] == [{"operation": {"methods": ["GET"], "paths": ["/get"]}}]
 
 
 def test_split_route_with_mesh(synth_files: dict[str, str]) -> None:
     split = find(synth_files, "VirtualService", "svc000")["spec"]["http"][0]
-    assert split["match"][0]["uri"] == {"prefix": "/legacy"}
+    # Kong rewrote `/legacy` to the targets' endpoint path before the sidecar matches.
+    assert split["match"][0]["uri"] == {"exact": "/get"}
+    assert split["match"][0]["sourceNamespace"] == "kong"
     assert [r["weight"] for r in split["route"]] == [70, 30]
 
 

@@ -19,6 +19,7 @@ import shlex
 
 from . import kube_values
 from .context import Context, GenerateError
+from .graph import split_paths
 from .options import GenerateOptions
 
 __all__ = [
@@ -184,6 +185,13 @@ def check_design(ctx: Context) -> None:
     if spec.gateway is not None:
         for i, route in enumerate(spec.gateway.routes):
             check_http_path(f"spec.gateway.routes[{i}].path", route.path)
+            paths = sorted(split_paths(arch, route))
+            if len(paths) > 1:
+                raise GenerateError(
+                    f"spec.gateway.routes[{i}] ({route.path}): its targets serve different paths "
+                    f"({', '.join(paths)}); Kong rewrites a route to one upstream path, so every "
+                    "target of a split must serve the same path"
+                )
     for name, svc in sorted(spec.services.items()):
         where = f"spec.services.{name}"
         for ep_name, ep in sorted(svc.endpoints.items()):

@@ -9,20 +9,21 @@ strangler splits, canary weights); without the mesh a split route goes to its he
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import FixedWindowRateLimit, RateLimit
 
 from .context import Context
-from .datastores import PLACEHOLDER, PLACEHOLDER_NOTE
-from .graph import ingress_backend
+from .escape import shell
+from .graph import ingress_backend, upstream_path
 from .names import k8s_name, path_slug
 from .render import Document
 
-__all__ = ["gateway_files", "route_names"]
+__all__ = ["auth_issuer", "gateway_files", "route_names", "tls_secret", "validates_jwt"]
 
-_AUTH_PLUGIN = {"jwt": "jwt", "key-auth": "key-auth", "oauth2": "oauth2"}
+_AUTH_PLUGIN = {"jwt": "jwt", "key-auth": "key-auth", "oauth2": "jwt"}
 
 
 def route_names(gateway: Gateway) -> list[str]:
@@ -78,30 +79,57 @@ def _rate_limit(ctx: Context, name: str, limit: RateLimit, where: str) -> Docume
     return _plugin(ctx, name, "rate-limiting", _rate_limit_config(limit))
 
 
+def tls_secret(ctx: Context) -> str:
+    return k8s_name(ctx.arch.name, "tls")
+
+
 def _ingress(
     ctx: Context, name: str, route: Route, plugins: list[str], backend: str, port: int
 ) -> Document:
+    upstream = upstream_path(ctx.arch, route)
+    # Kong keeps the public Host by default; with it the Kong pod's sidecar finds no
+    # VirtualService for the request, sends plain text past the mesh and STRICT mTLS refuses it.
+    # preserve-host false + the Service's host-header make Kong send the in-mesh host
+    # (docs/generate.md, "API gateway").
     annotations = {
-        "konghq.com/strip-path": "true" if route.strip_path else "false",
+        "konghq.com/strip-path": "false",
+        "konghq.com/preserve-host": "false",
+        "konghq.com/protocols": "https",
+        "konghq.com/https-redirect-status-code": "308",
     }
+    path, path_type = route.path, "Prefix"
+    if "{" in upstream:
+        # A templated endpoint (`/items/{id}`): the rest of the public path fills the template
+        # (`/products/item/42` -> `/items/42`), through a Kong regex path and its capture.
+        path, path_type = (
+            "/~" + re.escape(route.path.rstrip("/")) + "/(.*)",
+            "ImplementationSpecific",
+        )
+        annotations["konghq.com/rewrite"] = upstream[: upstream.index("{")] + "$1"
+    elif upstream != route.path:
+        # The endpoint serves `upstream`, not the public path: Kong rewrites it (KIC's
+        # RewriteURIs feature gate), so gateway, mesh and service all see the endpoint's path.
+        annotations["konghq.com/rewrite"] = upstream
     if route.methods:
         annotations["konghq.com/methods"] = ",".join(route.methods)
     if plugins:
         annotations["konghq.com/plugins"] = ",".join(plugins)
+    host = ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else ""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": ctx.meta(name, ctx.labels(backend, "gateway"), annotations),
         "spec": {
-            "ingressClassName": "kong",
+            "ingressClassName": ctx.options.ingress_class,
+            "tls": [{"hosts": [host], "secretName": tls_secret(ctx)}],
             "rules": [
                 {
-                    "host": ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else "",
+                    "host": host,
                     "http": {
                         "paths": [
                             {
-                                "path": route.path,
-                                "pathType": "Prefix",
+                                "path": path,
+                                "pathType": path_type,
                                 "backend": {"service": {"name": backend, "port": {"number": port}}},
                             }
                         ]
@@ -112,21 +140,49 @@ def _ingress(
     }
 
 
+def _certificate(ctx: Context, host: str) -> Document:
+    """The gateway host's certificate, issued by cert-manager (one for all Ingresses)."""
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": ctx.meta(tls_secret(ctx), ctx.labels(ctx.arch.name, "gateway")),
+        "spec": {
+            "secretName": tls_secret(ctx),
+            "dnsNames": [host],
+            "issuerRef": {
+                "name": ctx.options.tls_issuer,
+                "kind": "ClusterIssuer",
+                "group": "cert-manager.io",
+            },
+        },
+    }
+
+
+def auth_issuer(ctx: Context) -> str:
+    """The OIDC issuer whose tokens the gateway accepts (GenerateOptions.auth_issuer)."""
+    if ctx.options.auth_issuer:
+        return ctx.options.auth_issuer
+    host = ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else "example.com"
+    domain = host.split(".", 1)[1] if host.count(".") >= 2 else host
+    return f"https://auth.{domain}"
+
+
+def validates_jwt(ctx: Context) -> bool:
+    """JWT / OAuth2 access tokens: validated against the issuer (Istio with the mesh, else Kong)."""
+    gateway = ctx.arch.spec.gateway
+    return (
+        gateway is not None and gateway.auth is not None and gateway.auth.type in ("jwt", "oauth2")
+    )
+
+
 def _consumer(ctx: Context, auth: str) -> list[Document]:
-    name = k8s_name(ctx.arch.name, "client")
-    secret = k8s_name(name, auth)
-    data: dict[str, str]
-    if auth == "jwt":
-        data = {"algorithm": "HS256", "key": name, "secret": f"{PLACEHOLDER}-jwt-secret"}
-    elif auth == "key-auth":
-        data = {"key": f"{PLACEHOLDER}-api-key"}
+    """Kong's consumer for the issuer (jwt) or the API client (key-auth); its credential Secret
+    holds no value in the manifests (secrets.py makes it, or the user does)."""
+    if auth == "key-auth":
+        name = k8s_name(ctx.arch.name, "client")
     else:
-        data = {
-            "client_id": name,
-            "client_secret": f"{PLACEHOLDER}-oauth2-secret",
-            "name": name,
-            "redirect_uris": f"https://{ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else 'example.com'}/callback",
-        }
+        name = k8s_name(ctx.arch.name, "issuer")
+    secret = k8s_name(name, auth)
     return [
         {
             "apiVersion": "configuration.konghq.com/v1",
@@ -134,22 +190,11 @@ def _consumer(ctx: Context, auth: str) -> list[Document]:
             "metadata": ctx.meta(
                 name,
                 ctx.labels(ctx.arch.name, "gateway"),
-                {"kubernetes.io/ingress.class": "kong"},
+                {"kubernetes.io/ingress.class": ctx.options.ingress_class},
             ),
             "username": name,
             "credentials": [secret],
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": ctx.meta(
-                secret,
-                {**ctx.labels(ctx.arch.name, "gateway"), "konghq.com/credential": auth},
-                {"scalesim.dev/placeholder": PLACEHOLDER_NOTE},
-            ),
-            "type": "Opaque",
-            "stringData": dict(sorted(data.items())),
-        },
+        }
     ]
 
 
@@ -161,12 +206,19 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
     plugins: list[Document] = []
     auth_type = gateway.auth.type if gateway.auth is not None else "none"
     auth_name = k8s_name(ctx.arch.name, "auth")
-    if auth_type != "none":
+    kong_auth = auth_type == "key-auth" or (auth_type != "none" and not ctx.mesh)
+    if auth_type == "oauth2":
+        ctx.note(
+            "Gateway: OAuth2 is validated as JWT access tokens from the issuer "
+            f"`{auth_issuer(ctx)}` (Kong's oauth2 plugin needs a database; the Kong ingress "
+            "controller runs DB-less). Set the issuer with `--auth-issuer`."
+        )
+    if kong_auth:
         config: dict[str, Any] = {}
-        if auth_type == "jwt":
-            config = {"claims_to_verify": ["exp"]}
-        elif auth_type == "oauth2":
-            config = {"enable_client_credentials": True}
+        if auth_type in ("jwt", "oauth2"):
+            config = {"claims_to_verify": ["exp"], "key_claim_name": "iss"}
+        else:
+            config = {"hide_credentials": True}
         plugins.append(_plugin(ctx, auth_name, _AUTH_PLUGIN[auth_type], config))
     global_limit: str | None = None
     if gateway.rate_limit is not None:
@@ -187,7 +239,7 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
     ingresses: list[Document] = []
     for route, name in zip(gateway.routes, route_names(gateway), strict=True):
         attached: list[str] = []
-        if auth_type != "none" and route.auth:
+        if kong_auth and route.auth:
             attached.append(auth_name)
         limit = global_limit
         if route.rate_limit is not None:
@@ -216,8 +268,19 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
         files["ingress.yaml"] = ingresses
     if plugins:
         files["kongplugin.yaml"] = plugins
-    if auth_type != "none":
-        consumer, secret = _consumer(ctx, auth_type)
-        files["kongconsumer.yaml"] = [consumer]
-        files["secret.yaml"] = [secret]
+    if kong_auth:
+        files["kongconsumer.yaml"] = _consumer(ctx, auth_type)
+        if auth_type != "key-auth":
+            consumer = k8s_name(ctx.arch.name, "issuer")
+            secret = k8s_name(consumer, "jwt")
+            ctx.note(
+                f"Gateway: Kong validates RS256 tokens of `{auth_issuer(ctx)}` with the issuer's "
+                f"public key; create its credential before applying: `kubectl -n {ctx.ns} create "
+                f"secret generic {secret} {shell('key=' + auth_issuer(ctx))} "
+                "--from-literal=algorithm=RS256 --from-file=rsa_public_key=issuer.pem` and "
+                f"`kubectl -n {ctx.ns} label secret {secret} konghq.com/credential=jwt` "
+                "(without the mesh, Kong OSS cannot fetch the issuer's JWKS itself)."
+            )
+    if ingresses:
+        files["certificate.yaml"] = [_certificate(ctx, gateway.host)]
     return files

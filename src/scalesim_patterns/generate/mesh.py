@@ -28,7 +28,8 @@ from scalesim_patterns.model.service import Service
 from scalesim_patterns.model.units import format_duration
 
 from .context import Context
-from .graph import ingress_backend
+from .gateway import auth_issuer, validates_jwt
+from .graph import ingress_backend, upstream_path
 from .names import k8s_name, label_value, path_slug
 from .render import Document
 
@@ -37,6 +38,7 @@ __all__ = [
     "destination_rule",
     "managed_route_names",
     "namespace_policies",
+    "request_authentication",
     "service_entry",
     "uses_istio_canary",
     "virtual_service",
@@ -171,9 +173,10 @@ def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
             http.append(
                 {
                     "name": k8s_name("split", path_slug(route.path)),
+                    # Kong has rewritten the public path to the endpoint's by now.
                     "match": [
                         {
-                            "uri": {"prefix": route.path},
+                            "uri": {"exact": upstream_path(ctx.arch, route)},
                             "sourceNamespace": ctx.options.kong_namespace,
                         }
                     ],
@@ -331,17 +334,25 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
             }
         )
     routes = ctx.graph.routed.get(name, [])
-    if routes:
+    jwt = validates_jwt(ctx)
+    for needs_token in (True, False):
         to: list[dict[str, Any]] = []
         for route in routes:
-            operation: dict[str, Any] = {}
+            if (jwt and route.auth) != needs_token:
+                continue
+            # Kong forwards the endpoint's path (gateway.py rewrites the public one).
+            operation: dict[str, Any] = {"paths": [_istio_path(upstream_path(ctx.arch, route))]}
             if route.methods:
                 operation["methods"] = sorted(route.methods)
-            if not route.strip_path:
-                base = route.path.rstrip("/")
-                operation["paths"] = [route.path] if not base else [base, f"{base}/*"]
-            to.append({"operation": operation} if operation else {"operation": {"paths": ["*"]}})
-        rules.append({"from": [{"source": {"namespaces": [ctx.options.kong_namespace]}}], "to": to})
+            if {"operation": operation} not in to:
+                to.append({"operation": operation})
+        if not to:
+            continue
+        source: dict[str, Any] = {"namespaces": [ctx.options.kong_namespace]}
+        if needs_token:
+            # Only requests whose JWT the RequestAuthentication validated carry a principal.
+            source["requestPrincipals"] = [f"{auth_issuer(ctx)}/*"]
+        rules.append({"from": [{"source": source}], "to": to})
     rules.append(
         {
             "from": [{"source": {"namespaces": [ctx.options.monitoring_namespace]}}],
@@ -381,6 +392,27 @@ def namespace_policies(ctx: Context) -> dict[str, list[Document]]:
                 "spec": {},
             }
         ],
+    }
+
+
+def request_authentication(ctx: Context, name: str, svc: Service) -> Document | None:
+    """JWT validation against the issuer for a service the gateway routes authenticated calls to.
+
+    Istio fetches the issuer's keys (jwksUri, or OpenID discovery from the issuer) and rejects
+    invalid tokens; the AuthorizationPolicy then requires a valid one on the routes with auth.
+    This works with Kong DB-less, where Kong's own OAuth2 plugin cannot.
+    """
+    if not validates_jwt(ctx) or not any(r.auth for r in ctx.graph.routed.get(name, [])):
+        return None
+    rule: dict[str, Any] = {"issuer": auth_issuer(ctx)}
+    if ctx.options.auth_jwks_uri:
+        rule["jwksUri"] = ctx.options.auth_jwks_uri
+    rule["forwardOriginalToken"] = True
+    return {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "RequestAuthentication",
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "spec": {"selector": {"matchLabels": ctx.selector(name)}, "jwtRules": [rule]},
     }
 
 

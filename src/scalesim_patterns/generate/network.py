@@ -219,7 +219,10 @@ def collector_policy(ctx: Context) -> Document:
         collector_selector(ctx),
         [
             {"from": [{"podSelector": {}}], "ports": _ports(4317, 4318)},
-            {"from": [_ns_selector(ctx.options.monitoring_namespace)], "ports": _ports(8888)},
+            {
+                "from": [_ns_selector(ctx.options.monitoring_namespace)],
+                "ports": _ports(8888, 8889),
+            },
         ],
         [
             {

@@ -30,6 +30,11 @@ __all__ = ["observability_files"]
 ISTIO_CERTS = "/etc/prom-certs"
 
 
+def prometheus_labels(ctx: Context, labels: dict[str, str]) -> dict[str, str]:
+    """The object's labels plus those the Prometheus operator selects monitors and rules by."""
+    return dict(sorted({**labels, **dict(ctx.options.prometheus_labels)}.items()))
+
+
 def _num(value: float) -> str:
     return f"{round(value, 10):g}"
 
@@ -72,7 +77,16 @@ def collector(ctx: Context) -> Document:
         "requests": {"cpu": "100m", "memory": "256Mi"},
         "limits": {"cpu": "500m", "memory": "256Mi"},
     }
+    # Probes on the health_check extension (the operator points them at 13133); self-metrics
+    # (8888) and the metrics pipeline's exporter (8889) are scraped through the ServiceMonitors
+    # the operator creates, labelled for the Prometheus operator's selector.
+    spec["livenessProbe"] = {"initialDelaySeconds": 5, "periodSeconds": 10, "failureThreshold": 3}
+    spec["readinessProbe"] = {"periodSeconds": 5, "failureThreshold": 3}
+    spec["observability"] = {
+        "metrics": {"enableMetrics": True, "extraLabels": dict(ctx.options.prometheus_labels)}
+    }
     spec["config"] = {
+        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
         "receivers": {
             "otlp": {
                 "protocols": {
@@ -82,15 +96,27 @@ def collector(ctx: Context) -> Document:
             }
         },
         "processors": processors,
-        "exporters": {exporter_name: exporter},
+        "exporters": {
+            exporter_name: exporter,
+            "prometheus": {
+                "endpoint": "0.0.0.0:8889",
+                "resource_to_telemetry_conversion": {"enabled": True},
+            },
+        },
         "service": {
+            "extensions": ["health_check"],
             "pipelines": {
+                "metrics": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "batch"],
+                    "exporters": ["prometheus"],
+                },
                 "traces": {
                     "receivers": ["otlp"],
                     "processors": pipeline,
                     "exporters": [exporter_name],
-                }
-            }
+                },
+            },
         },
     }
     return {
@@ -102,7 +128,11 @@ def collector(ctx: Context) -> Document:
 
 
 def service_monitor(ctx: Context, name: str, version: str) -> Document:
-    endpoint: dict[str, Any] = {"port": "http", "path": "/metrics", "interval": "30s"}
+    endpoint: dict[str, Any] = {
+        "port": "http",
+        "path": "/metrics",
+        "interval": format_duration(ctx.options.scrape_interval),
+    }
     mesh = ctx.arch.spec.mesh
     if ctx.mesh and mesh is not None and mesh.mtls == "STRICT":
         endpoint["scheme"] = "https"
@@ -115,12 +145,39 @@ def service_monitor(ctx: Context, name: str, version: str) -> Document:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": ctx.meta(name, ctx.labels(name, "monitoring", version)),
+        "metadata": ctx.meta(name, prometheus_labels(ctx, ctx.labels(name, "monitoring", version))),
         "spec": {
             "selector": {"matchLabels": {**ctx.selector(name), SCRAPE_LABEL: "true"}},
             "namespaceSelector": {"matchNames": [ctx.ns]},
             "podTargetLabels": ["app.kubernetes.io/name", ROLE_LABEL],
             "endpoints": [endpoint],
+        },
+    }
+
+
+def envoy_pod_monitor(ctx: Context) -> Document:
+    """Istio's standard metrics (istio_requests_total, ...) from every sidecar of the namespace,
+    as Istio's Prometheus-operator guide scrapes them; `role` lets them tell canary from stable."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": ctx.meta(
+            k8s_name(ctx.arch.name, "envoy-stats"),
+            prometheus_labels(ctx, ctx.labels(ctx.arch.name, "monitoring")),
+        ),
+        "spec": {
+            "selector": {
+                "matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]
+            },
+            "namespaceSelector": {"matchNames": [ctx.ns]},
+            "podTargetLabels": ["app.kubernetes.io/name", ROLE_LABEL],
+            "podMetricsEndpoints": [
+                {
+                    "port": "http-envoy-prom",
+                    "path": "/stats/prometheus",
+                    "interval": format_duration(ctx.options.scrape_interval),
+                }
+            ],
         },
     }
 
@@ -324,7 +381,8 @@ def prometheus_rule(ctx: Context) -> Document:
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": ctx.meta(
-            k8s_name(ctx.arch.name, "alerts"), ctx.labels(ctx.arch.name, "monitoring")
+            k8s_name(ctx.arch.name, "alerts"),
+            prometheus_labels(ctx, ctx.labels(ctx.arch.name, "monitoring")),
         ),
         "spec": {"groups": groups},
     }
@@ -337,5 +395,7 @@ def observability_files(ctx: Context) -> dict[str, list[Document]]:
         files["networkpolicy.yaml"] = [collector_policy(ctx)]
     for name, svc in ctx.deployed():
         files[f"servicemonitors/{name}.yaml"] = [service_monitor(ctx, name, svc.version)]
+    if ctx.mesh:
+        files["podmonitor-envoy.yaml"] = [envoy_pod_monitor(ctx)]
     files["prometheusrule.yaml"] = [prometheus_rule(ctx)]
     return files

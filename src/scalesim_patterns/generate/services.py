@@ -12,7 +12,16 @@ from scalesim_patterns.model.units import format_duration
 
 from .context import Context
 from .names import env_key, k8s_name, label_value
-from .pods import container_security, pod_security, probe, resources, seconds, spread
+from .pods import (
+    DEFAULT_LIVENESS,
+    DEFAULT_READINESS,
+    container_security,
+    pod_security,
+    probe,
+    resources,
+    seconds,
+    spread,
+)
 from .render import Document, dump_documents
 from .rollouts import rollout_parts
 
@@ -27,8 +36,6 @@ __all__ = [
     "service_files",
 ]
 
-DEFAULT_READINESS = "/health/ready"
-DEFAULT_LIVENESS = "/health/live"
 DEFAULT_GRACE = 30.0
 """Kubernetes' terminationGracePeriodSeconds when a pod spec gives none."""
 SCRAPE_LABEL = "scalesim.dev/scrape"
@@ -244,12 +251,20 @@ def _config(ctx: Context, name: str, svc: Service) -> Document:
         data["CONSUMER_GROUP"] = name
     data["OTEL_SERVICE_NAME"] = name
     data["OTEL_RESOURCE_ATTRIBUTES"] = f"service.namespace={ctx.ns},service.version={svc.version}"
+    # Never OTEL_SDK_DISABLED: it switches metrics off too, and the rollout analyses and alerts
+    # need them. Request metrics are served on `/metrics` of the `http` port (Prometheus format,
+    # scraped by the ServiceMonitor); with the collector the SDK also pushes OTLP metrics there.
+    data["METRICS_PATH"] = "/metrics"
     if ctx.tracing:
         data["OTEL_EXPORTER_OTLP_ENDPOINT"] = ctx.otlp_endpoint()
         data["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
         data["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
+        data["OTEL_TRACES_EXPORTER"] = "otlp"
+        data["OTEL_METRICS_EXPORTER"] = "otlp"
     else:
-        data["OTEL_SDK_DISABLED"] = "true"
+        data["OTEL_TRACES_EXPORTER"] = "none"
+        data["OTEL_METRICS_EXPORTER"] = "none"
+    data["OTEL_LOGS_EXPORTER"] = "none"
     if svc.clients:
         policies = {
             target: policy.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -354,8 +369,13 @@ def _pdb(ctx: Context, name: str, svc: Service) -> Document | None:
 def service_files(ctx: Context, name: str, svc: Service) -> dict[str, list[Document]]:
     """Files of one service's folder (relative to it), and the rollout folder's files."""
     parts = rollout_parts(ctx, name, svc)
+    # Kong sends to the Service (not pod IPs) with the in-mesh Host, so the Kong pod's sidecar
+    # applies this service's VirtualService (canary and split weights) and mTLS.
     annotations = (
-        {"ingress.kubernetes.io/service-upstream": "true"}
+        {
+            "ingress.kubernetes.io/service-upstream": "true",
+            "konghq.com/host-header": ctx.host(name),
+        }
         if ctx.mesh and name in ctx.graph.routed
         else None
     )

@@ -109,6 +109,9 @@ def generate_documents(
             out[f"{prefix}/authorizationpolicy.yaml"] = [
                 mesh.authorization_policies(ctx, name, svc)
             ]
+            request_auth = mesh.request_authentication(ctx, name, svc)
+            if request_auth is not None:
+                out[f"{prefix}/requestauthentication.yaml"] = [request_auth]
         for name, svc in ctx.external():
             out[f"base/mesh/external/{name}.yaml"] = [mesh.service_entry(ctx, name, svc)]
     _put(out, "base/observability", observability_files(ctx))
