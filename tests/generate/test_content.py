@@ -199,9 +199,16 @@ def test_database_statefulset_secret_and_policy(shop_files: dict[str, str]) -> N
     assert claim["resources"]["requests"]["storage"] == "10Gi"
     svc = find(shop_files, "Service", "orders-db")
     assert svc["spec"]["clusterIP"] == "None"
-    secret = find(shop_files, "Secret", "orders-db-credentials")
-    assert set(secret["stringData"]) == {"username", "password", "root-password"}
-    assert "scalesim.dev/placeholder" in secret["metadata"]["annotations"]
+    # No Secret object with values: a secretGenerator fed by random, git-ignored files.
+    assert not of_kind(shop_files, "Secret")
+    base = yaml.safe_load(shop_files["base/kustomization.yaml"])
+    gen = next(g for g in base["secretGenerator"] if g["name"] == "orders-db-credentials")
+    assert gen["files"] == [
+        "password=secrets/orders-db-credentials/password",
+        "root-password=secrets/orders-db-credentials/root-password",
+    ]
+    assert gen["literals"] == ["username=app"]
+    assert gen["options"]["disableNameSuffixHash"] is True
     policy = find(shop_files, "NetworkPolicy", "orders-db")["spec"]
     [rule] = policy["ingress"]
     assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in rule["from"]] == [
@@ -490,7 +497,7 @@ def test_kustomizations(shop_files: dict[str, str]) -> None:
     base = yaml.safe_load(shop_files["base/kustomization.yaml"])
     listed = set(base["resources"])
     on_disk = {p.removeprefix("base/") for p in shop_files if p.startswith("base/")}
-    assert listed == on_disk - {"kustomization.yaml"}
+    assert listed == on_disk - {"kustomization.yaml", "secrets/.gitignore"}
     assert base["namespace"] == "shop" and "commonLabels" not in base
     assert base["labels"][0]["includeSelectors"] is False
     dev = yaml.safe_load(shop_files["overlays/dev/kustomization.yaml"])

@@ -85,6 +85,52 @@ def check_namespace(namespace: str, options: GenerateOptions) -> None:
         )
 
 
+_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+
+
+def check_options(options: GenerateOptions) -> None:
+    """Option values land in YAML, PromQL, shell commands and Istio principals: refuse the
+    ones that would not be a valid value there (exit 2 with the option's name)."""
+    checks: list[tuple[str, str, str | None]] = [
+        (
+            "kong_namespace",
+            options.kong_namespace,
+            kube_values.dns1123_label(options.kong_namespace),
+        ),
+        (
+            "monitoring_namespace",
+            options.monitoring_namespace,
+            kube_values.dns1123_label(options.monitoring_namespace),
+        ),
+        (
+            "istio_namespace",
+            options.istio_namespace,
+            kube_values.dns1123_label(options.istio_namespace),
+        ),
+        (
+            "ingress_class",
+            options.ingress_class,
+            kube_values.dns1123_subdomain(options.ingress_class),
+        ),
+        ("tls_issuer", options.tls_issuer, kube_values.dns1123_subdomain(options.tls_issuer)),
+    ]
+    for key, value in options.prometheus_labels:
+        checks.append(("prometheus_labels", key, kube_values.label_key(key)))
+        checks.append(("prometheus_labels", value, kube_values.label_value(value)))
+    for name, url in (
+        ("auth_issuer", options.auth_issuer),
+        ("auth_jwks_uri", options.auth_jwks_uri),
+    ):
+        if url is not None and not _URL.fullmatch(url):
+            checks.append((name, url, "is not an https:// URL without spaces or quotes"))
+    if options.scrape_interval <= 0:
+        checks.append(("scrape_interval", str(options.scrape_interval), "must be positive"))
+    for name, value, problem in checks:
+        if problem is not None:
+            option = "--" + name.replace("_", "-").removesuffix("s")
+            raise GenerateError(f"{option} {value!r}: {problem}")
+
+
 def promql_string(value: str) -> str:
     """A PromQL double-quoted string literal holding exactly `value`.
 
@@ -177,6 +223,7 @@ def check_design(ctx: Context) -> None:
     """Refuse, before anything is built, text that would be unsafe in some generated file."""
     arch = ctx.arch
     spec = arch.spec
+    check_options(ctx.options)
     check_namespace(ctx.ns, ctx.options)
     for key, broker in sorted(spec.brokers.items()):
         if broker.type == "kafka":

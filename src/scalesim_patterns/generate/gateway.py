@@ -20,6 +20,7 @@ from .escape import shell
 from .graph import ingress_backend, upstream_path
 from .names import k8s_name, path_slug
 from .render import Document
+from .secrets import SecretSpec
 
 __all__ = ["auth_issuer", "gateway_files", "route_names", "tls_secret", "validates_jwt"]
 
@@ -183,6 +184,16 @@ def _consumer(ctx: Context, auth: str) -> list[Document]:
     else:
         name = k8s_name(ctx.arch.name, "issuer")
     secret = k8s_name(name, auth)
+    if auth == "key-auth":
+        # KIC reads credentials from Secrets labelled with their type; the key is random.
+        ctx.secrets.append(
+            SecretSpec(
+                secret,
+                ("key",),
+                (),
+                (*ctx.labels(ctx.arch.name, "gateway").items(), ("konghq.com/credential", auth)),
+            )
+        )
     return [
         {
             "apiVersion": "configuration.konghq.com/v1",

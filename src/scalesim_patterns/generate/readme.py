@@ -96,8 +96,10 @@ def render_readme(ctx: Context, docs: dict[str, list[Document]]) -> str:
         "## Apply",
         "",
         "1. Install the controllers above (their CRDs must exist before the objects that use them).",
-        "2. Replace the placeholder Secrets (every object annotated `scalesim.dev/placeholder`), "
-        "or delete them from `base/kustomization.yaml` and provide them with external-secrets.",
+        "2. Credentials: `scalesim generate` wrote random values under `base/secrets/` "
+        "(git-ignored; kept on every later run) and `base/kustomization.yaml` turns them into "
+        "Secrets with `secretGenerator`. With an external secret store, delete the generators "
+        "and let it create Secrets of the same names.",
         "3. Push the images (or change the registry when generating):",
         "",
     ]

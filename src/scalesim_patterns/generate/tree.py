@@ -21,6 +21,7 @@ from .options import GenerateOptions
 from .readme import render_readme
 from .render import Document, dump_documents
 from .rollouts import rollout_parts
+from .secrets import SECRETS_DIR, gitignore
 from .services import service_files
 
 __all__ = ["generate", "generate_documents"]
@@ -146,6 +147,8 @@ def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict
     files["base/kustomization.yaml"] = dump_documents([base_kustomization(ctx, resources)])
     for path, doc in overlay_kustomizations(ctx).items():
         files[path] = dump_documents([doc])
+    if ctx.secrets:
+        files[f"base/{SECRETS_DIR}/.gitignore"] = gitignore()
     files["README.md"] = render_readme(ctx, docs)
     files.update(service_code_files(arch, [name for name, _ in ctx.deployed()]))
     return dict(sorted(files.items()))
