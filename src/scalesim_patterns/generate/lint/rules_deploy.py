@@ -23,7 +23,11 @@ PLACEHOLDER = re.compile(
     r"replace[-_ ]?me|change[-_ ]?me|changeit|placeholder|^todo$|^<.*>$|^x{3,}$|^\*{3,}$",
     re.IGNORECASE,
 )
-_GUARD = re.compile(r"\bor\s+(?:on\s*\(\s*\)\s*)?vector\s*\(|^\s*scalar\s*\(", re.IGNORECASE)
+# The last operation of the query: `... or [on()] vector(N)`, or the whole query in scalar().
+_GUARD = re.compile(
+    r"\bor\s+(?:on\s*\(\s*\)\s*)?vector\s*\(\s*[-+0-9.e]+\s*\)\s*$|^\s*scalar\s*\(.*\)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
 _RANGE = re.compile(
     r"\b(?:rate|irate|increase|delta|idelta|deriv|[a-z_]+_over_time)\s*\([^\[]*\[([0-9a-z.]+)\]"
 )
