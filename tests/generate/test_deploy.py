@@ -27,6 +27,7 @@ from scalesim_patterns.generate import (
 )
 from scalesim_patterns.generate.lint import Linter
 from scalesim_patterns.model import load, loads
+from scalesim_patterns.model.units import parse_duration
 
 from . import schemas
 from .helpers import TEMPLATES, documents, find, generated_shop, of_kind
@@ -212,6 +213,7 @@ def _analysis_queries(files: dict[str, str]) -> list[tuple[str, str]]:
         (metric["name"], metric["provider"]["prometheus"]["query"])
         for template in of_kind(files, "AnalysisTemplate")
         for metric in template["spec"]["metrics"]
+        if "prometheus" in metric["provider"]
     ]
 
 
@@ -459,3 +461,55 @@ def test_lint_flags_objects_in_system_namespaces(
     # The base kustomization's `namespace:` would override it: lint the file on its own.
     report = linter.lint_texts({policy: moved[policy]})
     assert [f.rule for f in report.findings if f.rule == "SSP068"]
+
+
+# Blue-green pre-promotion measures traffic the preview really served ---------------------------
+
+
+def test_pre_promotion_sends_the_preview_traffic_it_then_measures(
+    synth_files: dict[str, str],
+) -> None:
+    template = find(synth_files, "AnalysisTemplate", "svc007-pre-promotion")
+    metrics = {m["name"]: m for m in template["spec"]["metrics"]}
+    job = metrics["smoke-traffic"]["provider"]["job"]["spec"]["template"]["spec"]
+    command = job["containers"][0]["command"]
+    span = int(command[3])
+    calls = command[4:]
+    assert calls and all(
+        c.split(" ", 1)[1].startswith("http://svc007-preview.synth.svc.cluster.local:")
+        for c in calls
+    )
+    assert all("{" not in c for c in calls)  # templates filled
+    assert "quitquitquit" in command[2]  # the meshed Job's sidecar is stopped, so it completes
+    for name in ("success-rate", "latency-p99", "requests"):
+        metric = metrics[name]
+        assert metric["initialDelay"] == "2m"
+        interval = parse_duration(metric["interval"])
+        # The traffic lasts until the last measurement of the last metric.
+        assert span >= 120 + metric["count"] * interval
+    assert job["serviceAccountName"] == "svc007-smoke"
+    policy = find(synth_files, "AuthorizationPolicy", "svc007")["spec"]["rules"]
+    smoke = [
+        r
+        for r in policy
+        if r["from"][0]["source"].get("principals") == ["cluster.local/ns/synth/sa/svc007-smoke"]
+    ]
+    assert smoke
+    ingress = find(synth_files, "NetworkPolicy", "svc007")["spec"]["ingress"]
+    assert {
+        "podSelector": {
+            "matchLabels": {
+                "app.kubernetes.io/instance": "synthetic",
+                "app.kubernetes.io/name": "svc007-smoke",
+            }
+        }
+    } in [f for rule in ingress for f in rule["from"]]
+    post = find(synth_files, "AnalysisTemplate", "svc007-post-promotion")["spec"]["metrics"]
+    assert "smoke-traffic" not in {m["name"] for m in post}  # the active pods have users
+
+
+@pytest.mark.parametrize("template", ["blue-green", "ecommerce", "banking"])
+def test_no_yaml_anchors_in_generated_files(template: str) -> None:
+    files = generate(load(TEMPLATES / f"{template}.yaml"))
+    anchored = [p for p, text in files.items() if re.search(r"[&*]id\d{3}\b", text)]
+    assert anchored == []

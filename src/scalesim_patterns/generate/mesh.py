@@ -32,6 +32,7 @@ from .gateway import auth_issuer, validates_jwt
 from .graph import ingress_backend, upstream_path
 from .names import k8s_name, label_value, path_slug
 from .render import Document
+from .smoke import has_smoke, smoke_calls, smoke_name
 
 __all__ = [
     "authorization_policies",
@@ -331,6 +332,13 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
             {
                 "from": [{"source": {"principals": [ctx.principal(caller)]}}],
                 "to": _operations(ctx.graph.calls[name][caller]),
+            }
+        )
+    if has_smoke(svc):
+        rules.append(
+            {
+                "from": [{"source": {"principals": [ctx.principal(smoke_name(name))]}}],
+                "to": _operations({(m, p) for m, p in smoke_calls(svc)}),
             }
         )
     routes = ctx.graph.routed.get(name, [])

@@ -17,6 +17,7 @@ from .context import Context
 from .names import k8s_name
 from .render import Document
 from .services import STORE_PORT
+from .smoke import has_smoke, smoke_selector
 
 __all__ = [
     "PRIVATE_RANGES",
@@ -122,6 +123,13 @@ def service_policy(ctx: Context, name: str, svc: Service) -> Document:
     if name in g.routed:
         ingress.append(
             {"from": [_ns_selector(ctx.options.kong_namespace)], "ports": _ports(svc.port)}
+        )
+    if has_smoke(svc):
+        ingress.append(
+            {
+                "from": [{"podSelector": {"matchLabels": smoke_selector(ctx, name)}}],
+                "ports": _ports(svc.port),
+            }
         )
     ingress.append(
         {"from": [_ns_selector(ctx.options.monitoring_namespace)], "ports": _ports(svc.port)}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scalesim_patterns.model.service import Analysis, Health, Service
-from scalesim_patterns.model.units import format_duration
+from scalesim_patterns.model.units import format_duration, parse_duration
 
 from .context import Context
 from .escape import promql_matcher, re2_quote
@@ -19,6 +19,7 @@ from .mesh import managed_route_names, uses_istio_canary
 from .names import k8s_name
 from .pods import DEFAULT_LIVENESS, DEFAULT_READINESS, seconds
 from .render import Document
+from .smoke import smoke_metric
 
 __all__ = [
     "ROLE_LABEL",
@@ -98,7 +99,9 @@ def analysis_queries(ctx: Context, svc: Service, window: str) -> dict[str, str]:
     }
 
 
-def _template(ctx: Context, name: str, svc: Service, template: str, a: Analysis) -> Document:
+def _template(
+    ctx: Context, name: str, svc: Service, template: str, a: Analysis, smoke: bool = False
+) -> Document:
     window = rate_window(ctx, a.interval)
     common: dict[str, Any] = {
         "interval": format_duration(a.interval),
@@ -141,6 +144,12 @@ def _template(ctx: Context, name: str, svc: Service, template: str, a: Analysis)
             "provider": provider("requests"),
         }
     )
+    if smoke:
+        # Preview pods get no user traffic: a Job sends it (smoke.py), and every Prometheus
+        # metric waits one rate window so its first measurement sees only that traffic.
+        for metric in metrics:
+            metric["initialDelay"] = window
+        metrics.append(smoke_metric(ctx, name, svc, a, parse_duration(window)))
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisTemplate",
@@ -234,7 +243,9 @@ def rollout_parts(ctx: Context, name: str, svc: Service) -> RolloutParts | None:
             if analysis is not None:
                 suffix = "pre-promotion" if role == "preview" else "post-promotion"
                 template = k8s_name(name, suffix)
-                parts.templates.append(_template(ctx, name, svc, template, analysis))
+                parts.templates.append(
+                    _template(ctx, name, svc, template, analysis, smoke=role == "preview")
+                )
                 body[key] = _run(template, name, role)
         parts.strategy = {"blueGreen": body}
         return parts

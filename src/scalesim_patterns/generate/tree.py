@@ -23,6 +23,7 @@ from .render import Document, dump_documents
 from .rollouts import rollout_parts
 from .secrets import SECRETS_DIR, gitignore
 from .services import service_files
+from .smoke import has_smoke, smoke_objects
 
 __all__ = ["generate", "generate_documents"]
 
@@ -72,6 +73,8 @@ def generate_documents(
         parts = rollout_parts(ctx, name, svc)
         if parts is not None and parts.templates:
             out[f"base/rollouts/{name}/analysistemplate.yaml"] = parts.templates
+        if has_smoke(svc):
+            out[f"base/rollouts/{name}/smoke.yaml"] = smoke_objects(ctx, name, svc)
     for key, db in sorted(spec.databases.items()):
         name = ctx.db_names[key]
         prefix = f"base/databases/{name}"
