@@ -513,3 +513,73 @@ def test_no_yaml_anchors_in_generated_files(template: str) -> None:
     files = generate(load(TEMPLATES / f"{template}.yaml"))
     anchored = [p for p, text in files.items() if re.search(r"[&*]id\d{3}\b", text)]
     assert anchored == []
+
+
+# Install order --------------------------------------------------------------------------------
+
+_FAKE_KUBECTL = """#!/bin/sh
+echo "$*" >> "$KUBECTL_LOG"
+case "$*" in
+  "get crd $MISSING_CRD") exit 1;;
+  *"jsonpath={.metadata.labels.istio-injection}"*) printf enabled;;
+esac
+exit 0
+"""
+
+
+def _run_install(tmp_path: Path, missing: str = "") -> tuple[int, list[str], str]:
+    import os
+    import subprocess
+
+    files = generated_shop()
+    out = tmp_path / "deploy"
+    write_tree(files, out)
+    write_secrets(out, files)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "kubectl"
+    fake.write_text(_FAKE_KUBECTL)
+    fake.chmod(0o755)
+    log = tmp_path / "kubectl.log"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "KUBECTL_LOG": str(log),
+        "MISSING_CRD": missing or "-",
+    }
+    proc = subprocess.run(
+        ["sh", str(out / "install.sh"), "prod"], env=env, capture_output=True, text=True, timeout=60
+    )
+    calls = log.read_text().splitlines() if log.exists() else []
+    return proc.returncode, calls, proc.stderr
+
+
+def test_install_script_waits_in_the_order_the_cluster_needs(tmp_path: Path) -> None:
+    code, calls, err = _run_install(tmp_path)
+    assert code == 0, err
+
+    def first(prefix: str) -> int:
+        return next(i for i, c in enumerate(calls) if c.startswith(prefix))
+
+    last_crd = max(
+        i for i, c in enumerate(calls) if c.startswith("wait --for=condition=Established")
+    )
+    controllers = [i for i, c in enumerate(calls) if "deployment --all" in c and "-n shop" not in c]
+    assert calls[first("wait --for=condition=Established")].endswith(
+        "crd/certificates.cert-manager.io"
+    )
+    assert last_crd < min(controllers)
+    assert max(controllers) < first("apply -f base/namespace.yaml")
+    assert first("apply -f base/namespace.yaml") < first("wait --for=jsonpath") < first("apply -k")
+    assert calls[first("apply -k")] == "apply -k overlays/prod"
+    assert first("apply -k") < first("-n shop rollout status") < first("-n shop wait")
+    assert (
+        "-n shop wait --for=condition=Available --timeout=600s rollouts.argoproj.io --all" in calls
+    )
+
+
+def test_install_script_stops_before_applying_when_an_addon_is_missing(tmp_path: Path) -> None:
+    code, calls, err = _run_install(tmp_path, missing="rollouts.argoproj.io")
+    assert code == 1
+    assert "install Argo Rollouts 1.7 first" in err
+    assert not [c for c in calls if c.startswith("apply")]

@@ -14,6 +14,7 @@ from .context import Context, GenerateError
 from .datastores import database_files, event_store_files
 from .escape import check_design
 from .gateway import gateway_files
+from .install import install_script
 from .kustomize import base_kustomization, overlay_kustomizations
 from .names import MANAGED_BY
 from .observability import observability_files
@@ -153,5 +154,6 @@ def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict
     if ctx.secrets:
         files[f"base/{SECRETS_DIR}/.gitignore"] = gitignore()
     files["README.md"] = render_readme(ctx, docs)
+    files["install.sh"] = install_script(ctx, docs)
     files.update(service_code_files(arch, [name for name, _ in ctx.deployed()]))
     return dict(sorted(files.items()))
