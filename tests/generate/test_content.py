@@ -440,7 +440,7 @@ def test_no_mesh_objects_without_mesh(plain_files: dict[str, str]) -> None:
     find(plain_files, "Service", "svc004-canary")
     namespace = find(plain_files, "Namespace", "synth")["metadata"]["labels"]
     assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert "weighted split needs the mesh" in plain_files["README.md"]
+    assert "split routes are Gateway API HTTPRoutes" in plain_files["README.md"]
 
 
 def test_blue_green(synth_files: dict[str, str]) -> None:

@@ -583,3 +583,35 @@ def test_install_script_stops_before_applying_when_an_addon_is_missing(tmp_path:
     assert code == 1
     assert "install Argo Rollouts 1.7 first" in err
     assert not [c for c in calls if c.startswith("apply")]
+
+
+# The strangler split without the mesh ---------------------------------------------------------
+
+
+def test_split_without_the_mesh_is_a_weighted_httproute(plain_files: dict[str, str]) -> None:
+    route = find(plain_files, "HTTPRoute", "route-legacy")
+    assert route["spec"]["parentRefs"] == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "kong",
+            "namespace": "kong",
+        }
+    ]
+    rule = route["spec"]["rules"][0]
+    assert [(b["name"], b["weight"]) for b in rule["backendRefs"]] == [
+        ("svc000", 70),
+        ("svc001", 30),
+    ]
+    assert rule["filters"][0]["urlRewrite"]["path"] == {
+        "type": "ReplacePrefixMatch",
+        "replacePrefixMatch": "/get",
+    }
+    # No Ingress sends the split's traffic to one target any more.
+    paths = [
+        p["path"]
+        for i in of_kind(plain_files, "Ingress")
+        for p in i["spec"]["rules"][0]["http"]["paths"]
+    ]
+    assert "/legacy" not in paths
+    assert "httproutes.gateway.networking.k8s.io" in plain_files["install.sh"]

@@ -113,6 +113,11 @@ def check_options(options: GenerateOptions) -> None:
             kube_values.dns1123_subdomain(options.ingress_class),
         ),
         ("tls_issuer", options.tls_issuer, kube_values.dns1123_subdomain(options.tls_issuer)),
+        (
+            "gateway_name",
+            options.gateway_name,
+            kube_values.dns1123_subdomain(options.gateway_name),
+        ),
     ]
     for key, value in options.prometheus_labels:
         checks.append(("prometheus_labels", key, kube_values.label_key(key)))

@@ -141,6 +141,59 @@ def _ingress(
     }
 
 
+def _http_route(ctx: Context, name: str, route: Route, plugins: list[str]) -> Document:
+    """A split route without the mesh: weighted backends, rewritten to the endpoint's path."""
+    gateway = ctx.arch.spec.gateway
+    assert gateway is not None
+    upstream = upstream_path(ctx.arch, route)
+    weights: dict[str, int] = {}
+    for ref, weight in route.targets():
+        service = ref.partition(".")[0]
+        weights[service] = weights.get(service, 0) + weight
+    matches: list[dict[str, Any]] = []
+    methods: list[str | None] = list(route.methods) if route.methods else [None]
+    for method in methods:
+        match: dict[str, Any] = {"path": {"type": "PathPrefix", "value": route.path}}
+        if method is not None:
+            match["method"] = method
+        matches.append(match)
+    rule: dict[str, Any] = {"matches": matches}
+    if upstream != route.path:
+        rule["filters"] = [
+            {
+                "type": "URLRewrite",
+                "urlRewrite": {
+                    "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": upstream}
+                },
+            }
+        ]
+    rule["backendRefs"] = [
+        {"name": svc, "port": ctx.arch.spec.services[svc].port, "weight": weight}
+        for svc, weight in sorted(weights.items())
+        if svc in ctx.arch.spec.services and not ctx.arch.spec.services[svc].external
+    ]
+    annotations = {"konghq.com/strip-path": "false", "konghq.com/protocols": "https"}
+    if plugins:
+        annotations["konghq.com/plugins"] = ",".join(plugins)
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": ctx.meta(name, ctx.labels(ctx.arch.name, "gateway"), annotations),
+        "spec": {
+            "parentRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "name": ctx.options.gateway_name,
+                    "namespace": ctx.options.kong_namespace,
+                }
+            ],
+            "hostnames": [gateway.host],
+            "rules": [rule],
+        },
+    }
+
+
 def _certificate(ctx: Context, host: str) -> Document:
     """The gateway host's certificate, issued by cert-manager (one for all Ingresses)."""
     return {
@@ -248,6 +301,7 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
                     f"{gateway.replicas} replicas up to {gateway.replicas}× the limit passes."
                 )
     ingresses: list[Document] = []
+    http_routes: list[Document] = []
     for route, name in zip(gateway.routes, route_names(gateway), strict=True):
         attached: list[str] = []
         if kong_auth and route.auth:
@@ -268,15 +322,22 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
             ctx.note(f"Route `{route.path}`: its target `{backend}` is not deployed; no Ingress.")
             continue
         if route.split is not None and not ctx.mesh:
-            ctx.note(
-                f"Route `{route.path}`: a weighted split needs the mesh (an Istio VirtualService) or "
-                "a Kong upstream with weighted targets; an Ingress cannot weight backends, so all "
-                f"traffic goes to `{backend}`, the heaviest target."
-            )
+            # An Ingress cannot weight backends: without the mesh the split is a Gateway API
+            # HTTPRoute, whose weighted backendRefs Kong balances itself.
+            http_routes.append(_http_route(ctx, name, route, attached))
+            continue
         ingresses.append(_ingress(ctx, name, route, attached, backend, target.port))
     files: dict[str, list[Document]] = {}
     if ingresses:
         files["ingress.yaml"] = ingresses
+    if http_routes:
+        files["httproute.yaml"] = http_routes
+        ctx.note(
+            f"Gateway: split routes are Gateway API HTTPRoutes attached to the Gateway "
+            f"`{ctx.options.kong_namespace}/{ctx.options.gateway_name}` (Kong's, with a TLS "
+            "listener for the host and `allowedRoutes.namespaces.from: All`); install the "
+            "Gateway API CRDs (standard channel, v1.1+)."
+        )
     if plugins:
         files["kongplugin.yaml"] = plugins
     if kong_auth:
@@ -292,6 +353,6 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
                 f"`kubectl -n {ctx.ns} label secret {secret} konghq.com/credential=jwt` "
                 "(without the mesh, Kong OSS cannot fetch the issuer's JWKS itself)."
             )
-    if ingresses:
+    if ingresses or http_routes:
         files["certificate.yaml"] = [_certificate(ctx, gateway.host)]
     return files

@@ -64,6 +64,13 @@ def _addons(ctx: Context) -> list[Addon]:
             "3.3",
         ),
         Addon(
+            "Gateway API CRDs (standard channel)",
+            ("gateway.networking.k8s.io",),
+            ("httproutes.gateway.networking.k8s.io", "gateways.gateway.networking.k8s.io"),
+            "",
+            "1.1",
+        ),
+        Addon(
             "Argo Rollouts",
             ("argoproj.io",),
             ("rollouts.argoproj.io", "analysistemplates.argoproj.io", "analysisruns.argoproj.io"),
@@ -130,7 +137,7 @@ def install_script(ctx: Context, docs: dict[str, list[Document]]) -> str:
         for crd in addon.crds:
             lines.append(f"need_crd {shell(crd)} {shell(addon.name + ' ' + addon.version)}")
     lines.append("echo '2/5 add-ons: controllers available'")
-    for namespace in dict.fromkeys(a.namespace for a in needed):
+    for namespace in dict.fromkeys(a.namespace for a in needed if a.namespace):
         lines.append(f"controllers_ready {shell(namespace)}")
     lines += [
         "echo '3/5 namespace (with its injection and Pod Security labels) before any pod'",

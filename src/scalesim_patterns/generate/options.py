@@ -34,6 +34,8 @@ class GenerateOptions:
     """StorageClass of database and broker volumes; none uses the cluster default."""
     ingress_class: str = "kong"
     """IngressClass of the Kong ingress controller."""
+    gateway_name: str = "kong"
+    """Gateway API Gateway (in `kong_namespace`) that split routes attach to without the mesh."""
     tls_issuer: str = "letsencrypt"
     """cert-manager ClusterIssuer that signs the gateway host's certificate."""
     auth_issuer: str | None = None
