@@ -615,3 +615,13 @@ def test_split_without_the_mesh_is_a_weighted_httproute(plain_files: dict[str, s
     ]
     assert "/legacy" not in paths
     assert "httproutes.gateway.networking.k8s.io" in plain_files["install.sh"]
+
+
+def test_docs_name_the_images_the_generator_uses() -> None:
+    from scalesim_patterns.generate.brokers import BROKER_IMAGES
+    from scalesim_patterns.generate.datastores import ENGINE_IMAGES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "generate.md").read_text()
+    table = dict(re.findall(r"^\| ([a-z0-9]+)(?: \(KRaft\))? \| ([^ |]+) \|", docs, re.M))
+    for engine, (repo, tag) in {**ENGINE_IMAGES, **BROKER_IMAGES}.items():
+        assert table[engine] == f"{repo}:{tag}", engine
