@@ -115,7 +115,7 @@ def test_hpa_owns_replicas_and_pdb_leaves_room(shop_files: dict[str, str]) -> No
         "name": "product",
     }
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 10)
-    assert hpa["spec"]["metrics"][0]["resource"]["target"] == {
+    assert hpa["spec"]["metrics"][0]["containerResource"]["target"] == {
         "type": "Utilization",
         "averageUtilization": 70,
     }
@@ -333,7 +333,9 @@ def test_virtual_service_routes_carry_client_policies(shop_files: dict[str, str]
     payment = find(shop_files, "VirtualService", "payment")["spec"]["http"]
     assert [r["name"] for r in payment] == ["from-order", "primary"]
     assert payment[0]["match"] == [{"sourceLabels": {"app": "order"}}]
-    assert payment[0]["timeout"] == "800ms"
+    # order retries payment itself (Resilience4j, 800ms timeout): the mesh neither retries
+    # nor times out a second time for it; other callers get the mesh-wide retry.
+    assert payment[0]["retries"] == {"attempts": 0} and "timeout" not in payment[0]
     assert payment[1]["retries"]["attempts"] == 2
     assert "timeout" not in payment[1]
     user = find(shop_files, "VirtualService", "user")["spec"]["http"]
@@ -388,12 +390,13 @@ def test_destination_rule_circuit_breaking(
     }
 
 
-def test_bulkheads_become_connection_pools_without_mesh_pool() -> None:
+def test_bulkheads_stay_in_the_caller_not_in_the_destination_rule() -> None:
     data = synthetic_data(6)
     del data["spec"]["mesh"]["connectionPool"]
     files = generate(loads(yaml.safe_dump(data)))
-    pool = find(files, "DestinationRule", "svc001")["spec"]["trafficPolicy"]["connectionPool"]
-    assert pool == {"http": {"http1MaxPendingRequests": 20, "http2MaxRequests": 20}}
+    # A DestinationRule pool would bind every client's sidecar, the gateway's included.
+    assert "connectionPool" not in find(files, "DestinationRule", "svc001")["spec"]["trafficPolicy"]
+    assert "bulkhead" in find(files, "ConfigMap", "svc000-config")["data"]["clients.yaml"]
     threads = find(files, "DestinationRule", "svc002")["spec"]["trafficPolicy"]
     assert "connectionPool" in threads  # svc002 has its own mesh override
 

@@ -625,3 +625,48 @@ def test_docs_name_the_images_the_generator_uses() -> None:
     table = dict(re.findall(r"^\| ([a-z0-9]+)(?: \(KRaft\))? \| ([^ |]+) \|", docs, re.M))
     for engine, (repo, tag) in {**ENGINE_IMAGES, **BROKER_IMAGES}.items():
         assert table[engine] == f"{repo}:{tag}", engine
+
+
+# Minor findings -------------------------------------------------------------------------------
+
+
+def test_hpa_cpu_target_is_the_service_container_not_the_sidecar(
+    shop_files: dict[str, str],
+) -> None:
+    hpas = of_kind(shop_files, "HorizontalPodAutoscaler")
+    cpu = [m for h in hpas for m in h["spec"]["metrics"] if "cpu" in str(m)]
+    assert cpu
+    for metric, hpa in zip(cpu, hpas, strict=False):
+        assert metric["type"] == "ContainerResource"
+        assert metric["containerResource"]["container"] == hpa["spec"]["scaleTargetRef"]["name"]
+
+
+def test_mesh_does_not_retry_or_time_out_what_the_application_retries(
+    shop_files: dict[str, str],
+) -> None:
+    arch = load(Path(__file__).parent / "golden" / "ecommerce" / "input.yaml")
+    order = arch.spec.services["order"].clients["payment"]
+    assert order.retry is not None and order.retry.style == "resilience4j"
+    route = find(shop_files, "VirtualService", "payment")["spec"]["http"][0]
+    assert route["match"] == [{"sourceLabels": {"app": "order"}}]
+    assert route["retries"] == {"attempts": 0} and "timeout" not in route
+
+
+def test_no_worker_saturation_alert_for_a_consumer_that_serves_no_http(
+    shop_files: dict[str, str],
+) -> None:
+    # `notification` only consumes events: no caller, no route, so no active HTTP requests.
+    rules = [
+        r for g in of_kind(shop_files, "PrometheusRule")[0]["spec"]["groups"] for r in g["rules"]
+    ]
+    saturated = {r["labels"]["service"] for r in rules if r["alert"] == "WorkersSaturated"}
+    assert "notification" not in saturated
+    assert {"order", "payment", "product", "user"} <= saturated
+
+
+def test_a_dollar_in_a_routed_endpoint_path_is_refused() -> None:
+    text = (TEMPLATES / "api-gateway.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["spec"]["services"]["user"]["endpoints"]["get"]["path"] = "/u$1"
+    with pytest.raises(GenerateError, match="capture reference"):
+        generate(loads(yaml.safe_dump(data, sort_keys=False)))

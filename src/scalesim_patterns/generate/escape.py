@@ -244,6 +244,11 @@ def check_design(ctx: Context) -> None:
                     f"({', '.join(paths)}); Kong rewrites a route to one upstream path, so every "
                     "target of a split must serve the same path"
                 )
+            if paths and "$" in paths[0]:
+                raise GenerateError(
+                    f"spec.gateway.routes[{i}] ({route.path}): its endpoint path {paths[0]!r} "
+                    "holds `$`, which Kong's rewrite reads as a capture reference ($1); rename it"
+                )
     for name, svc in sorted(spec.services.items()):
         where = f"spec.services.{name}"
         for ep_name, ep in sorted(svc.endpoints.items()):

@@ -21,8 +21,6 @@ from scalesim_patterns.model.resilience import (
     ClientPolicy,
     ConsecutiveFailureBreaker,
     EnvoyRetry,
-    SemaphoreBulkhead,
-    ThreadPoolBulkhead,
 )
 from scalesim_patterns.model.service import Service
 from scalesim_patterns.model.units import format_duration
@@ -83,8 +81,19 @@ def _default_retry(ctx: Context, name: str) -> EnvoyRetry | None:
     return mesh.retry if mesh is not None else None
 
 
+NO_RETRY = EnvoyRetry(attempts=0)
+"""Explicitly no mesh retry (a route's `attempts: 0`), unlike None, which means the default."""
+
+
 def _route_policy(policy: ClientPolicy) -> tuple[float | None, EnvoyRetry | None]:
-    """Timeout and mesh retry a caller's policy asks for (None: same as the default route)."""
+    """Timeout and mesh retry a caller's policy asks for (None: same as the default route).
+
+    A policy whose retry is the application's (Resilience4j) is enforced by the application,
+    timeout included: the mesh then neither retries (the retry budgets would multiply: 2
+    application attempts × 3 mesh tries = 6 calls) nor times out a second time.
+    """
+    if policy.retry is not None and not isinstance(policy.retry, EnvoyRetry):
+        return None, NO_RETRY
     retry = policy.retry if isinstance(policy.retry, EnvoyRetry) else None
     return policy.timeout, retry
 
@@ -225,26 +234,6 @@ def _pool(pool: ConnectionPool) -> dict[str, Any]:
     return out
 
 
-def _bulkhead_pool(ctx: Context, name: str) -> dict[str, Any]:
-    limits: list[tuple[int, int]] = []
-    for caller_name in ctx.graph.callers_of(name):
-        caller = ctx.arch.spec.services[caller_name]
-        bulkhead = caller.client_policy(name).bulkhead
-        if isinstance(bulkhead, SemaphoreBulkhead):
-            limits.append((bulkhead.max_concurrent, bulkhead.max_concurrent))
-        elif isinstance(bulkhead, ThreadPoolBulkhead):
-            limits.append((bulkhead.max_threads, max(1, bulkhead.queue_capacity)))
-    if not limits:
-        return {}
-    if len(set(limits)) > 1:
-        ctx.note(
-            f"Service `{name}`: callers' bulkheads differ; the DestinationRule's connectionPool "
-            "uses the largest, each caller's own bulkhead still applies in the application."
-        )
-    active, pending = max(limits)
-    return {"http": {"http1MaxPendingRequests": pending, "http2MaxRequests": active}}
-
-
 def _outlier(od: OutlierDetection) -> dict[str, Any]:
     return {
         "consecutive5xxErrors": od.consecutive_5xx_errors,
@@ -282,7 +271,11 @@ def destination_rule(ctx: Context, name: str, svc: Service) -> Document:
     override = _override(ctx, name)
     policy: dict[str, Any] = {"loadBalancer": {"simple": _LB[svc.load_balancer]}}
     pool_model = override.connection_pool or (mesh.connection_pool if mesh else None)
-    pool = _pool(pool_model) if pool_model is not None else _bulkhead_pool(ctx, name)
+    # Only a designed connectionPool: a caller's bulkhead stays in the caller (clients.yaml).
+    # As a DestinationRule limit it would bind every client's sidecar, Kong's included, which
+    # carries all external traffic through a few pods and would be throttled to one caller's
+    # bulkhead.
+    pool = _pool(pool_model) if pool_model is not None else {}
     if pool:
         policy["connectionPool"] = pool
     od_model = override.outlier_detection or (mesh.outlier_detection if mesh else None)

@@ -281,17 +281,26 @@ def _saturation_rules(ctx: Context) -> list[dict[str, Any]]:
     for name, svc in ctx.deployed():
         sel = f"{promql_matcher('namespace', ctx.ns)},{promql_matcher('app_kubernetes_io_name', name)}"
         labels = {"service": name}
-        rules.append(
-            {
-                "alert": "WorkersSaturated",
-                "expr": f"max by (pod) (http_server_active_requests{{{sel}}}) / {svc.workers} > 0.9\n",
-                "for": "5m",
-                "labels": {**labels, "severity": "warning"},
-                "annotations": {
-                    "summary": f"{name}: a replica has used over 90% of its {svc.workers} workers for 5m"
-                },
-            }
+        # A consumer that serves no HTTP (no callers, no route) has no active requests: the
+        # gauge would stay 0 and the alert could never fire; its backlog is the broker's to watch.
+        consumer_only = (
+            not ctx.graph.callers_of(name)
+            and name not in ctx.graph.routed
+            and bool(ctx.graph.consumes.get(name))
         )
+        if not consumer_only:
+            rules.append(
+                {
+                    "alert": "WorkersSaturated",
+                    "expr": f"max by (pod) (http_server_active_requests{{{sel}}}) / {svc.workers} > 0.9\n",
+                    "for": "5m",
+                    "labels": {**labels, "severity": "warning"},
+                    "annotations": {
+                        "summary": f"{name}: a replica has used over 90% of its {svc.workers} "
+                        "workers for 5m"
+                    },
+                }
+            )
         container = f"{promql_matcher('namespace', ctx.ns)},{promql_matcher('container', name)}"
         rules.append(
             {

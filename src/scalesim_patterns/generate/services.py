@@ -293,10 +293,13 @@ def _hpa(ctx: Context, name: str, svc: Service, kind: str) -> Document | None:
     if a is None:
         return None
     if a.metric == "cpu":
+        # ContainerResource (GA in Kubernetes 1.30): the utilisation of the service's own
+        # container, not the pod's average with the Istio sidecar's request mixed in.
         metric: dict[str, Any] = {
-            "type": "Resource",
-            "resource": {
+            "type": "ContainerResource",
+            "containerResource": {
                 "name": "cpu",
+                "container": name,
                 "target": {"type": "Utilization", "averageUtilization": round(a.target)},
             },
         }
