@@ -670,3 +670,15 @@ def test_a_dollar_in_a_routed_endpoint_path_is_refused() -> None:
     data["spec"]["services"]["user"]["endpoints"]["get"]["path"] = "/u$1"
     with pytest.raises(GenerateError, match="capture reference"):
         generate(loads(yaml.safe_dump(data, sort_keys=False)))
+
+
+def test_version_labels_only_on_what_a_rollout_changes(shop_files: dict[str, str]) -> None:
+    """`kubectl argo rollouts set image` changes the pod template, nothing else of a service."""
+    versioned = {"Deployment", "Rollout", "StatefulSet"}
+    services = {n for n in ("order", "payment", "product", "user", "notification")}
+    for _, doc in documents(shop_files):
+        labels = doc.get("metadata", {}).get("labels", {})
+        if labels.get("app.kubernetes.io/name") in services and doc["kind"] not in versioned:
+            assert "app.kubernetes.io/version" not in labels, (doc["kind"], doc["metadata"]["name"])
+    pod = find(shop_files, "Rollout", "order")["spec"]["template"]["metadata"]["labels"]
+    assert pod["app.kubernetes.io/version"] == pod["version"]

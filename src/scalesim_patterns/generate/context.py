@@ -112,6 +112,10 @@ class Context:
     def labels(
         self, name: str, component: str, version: str | None = None, istio: bool = False
     ) -> dict[str, str]:
+        """Recommended labels. Pass `version` only for workloads and pod templates (and data
+        stores, whose pinned image only changes when the output is regenerated): a Service,
+        policy or monitor carrying it would go stale at the first `kubectl argo rollouts set
+        image`."""
         out = {
             "app.kubernetes.io/component": component,
             "app.kubernetes.io/instance": self.instance,

@@ -214,7 +214,7 @@ def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "VirtualService",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {"hosts": [name], "http": http},
     }
 
@@ -293,7 +293,7 @@ def destination_rule(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "DestinationRule",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {"host": name, "trafficPolicy": policy, "subsets": subsets},
     }
 
@@ -363,7 +363,7 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "security.istio.io/v1",
         "kind": "AuthorizationPolicy",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {
             "selector": {"matchLabels": ctx.selector(name)},
             "action": "ALLOW",
@@ -412,7 +412,7 @@ def request_authentication(ctx: Context, name: str, svc: Service) -> Document | 
     return {
         "apiVersion": "security.istio.io/v1",
         "kind": "RequestAuthentication",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {"selector": {"matchLabels": ctx.selector(name)}, "jwtRules": [rule]},
     }
 
@@ -423,7 +423,7 @@ def service_entry(ctx: Context, name: str, svc: Service) -> Document:
         "kind": "ServiceEntry",
         "metadata": ctx.meta(
             k8s_name(name, "external"),
-            ctx.labels(name, "external-service", svc.version),
+            ctx.labels(name, "external-service"),
             {"scalesim.dev/replace-host": "set the provider's real host name"},
         ),
         "spec": {

@@ -187,9 +187,7 @@ def service_policy(ctx: Context, name: str, svc: Service) -> Document:
                 "ports": _ports(443),
             }
         )
-    return _policy(
-        ctx, name, ctx.labels(name, "service", svc.version), ctx.selector(name), ingress, egress
-    )
+    return _policy(ctx, name, ctx.labels(name, "service"), ctx.selector(name), ingress, egress)
 
 
 def store_policy(

@@ -127,7 +127,7 @@ def collector(ctx: Context) -> Document:
     }
 
 
-def service_monitor(ctx: Context, name: str, version: str) -> Document:
+def service_monitor(ctx: Context, name: str) -> Document:
     endpoint: dict[str, Any] = {
         "port": "http",
         "path": "/metrics",
@@ -145,7 +145,7 @@ def service_monitor(ctx: Context, name: str, version: str) -> Document:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": ctx.meta(name, prometheus_labels(ctx, ctx.labels(name, "monitoring", version))),
+        "metadata": ctx.meta(name, prometheus_labels(ctx, ctx.labels(name, "monitoring"))),
         "spec": {
             "selector": {"matchLabels": {**ctx.selector(name), SCRAPE_LABEL: "true"}},
             "namespaceSelector": {"matchNames": [ctx.ns]},
@@ -402,8 +402,8 @@ def observability_files(ctx: Context) -> dict[str, list[Document]]:
     if ctx.tracing:
         files["otel-collector.yaml"] = [collector(ctx)]
         files["networkpolicy.yaml"] = [collector_policy(ctx)]
-    for name, svc in ctx.deployed():
-        files[f"servicemonitors/{name}.yaml"] = [service_monitor(ctx, name, svc.version)]
+    for name, _ in ctx.deployed():
+        files[f"servicemonitors/{name}.yaml"] = [service_monitor(ctx, name)]
     if ctx.mesh:
         files["podmonitor-envoy.yaml"] = [envoy_pod_monitor(ctx)]
     files["prometheusrule.yaml"] = [prometheus_rule(ctx)]

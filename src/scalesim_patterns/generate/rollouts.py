@@ -153,7 +153,7 @@ def _template(
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisTemplate",
-        "metadata": ctx.meta(template, ctx.labels(name, "rollout-analysis", svc.version)),
+        "metadata": ctx.meta(template, ctx.labels(name, "rollout-analysis")),
         "spec": {"args": [{"name": "service-name"}, {"name": "role"}], "metrics": metrics},
     }
 

@@ -181,7 +181,7 @@ def _service(
     headless: bool = False,
     annotations: dict[str, str] | None = None,
 ) -> Document:
-    labels = ctx.labels(name, "service", svc.version)
+    labels = ctx.labels(name, "service")
     if scrape:
         labels[SCRAPE_LABEL] = "true"
     spec: dict[str, Any] = {"type": "ClusterIP"}
@@ -274,7 +274,7 @@ def _config(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": ctx.meta(config_name(name), ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(config_name(name), ctx.labels(name, "service")),
         "data": dict(sorted(data.items())),
     }
 
@@ -283,7 +283,7 @@ def _service_account(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": ctx.meta(name, ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "service")),
         "automountServiceAccountToken": False,
     }
 
@@ -344,7 +344,7 @@ def _hpa(ctx: Context, name: str, svc: Service, kind: str) -> Document | None:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": ctx.meta(name, ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "service")),
         "spec": spec,
     }
 
@@ -364,7 +364,7 @@ def _pdb(ctx: Context, name: str, svc: Service) -> Document | None:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": ctx.meta(name, ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "service")),
         "spec": {**budget, "selector": {"matchLabels": ctx.selector(name)}},
     }
 
