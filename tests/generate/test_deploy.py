@@ -682,3 +682,19 @@ def test_version_labels_only_on_what_a_rollout_changes(shop_files: dict[str, str
             assert "app.kubernetes.io/version" not in labels, (doc["kind"], doc["metadata"]["name"])
     pod = find(shop_files, "Rollout", "order")["spec"]["template"]["metadata"]["labels"]
     assert pod["app.kubernetes.io/version"] == pod["version"]
+
+
+def test_lint_flags_a_pod_wide_cpu_target_on_meshed_pods(
+    shop_files: dict[str, str], linter: Linter
+) -> None:
+    assert _rule(linter, shop_files, "SSP069") == []
+    hpa = "base/services/product/hpa.yaml"
+    text = shop_files[hpa]
+    pod_wide = (
+        text.replace("type: ContainerResource", "type: Resource")
+        .replace("containerResource:", "resource:")
+        .replace("      container: product\n", "")
+    )
+    assert pod_wide != text
+    found = _rule(linter, {**shop_files, hpa: pod_wide}, "SSP069")
+    assert len(found) == 1 and "sidecar" in found[0]

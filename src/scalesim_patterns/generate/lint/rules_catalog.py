@@ -152,6 +152,12 @@ _ALL = (
         "mesh matches use the path Kong forwards, not the public one",
     ),
     Rule("SSP068", "no-system-namespace", "error", "no object lands in a kube-* namespace"),
+    Rule(
+        "SSP069",
+        "hpa-cpu-sidecar",
+        "warning",
+        "CPU autoscaling of meshed pods targets the service's container",
+    ),
     # Parsing and schemas.
     Rule("SSP100", "yaml-syntax", "error", "files parse as YAML or JSON"),
     Rule(

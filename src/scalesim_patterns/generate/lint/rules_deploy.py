@@ -355,7 +355,37 @@ def _system_namespaces(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
+def _hpa_sidecar(ctx: RuleContext) -> Iterator[Finding]:
+    """SSP069: a pod-wide CPU target averages the Istio sidecar's request in."""
+    for hpa in ctx.of_kind("autoscaling", "HorizontalPodAutoscaler"):
+        ref = hpa.get("spec", "scaleTargetRef") or {}
+        if not isinstance(ref, dict):
+            continue
+        targets = ctx.named(str(ref.get("kind")), hpa.namespace, str(ref.get("name")))
+        injected = _injected(ctx, hpa.namespace)
+        for target in targets:
+            annotations = target.get("spec", "template", "metadata", "annotations") or {}
+            inject = str(annotations.get("sidecar.istio.io/inject", "")).lower()
+            if inject == "false" or (not injected and inject != "true"):
+                continue
+            for i, metric in enumerate(hpa.get("spec", "metrics") or []):
+                if (
+                    isinstance(metric, dict)
+                    and metric.get("type") == "Resource"
+                    and (metric.get("resource") or {}).get("name") == "cpu"
+                ):
+                    yield finding(
+                        hpa,
+                        "SSP069",
+                        ("spec", "metrics", i),
+                        "a Resource cpu target is the pod's average, the Istio sidecar's request "
+                        "included, so the service's own load is diluted; use a ContainerResource "
+                        "metric naming the service's container",
+                    )
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _hpa_sidecar(ctx)
     yield from _kong_mesh(ctx)
     yield from _kong_plugins(ctx)
     yield from _ingress_tls(ctx)
