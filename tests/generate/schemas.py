@@ -22,7 +22,12 @@ KUBE_VERSION = "1.33.0"
 REPO = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO.parent / "shared" / "schemas" / "crds"
 _K8S_DIR = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
-UNCHECKED_KINDS = {("networking.istio.io/v1", "ServiceEntry")}
+UNCHECKED_KINDS = {
+    ("networking.istio.io/v1", "ServiceEntry"),
+    ("cert-manager.io/v1", "Certificate"),
+    ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+}
 """Kinds with no schema available offline."""
 
 

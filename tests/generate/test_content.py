@@ -115,7 +115,7 @@ def test_hpa_owns_replicas_and_pdb_leaves_room(shop_files: dict[str, str]) -> No
         "name": "product",
     }
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 10)
-    assert hpa["spec"]["metrics"][0]["resource"]["target"] == {
+    assert hpa["spec"]["metrics"][0]["containerResource"]["target"] == {
         "type": "Utilization",
         "averageUtilization": 70,
     }
@@ -199,9 +199,16 @@ def test_database_statefulset_secret_and_policy(shop_files: dict[str, str]) -> N
     assert claim["resources"]["requests"]["storage"] == "10Gi"
     svc = find(shop_files, "Service", "orders-db")
     assert svc["spec"]["clusterIP"] == "None"
-    secret = find(shop_files, "Secret", "orders-db-credentials")
-    assert set(secret["stringData"]) == {"username", "password", "root-password"}
-    assert "scalesim.dev/placeholder" in secret["metadata"]["annotations"]
+    # No Secret object with values: a secretGenerator fed by random, git-ignored files.
+    assert not of_kind(shop_files, "Secret")
+    base = yaml.safe_load(shop_files["base/kustomization.yaml"])
+    gen = next(g for g in base["secretGenerator"] if g["name"] == "orders-db-credentials")
+    assert gen["files"] == [
+        "password=secrets/orders-db-credentials/password",
+        "root-password=secrets/orders-db-credentials/root-password",
+    ]
+    assert gen["literals"] == ["username=app"]
+    assert gen["options"]["disableNameSuffixHash"] is True
     policy = find(shop_files, "NetworkPolicy", "orders-db")["spec"]
     [rule] = policy["ingress"]
     assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in rule["from"]] == [
@@ -293,7 +300,8 @@ def test_kong_objects(shop_files: dict[str, str]) -> None:
     ingress = find(shop_files, "Ingress", "route-orders")
     assert ingress["spec"]["ingressClassName"] == "kong"
     annotations = ingress["metadata"]["annotations"]
-    assert annotations["konghq.com/plugins"] == "shop-auth,shop-rate-limit"
+    # With the mesh, JWTs are validated by Istio (RequestAuthentication), not a Kong plugin.
+    assert annotations["konghq.com/plugins"] == "shop-rate-limit"
     assert annotations["konghq.com/methods"] == "POST"
     path = ingress["spec"]["rules"][0]["http"]["paths"][0]
     assert path["path"] == "/orders" and path["backend"]["service"]["name"] == "order"
@@ -301,20 +309,21 @@ def test_kong_objects(shop_files: dict[str, str]) -> None:
     assert "spec" not in limit
     assert limit["plugin"] == "rate-limiting"
     assert limit["config"] == {"second": 2000, "policy": "local"}
-    assert find(shop_files, "KongPlugin", "shop-auth")["plugin"] == "jwt"
-    consumer = find(shop_files, "KongConsumer", "shop-client")
-    secret = find(shop_files, "Secret", consumer["credentials"][0])
-    assert secret["metadata"]["labels"]["konghq.com/credential"] == "jwt"
+    assert not [p for p in of_kind(shop_files, "KongPlugin") if p["plugin"] in ("jwt", "oauth2")]
+    assert not of_kind(shop_files, "KongConsumer")
 
 
 def test_route_limit_replaces_gateway_limit_and_auth_can_be_off(
-    synth_files: dict[str, str],
+    synth_files: dict[str, str], plain_files: dict[str, str]
 ) -> None:
-    first = find(synth_files, "Ingress", "route-api-s000-get")["metadata"]["annotations"]
+    first = find(plain_files, "Ingress", "route-api-s000-get")["metadata"]["annotations"]
     assert first["konghq.com/plugins"] == "synthetic-auth,route-api-s000-get-rate-limit"
-    second = find(synth_files, "Ingress", "route-api-s001")["metadata"]["annotations"]
+    second = find(plain_files, "Ingress", "route-api-s001")["metadata"]["annotations"]
     assert second["konghq.com/plugins"] == "synthetic-rate-limit"
-    assert second["konghq.com/strip-path"] == "true"
+    # Kong never strips: it rewrites to the endpoint's own path (gateway -> mesh -> service).
+    assert second["konghq.com/strip-path"] == "false"
+    mesh_first = find(synth_files, "Ingress", "route-api-s000-get")["metadata"]["annotations"]
+    assert mesh_first["konghq.com/plugins"] == "route-api-s000-get-rate-limit"
 
 
 # Mesh -----------------------------------------------------------------------------------------
@@ -324,7 +333,9 @@ def test_virtual_service_routes_carry_client_policies(shop_files: dict[str, str]
     payment = find(shop_files, "VirtualService", "payment")["spec"]["http"]
     assert [r["name"] for r in payment] == ["from-order", "primary"]
     assert payment[0]["match"] == [{"sourceLabels": {"app": "order"}}]
-    assert payment[0]["timeout"] == "800ms"
+    # order retries payment itself (Resilience4j, 800ms timeout): the mesh neither retries
+    # nor times out a second time for it; other callers get the mesh-wide retry.
+    assert payment[0]["retries"] == {"attempts": 0} and "timeout" not in payment[0]
     assert payment[1]["retries"]["attempts"] == 2
     assert "timeout" not in payment[1]
     user = find(shop_files, "VirtualService", "user")["spec"]["http"]
@@ -379,12 +390,13 @@ def test_destination_rule_circuit_breaking(
     }
 
 
-def test_bulkheads_become_connection_pools_without_mesh_pool() -> None:
+def test_bulkheads_stay_in_the_caller_not_in_the_destination_rule() -> None:
     data = synthetic_data(6)
     del data["spec"]["mesh"]["connectionPool"]
     files = generate(loads(yaml.safe_dump(data)))
-    pool = find(files, "DestinationRule", "svc001")["spec"]["trafficPolicy"]["connectionPool"]
-    assert pool == {"http": {"http1MaxPendingRequests": 20, "http2MaxRequests": 20}}
+    # A DestinationRule pool would bind every client's sidecar, the gateway's included.
+    assert "connectionPool" not in find(files, "DestinationRule", "svc001")["spec"]["trafficPolicy"]
+    assert "bulkhead" in find(files, "ConfigMap", "svc000-config")["data"]["clients.yaml"]
     threads = find(files, "DestinationRule", "svc002")["spec"]["trafficPolicy"]
     assert "connectionPool" in threads  # svc002 has its own mesh override
 
@@ -402,15 +414,24 @@ def test_authorization_allows_exactly_the_calls(shop_files: dict[str, str]) -> N
     assert rules[1]["from"] == [{"source": {"namespaces": ["monitoring"]}}]
     assert len(rules) == 2  # payment is not routed by the gateway
     routed = find(shop_files, "AuthorizationPolicy", "user")["spec"]["rules"]
-    gateway = [r for r in routed if r["from"] == [{"source": {"namespaces": ["kong"]}}]]
-    assert gateway[0]["to"] == [
-        {"operation": {"methods": ["GET"], "paths": ["/users", "/users/*"]}}
+    gateway = [r for r in routed if r["from"][0]["source"].get("namespaces") == ["kong"]]
+    # Kong forwards the endpoint's own path (`/users` -> `/get`), with a token from the issuer.
+    assert gateway[0]["from"] == [
+        {
+            "source": {
+                "namespaces": ["kong"],
+                "requestPrincipals": ["https://auth.shop.example.com/*"],
+            }
+        }
     ]
+    assert gateway[0]["to"] == [{"operation": {"methods": ["GET"], "paths": ["/get"]}}]
 
 
 def test_split_route_with_mesh(synth_files: dict[str, str]) -> None:
     split = find(synth_files, "VirtualService", "svc000")["spec"]["http"][0]
-    assert split["match"][0]["uri"] == {"prefix": "/legacy"}
+    # Kong rewrote `/legacy` to the targets' endpoint path before the sidecar matches.
+    assert split["match"][0]["uri"] == {"exact": "/get"}
+    assert split["match"][0]["sourceNamespace"] == "kong"
     assert [r["weight"] for r in split["route"]] == [70, 30]
 
 
@@ -422,7 +443,7 @@ def test_no_mesh_objects_without_mesh(plain_files: dict[str, str]) -> None:
     find(plain_files, "Service", "svc004-canary")
     namespace = find(plain_files, "Namespace", "synth")["metadata"]["labels"]
     assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert "weighted split needs the mesh" in plain_files["README.md"]
+    assert "split routes are Gateway API HTTPRoutes" in plain_files["README.md"]
 
 
 def test_blue_green(synth_files: dict[str, str]) -> None:
@@ -479,7 +500,7 @@ def test_kustomizations(shop_files: dict[str, str]) -> None:
     base = yaml.safe_load(shop_files["base/kustomization.yaml"])
     listed = set(base["resources"])
     on_disk = {p.removeprefix("base/") for p in shop_files if p.startswith("base/")}
-    assert listed == on_disk - {"kustomization.yaml"}
+    assert listed == on_disk - {"kustomization.yaml", "secrets/.gitignore"}
     assert base["namespace"] == "shop" and "commonLabels" not in base
     assert base["labels"][0]["includeSelectors"] is False
     dev = yaml.safe_load(shop_files["overlays/dev/kustomization.yaml"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scalesim_patterns.generate import generate, write_tree
+from scalesim_patterns.generate import generate, write_secrets, write_tree
 from scalesim_patterns.model import load
 
 from . import schemas
@@ -67,6 +67,7 @@ def _lint(files: dict[str, str], tmp_path: Path) -> list[str]:
     if not schemas.CRD_DIR.is_dir():
         pytest.skip(f"no CRD schemas at {schemas.CRD_DIR}")
     write_tree(files, tmp_path / "out")
+    write_secrets(tmp_path / "out", files)
     report = lint.lint_paths([tmp_path / "out"], crd_paths=[schemas.CRD_DIR])
     assert report.documents > 0
     return [f.render() for f in report.errors]

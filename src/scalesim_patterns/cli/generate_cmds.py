@@ -60,8 +60,57 @@ def lint_cmd(
     help="Registry of the services' images (built from services/<name>/Dockerfile); "
     "default localhost:5000/<namespace>.",
 )
+@click.option(
+    "--namespace",
+    help="Namespace of the application (default: metadata.namespace, else the name); "
+    "system namespaces are refused.",
+)
+@click.option("--kong-namespace", default="kong", show_default=True, help="Namespace of Kong.")
+@click.option(
+    "--monitoring-namespace",
+    default="monitoring",
+    show_default=True,
+    help="Namespace of Prometheus.",
+)
+@click.option(
+    "--istio-namespace", default="istio-system", show_default=True, help="Namespace of istiod."
+)
+@click.option(
+    "--prometheus-label",
+    "prometheus_labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Label the Prometheus operator selects ServiceMonitors/PodMonitors/PrometheusRules by "
+    "(repeatable); default release=kube-prometheus-stack.",
+)
+@click.option("--ingress-class", default="kong", show_default=True, help="IngressClass of Kong.")
+@click.option(
+    "--tls-issuer",
+    default="letsencrypt",
+    show_default=True,
+    help="cert-manager ClusterIssuer of the gateway's certificate.",
+)
+@click.option(
+    "--auth-issuer",
+    help="OIDC issuer URL whose JWTs the gateway accepts (default https://auth.<gateway domain>).",
+)
+@click.option("--auth-jwks-uri", help="The issuer's JWKS URL (default: OpenID discovery).")
 def generate_cmd(
-    file: str, output: str, force: bool, crds: tuple[str, ...], no_lint: bool, registry: str | None
+    file: str,
+    output: str,
+    force: bool,
+    crds: tuple[str, ...],
+    no_lint: bool,
+    registry: str | None,
+    namespace: str | None,
+    kong_namespace: str,
+    monitoring_namespace: str,
+    istio_namespace: str,
+    prometheus_labels: tuple[str, ...],
+    ingress_class: str,
+    tls_issuer: str,
+    auth_issuer: str | None,
+    auth_jwks_uri: str | None,
 ) -> None:
     """Generate Kubernetes, Kong, Istio, Argo Rollouts and observability manifests, then lint them."""
     from scalesim_patterns.generate import (
@@ -69,6 +118,7 @@ def generate_cmd(
         GenerateOptions,
         WriteRefused,
         generate,
+        write_secrets,
         write_tree,
     )
 
@@ -81,12 +131,36 @@ def generate_cmd(
         problem = image_reference(f"{registry}/service:1.0.0")
         if problem is not None:
             fail(f"--registry {registry!r}: images under it would be invalid: {problem}")
+    labels: list[tuple[str, str]] = []
+    for item in prometheus_labels:
+        key, eq, value = item.partition("=")
+        if not eq:
+            fail(f"--prometheus-label {item!r}: expected KEY=VALUE, e.g. release=prometheus")
+        labels.append((key, value))
     try:
-        options = GenerateOptions(registry=registry or f"localhost:5000/{arch.namespace}")
+        if namespace is not None:
+            arch = arch.model_copy(
+                update={"metadata": arch.metadata.model_copy(update={"namespace": namespace})}
+            )
+        options = GenerateOptions(
+            registry=registry or f"localhost:5000/{arch.namespace}",
+            kong_namespace=kong_namespace,
+            monitoring_namespace=monitoring_namespace,
+            istio_namespace=istio_namespace,
+            ingress_class=ingress_class,
+            tls_issuer=tls_issuer,
+            auth_issuer=auth_issuer,
+            auth_jwks_uri=auth_jwks_uri,
+            prometheus_labels=tuple(labels) or GenerateOptions.prometheus_labels,
+        )
         files = generate(arch, options)
         report = write_tree(files, Path(output), force=force)
+        secrets = write_secrets(Path(output), files)
     except (GenerateError, WriteRefused) as exc:
         fail(str(exc).replace("pass force", "pass --force"))
+    except OSError as exc:
+        fail(str(exc))
+    err.print(secrets.summary(), markup=False)
     err.print(report.summary(), markup=False)
     if no_lint:
         return

@@ -7,6 +7,7 @@ safely. docs/generate.md describes every kind generated and the rules applied.
 
 from .context import GenerateError
 from .options import GenerateOptions
+from .secrets import SecretReport, write_secrets
 from .tree import generate, generate_documents
 from .writer import MANIFEST, WriteRefused, WriteReport, write_tree
 
@@ -14,9 +15,11 @@ __all__ = [
     "MANIFEST",
     "GenerateError",
     "GenerateOptions",
+    "SecretReport",
     "WriteRefused",
     "WriteReport",
     "generate",
     "generate_documents",
+    "write_secrets",
     "write_tree",
 ]

@@ -15,9 +15,9 @@ from scalesim_patterns.model.data import Broker
 
 from .code.spec import saga_channel_names
 from .context import Context
-from .datastores import PLACEHOLDER, PLACEHOLDER_NOTE
 from .names import k8s_name
 from .render import Document
+from .secrets import SecretSpec
 from .stateful import Port, StoreSpec, headless_service, pdb, service_account, statefulset
 
 __all__ = ["BROKER_IMAGES", "broker_files", "kafka_cluster_id"]
@@ -197,23 +197,14 @@ def broker_files(ctx: Context, key: str, broker: Broker) -> dict[str, list[Docum
         files["configmap.yaml"] = [
             _config_map(ctx, spec, config, "20-cluster.conf", _rabbitmq_config(ctx, spec))
         ]
-        files["secret.yaml"] = [
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": ctx.meta(
-                    secret,
-                    ctx.labels(name, "broker", tag),
-                    {"scalesim.dev/placeholder": PLACEHOLDER_NOTE},
-                ),
-                "type": "Opaque",
-                "stringData": {
-                    "erlang-cookie": f"{PLACEHOLDER}-{name}-erlang-cookie",
-                    "password": f"{PLACEHOLDER}-{name}-password",
-                    "username": "app",
-                },
-            }
-        ]
+        ctx.secrets.append(
+            SecretSpec(
+                secret,
+                ("erlang-cookie", "password"),
+                (("username", "app"),),
+                tuple(ctx.labels(name, "broker", tag).items()),
+            )
+        )
     else:
         config = k8s_name(name, "config")
         _nats(ctx, spec, config)

@@ -7,45 +7,41 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Context
-from .datastores import PLACEHOLDER, PLACEHOLDER_NOTE
+from .escape import shell
 from .names import k8s_name
 from .render import Document
+from .secrets import SecretSpec
 
 __all__ = ["consumer_files"]
 
 
-def _credential(ctx: Context, username: str, auth: str) -> dict[str, str]:
-    if auth == "jwt":
-        return {"algorithm": "HS256", "key": username, "secret": f"{PLACEHOLDER}-jwt-secret"}
-    if auth == "key-auth":
-        return {"key": f"{PLACEHOLDER}-{username}-api-key"}
-    host = ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else "example.com"
-    return {
-        "client_id": username,
-        "client_secret": f"{PLACEHOLDER}-oauth2-secret",
-        "name": username,
-        "redirect_uris": f"https://{host}/callback",
-    }
+def consumer_files(ctx: Context, rate_limit: Any) -> tuple[list[Document], list[Document]]:
+    """(KongConsumers, KongPlugins) of the designed consumers, when Kong authenticates (key-auth,
+    or jwt without the mesh). `rate_limit(ctx, name, limit, where)` is the gateway module's
+    plugin builder (None when Kong cannot express it).
 
-
-def consumer_files(
-    ctx: Context, rate_limit: Any
-) -> tuple[list[Document], list[Document], list[Document]]:
-    """(KongConsumers, Secrets, KongPlugins) of the designed consumers. `rate_limit(ctx, name,
-    limit, where)` is the gateway module's plugin builder (None when Kong cannot express it)."""
+    No credential value is written: a key-auth consumer's key is a random git-ignored file fed to
+    a secretGenerator (secrets.py); a jwt consumer's credential (its `iss` and the public key it
+    signs with) is created by the user, and the README says how."""
     gw = ctx.arch.spec.gateway
     if gw is None or not gw.consumers or gw.auth is None or gw.auth.type == "none":
-        return [], [], []
+        return [], []
     auth = gw.auth.type
+    if auth != "key-auth" and ctx.mesh:
+        ctx.note(
+            "Gateway consumers: with the mesh, Istio validates the tokens and Kong knows no "
+            "consumer, so per-consumer limits apply per client IP (Kong's fallback)."
+        )
+        return [], []
     consumers: list[Document] = []
-    secrets: list[Document] = []
     plugins: list[Document] = []
     labels = ctx.labels(ctx.arch.name, "gateway")
+    credential = "key-auth" if auth == "key-auth" else "jwt"
     for name in sorted(gw.consumers):
         spec = gw.consumers[name]
         obj = k8s_name(ctx.arch.name, f"consumer-{name}")
-        secret = k8s_name(obj, auth)
-        annotations = {"kubernetes.io/ingress.class": "kong"}
+        secret = k8s_name(obj, credential)
+        annotations = {"kubernetes.io/ingress.class": ctx.options.ingress_class}
         if spec.rate_limit is not None:
             plugin = rate_limit(
                 ctx, k8s_name(obj, "rate-limit"), spec.rate_limit, f"Consumer `{name}`"
@@ -62,17 +58,18 @@ def consumer_files(
                 "credentials": [secret],
             }
         )
-        secrets.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": ctx.meta(
-                    secret,
-                    {**labels, "konghq.com/credential": auth},
-                    {"scalesim.dev/placeholder": PLACEHOLDER_NOTE},
-                ),
-                "type": "Opaque",
-                "stringData": dict(sorted(_credential(ctx, name, auth).items())),
-            }
-        )
-    return consumers, secrets, plugins
+        if credential == "key-auth":
+            ctx.secrets.append(
+                SecretSpec(
+                    secret, ("key",), (), (*labels.items(), ("konghq.com/credential", credential))
+                )
+            )
+        else:
+            ctx.note(
+                f"Gateway consumer `{name}`: create its JWT credential before applying: "
+                f"`kubectl -n {ctx.ns} create secret generic {secret} "
+                f"{shell('key=' + name)} --from-literal=algorithm=RS256 "
+                "--from-file=rsa_public_key=<its public key>.pem` and "
+                f"`kubectl -n {ctx.ns} label secret {secret} konghq.com/credential=jwt`."
+            )
+    return consumers, plugins

@@ -15,6 +15,7 @@ from scalesim_patterns.model.service import Service
 from .graph import Graph, build_graph
 from .names import MANAGED_BY, k8s_name, label_value
 from .options import GenerateOptions
+from .secrets import SecretSpec
 
 __all__ = ["Context", "GenerateError"]
 
@@ -33,6 +34,8 @@ class Context:
     store_names: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """Caveats for the output README, in the order they were found."""
+    secrets: list[SecretSpec] = field(default_factory=list)
+    """Secrets the base kustomization generates from random files (secrets.py)."""
 
     @classmethod
     def build(cls, arch: Architecture, options: GenerateOptions) -> Context:
@@ -109,6 +112,10 @@ class Context:
     def labels(
         self, name: str, component: str, version: str | None = None, istio: bool = False
     ) -> dict[str, str]:
+        """Recommended labels. Pass `version` only for workloads and pod templates (and data
+        stores, whose pinned image only changes when the output is regenerated): a Service,
+        policy or monitor carrying it would go stale at the first `kubectl argo rollouts set
+        image`."""
         out = {
             "app.kubernetes.io/component": component,
             "app.kubernetes.io/instance": self.instance,

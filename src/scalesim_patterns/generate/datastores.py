@@ -15,14 +15,11 @@ from scalesim_patterns.model.units import format_memory
 from .context import Context
 from .names import k8s_name
 from .render import Document
+from .secrets import SecretSpec
 from .stateful import Port, StoreSpec, headless_service, pdb, service_account, statefulset
 
-__all__ = ["ENGINE_IMAGES", "PLACEHOLDER", "database_files", "event_store_files"]
+__all__ = ["ENGINE_IMAGES", "ENGINE_USERS", "database_files", "event_store_files"]
 
-PLACEHOLDER = "replace-me"
-PLACEHOLDER_NOTE = (
-    "placeholder: set real values before applying, or manage this Secret with external-secrets"
-)
 
 ENGINE_IMAGES: dict[str, tuple[str, str]] = {
     "postgresql": ("docker.io/library/postgres", "16.4"),
@@ -209,21 +206,27 @@ _PORTS: dict[str, list[Port]] = {
 }
 
 
-def _secret(ctx: Context, name: str, owner: str, component: str, keys: list[str]) -> Document:
-    data = {key: f"{PLACEHOLDER}-{name}-{key}" for key in keys}
-    if "username" in keys:
-        data["username"] = "app"
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": ctx.meta(
+# The user each engine's image really has (or creates from the environment): Redis knows only
+# `default`, Elasticsearch `elastic`, Neo4j `neo4j`; the others create `app` at first start.
+ENGINE_USERS = {
+    "redis": "default",
+    "elasticsearch": "elastic",
+    "neo4j": "neo4j",
+    "cassandra": "cassandra",
+    "dynamodb": "local",
+}
+
+
+def _secret(ctx: Context, name: str, engine: str, keys: list[str]) -> None:
+    """Register the database's credentials; their values are random files (secrets.py)."""
+    ctx.secrets.append(
+        SecretSpec(
             k8s_name(name, "credentials"),
-            ctx.labels(owner, component),
-            {"scalesim.dev/placeholder": PLACEHOLDER_NOTE},
-        ),
-        "type": "Opaque",
-        "stringData": dict(sorted(data.items())),
-    }
+            tuple(k for k in keys if k != "username"),
+            (("username", ENGINE_USERS.get(engine, "app")),),
+            tuple(ctx.labels(name, "database").items()),
+        )
+    )
 
 
 def _store_files(ctx: Context, spec: StoreSpec) -> dict[str, list[Document]]:
@@ -262,7 +265,7 @@ def database_files(ctx: Context, db_key: str, db: Database) -> dict[str, list[Do
     _engine(spec, db.engine, db_key.replace("-", "_"), secret_name)
     keys = ["password", "username"] + (["root-password"] if db.engine == "mysql" else [])
     files = _store_files(ctx, spec)
-    files["secret.yaml"] = [_secret(ctx, name, name, "database", keys)]
+    _secret(ctx, name, db.engine, keys)
     return files
 
 

@@ -19,6 +19,7 @@ import shlex
 
 from . import kube_values
 from .context import Context, GenerateError
+from .graph import split_paths
 from .options import GenerateOptions
 
 __all__ = [
@@ -82,6 +83,57 @@ def check_namespace(namespace: str, options: GenerateOptions) -> None:
             "of your own, e.g. set `metadata.namespace: "
             f"{namespace.removeprefix('kube-')}-app`"
         )
+
+
+_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+
+
+def check_options(options: GenerateOptions) -> None:
+    """Option values land in YAML, PromQL, shell commands and Istio principals: refuse the
+    ones that would not be a valid value there (exit 2 with the option's name)."""
+    checks: list[tuple[str, str, str | None]] = [
+        (
+            "kong_namespace",
+            options.kong_namespace,
+            kube_values.dns1123_label(options.kong_namespace),
+        ),
+        (
+            "monitoring_namespace",
+            options.monitoring_namespace,
+            kube_values.dns1123_label(options.monitoring_namespace),
+        ),
+        (
+            "istio_namespace",
+            options.istio_namespace,
+            kube_values.dns1123_label(options.istio_namespace),
+        ),
+        (
+            "ingress_class",
+            options.ingress_class,
+            kube_values.dns1123_subdomain(options.ingress_class),
+        ),
+        ("tls_issuer", options.tls_issuer, kube_values.dns1123_subdomain(options.tls_issuer)),
+        (
+            "gateway_name",
+            options.gateway_name,
+            kube_values.dns1123_subdomain(options.gateway_name),
+        ),
+    ]
+    for key, value in options.prometheus_labels:
+        checks.append(("prometheus_labels", key, kube_values.label_key(key)))
+        checks.append(("prometheus_labels", value, kube_values.label_value(value)))
+    for name, url in (
+        ("auth_issuer", options.auth_issuer),
+        ("auth_jwks_uri", options.auth_jwks_uri),
+    ):
+        if url is not None and not _URL.fullmatch(url):
+            checks.append((name, url, "is not an https:// URL without spaces or quotes"))
+    if options.scrape_interval <= 0:
+        checks.append(("scrape_interval", str(options.scrape_interval), "must be positive"))
+    for name, value, problem in checks:
+        if problem is not None:
+            option = "--" + name.replace("_", "-").removesuffix("s")
+            raise GenerateError(f"{option} {value!r}: {problem}")
 
 
 def promql_string(value: str) -> str:
@@ -176,6 +228,7 @@ def check_design(ctx: Context) -> None:
     """Refuse, before anything is built, text that would be unsafe in some generated file."""
     arch = ctx.arch
     spec = arch.spec
+    check_options(ctx.options)
     check_namespace(ctx.ns, ctx.options)
     for key, broker in sorted(spec.brokers.items()):
         if broker.type == "kafka":
@@ -184,6 +237,18 @@ def check_design(ctx: Context) -> None:
     if spec.gateway is not None:
         for i, route in enumerate(spec.gateway.routes):
             check_http_path(f"spec.gateway.routes[{i}].path", route.path)
+            paths = sorted(split_paths(arch, route))
+            if len(paths) > 1:
+                raise GenerateError(
+                    f"spec.gateway.routes[{i}] ({route.path}): its targets serve different paths "
+                    f"({', '.join(paths)}); Kong rewrites a route to one upstream path, so every "
+                    "target of a split must serve the same path"
+                )
+            if paths and "$" in paths[0]:
+                raise GenerateError(
+                    f"spec.gateway.routes[{i}] ({route.path}): its endpoint path {paths[0]!r} "
+                    "holds `$`, which Kong's rewrite reads as a capture reference ($1); rename it"
+                )
     for name, svc in sorted(spec.services.items()):
         where = f"spec.services.{name}"
         for ep_name, ep in sorted(svc.endpoints.items()):

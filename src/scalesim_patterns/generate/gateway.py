@@ -9,6 +9,7 @@ strangler splits, canary weights); without the mesh a split route goes to its he
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scalesim_patterns.model.edge import Gateway, Route
@@ -16,14 +17,15 @@ from scalesim_patterns.model.resilience import FixedWindowRateLimit, RateLimit
 
 from .consumers import consumer_files
 from .context import Context
-from .datastores import PLACEHOLDER, PLACEHOLDER_NOTE
-from .graph import ingress_backend
+from .escape import shell
+from .graph import ingress_backend, upstream_path
 from .names import k8s_name, path_slug
 from .render import Document
+from .secrets import SecretSpec
 
-__all__ = ["gateway_files", "route_names"]
+__all__ = ["auth_issuer", "gateway_files", "route_names", "tls_secret", "validates_jwt"]
 
-_AUTH_PLUGIN = {"jwt": "jwt", "key-auth": "key-auth", "oauth2": "oauth2"}
+_AUTH_PLUGIN = {"jwt": "jwt", "key-auth": "key-auth", "oauth2": "jwt"}
 
 
 def route_names(gateway: Gateway) -> list[str]:
@@ -81,30 +83,57 @@ def _rate_limit(ctx: Context, name: str, limit: RateLimit, where: str) -> Docume
     return _plugin(ctx, name, "rate-limiting", _rate_limit_config(limit))
 
 
+def tls_secret(ctx: Context) -> str:
+    return k8s_name(ctx.arch.name, "tls")
+
+
 def _ingress(
     ctx: Context, name: str, route: Route, plugins: list[str], backend: str, port: int
 ) -> Document:
+    upstream = upstream_path(ctx.arch, route)
+    # Kong keeps the public Host by default; with it the Kong pod's sidecar finds no
+    # VirtualService for the request, sends plain text past the mesh and STRICT mTLS refuses it.
+    # preserve-host false + the Service's host-header make Kong send the in-mesh host
+    # (docs/generate.md, "API gateway").
     annotations = {
-        "konghq.com/strip-path": "true" if route.strip_path else "false",
+        "konghq.com/strip-path": "false",
+        "konghq.com/preserve-host": "false",
+        "konghq.com/protocols": "https",
+        "konghq.com/https-redirect-status-code": "308",
     }
+    path, path_type = route.path, "Prefix"
+    if "{" in upstream:
+        # A templated endpoint (`/items/{id}`): the rest of the public path fills the template
+        # (`/products/item/42` -> `/items/42`), through a Kong regex path and its capture.
+        path, path_type = (
+            "/~" + re.escape(route.path.rstrip("/")) + "/(.*)",
+            "ImplementationSpecific",
+        )
+        annotations["konghq.com/rewrite"] = upstream[: upstream.index("{")] + "$1"
+    elif upstream != route.path:
+        # The endpoint serves `upstream`, not the public path: Kong rewrites it (KIC's
+        # RewriteURIs feature gate), so gateway, mesh and service all see the endpoint's path.
+        annotations["konghq.com/rewrite"] = upstream
     if route.methods:
         annotations["konghq.com/methods"] = ",".join(route.methods)
     if plugins:
         annotations["konghq.com/plugins"] = ",".join(plugins)
+    host = ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else ""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": ctx.meta(name, ctx.labels(backend, "gateway"), annotations),
         "spec": {
-            "ingressClassName": "kong",
+            "ingressClassName": ctx.options.ingress_class,
+            "tls": [{"hosts": [host], "secretName": tls_secret(ctx)}],
             "rules": [
                 {
-                    "host": ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else "",
+                    "host": host,
                     "http": {
                         "paths": [
                             {
-                                "path": route.path,
-                                "pathType": "Prefix",
+                                "path": path,
+                                "pathType": path_type,
                                 "backend": {"service": {"name": backend, "port": {"number": port}}},
                             }
                         ]
@@ -115,21 +144,112 @@ def _ingress(
     }
 
 
+def _http_route(ctx: Context, name: str, route: Route, plugins: list[str]) -> Document:
+    """A split route without the mesh: weighted backends, rewritten to the endpoint's path."""
+    gateway = ctx.arch.spec.gateway
+    assert gateway is not None
+    upstream = upstream_path(ctx.arch, route)
+    weights: dict[str, int] = {}
+    for ref, weight in route.targets():
+        service = ref.partition(".")[0]
+        weights[service] = weights.get(service, 0) + weight
+    matches: list[dict[str, Any]] = []
+    methods: list[str | None] = list(route.methods) if route.methods else [None]
+    for method in methods:
+        match: dict[str, Any] = {"path": {"type": "PathPrefix", "value": route.path}}
+        if method is not None:
+            match["method"] = method
+        matches.append(match)
+    rule: dict[str, Any] = {"matches": matches}
+    if upstream != route.path:
+        rule["filters"] = [
+            {
+                "type": "URLRewrite",
+                "urlRewrite": {
+                    "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": upstream}
+                },
+            }
+        ]
+    rule["backendRefs"] = [
+        {"name": svc, "port": ctx.arch.spec.services[svc].port, "weight": weight}
+        for svc, weight in sorted(weights.items())
+        if svc in ctx.arch.spec.services and not ctx.arch.spec.services[svc].external
+    ]
+    annotations = {"konghq.com/strip-path": "false", "konghq.com/protocols": "https"}
+    if plugins:
+        annotations["konghq.com/plugins"] = ",".join(plugins)
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": ctx.meta(name, ctx.labels(ctx.arch.name, "gateway"), annotations),
+        "spec": {
+            "parentRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "name": ctx.options.gateway_name,
+                    "namespace": ctx.options.kong_namespace,
+                }
+            ],
+            "hostnames": [gateway.host],
+            "rules": [rule],
+        },
+    }
+
+
+def _certificate(ctx: Context, host: str) -> Document:
+    """The gateway host's certificate, issued by cert-manager (one for all Ingresses)."""
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": ctx.meta(tls_secret(ctx), ctx.labels(ctx.arch.name, "gateway")),
+        "spec": {
+            "secretName": tls_secret(ctx),
+            "dnsNames": [host],
+            "issuerRef": {
+                "name": ctx.options.tls_issuer,
+                "kind": "ClusterIssuer",
+                "group": "cert-manager.io",
+            },
+        },
+    }
+
+
+def auth_issuer(ctx: Context) -> str:
+    """The OIDC issuer whose tokens the gateway accepts (GenerateOptions.auth_issuer)."""
+    if ctx.options.auth_issuer:
+        return ctx.options.auth_issuer
+    host = ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else "example.com"
+    domain = host.split(".", 1)[1] if host.count(".") >= 2 else host
+    return f"https://auth.{domain}"
+
+
+def validates_jwt(ctx: Context) -> bool:
+    """JWT / OAuth2 access tokens: validated against the issuer (Istio with the mesh, else Kong)."""
+    gateway = ctx.arch.spec.gateway
+    return (
+        gateway is not None and gateway.auth is not None and gateway.auth.type in ("jwt", "oauth2")
+    )
+
+
 def _consumer(ctx: Context, auth: str) -> list[Document]:
-    name = k8s_name(ctx.arch.name, "client")
-    secret = k8s_name(name, auth)
-    data: dict[str, str]
-    if auth == "jwt":
-        data = {"algorithm": "HS256", "key": name, "secret": f"{PLACEHOLDER}-jwt-secret"}
-    elif auth == "key-auth":
-        data = {"key": f"{PLACEHOLDER}-api-key"}
+    """Kong's consumer for the issuer (jwt) or the API client (key-auth); its credential Secret
+    holds no value in the manifests (secrets.py makes it, or the user does)."""
+    if auth == "key-auth":
+        name = k8s_name(ctx.arch.name, "client")
     else:
-        data = {
-            "client_id": name,
-            "client_secret": f"{PLACEHOLDER}-oauth2-secret",
-            "name": name,
-            "redirect_uris": f"https://{ctx.arch.spec.gateway.host if ctx.arch.spec.gateway else 'example.com'}/callback",
-        }
+        name = k8s_name(ctx.arch.name, "issuer")
+    secret = k8s_name(name, auth)
+    if auth == "key-auth":
+        # KIC reads credentials from Secrets labelled with their type; the key is random.
+        ctx.secrets.append(
+            SecretSpec(
+                secret,
+                ("key",),
+                (),
+                (*ctx.labels(ctx.arch.name, "gateway").items(), ("konghq.com/credential", auth)),
+            )
+        )
     return [
         {
             "apiVersion": "configuration.konghq.com/v1",
@@ -137,22 +257,11 @@ def _consumer(ctx: Context, auth: str) -> list[Document]:
             "metadata": ctx.meta(
                 name,
                 ctx.labels(ctx.arch.name, "gateway"),
-                {"kubernetes.io/ingress.class": "kong"},
+                {"kubernetes.io/ingress.class": ctx.options.ingress_class},
             ),
             "username": name,
             "credentials": [secret],
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": ctx.meta(
-                secret,
-                {**ctx.labels(ctx.arch.name, "gateway"), "konghq.com/credential": auth},
-                {"scalesim.dev/placeholder": PLACEHOLDER_NOTE},
-            ),
-            "type": "Opaque",
-            "stringData": dict(sorted(data.items())),
-        },
+        }
     ]
 
 
@@ -164,12 +273,19 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
     plugins: list[Document] = []
     auth_type = gateway.auth.type if gateway.auth is not None else "none"
     auth_name = k8s_name(ctx.arch.name, "auth")
-    if auth_type != "none":
+    kong_auth = auth_type == "key-auth" or (auth_type != "none" and not ctx.mesh)
+    if auth_type == "oauth2":
+        ctx.note(
+            "Gateway: OAuth2 is validated as JWT access tokens from the issuer "
+            f"`{auth_issuer(ctx)}` (Kong's oauth2 plugin needs a database; the Kong ingress "
+            "controller runs DB-less). Set the issuer with `--auth-issuer`."
+        )
+    if kong_auth:
         config: dict[str, Any] = {}
-        if auth_type == "jwt":
-            config = {"claims_to_verify": ["exp"]}
-        elif auth_type == "oauth2":
-            config = {"enable_client_credentials": True}
+        if auth_type in ("jwt", "oauth2"):
+            config = {"claims_to_verify": ["exp"], "key_claim_name": "iss"}
+        else:
+            config = {"hide_credentials": True}
         plugins.append(_plugin(ctx, auth_name, _AUTH_PLUGIN[auth_type], config))
     global_limit: str | None = None
     if gateway.rate_limit is not None:
@@ -188,9 +304,10 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
                     f"{gateway.replicas} replicas up to {gateway.replicas}× the limit passes."
                 )
     ingresses: list[Document] = []
+    http_routes: list[Document] = []
     for route, name in zip(gateway.routes, route_names(gateway), strict=True):
         attached: list[str] = []
-        if auth_type != "none" and route.auth:
+        if kong_auth and route.auth:
             attached.append(auth_name)
         limit = global_limit
         if route.rate_limit is not None:
@@ -208,27 +325,44 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
             ctx.note(f"Route `{route.path}`: its target `{backend}` is not deployed; no Ingress.")
             continue
         if route.split is not None and not ctx.mesh:
-            ctx.note(
-                f"Route `{route.path}`: a weighted split needs the mesh (an Istio VirtualService) or "
-                "a Kong upstream with weighted targets; an Ingress cannot weight backends, so all "
-                f"traffic goes to `{backend}`, the heaviest target."
-            )
+            # An Ingress cannot weight backends: without the mesh the split is a Gateway API
+            # HTTPRoute, whose weighted backendRefs Kong balances itself.
+            http_routes.append(_http_route(ctx, name, route, attached))
+            continue
         ingresses.append(_ingress(ctx, name, route, attached, backend, target.port))
         if target.protocol == "grpc":  # Kong accepts gRPC on this route (HTTP/2 listener)
             ingresses[-1]["metadata"]["annotations"]["konghq.com/protocols"] = "grpc,grpcs"
     files: dict[str, list[Document]] = {}
     if ingresses:
         files["ingress.yaml"] = ingresses
+    if http_routes:
+        files["httproute.yaml"] = http_routes
+        ctx.note(
+            f"Gateway: split routes are Gateway API HTTPRoutes attached to the Gateway "
+            f"`{ctx.options.kong_namespace}/{ctx.options.gateway_name}` (Kong's, with a TLS "
+            "listener for the host and `allowedRoutes.namespaces.from: All`); install the "
+            "Gateway API CRDs (standard channel, v1.1+)."
+        )
     if plugins:
         files["kongplugin.yaml"] = plugins
-    if auth_type != "none":
-        consumer, secret = _consumer(ctx, auth_type)
-        files["kongconsumer.yaml"] = [consumer]
-        files["secret.yaml"] = [secret]
-    named, secrets, own_limits = consumer_files(ctx, _rate_limit)  # gateway.consumers
+    if kong_auth:
+        files["kongconsumer.yaml"] = _consumer(ctx, auth_type)
+        if auth_type != "key-auth":
+            consumer = k8s_name(ctx.arch.name, "issuer")
+            secret = k8s_name(consumer, "jwt")
+            ctx.note(
+                f"Gateway: Kong validates RS256 tokens of `{auth_issuer(ctx)}` with the issuer's "
+                f"public key; create its credential before applying: `kubectl -n {ctx.ns} create "
+                f"secret generic {secret} {shell('key=' + auth_issuer(ctx))} "
+                "--from-literal=algorithm=RS256 --from-file=rsa_public_key=issuer.pem` and "
+                f"`kubectl -n {ctx.ns} label secret {secret} konghq.com/credential=jwt` "
+                "(without the mesh, Kong OSS cannot fetch the issuer's JWKS itself)."
+            )
+    named, own_limits = consumer_files(ctx, _rate_limit)  # gateway.consumers
     if named:
         files["kongconsumer.yaml"] = [*files.get("kongconsumer.yaml", []), *named]
-        files["secret.yaml"] = [*files.get("secret.yaml", []), *secrets]
     if own_limits:
         files["kongplugin.yaml"] = [*files.get("kongplugin.yaml", []), *own_limits]
+    if ingresses or http_routes:
+        files["certificate.yaml"] = [_certificate(ctx, gateway.host)]
     return files

@@ -22,7 +22,16 @@ from scalesim_patterns.model.steps import (
     QueryStep,
 )
 
-__all__ = ["CallSite", "Graph", "Operation", "build_graph", "endpoint_path", "ingress_backend"]
+__all__ = [
+    "CallSite",
+    "Graph",
+    "Operation",
+    "build_graph",
+    "endpoint_path",
+    "ingress_backend",
+    "split_paths",
+    "upstream_path",
+]
 
 Operation = tuple[str, str]
 """(HTTP method, path) of an endpoint."""
@@ -157,3 +166,30 @@ def ingress_backend(arch: Architecture, route: Route) -> str:
         if weight > best_weight:
             best, best_weight = service, weight
     return best
+
+
+def upstream_path(arch: Architecture, route: Route) -> str:
+    """The path the route's requests must reach the service on: its endpoint's own path.
+
+    Kong rewrites the public path (`/orders`) to this one (`/place`) before the mesh sees the
+    request, so Istio matches, authorizes and the service serves the same path. Every target of
+    a split must serve the same path (checked in `escape.check_design`); a missing endpoint falls
+    back to the route's path.
+    """
+    for ref, _ in route.targets():
+        service, _, endpoint = ref.partition(".")
+        svc = arch.spec.services.get(service)
+        if svc is not None and endpoint in svc.endpoints:
+            return endpoint_path(endpoint, svc.endpoints[endpoint].path)
+    return route.path
+
+
+def split_paths(arch: Architecture, route: Route) -> set[str]:
+    """Paths of every target endpoint of a route (one for a consistent route)."""
+    out: set[str] = set()
+    for ref, _ in route.targets():
+        service, _, endpoint = ref.partition(".")
+        svc = arch.spec.services.get(service)
+        if svc is not None and endpoint in svc.endpoints:
+            out.add(endpoint_path(endpoint, svc.endpoints[endpoint].path))
+    return out

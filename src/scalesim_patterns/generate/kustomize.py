@@ -18,6 +18,7 @@ from .context import Context
 from .names import MANAGED_BY
 from .pods import resources
 from .render import Document, dump_documents
+from .secrets import secret_generator
 
 __all__ = ["base_kustomization", "overlay_kustomizations"]
 
@@ -39,6 +40,7 @@ def base_kustomization(ctx: Context, resources_: list[str]) -> Document:
             }
         ],
         "resources": resources_,
+        **({"secretGenerator": secret_generator(ctx.secrets)} if ctx.secrets else {}),
     }
 
 

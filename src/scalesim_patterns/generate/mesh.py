@@ -21,22 +21,23 @@ from scalesim_patterns.model.resilience import (
     ClientPolicy,
     ConsecutiveFailureBreaker,
     EnvoyRetry,
-    SemaphoreBulkhead,
-    ThreadPoolBulkhead,
 )
 from scalesim_patterns.model.service import Service
 from scalesim_patterns.model.units import format_duration
 
 from .context import Context
-from .graph import ingress_backend
+from .gateway import auth_issuer, validates_jwt
+from .graph import ingress_backend, upstream_path
 from .names import k8s_name, label_value, path_slug
 from .render import Document
+from .smoke import has_smoke, smoke_calls, smoke_name
 
 __all__ = [
     "authorization_policies",
     "destination_rule",
     "managed_route_names",
     "namespace_policies",
+    "request_authentication",
     "service_entry",
     "uses_istio_canary",
     "virtual_service",
@@ -80,8 +81,19 @@ def _default_retry(ctx: Context, name: str) -> EnvoyRetry | None:
     return mesh.retry if mesh is not None else None
 
 
+NO_RETRY = EnvoyRetry(attempts=0)
+"""Explicitly no mesh retry (a route's `attempts: 0`), unlike None, which means the default."""
+
+
 def _route_policy(policy: ClientPolicy) -> tuple[float | None, EnvoyRetry | None]:
-    """Timeout and mesh retry a caller's policy asks for (None: same as the default route)."""
+    """Timeout and mesh retry a caller's policy asks for (None: same as the default route).
+
+    A policy whose retry is the application's (Resilience4j) is enforced by the application,
+    timeout included: the mesh then neither retries (the retry budgets would multiply: 2
+    application attempts × 3 mesh tries = 6 calls) nor times out a second time.
+    """
+    if policy.retry is not None and not isinstance(policy.retry, EnvoyRetry):
+        return None, NO_RETRY
     retry = policy.retry if isinstance(policy.retry, EnvoyRetry) else None
     return policy.timeout, retry
 
@@ -183,9 +195,10 @@ def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
             http.append(
                 {
                     "name": k8s_name("split", path_slug(route.path)),
+                    # Kong has rewritten the public path to the endpoint's by now.
                     "match": [
                         {
-                            "uri": {"prefix": route.path},
+                            "uri": {"exact": upstream_path(ctx.arch, route)},
                             "sourceNamespace": ctx.options.kong_namespace,
                         }
                     ],
@@ -213,7 +226,7 @@ def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "VirtualService",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {"hosts": [name], "http": http},
     }
 
@@ -231,26 +244,6 @@ def _pool(pool: ConnectionPool) -> dict[str, Any]:
     if http:
         out["http"] = http
     return out
-
-
-def _bulkhead_pool(ctx: Context, name: str) -> dict[str, Any]:
-    limits: list[tuple[int, int]] = []
-    for caller_name in ctx.graph.callers_of(name):
-        caller = ctx.arch.spec.services[caller_name]
-        bulkhead = caller.client_policy(name).bulkhead
-        if isinstance(bulkhead, SemaphoreBulkhead):
-            limits.append((bulkhead.max_concurrent, bulkhead.max_concurrent))
-        elif isinstance(bulkhead, ThreadPoolBulkhead):
-            limits.append((bulkhead.max_threads, max(1, bulkhead.queue_capacity)))
-    if not limits:
-        return {}
-    if len(set(limits)) > 1:
-        ctx.note(
-            f"Service `{name}`: callers' bulkheads differ; the DestinationRule's connectionPool "
-            "uses the largest, each caller's own bulkhead still applies in the application."
-        )
-    active, pending = max(limits)
-    return {"http": {"http1MaxPendingRequests": pending, "http2MaxRequests": active}}
 
 
 def _outlier(od: OutlierDetection) -> dict[str, Any]:
@@ -290,7 +283,11 @@ def destination_rule(ctx: Context, name: str, svc: Service) -> Document:
     override = _override(ctx, name)
     policy: dict[str, Any] = {"loadBalancer": {"simple": _LB[svc.load_balancer]}}
     pool_model = override.connection_pool or (mesh.connection_pool if mesh else None)
-    pool = _pool(pool_model) if pool_model is not None else _bulkhead_pool(ctx, name)
+    # Only a designed connectionPool: a caller's bulkhead stays in the caller (clients.yaml).
+    # As a DestinationRule limit it would bind every client's sidecar, Kong's included, which
+    # carries all external traffic through a few pods and would be throttled to one caller's
+    # bulkhead.
+    pool = _pool(pool_model) if pool_model is not None else {}
     if pool:
         policy["connectionPool"] = pool
     od_model = override.outlier_detection or (mesh.outlier_detection if mesh else None)
@@ -308,7 +305,7 @@ def destination_rule(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "DestinationRule",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {"host": name, "trafficPolicy": policy, "subsets": subsets},
     }
 
@@ -348,18 +345,33 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
                 "to": _operations(ctx.graph.calls[name][caller], svc),
             }
         )
+    if has_smoke(svc):
+        rules.append(
+            {
+                "from": [{"source": {"principals": [ctx.principal(smoke_name(name))]}}],
+                "to": _operations({(m, p) for m, p in smoke_calls(svc)}),
+            }
+        )
     routes = ctx.graph.routed.get(name, [])
-    if routes:
+    jwt = validates_jwt(ctx)
+    for needs_token in (True, False):
         to: list[dict[str, Any]] = []
         for route in routes:
-            operation: dict[str, Any] = {}
+            if (jwt and route.auth) != needs_token:
+                continue
+            # Kong forwards the endpoint's path (gateway.py rewrites the public one).
+            operation: dict[str, Any] = {"paths": [_istio_path(upstream_path(ctx.arch, route))]}
             if route.methods:
                 operation["methods"] = sorted(route.methods)
-            if not route.strip_path:
-                base = route.path.rstrip("/")
-                operation["paths"] = [route.path] if not base else [base, f"{base}/*"]
-            to.append({"operation": operation} if operation else {"operation": {"paths": ["*"]}})
-        rules.append({"from": [{"source": {"namespaces": [ctx.options.kong_namespace]}}], "to": to})
+            if {"operation": operation} not in to:
+                to.append({"operation": operation})
+        if not to:
+            continue
+        source: dict[str, Any] = {"namespaces": [ctx.options.kong_namespace]}
+        if needs_token:
+            # Only requests whose JWT the RequestAuthentication validated carry a principal.
+            source["requestPrincipals"] = [f"{auth_issuer(ctx)}/*"]
+        rules.append({"from": [{"source": source}], "to": to})
     if svc.expose is not None:
         # The ingress controller (with a sidecar, or any identity from its namespace).
         rules.append({"from": [{"source": {"namespaces": [svc.expose.controller_namespace]}}]})
@@ -372,7 +384,7 @@ def authorization_policies(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "security.istio.io/v1",
         "kind": "AuthorizationPolicy",
-        "metadata": ctx.meta(name, ctx.labels(name, "mesh", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {
             "selector": {"matchLabels": ctx.selector(name)},
             "action": "ALLOW",
@@ -405,13 +417,34 @@ def namespace_policies(ctx: Context) -> dict[str, list[Document]]:
     }
 
 
+def request_authentication(ctx: Context, name: str, svc: Service) -> Document | None:
+    """JWT validation against the issuer for a service the gateway routes authenticated calls to.
+
+    Istio fetches the issuer's keys (jwksUri, or OpenID discovery from the issuer) and rejects
+    invalid tokens; the AuthorizationPolicy then requires a valid one on the routes with auth.
+    This works with Kong DB-less, where Kong's own OAuth2 plugin cannot.
+    """
+    if not validates_jwt(ctx) or not any(r.auth for r in ctx.graph.routed.get(name, [])):
+        return None
+    rule: dict[str, Any] = {"issuer": auth_issuer(ctx)}
+    if ctx.options.auth_jwks_uri:
+        rule["jwksUri"] = ctx.options.auth_jwks_uri
+    rule["forwardOriginalToken"] = True
+    return {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "RequestAuthentication",
+        "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
+        "spec": {"selector": {"matchLabels": ctx.selector(name)}, "jwtRules": [rule]},
+    }
+
+
 def service_entry(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "networking.istio.io/v1",
         "kind": "ServiceEntry",
         "metadata": ctx.meta(
             k8s_name(name, "external"),
-            ctx.labels(name, "external-service", svc.version),
+            ctx.labels(name, "external-service"),
             {"scalesim.dev/replace-host": "set the provider's real host name"},
         ),
         "spec": {

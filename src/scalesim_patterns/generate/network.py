@@ -18,6 +18,7 @@ from .names import k8s_name
 from .protocols import scraped_port
 from .render import Document
 from .services import STORE_PORT
+from .smoke import has_smoke, smoke_selector
 
 __all__ = [
     "PRIVATE_RANGES",
@@ -129,6 +130,13 @@ def service_policy(ctx: Context, name: str, svc: Service) -> Document:
         ingress.append(
             {"from": [_ns_selector(svc.expose.controller_namespace)], "ports": _ports(svc.port)}
         )
+    if has_smoke(svc):
+        ingress.append(
+            {
+                "from": [{"podSelector": {"matchLabels": smoke_selector(ctx, name)}}],
+                "ports": _ports(svc.port),
+            }
+        )
     ingress.append(
         {
             "from": [_ns_selector(ctx.options.monitoring_namespace)],
@@ -188,9 +196,7 @@ def service_policy(ctx: Context, name: str, svc: Service) -> Document:
                 "ports": _ports(443),
             }
         )
-    return _policy(
-        ctx, name, ctx.labels(name, "service", svc.version), ctx.selector(name), ingress, egress
-    )
+    return _policy(ctx, name, ctx.labels(name, "service"), ctx.selector(name), ingress, egress)
 
 
 def store_policy(
@@ -228,7 +234,10 @@ def collector_policy(ctx: Context) -> Document:
         collector_selector(ctx),
         [
             {"from": [{"podSelector": {}}], "ports": _ports(4317, 4318)},
-            {"from": [_ns_selector(ctx.options.monitoring_namespace)], "ports": _ports(8888)},
+            {
+                "from": [_ns_selector(ctx.options.monitoring_namespace)],
+                "ports": _ports(8888, 8889),
+            },
         ],
         [
             {

@@ -31,6 +31,11 @@ __all__ = ["observability_files"]
 ISTIO_CERTS = "/etc/prom-certs"
 
 
+def prometheus_labels(ctx: Context, labels: dict[str, str]) -> dict[str, str]:
+    """The object's labels plus those the Prometheus operator selects monitors and rules by."""
+    return dict(sorted({**labels, **dict(ctx.options.prometheus_labels)}.items()))
+
+
 def _num(value: float) -> str:
     return f"{round(value, 10):g}"
 
@@ -73,7 +78,16 @@ def collector(ctx: Context) -> Document:
         "requests": {"cpu": "100m", "memory": "256Mi"},
         "limits": {"cpu": "500m", "memory": "256Mi"},
     }
+    # Probes on the health_check extension (the operator points them at 13133); self-metrics
+    # (8888) and the metrics pipeline's exporter (8889) are scraped through the ServiceMonitors
+    # the operator creates, labelled for the Prometheus operator's selector.
+    spec["livenessProbe"] = {"initialDelaySeconds": 5, "periodSeconds": 10, "failureThreshold": 3}
+    spec["readinessProbe"] = {"periodSeconds": 5, "failureThreshold": 3}
+    spec["observability"] = {
+        "metrics": {"enableMetrics": True, "extraLabels": dict(ctx.options.prometheus_labels)}
+    }
     spec["config"] = {
+        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
         "receivers": {
             "otlp": {
                 "protocols": {
@@ -83,15 +97,27 @@ def collector(ctx: Context) -> Document:
             }
         },
         "processors": processors,
-        "exporters": {exporter_name: exporter},
+        "exporters": {
+            exporter_name: exporter,
+            "prometheus": {
+                "endpoint": "0.0.0.0:8889",
+                "resource_to_telemetry_conversion": {"enabled": True},
+            },
+        },
         "service": {
+            "extensions": ["health_check"],
             "pipelines": {
+                "metrics": {
+                    "receivers": ["otlp"],
+                    "processors": ["memory_limiter", "batch"],
+                    "exporters": ["prometheus"],
+                },
                 "traces": {
                     "receivers": ["otlp"],
                     "processors": pipeline,
                     "exporters": [exporter_name],
-                }
-            }
+                },
+            },
         },
     }
     return {
@@ -102,10 +128,13 @@ def collector(ctx: Context) -> Document:
     }
 
 
-def service_monitor(ctx: Context, name: str, version: str) -> Document:
+def service_monitor(ctx: Context, name: str) -> Document:
     svc = ctx.arch.spec.services.get(name)
-    port = metrics_port_name(svc) if svc is not None else "http"
-    endpoint: dict[str, Any] = {"port": port, "path": "/metrics", "interval": "30s"}
+    endpoint: dict[str, Any] = {
+        "port": metrics_port_name(svc) if svc is not None else "http",
+        "path": "/metrics",
+        "interval": format_duration(ctx.options.scrape_interval),
+    }
     mesh = ctx.arch.spec.mesh
     if ctx.mesh and mesh is not None and mesh.mtls == "STRICT":
         endpoint["scheme"] = "https"
@@ -118,12 +147,39 @@ def service_monitor(ctx: Context, name: str, version: str) -> Document:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": ctx.meta(name, ctx.labels(name, "monitoring", version)),
+        "metadata": ctx.meta(name, prometheus_labels(ctx, ctx.labels(name, "monitoring"))),
         "spec": {
             "selector": {"matchLabels": {**ctx.selector(name), SCRAPE_LABEL: "true"}},
             "namespaceSelector": {"matchNames": [ctx.ns]},
             "podTargetLabels": ["app.kubernetes.io/name", ROLE_LABEL],
             "endpoints": [endpoint],
+        },
+    }
+
+
+def envoy_pod_monitor(ctx: Context) -> Document:
+    """Istio's standard metrics (istio_requests_total, ...) from every sidecar of the namespace,
+    as Istio's Prometheus-operator guide scrapes them; `role` lets them tell canary from stable."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": ctx.meta(
+            k8s_name(ctx.arch.name, "envoy-stats"),
+            prometheus_labels(ctx, ctx.labels(ctx.arch.name, "monitoring")),
+        ),
+        "spec": {
+            "selector": {
+                "matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]
+            },
+            "namespaceSelector": {"matchNames": [ctx.ns]},
+            "podTargetLabels": ["app.kubernetes.io/name", ROLE_LABEL],
+            "podMetricsEndpoints": [
+                {
+                    "port": "http-envoy-prom",
+                    "path": "/stats/prometheus",
+                    "interval": format_duration(ctx.options.scrape_interval),
+                }
+            ],
         },
     }
 
@@ -227,17 +283,26 @@ def _saturation_rules(ctx: Context) -> list[dict[str, Any]]:
     for name, svc in ctx.deployed():
         sel = f"{promql_matcher('namespace', ctx.ns)},{promql_matcher('app_kubernetes_io_name', name)}"
         labels = {"service": name}
-        rules.append(
-            {
-                "alert": "WorkersSaturated",
-                "expr": f"max by (pod) (http_server_active_requests{{{sel}}}) / {svc.workers} > 0.9\n",
-                "for": "5m",
-                "labels": {**labels, "severity": "warning"},
-                "annotations": {
-                    "summary": f"{name}: a replica has used over 90% of its {svc.workers} workers for 5m"
-                },
-            }
+        # A consumer that serves no HTTP (no callers, no route) has no active requests: the
+        # gauge would stay 0 and the alert could never fire; its backlog is the broker's to watch.
+        consumer_only = (
+            not ctx.graph.callers_of(name)
+            and name not in ctx.graph.routed
+            and bool(ctx.graph.consumes.get(name))
         )
+        if not consumer_only:
+            rules.append(
+                {
+                    "alert": "WorkersSaturated",
+                    "expr": f"max by (pod) (http_server_active_requests{{{sel}}}) / {svc.workers} > 0.9\n",
+                    "for": "5m",
+                    "labels": {**labels, "severity": "warning"},
+                    "annotations": {
+                        "summary": f"{name}: a replica has used over 90% of its {svc.workers} "
+                        "workers for 5m"
+                    },
+                }
+            )
         container = f"{promql_matcher('namespace', ctx.ns)},{promql_matcher('container', name)}"
         rules.append(
             {
@@ -327,7 +392,8 @@ def prometheus_rule(ctx: Context) -> Document:
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": ctx.meta(
-            k8s_name(ctx.arch.name, "alerts"), ctx.labels(ctx.arch.name, "monitoring")
+            k8s_name(ctx.arch.name, "alerts"),
+            prometheus_labels(ctx, ctx.labels(ctx.arch.name, "monitoring")),
         ),
         "spec": {"groups": groups},
     }
@@ -338,7 +404,9 @@ def observability_files(ctx: Context) -> dict[str, list[Document]]:
     if ctx.tracing:
         files["otel-collector.yaml"] = [collector(ctx)]
         files["networkpolicy.yaml"] = [collector_policy(ctx)]
-    for name, svc in ctx.deployed():
-        files[f"servicemonitors/{name}.yaml"] = [service_monitor(ctx, name, svc.version)]
+    for name, _ in ctx.deployed():
+        files[f"servicemonitors/{name}.yaml"] = [service_monitor(ctx, name)]
+    if ctx.mesh:
+        files["podmonitor-envoy.yaml"] = [envoy_pod_monitor(ctx)]
     files["prometheusrule.yaml"] = [prometheus_rule(ctx)]
     return files

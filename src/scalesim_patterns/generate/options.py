@@ -32,3 +32,18 @@ class GenerateOptions:
     """Namespace of that trace store, for the collector's egress NetworkPolicy."""
     storage_class: str | None = None
     """StorageClass of database and broker volumes; none uses the cluster default."""
+    ingress_class: str = "kong"
+    """IngressClass of the Kong ingress controller."""
+    gateway_name: str = "kong"
+    """Gateway API Gateway (in `kong_namespace`) that split routes attach to without the mesh."""
+    tls_issuer: str = "letsencrypt"
+    """cert-manager ClusterIssuer that signs the gateway host's certificate."""
+    auth_issuer: str | None = None
+    """OIDC issuer (`iss`) whose tokens the gateway accepts; default `https://auth.<gateway domain>`."""
+    auth_jwks_uri: str | None = None
+    """Where the issuer publishes its keys; default: OpenID discovery from the issuer (Istio)."""
+    prometheus_labels: tuple[tuple[str, str], ...] = (("release", "kube-prometheus-stack"),)
+    """Labels the Prometheus operator selects ServiceMonitors, PodMonitors and PrometheusRules by
+    (kube-prometheus-stack's default selector is `release: <helm release>`)."""
+    scrape_interval: float = 30.0
+    """Seconds between scrapes; analysis and alert rate windows are at least 4 of them."""

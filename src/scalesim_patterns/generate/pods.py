@@ -14,6 +14,8 @@ from scalesim_patterns.model.service import Probe, Resources
 from scalesim_patterns.model.units import format_cpu, format_memory
 
 __all__ = [
+    "DEFAULT_LIVENESS",
+    "DEFAULT_READINESS",
     "RUN_AS",
     "container_security",
     "pod_security",
@@ -24,6 +26,9 @@ __all__ = [
 ]
 
 RUN_AS = 10001
+
+DEFAULT_READINESS = "/health/ready"
+DEFAULT_LIVENESS = "/health/live"
 
 
 def pod_security() -> dict[str, Any]:

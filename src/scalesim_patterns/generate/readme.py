@@ -13,9 +13,21 @@ __all__ = ["render_readme"]
 
 _CONTROLLERS = [
     (
+        ("cert-manager.io",),
+        "Certificate",
+        "cert-manager 1.15",
+        "A ClusterIssuer named as the Certificate's issuerRef (`--tls-issuer`).",
+    ),
+    (
+        ("gateway.networking.k8s.io",),
+        "HTTPRoute",
+        "Gateway API CRDs 1.1 (standard channel)",
+        "Kong's Gateway with an https listener for the host, routes allowed from this namespace.",
+    ),
+    (
         ("configuration.konghq.com",),
         "Ingress, KongPlugin, KongConsumer",
-        "Kong Ingress Controller 3.x",
+        "Kong Ingress Controller 3.3 (DB-less, feature gate RewriteURIs=true)",
         "Ingress class `kong`. With the mesh, run Kong's pods with an Istio sidecar (label the "
         "Kong namespace `istio-injection=enabled`).",
     ),
@@ -95,9 +107,12 @@ def render_readme(ctx: Context, docs: dict[str, list[Document]]) -> str:
         "",
         "## Apply",
         "",
-        "1. Install the controllers above (their CRDs must exist before the objects that use them).",
-        "2. Replace the placeholder Secrets (every object annotated `scalesim.dev/placeholder`), "
-        "or delete them from `base/kustomization.yaml` and provide them with external-secrets.",
+        "1. Install the controllers above (their CRDs must exist before the objects that use them); "
+        "`sh install.sh [dev|prod]` then applies everything in order and waits at each step.",
+        "2. Credentials: `scalesim generate` wrote random values under `base/secrets/` "
+        "(git-ignored; kept on every later run) and `base/kustomization.yaml` turns them into "
+        "Secrets with `secretGenerator`. With an external secret store, delete the generators "
+        "and let it create Secrets of the same names.",
         "3. Push the images (or change the registry when generating):",
         "",
     ]

@@ -22,7 +22,14 @@ _Base: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _Dumper(_Base):  # type: ignore[misc,valid-type]
-    """SafeDumper with literal blocks for multi-line strings."""
+    """SafeDumper with literal blocks for multi-line strings and no anchors.
+
+    A builder reusing one dict in two places would otherwise come out as `&id001` / `*id001`:
+    valid YAML, but unreadable in a review and refused by some tools that read manifests.
+    """
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -10,17 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scalesim_patterns.model.service import Analysis, Service
-from scalesim_patterns.model.units import format_duration
+from scalesim_patterns.model.service import Analysis, Health, Service
+from scalesim_patterns.model.units import format_duration, parse_duration
 
 from .context import Context
-from .escape import promql_matcher
+from .escape import promql_matcher, re2_quote
 from .mesh import managed_route_names, uses_istio_canary
 from .names import k8s_name
-from .pods import seconds
+from .pods import DEFAULT_LIVENESS, DEFAULT_READINESS, seconds
 from .render import Document
+from .smoke import smoke_metric
 
-__all__ = ["ROLE_LABEL", "RolloutParts", "rollout_parts"]
+__all__ = [
+    "ROLE_LABEL",
+    "RolloutParts",
+    "analysis_queries",
+    "non_user_paths",
+    "rate_window",
+    "rollout_parts",
+    "user_traffic",
+]
 
 ROLE_LABEL = "role"
 REQUESTS = "http_server_request_duration_seconds"
@@ -34,50 +43,117 @@ class RolloutParts:
     templates: list[Document] = field(default_factory=list)
 
 
-def _selector(ctx: Context, extra: str = "") -> str:
+def non_user_paths(svc: Service) -> list[str]:
+    """Paths that are not user traffic: the probes and the metrics scrape."""
+    health = svc.health or Health()
+    paths = {"/metrics", DEFAULT_READINESS, DEFAULT_LIVENESS}
+    for probe in (health.readiness, health.liveness, health.startup):
+        if probe is not None and probe.path is not None:
+            paths.add(probe.path)
+    return sorted(paths)
+
+
+def user_traffic(svc: Service) -> str:
+    """A matcher that leaves probe and /metrics requests out of the request counts."""
+    return promql_matcher("http_route", "|".join(map(re2_quote, non_user_paths(svc))), "!~")
+
+
+def rate_window(ctx: Context, interval: float) -> str:
+    """At least four scrapes (a rate needs two samples; four survive one missed scrape)."""
+    return format_duration(max(interval, 4 * ctx.options.scrape_interval))
+
+
+def _selector(ctx: Context, svc: Service, extra: str = "") -> str:
     return (
         f"{promql_matcher('namespace', ctx.ns)},"
         'app_kubernetes_io_name="{{args.service-name}}",'
-        f'{ROLE_LABEL}="{{{{args.role}}}}"{extra}'
+        f'{ROLE_LABEL}="{{{{args.role}}}}",{user_traffic(svc)}{extra}'
     )
 
 
-def _template(ctx: Context, name: str, svc: Service, template: str, a: Analysis) -> Document:
-    window = format_duration(max(a.interval, 60.0))
+def analysis_queries(ctx: Context, svc: Service, window: str) -> dict[str, str]:
+    """The three queries, each guarded so that it always returns one number.
+
+    Argo Rollouts counts an empty result as an Error (index out of range in the condition) and
+    aborts after consecutiveErrorLimit of them; a NaN (0/0 without traffic) fails any condition.
+    So: a missing 5xx series counts as 0 errors (`or on() vector(0)`), no traffic makes the
+    ratio empty (`> 0` on the denominator) and then 1, a NaN quantile is dropped (`>= 0`) and
+    becomes 0, and the `requests` metric reports the missing traffic as inconclusive.
+    """
+    sel = _selector(ctx, svc)
+    err = _selector(ctx, svc, ',http_response_status_code=~"5.."')
+    return {
+        "success-rate": (
+            "(\n"
+            f"  1 - (sum(rate({REQUESTS}_count{{{err}}}[{window}])) or on() vector(0))\n"
+            f"    / (sum(rate({REQUESTS}_count{{{sel}}}[{window}])) > 0)\n"
+            ") or on() vector(1)\n"
+        ),
+        "latency-p99": (
+            "(\n"
+            f"  histogram_quantile(0.99, sum by (le) (rate({REQUESTS}_bucket{{{sel}}}[{window}])))\n"
+            "    >= 0\n"
+            ") or on() vector(0)\n"
+        ),
+        "requests": f"sum(rate({REQUESTS}_count{{{sel}}}[{window}])) or on() vector(0)\n",
+    }
+
+
+def _template(
+    ctx: Context, name: str, svc: Service, template: str, a: Analysis, smoke: bool = False
+) -> Document:
+    window = rate_window(ctx, a.interval)
     common: dict[str, Any] = {
         "interval": format_duration(a.interval),
         "count": a.count,
         "failureLimit": a.failure_limit,
     }
-    sel = _selector(ctx)
-    ok = _selector(ctx, ',http_response_status_code!~"5.."')
-    success_query = (
-        f"sum(rate({REQUESTS}_count{{{ok}}}[{window}]))\n"
-        f"/\nsum(rate({REQUESTS}_count{{{sel}}}[{window}]))\n"
-    )
+    queries = analysis_queries(ctx, svc, window)
     prometheus = ctx.options.prometheus_url
+
+    def provider(metric: str) -> dict[str, Any]:
+        return {"prometheus": {"address": prometheus, "query": queries[metric]}}
+
     metrics: list[dict[str, Any]] = [
         {
             "name": "success-rate",
             **common,
             "successCondition": f"result[0] >= {a.success_rate:g}",
-            "provider": {"prometheus": {"address": prometheus, "query": success_query}},
+            "provider": provider("success-rate"),
         }
     ]
     if a.max_latency_p99 is not None:
-        latency_query = f"histogram_quantile(0.99,\n  sum by (le) (rate({REQUESTS}_bucket{{{sel}}}[{window}])))\n"
         metrics.append(
             {
                 "name": "latency-p99",
                 **common,
                 "successCondition": f"result[0] <= {a.max_latency_p99:g}",
-                "provider": {"prometheus": {"address": prometheus, "query": latency_query}},
+                "provider": provider("latency-p99"),
             }
         )
+    # No traffic is neither a pass nor a failure: inconclusive pauses the rollout for a person
+    # (neither condition holds), unless some measurement of the run saw requests.
+    metrics.append(
+        {
+            "name": "requests",
+            "interval": format_duration(a.interval),
+            "count": a.count,
+            "successCondition": "result[0] > 0",
+            "failureCondition": "result[0] < 0",
+            "inconclusiveLimit": a.count - 1,
+            "provider": provider("requests"),
+        }
+    )
+    if smoke:
+        # Preview pods get no user traffic: a Job sends it (smoke.py), and every Prometheus
+        # metric waits one rate window so its first measurement sees only that traffic.
+        for metric in metrics:
+            metric["initialDelay"] = window
+        metrics.append(smoke_metric(ctx, name, svc, a, parse_duration(window)))
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisTemplate",
-        "metadata": ctx.meta(template, ctx.labels(name, "rollout-analysis", svc.version)),
+        "metadata": ctx.meta(template, ctx.labels(name, "rollout-analysis")),
         "spec": {"args": [{"name": "service-name"}, {"name": "role"}], "metrics": metrics},
     }
 
@@ -167,7 +243,9 @@ def rollout_parts(ctx: Context, name: str, svc: Service) -> RolloutParts | None:
             if analysis is not None:
                 suffix = "pre-promotion" if role == "preview" else "post-promotion"
                 template = k8s_name(name, suffix)
-                parts.templates.append(_template(ctx, name, svc, template, analysis))
+                parts.templates.append(
+                    _template(ctx, name, svc, template, analysis, smoke=role == "preview")
+                )
                 body[key] = _run(template, name, role)
         parts.strategy = {"blueGreen": body}
         return parts

@@ -13,7 +13,16 @@ from scalesim_patterns.model.units import format_duration
 from .context import Context
 from .exposure import expose_ingress
 from .names import env_key, k8s_name, label_value
-from .pods import container_security, pod_security, probe, resources, seconds, spread
+from .pods import (
+    DEFAULT_LIVENESS,
+    DEFAULT_READINESS,
+    container_security,
+    pod_security,
+    probe,
+    resources,
+    seconds,
+    spread,
+)
 from .protocols import (
     METRICS_PORT,
     app_protocol,
@@ -35,8 +44,6 @@ __all__ = [
     "service_files",
 ]
 
-DEFAULT_READINESS = "/health/ready"
-DEFAULT_LIVENESS = "/health/live"
 DEFAULT_GRACE = 30.0
 """Kubernetes' terminationGracePeriodSeconds when a pod spec gives none."""
 SCRAPE_LABEL = "scalesim.dev/scrape"
@@ -192,7 +199,7 @@ def _service(
     headless: bool = False,
     annotations: dict[str, str] | None = None,
 ) -> Document:
-    labels = ctx.labels(name, "service", svc.version)
+    labels = ctx.labels(name, "service")
     if scrape:
         labels[SCRAPE_LABEL] = "true"
     spec: dict[str, Any] = {"type": "ClusterIP"}
@@ -282,12 +289,20 @@ def _config(ctx: Context, name: str, svc: Service) -> Document:
         data["CONSUMER_GROUP"] = name
     data["OTEL_SERVICE_NAME"] = name
     data["OTEL_RESOURCE_ATTRIBUTES"] = f"service.namespace={ctx.ns},service.version={svc.version}"
+    # Never OTEL_SDK_DISABLED: it switches metrics off too, and the rollout analyses and alerts
+    # need them. Request metrics are served on `/metrics` of the `http` port (Prometheus format,
+    # scraped by the ServiceMonitor); with the collector the SDK also pushes OTLP metrics there.
+    data["METRICS_PATH"] = "/metrics"
     if ctx.tracing:
         data["OTEL_EXPORTER_OTLP_ENDPOINT"] = ctx.otlp_endpoint()
         data["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
         data["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
+        data["OTEL_TRACES_EXPORTER"] = "otlp"
+        data["OTEL_METRICS_EXPORTER"] = "otlp"
     else:
-        data["OTEL_SDK_DISABLED"] = "true"
+        data["OTEL_TRACES_EXPORTER"] = "none"
+        data["OTEL_METRICS_EXPORTER"] = "none"
+    data["OTEL_LOGS_EXPORTER"] = "none"
     if svc.clients:
         policies = {
             target: policy.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -297,7 +312,7 @@ def _config(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": ctx.meta(config_name(name), ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(config_name(name), ctx.labels(name, "service")),
         "data": dict(sorted(data.items())),
     }
 
@@ -306,7 +321,7 @@ def _service_account(ctx: Context, name: str, svc: Service) -> Document:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": ctx.meta(name, ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "service")),
         "automountServiceAccountToken": False,
     }
 
@@ -316,10 +331,13 @@ def _hpa(ctx: Context, name: str, svc: Service, kind: str) -> Document | None:
     if a is None:
         return None
     if a.metric == "cpu":
+        # ContainerResource (GA in Kubernetes 1.30): the utilisation of the service's own
+        # container, not the pod's average with the Istio sidecar's request mixed in.
         metric: dict[str, Any] = {
-            "type": "Resource",
-            "resource": {
+            "type": "ContainerResource",
+            "containerResource": {
                 "name": "cpu",
+                "container": name,
                 "target": {"type": "Utilization", "averageUtilization": round(a.target)},
             },
         }
@@ -364,7 +382,7 @@ def _hpa(ctx: Context, name: str, svc: Service, kind: str) -> Document | None:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": ctx.meta(name, ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "service")),
         "spec": spec,
     }
 
@@ -384,7 +402,7 @@ def _pdb(ctx: Context, name: str, svc: Service) -> Document | None:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": ctx.meta(name, ctx.labels(name, "service", svc.version)),
+        "metadata": ctx.meta(name, ctx.labels(name, "service")),
         "spec": {**budget, "selector": {"matchLabels": ctx.selector(name)}},
     }
 
@@ -392,8 +410,13 @@ def _pdb(ctx: Context, name: str, svc: Service) -> Document | None:
 def service_files(ctx: Context, name: str, svc: Service) -> dict[str, list[Document]]:
     """Files of one service's folder (relative to it), and the rollout folder's files."""
     parts = rollout_parts(ctx, name, svc)
+    # Kong sends to the Service (not pod IPs) with the in-mesh Host, so the Kong pod's sidecar
+    # applies this service's VirtualService (canary and split weights) and mTLS.
     annotations = (
-        {"ingress.kubernetes.io/service-upstream": "true"}
+        {
+            "ingress.kubernetes.io/service-upstream": "true",
+            "konghq.com/host-header": ctx.host(name),
+        }
         if ctx.mesh and name in ctx.graph.routed
         else None
     )

@@ -14,6 +14,7 @@ from .context import Context, GenerateError
 from .datastores import database_files, event_store_files
 from .escape import check_design
 from .gateway import gateway_files
+from .install import install_script
 from .kustomize import base_kustomization, overlay_kustomizations
 from .names import MANAGED_BY
 from .observability import observability_files
@@ -21,7 +22,9 @@ from .options import GenerateOptions
 from .readme import render_readme
 from .render import Document, dump_documents
 from .rollouts import rollout_parts
+from .secrets import SECRETS_DIR, gitignore
 from .services import service_files
+from .smoke import has_smoke, smoke_objects
 
 __all__ = ["generate", "generate_documents"]
 
@@ -71,6 +74,8 @@ def generate_documents(
         parts = rollout_parts(ctx, name, svc)
         if parts is not None and parts.templates:
             out[f"base/rollouts/{name}/analysistemplate.yaml"] = parts.templates
+        if has_smoke(svc):
+            out[f"base/rollouts/{name}/smoke.yaml"] = smoke_objects(ctx, name, svc)
     for key, db in sorted(spec.databases.items()):
         name = ctx.db_names[key]
         prefix = f"base/databases/{name}"
@@ -109,6 +114,9 @@ def generate_documents(
             out[f"{prefix}/authorizationpolicy.yaml"] = [
                 mesh.authorization_policies(ctx, name, svc)
             ]
+            request_auth = mesh.request_authentication(ctx, name, svc)
+            if request_auth is not None:
+                out[f"{prefix}/requestauthentication.yaml"] = [request_auth]
         for name, svc in ctx.external():
             out[f"base/mesh/external/{name}.yaml"] = [mesh.service_entry(ctx, name, svc)]
     _put(out, "base/observability", observability_files(ctx))
@@ -143,6 +151,9 @@ def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict
     files["base/kustomization.yaml"] = dump_documents([base_kustomization(ctx, resources)])
     for path, doc in overlay_kustomizations(ctx).items():
         files[path] = dump_documents([doc])
+    if ctx.secrets:
+        files[f"base/{SECRETS_DIR}/.gitignore"] = gitignore()
     files["README.md"] = render_readme(ctx, docs)
+    files["install.sh"] = install_script(ctx, docs)
     files.update(service_code_files(arch, [name for name, _ in ctx.deployed()]))
     return dict(sorted(files.items()))

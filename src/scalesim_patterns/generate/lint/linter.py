@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from scalesim_patterns.generate.lint import (
     rules_addons,
+    rules_deploy,
     rules_kustomize,
     rules_objects,
     rules_pods,
@@ -41,6 +42,7 @@ RULE_CHECKS: tuple[Callable[[RuleContext], Iterator[Finding]], ...] = (
     rules_pods.check,
     rules_objects.check,
     rules_addons.check,
+    rules_deploy.check,
     rules_kustomize.check,
     rules_values.check,
 )

@@ -122,6 +122,42 @@ _ALL = (
     Rule(
         "SSP053", "api-containers", "error", "images parse as references; probe paths are absolute"
     ),
+    # Works on a cluster: Kong, the mesh, Argo Rollouts and Prometheus together (issue 13).
+    Rule(
+        "SSP060",
+        "kong-mesh-upstream",
+        "error",
+        "Kong reaches meshed Services through the Service with the in-mesh Host",
+    ),
+    Rule("SSP061", "kong-db-less-plugin", "error", "no Kong plugin that needs a database"),
+    Rule("SSP062", "ingress-tls", "error", "every Ingress host is served over TLS"),
+    Rule(
+        "SSP063",
+        "analysis-query-guarded",
+        "error",
+        "analysis queries return a number when a series is missing",
+    ),
+    Rule("SSP064", "rate-window", "error", "rate windows span at least four scrape intervals"),
+    Rule(
+        "SSP065",
+        "metrics-enabled",
+        "error",
+        "OTEL_SDK_DISABLED is not set where analyses and alerts need metrics",
+    ),
+    Rule("SSP066", "no-placeholder-secrets", "error", "Secrets hold no placeholder values"),
+    Rule(
+        "SSP067",
+        "mesh-path-after-gateway",
+        "error",
+        "mesh matches use the path Kong forwards, not the public one",
+    ),
+    Rule("SSP068", "no-system-namespace", "error", "no object lands in a kube-* namespace"),
+    Rule(
+        "SSP069",
+        "hpa-cpu-sidecar",
+        "warning",
+        "CPU autoscaling of meshed pods targets the service's container",
+    ),
     # Parsing and schemas.
     Rule("SSP100", "yaml-syntax", "error", "files parse as YAML or JSON"),
     Rule(
