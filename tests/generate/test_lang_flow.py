@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from scalesim_patterns.generate import generate
 from scalesim_patterns.model import load
 
@@ -25,8 +27,11 @@ def test_each_consumer_gets_a_kong_consumer_with_its_own_limit(tmp_path: Path) -
     assert plugin["plugin"] == "rate-limiting"
     assert plugin["config"] == {"second": 50, "policy": "cluster"}
     assert "konghq.com/plugins" not in consumers["storefront"]["metadata"]["annotations"]
-    secrets = {s["metadata"]["name"] for s in of_kind(files, "Secret")}
-    assert set(partner["credentials"]) <= secrets
+    # credentials are generated Secrets (random, git-ignored files), never values in manifests
+    base = yaml.safe_load(files["base/kustomization.yaml"])
+    generated = {g["name"] for g in base.get("secretGenerator", [])}
+    assert set(partner["credentials"]) <= generated
+    assert not [s for s in of_kind(files, "Secret") if s["metadata"]["name"] in generated]
     assert _schema_errors(files) == []
     assert _lint(files, tmp_path) == []
 
@@ -91,6 +96,8 @@ def test_a_service_exposed_without_the_gateway_gets_its_ingress_and_policy() -> 
     files = generate(load(PROTOCOLS))
     public = _one(files, "Ingress", "web-public")
     assert public["spec"]["ingressClassName"] == "nginx"
+    assert public["spec"]["tls"] == [{"hosts": ["www.example.com"], "secretName": "web-public-tls"}]
+    assert public["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     (rule,) = public["spec"]["rules"]
     assert rule["host"] == "www.example.com"
     assert rule["http"]["paths"][0]["backend"]["service"] == {

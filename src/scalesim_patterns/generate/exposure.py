@@ -4,8 +4,9 @@ cluster's ingress controller. The service's NetworkPolicy lets the controller's 
 the controller's pods reach the Service like any client.
 
 Kubernetes' Ingress: `ingressClassName` picks the controller, a `Prefix` path on the host sends
-to the Service's port. TLS, certificates and the controller's own settings are the cluster's
-(README note).
+to the Service's port. TLS is on, as on the gateway's Ingresses: cert-manager's ingress-shim
+(`cert-manager.io/cluster-issuer`, the `--tls-issuer`) issues `<service>-public-tls` for the
+host. The controller's own settings are the cluster's.
 """
 
 from __future__ import annotations
@@ -30,17 +31,18 @@ def expose_ingress(ctx: Context, name: str, svc: Service) -> Document | None:
             f"controller (namespace `{ex.controller_namespace}`) with an Istio sidecar, or the "
             "mesh's mTLS and AuthorizationPolicy refuse its plain connections."
         )
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = {"cert-manager.io/cluster-issuer": ctx.options.tls_issuer}
     if svc.protocol == "grpc" and ex.ingress_class_name == "nginx":
         annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "GRPC"
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": ctx.meta(
-            k8s_name(name, "public"), ctx.labels(name, "ingress", svc.version), annotations or None
+            k8s_name(name, "public"), ctx.labels(name, "ingress", svc.version), annotations
         ),
         "spec": {
             "ingressClassName": ex.ingress_class_name,
+            "tls": [{"hosts": [ex.host], "secretName": k8s_name(name, "public-tls")}],
             "rules": [
                 {
                     "host": ex.host,
