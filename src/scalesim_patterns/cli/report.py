@@ -200,6 +200,9 @@ def result_tables(result: SimulationResult) -> RenderableType:
     if slos is not None:
         parts.append(slos)
     parts.extend(_workflow_tables(result))
+    cpu = _cpu_table(result)
+    if cpu is not None:
+        parts.append(cpu)
     clients = _clients_table(result)
     if clients is not None:
         parts.append(clients)
@@ -215,6 +218,31 @@ def result_tables(result: SimulationResult) -> RenderableType:
         )
     parts.extend(Text(f"note: {n}", style="yellow") for n in result.notes)
     return Group(*parts)
+
+
+def _cpu_table(result: SimulationResult) -> Table | None:
+    """Services with `cpu:`: cores per replica, cores used, utilisation, time throttled (means
+    over replications of each run's `cpu` section)."""
+    sections = [r.extras.get("cpu") for r in result.runs]
+    found = [x for x in sections if isinstance(x, dict) and x]
+    if not found:
+        return None
+    table = _table(
+        "CPU (work shared by each replica's cores; waiting on calls uses none)",
+        ("service", "cores/replica", "cores used", "utilisation", "throttled"),
+        left=("service",),
+    )
+    for name in found[0]:
+        rows = [x[name] for x in found if name in x]
+        n = len(rows)
+        table.add_row(
+            name,
+            f"{rows[0]['cores']:.0f}",
+            f"{sum(r['used'] for r in rows) / n:.2f}",
+            f"{sum(r['utilisation'] for r in rows) / n * 100:.1f}%",
+            f"{sum(r['throttled'] for r in rows) / n * 100:.1f}%",
+        )
+    return table
 
 
 def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:

@@ -363,6 +363,15 @@ class _Checker:
                     (*p, "replicas"),
                     f"replicas {svc.replicas} lies outside autoscaling {a.min_replicas}..{a.max_replicas}",
                 )
+            if svc.cpu is not None:
+                res = svc.resources
+                cores = svc.cpu.parallelism(res.cpu, res.cpu_limit)
+                if svc.concurrency == "thread" and svc.workers < cores:
+                    self.warn(
+                        (*p, "workers"),
+                        f"{svc.workers} threads can keep at most {svc.workers} of the "
+                        f"{cores} cores busy",
+                    )
             dep = svc.deployment
             if dep is not None and dep.canary is not None:
                 weights = [s.set_weight for s in dep.canary.steps if s.set_weight is not None]
@@ -396,6 +405,31 @@ class _Checker:
                     self.err(p, f"no gateway route '{slo.target}'{_hint(slo.target, routes)}")
             else:
                 self.endpoint_ref(slo.target, p, "SLO target")
+
+    def _cpu_capacity(
+        self, sname: str, most: int, loads: list[tuple[str | None, dict[str, float]]]
+    ) -> None:
+        """CPU demand above what the replicas' cores (or their CFS quota) serve at all."""
+        svc = self.spec.services[sname]
+        cpu = svc.cpu
+        assert cpu is not None
+        res = svc.resources
+        per_replica = cpu.capacity(res.cpu, res.cpu_limit)
+        capacity = most * per_replica
+        for scenario, rates in loads:
+            demand = sum(
+                rates.get(f"{sname}.{e}", 0.0) * ep.work.mean() for e, ep in svc.endpoints.items()
+            )
+            if demand > capacity:
+                where = f"in scenario '{scenario}', " if scenario is not None else ""
+                self.warn(
+                    ("spec", "services", sname, "cpu"),
+                    f"{where}peak CPU demand {demand:.2f} cores exceeds the {capacity:g} cores "
+                    f"{most} replica(s) can use ({per_replica:g} each: "
+                    f"{'the GIL' if cpu.gil else 'cores and CPU limit'}); at least "
+                    f"{int(demand // per_replica) + 1} replicas are needed",
+                )
+                return
 
     def check_cycles(self) -> None:
         """Synchronous call cycles deadlock thread-per-request services and never finish."""
@@ -527,7 +561,7 @@ class _Checker:
                 if rate:
                     held = (
                         ep.work.mean()
-                        if svc.concurrency == "async"
+                        if svc.concurrency == "async" and svc.cpu is None
                         else _response(self.arch, ref, response, 0)
                     )
                     work += rate * held
@@ -538,6 +572,8 @@ class _Checker:
         loads = [(scenario, offered(overrides)) for scenario, overrides in cases]
         for sname, svc in spec.services.items():
             most = svc.autoscaling.max_replicas if svc.autoscaling else svc.replicas
+            if svc.cpu is not None:
+                self._cpu_capacity(sname, most, loads)
             capacity = most * svc.workers
             # The file's own traffic first; else the scenario that loads this service most.
             over = [(work_of(sname, rates), scenario) for scenario, rates in loads]

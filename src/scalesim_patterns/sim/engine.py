@@ -39,6 +39,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Transport,
     timeout_layer,
 )
+from scalesim_patterns.sim.network.processor import cpu_section, service_runtime
 from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
     ServiceRuntime,
@@ -152,15 +153,8 @@ class Engine:
         spec = self.arch.spec
         streams = self.streams
         for name, svc in spec.services.items():
-            rt = ServiceRuntime(
-                name,
-                self.kernel,
-                replicas=svc.replicas,
-                workers=svc.workers,
-                queue_capacity=svc.queue_capacity,
-                holds=svc.concurrency == "thread",
-                lb=svc.load_balancer,
-                lb_rnd=streams.get(f"lb:{name}").random,
+            rt = service_runtime(
+                name, self.kernel, svc, svc.replicas, streams.get(f"lb:{name}").random
             )
             for ep_name, ep in svc.endpoints.items():
                 ref = f"{name}.{ep_name}"
@@ -194,6 +188,11 @@ class Engine:
                     self._compile_steps(name, ep_name, ep)
                 )
         self._build_traffic()
+        if any(svc.cpu is not None for svc in spec.services.values()):
+            # Only files that model CPUs get the section: others' results stay as they were.
+            self.run_extras["cpu"] = lambda _series: cpu_section(
+                self.services, self.kernel.now - self.warmup
+            )
         workflows.start(self)
         for install in self.extensions.installers:
             install(self)
