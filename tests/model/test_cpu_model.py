@@ -8,8 +8,6 @@ import textwrap
 from scalesim_patterns.model import Severity, validate_text
 from scalesim_patterns.model.cpu import CpuModel
 
-from ..conftest import REPO
-
 
 def _file(service: str, rate: str = "10/s") -> str:
     return (
@@ -104,10 +102,3 @@ def test_cpu_demand_above_the_cores_is_a_warning_with_the_replicas_needed() -> N
     assert d.path == ("spec", "services", "api", "cpu")
     assert "peak CPU demand 1.50 cores exceeds the 1 cores" in d.message
     assert "at least 2 replicas" in d.message
-
-
-def test_the_example_validates_clean() -> None:
-    path = REPO / "docs" / "examples" / "cpu-models.yaml"
-    arch, diags = validate_text(path.read_text(encoding="utf-8"), str(path))
-    assert arch is not None
-    assert diags == []

@@ -10,11 +10,24 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
+from .counts import count_mean
 from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
+from .feedback import Graph, components, is_loop, solve_visits, terminates
 from .resilience import RateLimit, TokenBucketRateLimit
-from .steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
+from .steps import (
+    AppendStep,
+    CallStep,
+    ChoiceStep,
+    GroupStep,
+    ParallelStep,
+    PublishStep,
+    QueryStep,
+    SagaStep,
+    Step,
+    expand,
+)
 from .traffic import (
     ConstantArrival,
     EntryMix,
@@ -107,9 +120,12 @@ class _Checker:
                     self.service_ref(cname, ("spec", "services", sname, "clients", cname))
             for ename, ep in svc.endpoints.items():
                 base: Path = ("spec", "services", sname, "endpoints", ename, "steps")
-                for i, step in enumerate(ep.steps):
-                    p = (*base, i)
-                    if isinstance(step, CallStep):
+                for p, step in _located(ep.steps, base):
+                    if isinstance(step, ChoiceStep):
+                        for j, option in enumerate(step.choice):
+                            if option.call is not None:
+                                self.endpoint_ref(option.call, (*p, "choice", j, "call"), "call")
+                    elif isinstance(step, CallStep):
                         self.endpoint_ref(step.call, (*p, "call"), "call")
                     elif isinstance(step, ParallelStep):
                         for j, call in enumerate(step.parallel):
@@ -432,18 +448,61 @@ class _Checker:
                 return
 
     def check_cycles(self) -> None:
-        """Synchronous call cycles deadlock thread-per-request services and never finish."""
-        graph = {
-            f"{s}.{e}": [c for c, _ in endpoint_calls(self.arch, s, e) if _exists(self.arch, c)]
+        """Call loops: a loop of certain calls never finishes (and deadlocks thread-per-request
+        services); a loop taken with probability < 1 (feedback) must end with probability one
+        (model/feedback.py), and through thread services it can still deadlock under load."""
+        arch = self.arch
+        certain = {
+            f"{s}.{e}": [c for c in _certain_calls(arch, s, e) if _exists(arch, c)]
             for s, svc in self.spec.services.items()
             for e in svc.endpoints
         }
+        in_certain = self._certain_cycles(certain)
+        graph: Graph = {
+            f"{s}.{e}": [(c, m) for c, m in endpoint_calls(arch, s, e) if _exists(arch, c)]
+            for s, svc in self.spec.services.items()
+            for e in svc.endpoints
+        }
+        for part in components(graph):
+            if not is_loop(graph, part) or in_certain & set(part):
+                continue
+            s, e = part[0].split(".", 1)
+            where = ("spec", "services", s, "endpoints", e)
+            loop = " -> ".join([*part, part[0]]) if len(part) > 1 else f"{part[0]} -> {part[0]}"
+            if not terminates(graph, part):
+                self.err(
+                    where,
+                    f"feedback loop {loop} does not end: each visit makes on average one or more "
+                    "further visits; lower the probability or the weight of the call back",
+                )
+                continue
+            threads = sorted(
+                {
+                    ref.split(".", 1)[0]
+                    for ref in part
+                    if self.spec.services[ref.split(".", 1)[0]].concurrency == "thread"
+                }
+            )
+            if threads:
+                self.warn(
+                    where,
+                    f"feedback loop {loop} through thread-per-request service(s) "
+                    f"{', '.join(threads)}: a thread waits while its call comes back for another "
+                    "thread of the same pool, so under load the pool can fill with waiting "
+                    "threads (deadlock); use concurrency: async there, or a timeout",
+                )
+
+    def _certain_cycles(self, graph: dict[str, list[str]]) -> set[str]:
+        """Report cycles of calls that are always made (the old synchronous-cycle error) and
+        return the endpoints on them."""
         state: dict[str, int] = {}
         stack: list[str] = []
         reported: set[frozenset[str]] = set()
+        on_cycle: set[str] = set()
 
         def report(nxt: str) -> None:
             cycle = [*stack[stack.index(nxt) :], nxt]
+            on_cycle.update(cycle)
             key = frozenset(cycle)
             if key not in reported:
                 reported.add(key)
@@ -472,6 +531,7 @@ class _Checker:
                     state[nxt] = 1
                     stack.append(nxt)
                     pending.append(iter(graph.get(nxt, [])))
+        return on_cycle
 
     def check_capacity(self) -> None:
         """Offered load above what a service's workers can do at all, for the file's traffic and
@@ -605,30 +665,61 @@ def _response(arch: Architecture, ref: str, memo: dict[str, float], depth: int) 
     ep = spec.services[s].endpoints[e]
     hop = 2 * (spec.network.hop_latency.mean() if spec.network.hop_latency else 0.00025)
     total = ep.work.mean()
-    for step in ep.steps:
+    memo[ref] = 0.0  # a call back into itself (probabilistic feedback) counts as nothing more
+    for step, times in expand(ep.steps):
         if isinstance(step, CallStep):
             total += (
-                step.probability * step.repeat * (hop + _response(arch, step.call, memo, depth + 1))
+                times
+                * step.probability
+                * count_mean(step.repeat)
+                * (hop + _response(arch, step.call, memo, depth + 1))
             )
         elif isinstance(step, ParallelStep):
-            total += step.probability * max(
-                c.probability * c.repeat * (hop + _response(arch, c.call, memo, depth + 1))
-                for c in step.parallel
+            total += (
+                times
+                * step.probability
+                * max(
+                    c.probability
+                    * count_mean(c.repeat)
+                    * (hop + _response(arch, c.call, memo, depth + 1))
+                    for c in step.parallel
+                )
             )
         elif isinstance(step, QueryStep) and step.query in spec.databases:
             db = spec.databases[step.query]
-            total += step.probability * step.repeat * db.latency_of(step.operation).mean()
+            total += (
+                times
+                * step.probability
+                * count_mean(step.repeat)
+                * db.latency_of(step.operation).mean()
+            )
         elif isinstance(step, PublishStep):
             broker = arch.topic_owner(step.publish)
             if broker is not None:
-                total += step.probability * spec.brokers[broker].default_latencies()[0].mean()
+                total += (
+                    times * step.probability * spec.brokers[broker].default_latencies()[0].mean()
+                )
         elif isinstance(step, SagaStep) and step.saga in spec.sagas:
-            total += step.probability * sum(
-                hop + _response(arch, st.action, memo, depth + 1)
-                for st in spec.sagas[step.saga].steps
+            total += (
+                times
+                * step.probability
+                * sum(
+                    hop + _response(arch, st.action, memo, depth + 1)
+                    for st in spec.sagas[step.saga].steps
+                )
             )
     memo[ref] = total
     return total
+
+
+def _located(steps: list[Step], base: Path) -> Iterator[tuple[Path, Step]]:
+    """Every step with its path in the file, groups opened."""
+    for i, step in enumerate(steps):
+        p = (*base, i)
+        if isinstance(step, GroupStep):
+            yield from _located(step.steps, (*p, "steps"))
+        else:
+            yield p, step
 
 
 def _exists(arch: Architecture, ref: str) -> bool:
@@ -639,17 +730,17 @@ def _exists(arch: Architecture, ref: str) -> bool:
 def endpoint_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[tuple[str, float]]:
     """Synchronous calls an endpoint makes, with the mean number per request."""
     ep = arch.spec.services[service].endpoints[endpoint]
-    for step in ep.steps:
+    for step, times in expand(ep.steps):
         if isinstance(step, CallStep):
-            yield step.call, step.probability * step.repeat
+            yield step.call, times * step.probability * count_mean(step.repeat)
         elif isinstance(step, ParallelStep):
             for c in step.parallel:
-                yield c.call, step.probability * c.probability * c.repeat
+                yield c.call, times * step.probability * c.probability * count_mean(c.repeat)
         elif isinstance(step, SagaStep):
             saga = arch.spec.sagas.get(step.saga)
             if saga is not None and saga.mode == "orchestrated":
                 for s in saga.steps:
-                    yield s.action, step.probability
+                    yield s.action, times * step.probability
 
 
 def _entry_targets(
@@ -668,33 +759,60 @@ def _entry_targets(
 def call_rates(arch: Architecture, seeds: dict[str, float]) -> dict[str, float]:
     """Mean request rate at every endpoint, given the rates `seeds` send to entry endpoints.
 
-    Rates flow along synchronous calls in topological order, so the work is linear in the
-    number of calls however much they fan out (following every path instead took 2^32 steps
-    for 32 services that each call the next twice). Calls inside a cycle (an error of its own)
-    are not followed.
+    Rates flow along synchronous calls one strongly connected part at a time, callers first, so
+    the work is linear in the number of calls however much they fan out (following every path
+    instead took 2^32 steps for 32 services that each call the next twice). Inside a feedback
+    loop the visit rates solve a linear system (model/feedback.py); a loop that never ends (an
+    error of its own) is not followed.
     """
-    graph: dict[str, list[tuple[str, float]]] = {}
-    indegree: dict[str, int] = {}
+    graph: Graph = {}
     for sname, svc in arch.spec.services.items():
         for ename in svc.endpoints:
             ref = f"{sname}.{ename}"
-            edges = [(t, m) for t, m in endpoint_calls(arch, sname, ename) if _exists(arch, t)]
-            graph[ref] = edges
-            indegree.setdefault(ref, 0)
-            for t, _ in edges:
-                indegree[t] = indegree.get(t, 0) + 1
+            graph[ref] = [(t, m) for t, m in endpoint_calls(arch, sname, ename) if _exists(arch, t)]
     rates = {ref: rate for ref, rate in seeds.items() if ref in graph}
-    ready = [ref for ref, n in indegree.items() if n == 0]
-    while ready:
-        ref = ready.pop()
-        rate = rates.get(ref, 0.0)
-        for target, mult in graph[ref]:
-            if rate:
-                rates[target] = rates.get(target, 0.0) + rate * mult
-            indegree[target] -= 1
-            if indegree[target] == 0:
-                ready.append(target)
+    for part in reversed(list(components(graph))):
+        if is_loop(graph, part):
+            inflow = {ref: rates.get(ref, 0.0) for ref in part}
+            solved = solve_visits(graph, part, inflow)
+            if solved is not None:
+                for ref, rate in solved.items():
+                    if rate or ref in rates:
+                        rates[ref] = rate
+        inside = set(part)
+        for ref in part:
+            rate = rates.get(ref, 0.0)
+            if not rate:
+                continue
+            for target, mult in graph[ref]:
+                if target not in inside:
+                    rates[target] = rates.get(target, 0.0) + rate * mult
     return rates
+
+
+def _certain_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[str]:
+    """Calls an endpoint makes on every request (no probability, no choice, a fixed repeat)."""
+
+    def walk(steps: list[Step]) -> Iterator[str]:
+        for step in steps:
+            if isinstance(step, GroupStep):
+                if step.probability >= 1 and isinstance(step.repeat, int):
+                    yield from walk(step.steps)
+            elif isinstance(step, CallStep):
+                if step.probability >= 1 and isinstance(step.repeat, int):
+                    yield step.call
+            elif isinstance(step, ParallelStep):
+                if step.probability >= 1:
+                    for c in step.parallel:
+                        if c.probability >= 1 and isinstance(c.repeat, int):
+                            yield c.call
+            elif isinstance(step, SagaStep) and step.probability >= 1:
+                saga = arch.spec.sagas.get(step.saga)
+                if saga is not None and saga.mode == "orchestrated":
+                    for s in saga.steps:
+                        yield s.action
+
+    yield from walk(arch.spec.services[service].endpoints[endpoint].steps)
 
 
 def _peak_rate(src: OpenLoop) -> float:

@@ -67,6 +67,7 @@ class Call:
         "back",
         "endpoint",
         "first",
+        "loops",
         "parent",
         "pc",
         "pending",
@@ -95,6 +96,9 @@ class Call:
         self.rep: int
         self.pending: int
         self.first: int
+        self.loops: list[int]
+        """Counts left of the repeated groups the call is inside (sim/network/loops.py); set
+        only when a group starts."""
 
 
 class StepRuntime(Protocol):
@@ -524,6 +528,7 @@ class EndpointRuntime:
             c.pc = pc
             if not step.start(c):
                 return
+            pc = c.pc  # a group's end may jump back
         self.finish(c, OK)
 
     def finish(self, c: Call, status: int) -> None:

@@ -395,7 +395,7 @@ def build_event_store(engine: Host, name: str) -> EventStoreRuntime:
 
 
 def compile_append_step(
-    engine: Host, service: str, endpoint: str, index: int, step: AppendStep
+    engine: Host, service: str, endpoint: str, index: int | str, step: AppendStep
 ) -> AppendStepRuntime:
     store = engine.plugins.obtain(Workflows).event_stores[step.append]
     model = engine.arch.spec.event_stores[step.append]
