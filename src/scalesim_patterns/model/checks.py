@@ -18,6 +18,7 @@ from .feedback import Graph, components, is_loop, solve_visits, terminates
 from .resilience import RateLimit, TokenBucketRateLimit
 from .steps import (
     AppendStep,
+    CacheStep,
     CallStep,
     ChoiceStep,
     GroupStep,
@@ -121,7 +122,9 @@ class _Checker:
             for ename, ep in svc.endpoints.items():
                 base: Path = ("spec", "services", sname, "endpoints", ename, "steps")
                 for p, step in _located(ep.steps, base):
-                    if isinstance(step, ChoiceStep):
+                    if isinstance(step, CacheStep):
+                        self._check_cache_step(sname, step, p)
+                    elif isinstance(step, ChoiceStep):
                         for j, option in enumerate(step.choice):
                             if option.call is not None:
                                 self.endpoint_ref(option.call, (*p, "choice", j, "call"), "call")
@@ -180,9 +183,33 @@ class _Checker:
                                 f"only the owner '{store.owner}' should append to event store '{step.append}'",
                             )
 
+    def _check_cache_step(self, sname: str, step: CacheStep, p: Path) -> None:
+        cache = self.spec.caches.get(step.cache)
+        if cache is None:
+            self.err(
+                (*p, "cache"), f"unknown cache '{step.cache}'{_hint(step.cache, self.spec.caches)}"
+            )
+        elif cache.owner != sname and cache.owner in self.spec.services:
+            self.warn(
+                (*p, "cache"),
+                f"service '{sname}' looks up cache '{step.cache}' owned by '{cache.owner}': a "
+                "cache-aside cache is filled by its owner's reads; share it deliberately or "
+                "call the owner",
+            )
+        if any(isinstance(s, CacheStep) for s, _ in expand(step.miss)):
+            self.err((*p, "miss"), "a cache step's `miss` cannot look up another cache")
+        if not step.miss:
+            self.warn(
+                (*p, "miss"),
+                "a cache step without `miss` steps reads nothing on a miss (add the query of "
+                "its backing store)",
+            )
+
     def check_data(self) -> None:
         """Databases, topics, event stores and sagas: references, pools and saga shape."""
         self._check_databases()
+        for cname, cache in self.spec.caches.items():
+            self.service_ref(cache.owner, ("spec", "caches", cname, "owner"))
         self._check_topics()
         self._check_event_stores()
         for gname, saga in self.spec.sagas.items():
@@ -328,6 +355,7 @@ class _Checker:
     def check_scenarios(self) -> None:
         spec = self.spec
         targets = set(spec.services) | set(spec.databases) | set(spec.brokers)
+        targets |= set(spec.caches)
         targets |= {f"{s}.{e}" for s, svc in spec.services.items() for e in svc.endpoints}
         for sname, sc in spec.scenarios.items():
             p: Path = ("spec", "scenarios", sname)
@@ -357,6 +385,11 @@ class _Checker:
                     most = svc.autoscaling.max_replicas if svc.autoscaling else svc.replicas
                     if fault.replicas > most:
                         self.err((*fp, "replicas"), f"'{fault.target}' has at most {most} replicas")
+                if fault.target in spec.caches and fault.type not in ("outage", "latency"):
+                    self.err(
+                        (*fp, "type"),
+                        f"a cache takes outage and latency faults, not {fault.type}",
+                    )
                 for j, name in enumerate(fault.between or []):
                     self.service_ref(name, (*fp, "between", j))
             for name in sc.traffic:
@@ -666,8 +699,12 @@ def _response(arch: Architecture, ref: str, memo: dict[str, float], depth: int) 
     hop = 2 * (spec.network.hop_latency.mean() if spec.network.hop_latency else 0.00025)
     total = ep.work.mean()
     memo[ref] = 0.0  # a call back into itself (probabilistic feedback) counts as nothing more
-    for step, times in expand(ep.steps):
-        if isinstance(step, CallStep):
+    misses = _misses(arch)
+    for step, times in expand(ep.steps, misses=misses):
+        if isinstance(step, CacheStep) and step.cache in spec.caches:
+            one = spec.caches[step.cache].latency_of().mean()
+            total += times * step.probability * one * (1 + misses.get(step.cache, 1.0))
+        elif isinstance(step, CallStep):
             total += (
                 times
                 * step.probability
@@ -712,12 +749,20 @@ def _response(arch: Architecture, ref: str, memo: dict[str, float], depth: int) 
     return total
 
 
+def _misses(arch: Architecture) -> dict[str, float]:
+    """Each cache's expected miss share (model/caches.py), for load estimates."""
+    return {name: 1.0 - c.expected_hit_ratio() for name, c in arch.spec.caches.items()}
+
+
 def _located(steps: list[Step], base: Path) -> Iterator[tuple[Path, Step]]:
     """Every step with its path in the file, groups opened."""
     for i, step in enumerate(steps):
         p = (*base, i)
         if isinstance(step, GroupStep):
             yield from _located(step.steps, (*p, "steps"))
+        elif isinstance(step, CacheStep):
+            yield p, step
+            yield from _located(step.miss, (*p, "miss"))
         else:
             yield p, step
 
@@ -730,7 +775,7 @@ def _exists(arch: Architecture, ref: str) -> bool:
 def endpoint_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[tuple[str, float]]:
     """Synchronous calls an endpoint makes, with the mean number per request."""
     ep = arch.spec.services[service].endpoints[endpoint]
-    for step, times in expand(ep.steps):
+    for step, times in expand(ep.steps, misses=_misses(arch)):
         if isinstance(step, CallStep):
             yield step.call, times * step.probability * count_mean(step.repeat)
         elif isinstance(step, ParallelStep):

@@ -7,7 +7,7 @@ diagram an engineer would draw.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
@@ -19,6 +19,7 @@ from .resilience import ClientPolicy
 __all__ = [
     "STEP_KEYS",
     "AppendStep",
+    "CacheStep",
     "CallStep",
     "ChoiceOption",
     "ChoiceStep",
@@ -135,6 +136,15 @@ class ChoiceStep(Spec):
         return [o.weight / total for o in self.choice]
 
 
+class CacheStep(Spec):
+    """Cache-aside: look the key up in a cache (model/caches.py); on a miss run `miss` (read the
+    backing store), then fill the cache."""
+
+    cache: str
+    miss: list[Step] = Field(default_factory=list)
+    probability: float = Field(1.0, gt=0, le=1)
+
+
 class GroupStep(Spec):
     """Steps repeated together: `repeat` times the whole sequence (items in a cart: for each,
     check stock and reserve it)."""
@@ -153,6 +163,7 @@ STEP_KEYS: tuple[str, ...] = (
     "append",
     "choice",
     "steps",
+    "cache",
 )
 
 
@@ -175,6 +186,7 @@ _CLASSES: dict[str, type[Spec]] = {
     "append": AppendStep,
     "choice": ChoiceStep,
     "steps": GroupStep,
+    "cache": CacheStep,
 }
 
 Step = Annotated[
@@ -185,25 +197,37 @@ Step = Annotated[
     | Annotated[SagaStep, Tag("saga-step")]
     | Annotated[AppendStep, Tag("append-step")]
     | Annotated[ChoiceStep, Tag("choice-step")]
-    | Annotated[GroupStep, Tag("steps-step")],
+    | Annotated[GroupStep, Tag("steps-step")]
+    | Annotated[CacheStep, Tag("cache-step")],
     Discriminator(
         _step_kind,
         custom_error_type="step_kind",
         custom_error_message="a step needs exactly one of the keys call, parallel, query, publish, "
-        "saga, append, choice, steps",
+        "saga, append, choice, steps, cache",
     ),
 ]
 
 GroupStep.model_rebuild()
+CacheStep.model_rebuild()
 
 
-def expand(steps: list[Step], factor: float = 1.0) -> Iterator[tuple[Step, float]]:
+def expand(
+    steps: list[Step], factor: float = 1.0, misses: Mapping[str, float] | None = None
+) -> Iterator[tuple[Step, float]]:
     """Every step that does something, with how often it runs per run of `steps` on average:
     groups opened (× their mean count and probability), a choice's options as call steps
-    (× their share). `probability` and `repeat` of the leaves are left to the caller."""
+    (× their share), a cache step's `miss` steps (× the cache's miss share in `misses`, every
+    lookup missing when it is not given). `probability` and `repeat` of the leaves are left to
+    the caller; a cache step itself is yielded too (its lookups)."""
     for step in steps:
         if isinstance(step, GroupStep):
-            yield from expand(step.steps, factor * step.probability * count_mean(step.repeat))
+            yield from expand(
+                step.steps, factor * step.probability * count_mean(step.repeat), misses
+            )
+        elif isinstance(step, CacheStep):
+            yield step, factor
+            share = 1.0 if misses is None else misses.get(step.cache, 1.0)
+            yield from expand(step.miss, factor * step.probability * share, misses)
         elif isinstance(step, ChoiceStep):
             for option, share in zip(step.choice, step.shares(), strict=True):
                 if option.call is not None:

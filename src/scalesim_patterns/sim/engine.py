@@ -19,6 +19,7 @@ from scalesim_patterns.model.resilience import ClientPolicy
 from scalesim_patterns.model.service import Endpoint
 from scalesim_patterns.model.steps import (
     AppendStep,
+    CacheStep,
     CallStep,
     ChoiceStep,
     GroupStep,
@@ -34,6 +35,13 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
 from scalesim_patterns.sim.extensions import default_extensions
+from scalesim_patterns.sim.network.caches import (
+    CacheFill,
+    CacheLookup,
+    CacheRuntime,
+    CacheRuntimes,
+    cache_section,
+)
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
 from scalesim_patterns.sim.network.loops import (
     ChoiceStepRuntime,
@@ -183,6 +191,8 @@ class Engine:
         for name, db in spec.databases.items():
             self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
         self.topics, self._ack = build_topics(spec.brokers, self.services, self.kernel, streams)
+        if spec.caches:
+            self._build_caches()
         net = spec.network.hop_latency
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
@@ -295,7 +305,28 @@ class Engine:
         of the group at index 2), so top-level names are those of a file without groups."""
         for j, step in enumerate(steps):
             index = f"{prefix}{j}"
-            if isinstance(step, GroupStep):
+            if isinstance(step, CacheStep):
+                ref = f"{service}.{endpoint}"
+                cache = self.plugins.obtain(CacheRuntimes)[step.cache]
+                model = self.arch.spec.caches[step.cache]
+                lookup = CacheLookup(
+                    self.kernel,
+                    cache,
+                    self.streams.sampler(model.latency_of(), f"cache-get:{ref}:{index}"),
+                    step.probability,
+                    self.streams.get(f"branch:{ref}:{index}").random,
+                )
+                out.append(lookup)
+                self._compile_into(out, service, endpoint, step.miss, f"{index}.")
+                out.append(
+                    CacheFill(
+                        self.kernel,
+                        cache,
+                        self.streams.sampler(model.latency_of(), f"cache-set:{ref}:{index}"),
+                    )
+                )
+                lookup.end = len(out)
+            elif isinstance(step, GroupStep):
                 ref = f"{service}.{endpoint}"
                 head = GroupStart(
                     self._count(step.repeat, f"count:{ref}:{index}"),
@@ -309,6 +340,37 @@ class Engine:
                 head.end = len(out)
             else:
                 out.append(self._compile_step(service, endpoint, index, step))
+
+    def _build_caches(self) -> None:
+        """The file's caches, their warm-up reset, per-window figures and run section."""
+        caches = self.plugins.add(CacheRuntimes())
+        for name, model in self.arch.spec.caches.items():
+            caches[name] = CacheRuntime(
+                name, model, self.kernel, self.streams.get(f"cache:{name}").random
+            )
+        series: dict[str, dict[str, list[float | None]]] = {
+            name: {"lookups": [], "hit_ratio": [], "errors": []} for name in caches
+        }
+
+        def reset() -> None:
+            for c in caches.values():
+                c.snap = c.counters()
+
+        def window(_: Any) -> None:
+            for name, c in caches.items():
+                now = c.counters()
+                lookups, hits, errors = (a - b for a, b in zip(now, c.window, strict=True))
+                c.window = now
+                cols = series[name]
+                cols["lookups"].append(float(lookups))
+                cols["hit_ratio"].append(hits / lookups if lookups else None)
+                cols["errors"].append(float(errors))
+
+        self.reset_hooks.append(reset)
+        self.window_hooks.append(window)
+        self.run_extras["caches"] = lambda _series: cache_section(
+            caches, self.kernel.now - self.warmup, series
+        )
 
     def _count(self, count: Any, stream: str) -> Callable[[], int]:
         return count_sampler(count, self.streams.get(stream))

@@ -36,6 +36,7 @@ from scalesim_patterns.model.resilience import (
 from scalesim_patterns.model.service import Service
 from scalesim_patterns.model.steps import (
     AppendStep,
+    CacheStep,
     CallStep,
     ChoiceStep,
     GroupStep,
@@ -224,6 +225,15 @@ class _Builder:
                     }
                     for i, o in enumerate(step.choice)
                 ],
+            }
+        if isinstance(step, CacheStep):
+            # No cache client in the generated code yet: every lookup is a miss (counted as
+            # skipped), and the miss steps read the backing store.
+            return {
+                "kind": "cache",
+                "cache": step.cache,
+                "probability": step.probability,
+                "miss": [self.step(s, f"{site}.{i}") for i, s in enumerate(step.miss)],
             }
         if isinstance(step, GroupStep):
             return {

@@ -65,6 +65,7 @@ class Call:
 
     __slots__ = (
         "back",
+        "cache_key",
         "endpoint",
         "first",
         "loops",
@@ -97,6 +98,8 @@ class Call:
         self.pending: int
         self.first: int
         self.loops: list[int]
+        self.cache_key: int
+        """The key a cache step's lookup missed (sim/network/caches.py); set by the lookup."""
         """Counts left of the repeated groups the call is inside (sim/network/loops.py); set
         only when a group starts."""
 
