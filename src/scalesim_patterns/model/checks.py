@@ -355,7 +355,7 @@ class _Checker:
     def check_scenarios(self) -> None:
         spec = self.spec
         targets = set(spec.services) | set(spec.databases) | set(spec.brokers)
-        targets |= set(spec.caches)
+        targets |= set(spec.caches) | set(spec.event_stores)
         targets |= {f"{s}.{e}" for s, svc in spec.services.items() for e in svc.endpoints}
         for sname, sc in spec.scenarios.items():
             p: Path = ("spec", "scenarios", sname)
@@ -389,6 +389,11 @@ class _Checker:
                     self.err(
                         (*fp, "type"),
                         f"a cache takes outage and latency faults, not {fault.type}",
+                    )
+                if fault.target in spec.event_stores and fault.type not in ("outage", "latency"):
+                    self.err(
+                        (*fp, "type"),
+                        f"an event store takes outage and latency faults, not {fault.type}",
                     )
                 for j, name in enumerate(fault.between or []):
                     self.service_ref(name, (*fp, "between", j))

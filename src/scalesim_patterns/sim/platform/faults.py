@@ -10,6 +10,8 @@
 | errors | service, `service.endpoint` | each call fails with probability `rate` on top of its own error rate |
 | outage | cache | lookups fail at once and read the backing store as misses, without filling; the cache comes back empty |
 | latency | cache | `add` is added to every GET and SET |
+| outage | event store | appends fail at once (`unavailable`); projections cannot read and poll again after `pollInterval`, then catch up |
+| latency | event store | `add` is added to every append and every read (loads, reloads, projection reads) |
 | partition | `between: [a, b]` | calls between a and b in either direction fail at once as `unavailable` (a rejecting network: RST or ICMP unreachable); calls already in flight finish |
 
 Without `duration` a fault lasts to the end of the run.
@@ -32,6 +34,7 @@ from scalesim_patterns.sim.network.steps import (
     PublishStepRuntime,
     QueryStepRuntime,
 )
+from scalesim_patterns.sim.patterns.workflow_state import Workflows
 from scalesim_patterns.sim.platform.fault_log import FaultLog
 from scalesim_patterns.sim.platform.lifecycle import Pod, fleet
 from scalesim_patterns.sim.platform.patches import error_patch, sampler_patch
@@ -127,6 +130,8 @@ class _FaultRun:
             ]
         elif fault.type in ("outage", "latency") and target in spec.caches:
             self.kind = f"cache-{fault.type}"
+        elif fault.type in ("outage", "latency") and target in spec.event_stores:
+            self.kind = f"store-{fault.type}"
         elif fault.type == "latency" and target in spec.databases:
             self.kind = "db-latency"
         elif fault.type == "latency" and target in spec.brokers:
@@ -190,6 +195,12 @@ class _FaultRun:
             self._db_down(engine.databases[self.label()])
         elif kind == "cache-outage":
             engine.plugins.obtain(CacheRuntimes)[self.label()].down()
+        elif kind == "store-outage":
+            engine.plugins.obtain(Workflows).event_stores[self.label()].up = False
+        elif kind == "store-latency":
+            assert f.add is not None
+            store = engine.plugins.obtain(Workflows).event_stores[self.label()]
+            store.extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}")
         elif kind == "cache-latency":
             assert f.add is not None
             cache = engine.plugins.obtain(CacheRuntimes)[self.label()]
@@ -232,6 +243,10 @@ class _FaultRun:
             self._db_up(engine.databases[self.label()])
         elif kind == "cache-outage":
             engine.plugins.obtain(CacheRuntimes)[self.label()].up = True
+        elif kind == "store-outage":
+            engine.plugins.obtain(Workflows).event_stores[self.label()].up = True
+        elif kind == "store-latency":
+            engine.plugins.obtain(Workflows).event_stores[self.label()].extra = None
         elif kind == "cache-latency":
             engine.plugins.obtain(CacheRuntimes)[self.label()].extra = None
         elif kind in ("broker-outage", "broker-latency"):
