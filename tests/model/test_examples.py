@@ -23,3 +23,18 @@ def test_example_validates_clean(path: object) -> None:
     arch, diags = validate_text(path.read_text(encoding="utf-8"), str(path))
     assert arch is not None, [str(d) for d in diags]
     assert diags == [], [str(d) for d in diags]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_follows_the_json_schema(path: object) -> None:
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    from scalesim_patterns.model import json_schema
+
+    assert isinstance(path, Path)
+    validator = jsonschema.Draft202012Validator(json_schema())
+    errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text("utf-8")))]
+    assert errors == []
