@@ -16,7 +16,16 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from ..model import Architecture
-from ..model.steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
+from ..model.counts import Count, count_mean
+from ..model.steps import (
+    AppendStep,
+    CallStep,
+    ParallelStep,
+    PublishStep,
+    QueryStep,
+    SagaStep,
+    expand,
+)
 from ..model.traffic import (
     Arrival,
     ConstantArrival,
@@ -131,6 +140,17 @@ def _edge_label(e: Edge) -> str:
     if e.repeat > 1:
         extra.append(f"×{e.repeat}")
     return e.label + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _shown(times: float, repeat: Count) -> tuple[float, int]:
+    """An edge's probability (≤ 1) and whole repeat count from a mean number of runs and a
+    repeat (a distribution shows as its mean, rounded)."""
+    mean = times * count_mean(repeat)
+    if times <= 1 and isinstance(repeat, int):
+        return times, repeat
+    if mean < 1:
+        return mean, 1
+    return 1.0, max(1, round(mean))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -268,23 +288,30 @@ class _Builder:
         for sname, svc in spec.services.items():
             me = f"service:{sname}"
             for ename, ep in svc.endpoints.items():
-                for step in ep.steps:
+                # Groups opened and a choice's options as calls: `times` < 1 is a chance, > 1
+                # a mean count (model/steps.py `expand`).
+                for step, times in expand(ep.steps):
                     if isinstance(step, CallStep):
-                        self.call(me, ename, step, step.probability)
+                        self.call(me, ename, step, step.probability * times)
                     elif isinstance(step, ParallelStep):
                         for c in step.parallel:
-                            self.call(me, ename, c, step.probability * c.probability, parallel=True)
+                            self.call(me, ename, c, step.probability * c.probability * times, True)
                     elif isinstance(step, QueryStep):
                         self.edge(
                             me,
                             f"database:{step.query}",
                             "query",
                             f"{ename}: {step.operation}",
-                            step.probability,
-                            step.repeat,
+                            *_shown(step.probability * times, step.repeat),
                         )
                     elif isinstance(step, PublishStep):
-                        self.edge(me, f"topic:{step.publish}", "publish", ename, step.probability)
+                        self.edge(
+                            me,
+                            f"topic:{step.publish}",
+                            "publish",
+                            ename,
+                            *_shown(step.probability * times, 1),
+                        )
                     elif isinstance(step, AppendStep):
                         events = f" ({step.events} events)" if step.events > 1 else ""
                         self.edge(
@@ -306,8 +333,7 @@ class _Builder:
             f"service:{step.service}",
             "call",
             f"{ename} → {step.endpoint}{how}",
-            probability,
-            step.repeat,
+            *_shown(probability, step.repeat),
         )
 
     def saga(self, initiator: str, name: str) -> None:

@@ -200,6 +200,12 @@ def result_tables(result: SimulationResult) -> RenderableType:
     if slos is not None:
         parts.append(slos)
     parts.extend(_workflow_tables(result))
+    cpu = _cpu_table(result)
+    if cpu is not None:
+        parts.append(cpu)
+    caches = _cache_table(result)
+    if caches is not None:
+        parts.append(caches)
     clients = _clients_table(result)
     if clients is not None:
         parts.append(clients)
@@ -215,6 +221,55 @@ def result_tables(result: SimulationResult) -> RenderableType:
         )
     parts.extend(Text(f"note: {n}", style="yellow") for n in result.notes)
     return Group(*parts)
+
+
+def _cpu_table(result: SimulationResult) -> Table | None:
+    """Services with `cpu:`: cores per replica, cores used, utilisation, time throttled (means
+    over replications of each run's `cpu` section)."""
+    sections = [r.extras.get("cpu") for r in result.runs]
+    found = [x for x in sections if isinstance(x, dict) and x]
+    if not found:
+        return None
+    table = _table(
+        "CPU (work shared by each replica's cores; waiting on calls uses none)",
+        ("service", "cores/replica", "cores used", "utilisation", "throttled"),
+        left=("service",),
+    )
+    for name in found[0]:
+        rows = [x[name] for x in found if name in x]
+        n = len(rows)
+        table.add_row(
+            name,
+            f"{rows[0]['cores']:.0f}",
+            f"{sum(r['used'] for r in rows) / n:.2f}",
+            f"{sum(r['utilisation'] for r in rows) / n * 100:.1f}%",
+            f"{sum(r['throttled'] for r in rows) / n * 100:.1f}%",
+        )
+    return table
+
+
+def _cache_table(result: SimulationResult) -> Table | None:
+    """Cache-aside caches: lookups, hit ratio and failed lookups (outages), means over runs."""
+    found = [x for x in (r.extras.get("caches") for r in result.runs) if isinstance(x, dict) and x]
+    if not found:
+        return None
+    table = _table(
+        "Caches (a miss or a failed lookup reads the backing store)",
+        ("cache", "lookups/s", "hit ratio", "misses", "failed lookups"),
+        left=("cache",),
+    )
+    for name in found[0]:
+        rows = [x[name] for x in found if name in x]
+        n = len(rows)
+        ratios = [r["hit_ratio"] for r in rows if r["hit_ratio"] is not None]
+        table.add_row(
+            name,
+            f"{sum(r['throughput'] for r in rows) / n:.1f}",
+            f"{sum(ratios) / len(ratios) * 100:.1f}%" if ratios else "-",
+            f"{sum(r['misses'] for r in rows) / n:.0f}",
+            f"{sum(r['errors'] for r in rows) / n:.0f}",
+        )
+    return table
 
 
 def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:

@@ -20,6 +20,7 @@ from scalesim_patterns.model.steps import (
     ParallelStep,
     PublishStep,
     QueryStep,
+    expand,
 )
 
 __all__ = [
@@ -107,7 +108,7 @@ def build_graph(arch: Architecture) -> Graph:
     topic_broker = {t: b for b, broker in spec.brokers.items() for t in broker.topics}
     for sname, svc in spec.services.items():
         for ep in svc.endpoints.values():
-            for step in ep.steps:
+            for step, _ in expand(ep.steps):  # groups opened, a choice's options as calls
                 if isinstance(step, CallStep | ParallelStep):
                     calls = [step] if isinstance(step, CallStep) else step.parallel
                     for c in calls:

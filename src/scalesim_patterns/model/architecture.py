@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import Spec
+from .caches import Cache
 from .data import Broker, Database, EventStore, Saga
 from .edge import Gateway, Mesh, Network, Tracing
 from .service import NAME, Endpoint, Service
@@ -49,6 +50,8 @@ class ArchitectureSpec(Spec):
     databases: dict[Name, Database] = Field(default_factory=dict)
     brokers: dict[Name, Broker] = Field(default_factory=dict)
     event_stores: dict[Name, EventStore] = Field(default_factory=dict)
+    caches: dict[Name, Cache] = Field(default_factory=dict)
+    """Cache-aside caches (model/caches.py), looked up by `cache:` steps."""
     sagas: dict[Name, Saga] = Field(default_factory=dict)
     gateway: Gateway | None = None
     mesh: Mesh | None = None

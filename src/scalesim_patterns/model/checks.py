@@ -12,13 +12,27 @@ from collections.abc import Iterable, Iterator
 from .architecture import Architecture
 from .change_checks import check_changes
 from .consumer_checks import check_consumers
+from .counts import count_mean
 from .data import Saga
 from .diagnostics import Path, Severity
 from .edge import Route
+from .feedback import Graph, components, is_loop, solve_visits, terminates
 from .protocol_checks import check_protocols
 from .resilience import RateLimit, TokenBucketRateLimit
 from .session_checks import check_sessions
-from .steps import AppendStep, CallStep, ParallelStep, PublishStep, QueryStep, SagaStep
+from .steps import (
+    AppendStep,
+    CacheStep,
+    CallStep,
+    ChoiceStep,
+    GroupStep,
+    ParallelStep,
+    PublishStep,
+    QueryStep,
+    SagaStep,
+    Step,
+    expand,
+)
 from .traffic import (
     ConstantArrival,
     EntryMix,
@@ -112,9 +126,14 @@ class _Checker:
                     self.service_ref(cname, ("spec", "services", sname, "clients", cname))
             for ename, ep in svc.endpoints.items():
                 base: Path = ("spec", "services", sname, "endpoints", ename, "steps")
-                for i, step in enumerate(ep.steps):
-                    p = (*base, i)
-                    if isinstance(step, CallStep):
+                for p, step in _located(ep.steps, base):
+                    if isinstance(step, CacheStep):
+                        self._check_cache_step(sname, step, p)
+                    elif isinstance(step, ChoiceStep):
+                        for j, option in enumerate(step.choice):
+                            if option.call is not None:
+                                self.endpoint_ref(option.call, (*p, "choice", j, "call"), "call")
+                    elif isinstance(step, CallStep):
                         self.endpoint_ref(step.call, (*p, "call"), "call")
                     elif isinstance(step, ParallelStep):
                         for j, call in enumerate(step.parallel):
@@ -169,9 +188,33 @@ class _Checker:
                                 f"only the owner '{store.owner}' should append to event store '{step.append}'",
                             )
 
+    def _check_cache_step(self, sname: str, step: CacheStep, p: Path) -> None:
+        cache = self.spec.caches.get(step.cache)
+        if cache is None:
+            self.err(
+                (*p, "cache"), f"unknown cache '{step.cache}'{_hint(step.cache, self.spec.caches)}"
+            )
+        elif cache.owner != sname and cache.owner in self.spec.services:
+            self.warn(
+                (*p, "cache"),
+                f"service '{sname}' looks up cache '{step.cache}' owned by '{cache.owner}': a "
+                "cache-aside cache is filled by its owner's reads; share it deliberately or "
+                "call the owner",
+            )
+        if any(isinstance(s, CacheStep) for s, _ in expand(step.miss)):
+            self.err((*p, "miss"), "a cache step's `miss` cannot look up another cache")
+        if not step.miss:
+            self.warn(
+                (*p, "miss"),
+                "a cache step without `miss` steps reads nothing on a miss (add the query of "
+                "its backing store)",
+            )
+
     def check_data(self) -> None:
         """Databases, topics, event stores and sagas: references, pools and saga shape."""
         self._check_databases()
+        for cname, cache in self.spec.caches.items():
+            self.service_ref(cache.owner, ("spec", "caches", cname, "owner"))
         self._check_topics()
         self._check_event_stores()
         for gname, saga in self.spec.sagas.items():
@@ -317,6 +360,7 @@ class _Checker:
     def check_scenarios(self) -> None:
         spec = self.spec
         targets = set(spec.services) | set(spec.databases) | set(spec.brokers)
+        targets |= set(spec.caches) | set(spec.event_stores)
         targets |= {f"{s}.{e}" for s, svc in spec.services.items() for e in svc.endpoints}
         for sname, sc in spec.scenarios.items():
             p: Path = ("spec", "scenarios", sname)
@@ -346,6 +390,16 @@ class _Checker:
                     most = svc.autoscaling.max_replicas if svc.autoscaling else svc.replicas
                     if fault.replicas > most:
                         self.err((*fp, "replicas"), f"'{fault.target}' has at most {most} replicas")
+                if fault.target in spec.caches and fault.type not in ("outage", "latency"):
+                    self.err(
+                        (*fp, "type"),
+                        f"a cache takes outage and latency faults, not {fault.type}",
+                    )
+                if fault.target in spec.event_stores and fault.type not in ("outage", "latency"):
+                    self.err(
+                        (*fp, "type"),
+                        f"an event store takes outage and latency faults, not {fault.type}",
+                    )
                 for j, name in enumerate(fault.between or []):
                     self.service_ref(name, (*fp, "between", j))
             for name in sc.traffic:
@@ -368,6 +422,15 @@ class _Checker:
                     (*p, "replicas"),
                     f"replicas {svc.replicas} lies outside autoscaling {a.min_replicas}..{a.max_replicas}",
                 )
+            if svc.cpu is not None:
+                res = svc.resources
+                cores = svc.cpu.parallelism(res.cpu, res.cpu_limit)
+                if svc.concurrency == "thread" and svc.workers < cores:
+                    self.warn(
+                        (*p, "workers"),
+                        f"{svc.workers} threads can keep at most {svc.workers} of the "
+                        f"{cores} cores busy",
+                    )
             dep = svc.deployment
             if dep is not None and dep.canary is not None:
                 weights = [s.set_weight for s in dep.canary.steps if s.set_weight is not None]
@@ -402,19 +465,87 @@ class _Checker:
             else:
                 self.endpoint_ref(slo.target, p, "SLO target")
 
+    def _cpu_capacity(
+        self, sname: str, most: int, loads: list[tuple[str | None, dict[str, float]]]
+    ) -> None:
+        """CPU demand above what the replicas' cores (or their CFS quota) serve at all."""
+        svc = self.spec.services[sname]
+        cpu = svc.cpu
+        assert cpu is not None
+        res = svc.resources
+        per_replica = cpu.capacity(res.cpu, res.cpu_limit)
+        capacity = most * per_replica
+        for scenario, rates in loads:
+            demand = sum(
+                rates.get(f"{sname}.{e}", 0.0) * ep.work.mean() for e, ep in svc.endpoints.items()
+            )
+            if demand > capacity:
+                where = f"in scenario '{scenario}', " if scenario is not None else ""
+                self.warn(
+                    ("spec", "services", sname, "cpu"),
+                    f"{where}peak CPU demand {demand:.2f} cores exceeds the {capacity:g} cores "
+                    f"{most} replica(s) can use ({per_replica:g} each: "
+                    f"{'the GIL' if cpu.gil else 'cores and CPU limit'}); at least "
+                    f"{int(demand // per_replica) + 1} replicas are needed",
+                )
+                return
+
     def check_cycles(self) -> None:
-        """Synchronous call cycles deadlock thread-per-request services and never finish."""
-        graph = {
-            f"{s}.{e}": [c for c, _ in endpoint_calls(self.arch, s, e) if _exists(self.arch, c)]
+        """Call loops: a loop of certain calls never finishes (and deadlocks thread-per-request
+        services); a loop taken with probability < 1 (feedback) must end with probability one
+        (model/feedback.py), and through thread services it can still deadlock under load."""
+        arch = self.arch
+        certain = {
+            f"{s}.{e}": [c for c in _certain_calls(arch, s, e) if _exists(arch, c)]
             for s, svc in self.spec.services.items()
             for e in svc.endpoints
         }
+        in_certain = self._certain_cycles(certain)
+        graph: Graph = {
+            f"{s}.{e}": [(c, m) for c, m in endpoint_calls(arch, s, e) if _exists(arch, c)]
+            for s, svc in self.spec.services.items()
+            for e in svc.endpoints
+        }
+        for part in components(graph):
+            if not is_loop(graph, part) or in_certain & set(part):
+                continue
+            s, e = part[0].split(".", 1)
+            where = ("spec", "services", s, "endpoints", e)
+            loop = " -> ".join([*part, part[0]]) if len(part) > 1 else f"{part[0]} -> {part[0]}"
+            if not terminates(graph, part):
+                self.err(
+                    where,
+                    f"feedback loop {loop} does not end: each visit makes on average one or more "
+                    "further visits; lower the probability or the weight of the call back",
+                )
+                continue
+            threads = sorted(
+                {
+                    ref.split(".", 1)[0]
+                    for ref in part
+                    if self.spec.services[ref.split(".", 1)[0]].concurrency == "thread"
+                }
+            )
+            if threads:
+                self.warn(
+                    where,
+                    f"feedback loop {loop} through thread-per-request service(s) "
+                    f"{', '.join(threads)}: a thread waits while its call comes back for another "
+                    "thread of the same pool, so under load the pool can fill with waiting "
+                    "threads (deadlock); use concurrency: async there, or a timeout",
+                )
+
+    def _certain_cycles(self, graph: dict[str, list[str]]) -> set[str]:
+        """Report cycles of calls that are always made (the old synchronous-cycle error) and
+        return the endpoints on them."""
         state: dict[str, int] = {}
         stack: list[str] = []
         reported: set[frozenset[str]] = set()
+        on_cycle: set[str] = set()
 
         def report(nxt: str) -> None:
             cycle = [*stack[stack.index(nxt) :], nxt]
+            on_cycle.update(cycle)
             key = frozenset(cycle)
             if key not in reported:
                 reported.add(key)
@@ -443,6 +574,7 @@ class _Checker:
                     state[nxt] = 1
                     stack.append(nxt)
                     pending.append(iter(graph.get(nxt, [])))
+        return on_cycle
 
     def check_capacity(self) -> None:
         """Offered load above what a service's workers can do at all, for the file's traffic and
@@ -533,7 +665,7 @@ class _Checker:
                 if rate:
                     held = (
                         ep.work.mean()
-                        if svc.concurrency == "async"
+                        if svc.concurrency == "async" and svc.cpu is None
                         else _response(self.arch, ref, response, 0)
                     )
                     work += rate * held
@@ -544,6 +676,8 @@ class _Checker:
         loads = [(scenario, offered(overrides)) for scenario, overrides in cases]
         for sname, svc in spec.services.items():
             most = svc.autoscaling.max_replicas if svc.autoscaling else svc.replicas
+            if svc.cpu is not None:
+                self._cpu_capacity(sname, most, loads)
             capacity = most * svc.workers
             # The file's own traffic first; else the scenario that loads this service most.
             over = [(work_of(sname, rates), scenario) for scenario, rates in loads]
@@ -575,30 +709,73 @@ def _response(arch: Architecture, ref: str, memo: dict[str, float], depth: int) 
     ep = spec.services[s].endpoints[e]
     hop = 2 * (spec.network.hop_latency.mean() if spec.network.hop_latency else 0.00025)
     total = ep.work.mean()
-    for step in ep.steps:
-        if isinstance(step, CallStep):
+    memo[ref] = 0.0  # a call back into itself (probabilistic feedback) counts as nothing more
+    misses = _misses(arch)
+    for step, times in expand(ep.steps, misses=misses):
+        if isinstance(step, CacheStep) and step.cache in spec.caches:
+            one = spec.caches[step.cache].latency_of().mean()
+            total += times * step.probability * one * (1 + misses.get(step.cache, 1.0))
+        elif isinstance(step, CallStep):
             total += (
-                step.probability * step.repeat * (hop + _response(arch, step.call, memo, depth + 1))
+                times
+                * step.probability
+                * count_mean(step.repeat)
+                * (hop + _response(arch, step.call, memo, depth + 1))
             )
         elif isinstance(step, ParallelStep):
-            total += step.probability * max(
-                c.probability * c.repeat * (hop + _response(arch, c.call, memo, depth + 1))
-                for c in step.parallel
+            total += (
+                times
+                * step.probability
+                * max(
+                    c.probability
+                    * count_mean(c.repeat)
+                    * (hop + _response(arch, c.call, memo, depth + 1))
+                    for c in step.parallel
+                )
             )
         elif isinstance(step, QueryStep) and step.query in spec.databases:
             db = spec.databases[step.query]
-            total += step.probability * step.repeat * db.latency_of(step.operation).mean()
+            total += (
+                times
+                * step.probability
+                * count_mean(step.repeat)
+                * db.latency_of(step.operation).mean()
+            )
         elif isinstance(step, PublishStep):
             broker = arch.topic_owner(step.publish)
             if broker is not None:
-                total += step.probability * spec.brokers[broker].default_latencies()[0].mean()
+                total += (
+                    times * step.probability * spec.brokers[broker].default_latencies()[0].mean()
+                )
         elif isinstance(step, SagaStep) and step.saga in spec.sagas:
-            total += step.probability * sum(
-                hop + _response(arch, st.action, memo, depth + 1)
-                for st in spec.sagas[step.saga].steps
+            total += (
+                times
+                * step.probability
+                * sum(
+                    hop + _response(arch, st.action, memo, depth + 1)
+                    for st in spec.sagas[step.saga].steps
+                )
             )
     memo[ref] = total
     return total
+
+
+def _misses(arch: Architecture) -> dict[str, float]:
+    """Each cache's expected miss share (model/caches.py), for load estimates."""
+    return {name: 1.0 - c.expected_hit_ratio() for name, c in arch.spec.caches.items()}
+
+
+def _located(steps: list[Step], base: Path) -> Iterator[tuple[Path, Step]]:
+    """Every step with its path in the file, groups opened."""
+    for i, step in enumerate(steps):
+        p = (*base, i)
+        if isinstance(step, GroupStep):
+            yield from _located(step.steps, (*p, "steps"))
+        elif isinstance(step, CacheStep):
+            yield p, step
+            yield from _located(step.miss, (*p, "miss"))
+        else:
+            yield p, step
 
 
 def _exists(arch: Architecture, ref: str) -> bool:
@@ -609,17 +786,17 @@ def _exists(arch: Architecture, ref: str) -> bool:
 def endpoint_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[tuple[str, float]]:
     """Synchronous calls an endpoint makes, with the mean number per request."""
     ep = arch.spec.services[service].endpoints[endpoint]
-    for step in ep.steps:
+    for step, times in expand(ep.steps, misses=_misses(arch)):
         if isinstance(step, CallStep):
-            yield step.call, step.probability * step.repeat
+            yield step.call, times * step.probability * count_mean(step.repeat)
         elif isinstance(step, ParallelStep):
             for c in step.parallel:
-                yield c.call, step.probability * c.probability * c.repeat
+                yield c.call, times * step.probability * c.probability * count_mean(c.repeat)
         elif isinstance(step, SagaStep):
             saga = arch.spec.sagas.get(step.saga)
             if saga is not None and saga.mode == "orchestrated":
                 for s in saga.steps:
-                    yield s.action, step.probability
+                    yield s.action, times * step.probability
 
 
 def _entry_targets(
@@ -638,33 +815,60 @@ def _entry_targets(
 def call_rates(arch: Architecture, seeds: dict[str, float]) -> dict[str, float]:
     """Mean request rate at every endpoint, given the rates `seeds` send to entry endpoints.
 
-    Rates flow along synchronous calls in topological order, so the work is linear in the
-    number of calls however much they fan out (following every path instead took 2^32 steps
-    for 32 services that each call the next twice). Calls inside a cycle (an error of its own)
-    are not followed.
+    Rates flow along synchronous calls one strongly connected part at a time, callers first, so
+    the work is linear in the number of calls however much they fan out (following every path
+    instead took 2^32 steps for 32 services that each call the next twice). Inside a feedback
+    loop the visit rates solve a linear system (model/feedback.py); a loop that never ends (an
+    error of its own) is not followed.
     """
-    graph: dict[str, list[tuple[str, float]]] = {}
-    indegree: dict[str, int] = {}
+    graph: Graph = {}
     for sname, svc in arch.spec.services.items():
         for ename in svc.endpoints:
             ref = f"{sname}.{ename}"
-            edges = [(t, m) for t, m in endpoint_calls(arch, sname, ename) if _exists(arch, t)]
-            graph[ref] = edges
-            indegree.setdefault(ref, 0)
-            for t, _ in edges:
-                indegree[t] = indegree.get(t, 0) + 1
+            graph[ref] = [(t, m) for t, m in endpoint_calls(arch, sname, ename) if _exists(arch, t)]
     rates = {ref: rate for ref, rate in seeds.items() if ref in graph}
-    ready = [ref for ref, n in indegree.items() if n == 0]
-    while ready:
-        ref = ready.pop()
-        rate = rates.get(ref, 0.0)
-        for target, mult in graph[ref]:
-            if rate:
-                rates[target] = rates.get(target, 0.0) + rate * mult
-            indegree[target] -= 1
-            if indegree[target] == 0:
-                ready.append(target)
+    for part in reversed(list(components(graph))):
+        if is_loop(graph, part):
+            inflow = {ref: rates.get(ref, 0.0) for ref in part}
+            solved = solve_visits(graph, part, inflow)
+            if solved is not None:
+                for ref, rate in solved.items():
+                    if rate or ref in rates:
+                        rates[ref] = rate
+        inside = set(part)
+        for ref in part:
+            rate = rates.get(ref, 0.0)
+            if not rate:
+                continue
+            for target, mult in graph[ref]:
+                if target not in inside:
+                    rates[target] = rates.get(target, 0.0) + rate * mult
     return rates
+
+
+def _certain_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[str]:
+    """Calls an endpoint makes on every request (no probability, no choice, a fixed repeat)."""
+
+    def walk(steps: list[Step]) -> Iterator[str]:
+        for step in steps:
+            if isinstance(step, GroupStep):
+                if step.probability >= 1 and isinstance(step.repeat, int):
+                    yield from walk(step.steps)
+            elif isinstance(step, CallStep):
+                if step.probability >= 1 and isinstance(step.repeat, int):
+                    yield step.call
+            elif isinstance(step, ParallelStep):
+                if step.probability >= 1:
+                    for c in step.parallel:
+                        if c.probability >= 1 and isinstance(c.repeat, int):
+                            yield c.call
+            elif isinstance(step, SagaStep) and step.probability >= 1:
+                saga = arch.spec.sagas.get(step.saga)
+                if saga is not None and saga.mode == "orchestrated":
+                    for s in saga.steps:
+                        yield s.action
+
+    yield from walk(arch.spec.services[service].endpoints[endpoint].steps)
 
 
 def _peak_rate(src: OpenLoop) -> float:

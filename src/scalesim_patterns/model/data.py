@@ -275,6 +275,16 @@ class EventStore(Spec):
     write_rate_limit: Rate | None = None
     projections: list[Projection] = Field(default_factory=list)
     snapshot_every: int | None = Field(None, ge=1)
+    """Write a snapshot of the aggregate every this many events; loading then reads the
+    snapshot and replays only the events after it (docs/sagas-and-rollouts.md)."""
+    stream_length: int | None = Field(None, ge=1, le=10_000_000)
+    """Events in an aggregate's stream when it is loaded. Given, every append first loads the
+    aggregate (read and replay, as a command handler does) and a conflict loads it again;
+    absent, loading is not modelled (a reload costs one read)."""
+    replay_cost: Duration = Field(0.00002, ge=0)
+    """Applying one event while loading (20 µs: deserialise and mutate in memory)."""
+    read_page: int = Field(500, ge=1)
+    """Events one read returns; a longer stream takes more reads."""
 
 
 class SagaStep(Spec):

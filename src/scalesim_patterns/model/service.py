@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from .base import Spec
+from .cpu import CpuModel
 from .distributions import Distribution
 from .resilience import ClientPolicy
 from .steps import Step
@@ -218,6 +219,9 @@ class Service(Spec):
     """`thread` holds the worker while waiting on calls; `async` frees it."""
     load_balancer: Literal["round-robin", "random", "least-request"] = "round-robin"
     resources: Resources = Field(default_factory=Resources)
+    cpu: CpuModel | None = None
+    """The replica's processors (model/cpu.py): present, `workers` is only concurrency and the
+    endpoints' `work` is CPU time shared by the replica's cores; absent, a worker is a server."""
     startup_time: Distribution | None = None
     """Pod start (scheduling, image pull, warm-up) for new or restarted replicas."""
     termination_grace_period: Duration = 30.0

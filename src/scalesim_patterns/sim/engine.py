@@ -20,11 +20,15 @@ from scalesim_patterns.model.service import Endpoint
 from scalesim_patterns.model.sessions import RepeatRange, SessionStep
 from scalesim_patterns.model.steps import (
     AppendStep,
+    CacheStep,
     CallStep,
+    ChoiceStep,
+    GroupStep,
     ParallelStep,
     PublishStep,
     QueryStep,
     SagaStep,
+    Step,
 )
 from scalesim_patterns.model.traffic import ClosedLoop, EntryMix, OpenLoop, TrafficOverride
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES
@@ -32,7 +36,23 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
 from scalesim_patterns.sim.extensions import default_extensions
+from scalesim_patterns.sim.network.caches import (
+    CacheFill,
+    CacheLookup,
+    CacheRuntime,
+    CacheRuntimes,
+    cache_section,
+)
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
+from scalesim_patterns.sim.network.loops import (
+    ChoiceStepRuntime,
+    CountedCallStep,
+    CountedParallelStep,
+    CountedQueryStep,
+    GroupEnd,
+    GroupStart,
+    count_sampler,
+)
 from scalesim_patterns.sim.network.pipeline import (
     CallSite,
     Extensions,
@@ -40,6 +60,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Transport,
     timeout_layer,
 )
+from scalesim_patterns.sim.network.processor import cpu_section, service_runtime
 from scalesim_patterns.sim.network.sessions import SessionSource, SessionStepRuntime
 from scalesim_patterns.sim.network.station import (
     EndpointRuntime,
@@ -162,15 +183,8 @@ class Engine:
         spec = self.arch.spec
         streams = self.streams
         for name, svc in spec.services.items():
-            rt = ServiceRuntime(
-                name,
-                self.kernel,
-                replicas=svc.replicas,
-                workers=svc.workers,
-                queue_capacity=svc.queue_capacity,
-                holds=svc.concurrency == "thread",
-                lb=svc.load_balancer,
-                lb_rnd=streams.get(f"lb:{name}").random,
+            rt = service_runtime(
+                name, self.kernel, svc, svc.replicas, streams.get(f"lb:{name}").random
             )
             for ep_name, ep in svc.endpoints.items():
                 ref = f"{name}.{ep_name}"
@@ -187,6 +201,8 @@ class Engine:
         for name, db in spec.databases.items():
             self.databases[name] = DatabaseRuntime(name, self.kernel, db.pool, db.max_connections)
         self.topics, self._ack = build_topics(spec.brokers, self.services, self.kernel, streams)
+        if spec.caches:
+            self._build_caches()
         net = spec.network.hop_latency
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
@@ -204,6 +220,11 @@ class Engine:
                     self._compile_steps(name, ep_name, ep)
                 )
         self._build_traffic()
+        if any(svc.cpu is not None for svc in spec.services.values()):
+            # Only files that model CPUs get the section: others' results stay as they were.
+            self.run_extras["cpu"] = lambda _series: cpu_section(
+                self.services, self.kernel.now - self.warmup
+            )
         workflows.start(self)
         for install in self.extensions.installers:
             install(self)
@@ -290,76 +311,164 @@ class Engine:
         return self.services[service].endpoints[endpoint]
 
     def _compile_steps(self, service: str, endpoint: str, ep: Endpoint) -> list[StepRuntime]:
+        out: list[StepRuntime] = []
+        self._compile_into(out, service, endpoint, ep.steps, "")
+        return out
+
+    def _compile_into(
+        self, out: list[StepRuntime], service: str, endpoint: str, steps: list[Step], prefix: str
+    ) -> None:
+        """Compile `steps` onto the end of `out`; a group's body goes flat between its start and
+        end (sim/network/loops.py). `prefix` names nested steps' streams (`2.0` is the first step
+        of the group at index 2), so top-level names are those of a file without groups."""
+        for j, step in enumerate(steps):
+            index = f"{prefix}{j}"
+            if isinstance(step, CacheStep):
+                ref = f"{service}.{endpoint}"
+                cache = self.plugins.obtain(CacheRuntimes)[step.cache]
+                model = self.arch.spec.caches[step.cache]
+                lookup = CacheLookup(
+                    self.kernel,
+                    cache,
+                    self.streams.sampler(model.latency_of(), f"cache-get:{ref}:{index}"),
+                    step.probability,
+                    self.streams.get(f"branch:{ref}:{index}").random,
+                )
+                out.append(lookup)
+                self._compile_into(out, service, endpoint, step.miss, f"{index}.")
+                out.append(
+                    CacheFill(
+                        self.kernel,
+                        cache,
+                        self.streams.sampler(model.latency_of(), f"cache-set:{ref}:{index}"),
+                    )
+                )
+                lookup.end = len(out)
+            elif isinstance(step, GroupStep):
+                ref = f"{service}.{endpoint}"
+                head = GroupStart(
+                    self._count(step.repeat, f"count:{ref}:{index}"),
+                    step.probability,
+                    self.streams.get(f"branch:{ref}:{index}").random,
+                )
+                out.append(head)
+                body = len(out)
+                self._compile_into(out, service, endpoint, step.steps, f"{index}.")
+                out.append(GroupEnd(body))
+                head.end = len(out)
+            else:
+                out.append(self._compile_step(service, endpoint, index, step))
+
+    def _build_caches(self) -> None:
+        """The file's caches, their warm-up reset, per-window figures and run section."""
+        caches = self.plugins.add(CacheRuntimes())
+        for name, model in self.arch.spec.caches.items():
+            caches[name] = CacheRuntime(
+                name, model, self.kernel, self.streams.get(f"cache:{name}").random
+            )
+        series: dict[str, dict[str, list[float | None]]] = {
+            name: {"lookups": [], "hit_ratio": [], "errors": []} for name in caches
+        }
+
+        def reset() -> None:
+            for c in caches.values():
+                c.snap = c.counters()
+
+        def window(_: Any) -> None:
+            for name, c in caches.items():
+                now = c.counters()
+                lookups, hits, errors = (a - b for a, b in zip(now, c.window, strict=True))
+                c.window = now
+                cols = series[name]
+                cols["lookups"].append(float(lookups))
+                cols["hit_ratio"].append(hits / lookups if lookups else None)
+                cols["errors"].append(float(errors))
+
+        self.reset_hooks.append(reset)
+        self.window_hooks.append(window)
+        self.run_extras["caches"] = lambda _series: cache_section(
+            caches, self.kernel.now - self.warmup, series
+        )
+
+    def _count(self, count: Any, stream: str) -> Callable[[], int]:
+        return count_sampler(count, self.streams.get(stream))
+
+    def _compile_step(self, service: str, endpoint: str, i: str, step: Step) -> StepRuntime:
         svc_model = self.arch.spec.services[service]
         ref = f"{service}.{endpoint}"
         k = self.kernel
-        out: list[StepRuntime] = []
-        for i, step in enumerate(ep.steps):
-            branch = self.streams.get(f"branch:{ref}:{i}").random
-            if isinstance(step, CallStep):
-                policy = svc_model.client_policy(step.service).merged(step.policy())
+        branch = self.streams.get(f"branch:{ref}:{i}").random
+        if isinstance(step, CallStep):
+            policy = svc_model.client_policy(step.service).merged(step.policy())
+            _, invoke = self._site(
+                f"{ref}->{step.call}#{i}", service, step.call, policy, sidecars=2
+            )
+            args = ([self._endpoint(step.call)], [invoke], [1.0], step.probability)
+            if isinstance(step.repeat, int):
+                return CallStepRuntime(k, *args, step.repeat, branch, branch)
+            count = self._count(step.repeat, f"count:{ref}:{i}")
+            return CountedCallStep(count, k, *args, 1, branch, branch)
+        if isinstance(step, ChoiceStep):
+            options: list[StepRuntime | None] = []
+            for n, option in enumerate(step.choice):
+                if option.call is None:
+                    options.append(None)
+                else:
+                    options.append(
+                        self._compile_step(service, endpoint, f"{i}.{n}", option.as_call())
+                    )
+            return ChoiceStepRuntime(options, [o.weight for o in step.choice], branch)
+        if isinstance(step, ParallelStep):
+            targets: list[EndpointRuntime] = []
+            invokes: list[Invoke] = []
+            for j, member in enumerate(step.parallel):
+                policy = svc_model.client_policy(member.service).merged(member.policy())
                 _, invoke = self._site(
-                    f"{ref}->{step.call}#{i}", service, step.call, policy, sidecars=2
+                    f"{ref}->{member.call}#{i}.{j}", service, member.call, policy, sidecars=2
                 )
-                out.append(
-                    CallStepRuntime(
-                        k,
-                        [self._endpoint(step.call)],
-                        [invoke],
-                        [1.0],
-                        step.probability,
-                        step.repeat,
-                        branch,
-                        branch,
-                    )
+                targets.append(self._endpoint(member.call))
+                invokes.append(invoke)
+            probabilities = [m.probability for m in step.parallel]
+            fixed = [m.repeat for m in step.parallel if isinstance(m.repeat, int)]
+            if len(fixed) == len(step.parallel):
+                return ParallelStepRuntime(
+                    k, targets, invokes, probabilities, fixed, step.probability, branch
                 )
-            elif isinstance(step, ParallelStep):
-                targets: list[EndpointRuntime] = []
-                invokes: list[Invoke] = []
-                for j, member in enumerate(step.parallel):
-                    policy = svc_model.client_policy(member.service).merged(member.policy())
-                    _, invoke = self._site(
-                        f"{ref}->{member.call}#{i}.{j}", service, member.call, policy, sidecars=2
-                    )
-                    targets.append(self._endpoint(member.call))
-                    invokes.append(invoke)
-                out.append(
-                    ParallelStepRuntime(
-                        k,
-                        targets,
-                        invokes,
-                        [m.probability for m in step.parallel],
-                        [m.repeat for m in step.parallel],
-                        step.probability,
-                        branch,
-                    )
-                )
-            elif isinstance(step, QueryStep):
-                db_model = self.arch.spec.databases[step.query]
-                latency = _db_latency(db_model, step.operation)
-                out.append(
-                    QueryStepRuntime(
-                        k,
-                        self.databases[step.query],
-                        self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
-                        step.probability,
-                        step.repeat,
-                        branch,
-                    )
-                )
-            elif isinstance(step, PublishStep):
-                out.append(
-                    PublishStepRuntime(
-                        k,
-                        self.topics[step.publish],
-                        self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
-                        step.probability,
-                        branch,
-                    )
-                )
-            elif isinstance(step, SagaStep | AppendStep):
-                out.append(workflows.compile_step(self, service, endpoint, i, step))
-        return out
+            counts = [
+                self._count(m.repeat, f"count:{ref}:{i}.{j}") for j, m in enumerate(step.parallel)
+            ]
+            return CountedParallelStep(
+                counts,
+                k,
+                targets,
+                invokes,
+                probabilities,
+                [1] * len(targets),
+                step.probability,
+                branch,
+            )
+        if isinstance(step, QueryStep):
+            db_model = self.arch.spec.databases[step.query]
+            latency = _db_latency(db_model, step.operation)
+            qargs = (
+                k,
+                self.databases[step.query],
+                self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
+                step.probability,
+            )
+            if isinstance(step.repeat, int):
+                return QueryStepRuntime(*qargs, step.repeat, branch)
+            return CountedQueryStep(self._count(step.repeat, f"count:{ref}:{i}"), *qargs, 1, branch)
+        if isinstance(step, PublishStep):
+            return PublishStepRuntime(
+                k,
+                self.topics[step.publish],
+                self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
+                step.probability,
+                branch,
+            )
+        assert isinstance(step, SagaStep | AppendStep)
+        return workflows.compile_step(self, service, endpoint, int(i) if i.isdigit() else i, step)
 
     def _build_gateway(self, gw: Gateway) -> None:
         rt = ServiceRuntime(

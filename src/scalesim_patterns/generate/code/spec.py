@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from scalesim_patterns.model import Architecture
+from scalesim_patterns.model.counts import Count, EmpiricalCount
 from scalesim_patterns.model.distributions import (
     Constant,
     Distribution,
@@ -35,7 +36,10 @@ from scalesim_patterns.model.resilience import (
 from scalesim_patterns.model.service import Service
 from scalesim_patterns.model.steps import (
     AppendStep,
+    CacheStep,
     CallStep,
+    ChoiceStep,
+    GroupStep,
     ParallelStep,
     PublishStep,
     QueryStep,
@@ -202,7 +206,7 @@ class _Builder:
             "method": endpoint.method,
             "path": _concrete(endpoint_path(step.endpoint, endpoint.path)),
             "probability": step.probability,
-            "repeat": step.repeat,
+            "repeat": _count(step.repeat),
             "policy": _policy(merged),
             "breaker": breaker_key,
             "bulkhead": bulkhead_key,
@@ -211,6 +215,33 @@ class _Builder:
     def step(self, step: Step, site: str) -> dict[str, Any]:
         if isinstance(step, CallStep):
             return self.call(step, site)
+        if isinstance(step, ChoiceStep):
+            return {
+                "kind": "choice",
+                "options": [
+                    {
+                        "weight": o.weight,
+                        "step": None if o.call is None else self.call(o.as_call(), f"{site}.{i}"),
+                    }
+                    for i, o in enumerate(step.choice)
+                ],
+            }
+        if isinstance(step, CacheStep):
+            # No cache client in the generated code yet: every lookup is a miss (counted as
+            # skipped), and the miss steps read the backing store.
+            return {
+                "kind": "cache",
+                "cache": step.cache,
+                "probability": step.probability,
+                "miss": [self.step(s, f"{site}.{i}") for i, s in enumerate(step.miss)],
+            }
+        if isinstance(step, GroupStep):
+            return {
+                "kind": "group",
+                "repeat": _count(step.repeat),
+                "probability": step.probability,
+                "steps": [self.step(s, f"{site}.{i}") for i, s in enumerate(step.steps)],
+            }
         if isinstance(step, ParallelStep):
             return {
                 "kind": "parallel",
@@ -223,7 +254,7 @@ class _Builder:
                 "kind": "query",
                 "database": step.query,
                 "operation": step.operation,
-                "repeat": step.repeat,
+                "repeat": _count(step.repeat),
                 "probability": step.probability,
             }
         if isinstance(step, PublishStep):
@@ -247,6 +278,15 @@ class _Builder:
 
     def saga_call(self, ref: str, site: str) -> dict[str, Any]:
         return self.call(CallStep.model_validate({"call": ref}), site)
+
+
+def _count(count: Count) -> int | dict[str, Any]:
+    """A repeat for the runtime's `count` (app/runtime/work.py)."""
+    if isinstance(count, int):
+        return count
+    if isinstance(count, EmpiricalCount):
+        return {"type": "empirical", "values": [[k, w] for k, w in sorted(count.values.items())]}
+    return count.model_dump(by_alias=True)
 
 
 def _concrete(path: str) -> str:

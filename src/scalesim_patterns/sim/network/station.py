@@ -65,8 +65,10 @@ class Call:
 
     __slots__ = (
         "back",
+        "cache_key",
         "endpoint",
         "first",
+        "loops",
         "parent",
         "pc",
         "pending",
@@ -95,6 +97,11 @@ class Call:
         self.rep: int
         self.pending: int
         self.first: int
+        self.loops: list[int]
+        self.cache_key: int
+        """The key a cache step's lookup missed (sim/network/caches.py); set by the lookup."""
+        """Counts left of the repeated groups the call is inside (sim/network/loops.py); set
+        only when a group starts."""
 
 
 class StepRuntime(Protocol):
@@ -150,6 +157,7 @@ class Replica:
         "born",
         "busy",
         "capacity",
+        "cpu",
         "died",
         "held",
         "index",
@@ -188,6 +196,9 @@ class Replica:
         """When it left the balancer for good (its pod deleted, or its container gone)."""
         self.died = math.inf
         """When it stopped working; utilisation counts its life from `born` to here."""
+        self.cpu: Any = None
+        """Its processor (sim/network/processor.py) when the service declares `cpu:`: the
+        endpoints' work is then CPU demand served by it instead of a delay."""
 
     @property
     def active(self) -> int:
@@ -239,6 +250,8 @@ class Replica:
 
     def flush(self) -> None:
         """Bring the time integrals up to now."""
+        if self.cpu is not None:
+            self.cpu.sync()
         now = self.kernel.now
         self.area_busy += self.busy * (now - self.t_busy)
         self.t_busy = now
@@ -247,6 +260,8 @@ class Replica:
 
     def reset(self) -> None:
         self.flush()
+        if self.cpu is not None:
+            self.cpu.reset()
         self.area_busy0 = self.area_busy
         self.area_q0 = self.area_q
         self.qmax = len(self.queue)
@@ -264,6 +279,8 @@ class Replica:
         held.clear()
         self.queue.clear()
         self.busy = 0
+        if self.cpu is not None:
+            self.cpu.clear()
         if lost and self.pools:
             ids = {id(c) for c in lost}
             for pool in self.pools.values():
@@ -344,6 +361,7 @@ class ServiceRuntime:
         "kernel",
         "lb",
         "lb_rnd",
+        "make_cpu",
         "name",
         "pick",
         "replicas",
@@ -385,11 +403,15 @@ class ServiceRuntime:
         else:
             self.pick = self._round_robin if lb == "round-robin" else self._random
         self.arrive_ = self.arrive
+        self.make_cpu: Callable[[], Any] | None = None
+        """Builds a replica's processor (sim/network/processor.py), for services with `cpu:`."""
         for _ in range(replicas):
             self.add_replica()
 
     def add_replica(self) -> Replica:
         rep = Replica(self, len(self.replicas), self.workers, self.capacity)
+        if self.make_cpu is not None:
+            rep.cpu = self.make_cpu()
         self.replicas.append(rep)
         self.routable.append(rep)
         return rep
@@ -478,6 +500,10 @@ class EndpointRuntime:
 
     def begin(self, c: Call) -> None:
         """The call has a worker: do the endpoint's own work."""
+        cpu = c.replica.cpu
+        if cpu is not None:
+            cpu.start(c, self.work())
+            return
         k = self.kernel
         k.seq += 1
         heappush(k.heap, (k.now + self.work(), k.seq, self.work_done_, c))
@@ -505,6 +531,7 @@ class EndpointRuntime:
             c.pc = pc
             if not step.start(c):
                 return
+            pc = c.pc  # a group's end may jump back
         self.finish(c, OK)
 
     def finish(self, c: Call, status: int) -> None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from scalesim_patterns.model.data import ENGINE_DEFAULTS, EventStore, Projection
 from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.steps import AppendStep
-from scalesim_patterns.sim.core.causes import ERROR
+from scalesim_patterns.sim.core.causes import ERROR, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
@@ -68,11 +68,39 @@ class EventStoreRuntime:
         self.base = 0
         self.projections: list[ProjectionRuntime] = []
         self.appends = self.events = self.attempts = self.conflicts = self.failures = 0
+        self.stream_length = store.stream_length
+        self.snapshot_every = store.snapshot_every
+        self.replay_cost = float(store.replay_cost)
+        self.read_page = store.read_page
+        self.up = True
+        """False during an outage: appends fail at once, projections cannot read."""
+        self.extra: Sampler | None = None
+        """A latency fault's draw, added to every append and read."""
         self.base_counts = (0, 0, 0, 0, 0)
         self.latency = LogHistogram()
 
     def counts(self) -> tuple[int, int, int, int, int]:
         return (self.appends, self.events, self.attempts, self.conflicts, self.failures)
+
+    def load_cost(self, read: Sampler) -> float:
+        """Loading an aggregate of `stream_length` events: the reads and the replay. With
+        snapshots every N events it reads the latest snapshot and replays the L mod N events
+        after it; without, it reads the whole stream, `read_page` events per read."""
+        length = self.stream_length
+        assert length is not None
+        every = self.snapshot_every
+        page = self.read_page
+        if every is not None and length >= every:
+            tail = length % every
+            reads = 1 + (-(-tail // page) if tail else 0)
+            replayed = tail
+        else:
+            reads = -(-length // page)
+            replayed = length
+        total = sum(read() for _ in range(reads)) + replayed * self.replay_cost
+        if self.extra is not None:
+            total += sum(self.extra() for _ in range(reads))
+        return total
 
     def capacity_wait(self, events: int) -> float:
         """Time until the store can take `events` more under its write-rate limit."""
@@ -126,6 +154,7 @@ class AppendStepRuntime:
         "prob_rnd",
         "probability",
         "read_latency",
+        "snapshot_rnd",
         "store",
     )
 
@@ -139,9 +168,11 @@ class AppendStepRuntime:
         conflict_rnd: Callable[[], float],
         probability: float,
         prob_rnd: Callable[[], float],
+        snapshot_rnd: Callable[[], float] | None = None,
     ) -> None:
         self.kernel = kernel
         self.store = store
+        self.snapshot_rnd = snapshot_rnd if snapshot_rnd is not None else prob_rnd
         self.events = events
         self.append_latency = append_latency
         self.read_latency = read_latency
@@ -154,14 +185,35 @@ class AppendStepRuntime:
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
             return True
-        self.attempt(AppendOp(x, self.kernel.now))
+        op = AppendOp(x, self.kernel.now)
+        store = self.store
+        if store.stream_length is not None and store.up:
+            # A command handler loads the aggregate, decides, then appends.
+            self.kernel.schedule(store.load_cost(self.read_latency), self.attempt_, op)
+        else:
+            self.attempt(op)
         return False
 
     def attempt(self, op: AppendOp) -> None:
         op.attempts += 1
         store = self.store
         store.attempts += 1
+        if not store.up:
+            store.appends += 1
+            store.failures += 1
+            x = op.call
+            x.endpoint.finish(x, UNAVAILABLE)
+            return
         delay = store.capacity_wait(self.events) + self.append_latency()
+        if store.extra is not None:
+            delay += store.extra()
+        every = store.snapshot_every
+        if (
+            every is not None
+            and store.stream_length is not None
+            and self.snapshot_rnd() < self.events / every
+        ):
+            delay += self.append_latency()  # this append crosses a snapshot: write it too
         self.kernel.schedule(delay, self.appended_, op)
 
     def appended(self, op: AppendOp) -> None:
@@ -171,7 +223,12 @@ class AppendStepRuntime:
         if p and self.conflict_rnd() < p:
             store.conflicts += 1
             if op.attempts <= store.max_retries:
-                self.kernel.schedule(self.read_latency(), self.attempt_, op)
+                reload = (
+                    store.load_cost(self.read_latency)
+                    if store.stream_length is not None
+                    else self.read_latency()
+                )
+                self.kernel.schedule(reload, self.attempt_, op)
                 return
             store.appends += 1
             store.failures += 1
@@ -248,7 +305,14 @@ class ProjectionRuntime:
         self.kernel.at(0.0, self.poll_, None)
 
     def poll(self, _: object) -> None:
-        self.kernel.schedule(self.read(), self.fetched_, None)
+        store = self.store
+        if not store.up:  # the store is down: try again after the poll interval
+            self.kernel.schedule(self.poll_interval, self.poll_, None)
+            return
+        delay = self.read()
+        if store.extra is not None:
+            delay += store.extra()
+        self.kernel.schedule(delay, self.fetched_, None)
 
     def fetched(self, _: object) -> None:
         k = min(self.batch, self.store.head - self.checkpoint)
@@ -395,7 +459,7 @@ def build_event_store(engine: Host, name: str) -> EventStoreRuntime:
 
 
 def compile_append_step(
-    engine: Host, service: str, endpoint: str, index: int, step: AppendStep
+    engine: Host, service: str, endpoint: str, index: int | str, step: AppendStep
 ) -> AppendStepRuntime:
     store = engine.plugins.obtain(Workflows).event_stores[step.append]
     model = engine.arch.spec.event_stores[step.append]
@@ -412,4 +476,5 @@ def compile_append_step(
         streams.get(f"conflict:{step.append}:{ref}:{index}").random,
         step.probability,
         streams.get(f"branch:{ref}:{index}").random,
+        streams.get(f"snapshot:{step.append}:{ref}:{index}").random,
     )

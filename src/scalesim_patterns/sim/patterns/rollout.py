@@ -52,6 +52,7 @@ from scalesim_patterns.model.service import Analysis, Deployment, Service
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.processor import service_runtime
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.reports.workflow_reports import Decision, RolloutReport
@@ -739,16 +740,7 @@ def prepare_rollout(engine: Host, name: str, connections: Connections) -> Rollou
     version = dep.new_version
     label = f"{name}@{version.version}"
     streams = engine.streams
-    new = ServiceRuntime(
-        label,
-        engine.kernel,
-        replicas=0,
-        workers=svc.workers,
-        queue_capacity=svc.queue_capacity,
-        holds=svc.concurrency == "thread",
-        lb=svc.load_balancer,
-        lb_rnd=streams.get(f"lb:{label}").random,
-    )
+    new = service_runtime(label, engine.kernel, svc, 0, streams.get(f"lb:{label}").random)
     meters: list[Meter] = []
     for ep_name, ep in svc.endpoints.items():
         ref = f"{label}.{ep_name}"

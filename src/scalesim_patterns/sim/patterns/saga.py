@@ -639,7 +639,7 @@ def _unused(c: Call) -> None:
 
 
 def compile_saga_step(
-    engine: Host, service: str, endpoint: str, index: int, step: SagaStep
+    engine: Host, service: str, endpoint: str, index: int | str, step: SagaStep
 ) -> SagaStepRuntime:
     """The runtime of a `saga:` step of `service.endpoint` (its index-th step)."""
     ref = f"{service}.{endpoint}"

@@ -66,7 +66,7 @@ def prepare(engine: Host) -> None:
 
 
 def compile_step(
-    engine: Host, service: str, endpoint: str, index: int, step: SagaStep | AppendStep
+    engine: Host, service: str, endpoint: str, index: int | str, step: SagaStep | AppendStep
 ) -> StepRuntime:
     if isinstance(step, SagaStep):
         return compile_saga_step(engine, service, endpoint, index, step)

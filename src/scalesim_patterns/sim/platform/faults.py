@@ -8,6 +8,10 @@
 | outage | broker | publishers wait for the acknowledgement until the broker is back |
 | latency | service, `service.endpoint`, database, broker | `add` is drawn and added to each call's work (holding its worker), each query (holding its connection) or each publish acknowledgement |
 | errors | service, `service.endpoint` | each call fails with probability `rate` on top of its own error rate |
+| outage | cache | lookups fail at once and read the backing store as misses, without filling; the cache comes back empty |
+| latency | cache | `add` is added to every GET and SET |
+| outage | event store | appends fail at once (`unavailable`); projections cannot read and poll again after `pollInterval`, then catch up |
+| latency | event store | `add` is added to every append and every read (loads, reloads, projection reads) |
 | partition | `between: [a, b]` | calls between a and b in either direction fail at once as `unavailable` (a rejecting network: RST or ICMP unreachable); calls already in flight finish |
 
 Without `duration` a fault lasts to the end of the run.
@@ -21,6 +25,7 @@ from scalesim_patterns.model.traffic import Fault
 from scalesim_patterns.sim.core.causes import UNAVAILABLE
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.caches import CacheRuntimes
 from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
 from scalesim_patterns.sim.network.station import ANSWERED, Call
@@ -29,6 +34,7 @@ from scalesim_patterns.sim.network.steps import (
     PublishStepRuntime,
     QueryStepRuntime,
 )
+from scalesim_patterns.sim.patterns.workflow_state import Workflows
 from scalesim_patterns.sim.platform.fault_log import FaultLog
 from scalesim_patterns.sim.platform.lifecycle import Pod, fleet
 from scalesim_patterns.sim.platform.patches import error_patch, sampler_patch
@@ -122,6 +128,10 @@ class _FaultRun:
                 for name, ep in engine.services[service].endpoints.items()
                 if not endpoint or name == endpoint
             ]
+        elif fault.type in ("outage", "latency") and target in spec.caches:
+            self.kind = f"cache-{fault.type}"
+        elif fault.type in ("outage", "latency") and target in spec.event_stores:
+            self.kind = f"store-{fault.type}"
         elif fault.type == "latency" and target in spec.databases:
             self.kind = "db-latency"
         elif fault.type == "latency" and target in spec.brokers:
@@ -183,6 +193,18 @@ class _FaultRun:
                 sampler_patch(engine.plugins, step, "latency").add(self, extra)
         elif kind == "db-outage":
             self._db_down(engine.databases[self.label()])
+        elif kind == "cache-outage":
+            engine.plugins.obtain(CacheRuntimes)[self.label()].down()
+        elif kind == "store-outage":
+            engine.plugins.obtain(Workflows).event_stores[self.label()].up = False
+        elif kind == "store-latency":
+            assert f.add is not None
+            store = engine.plugins.obtain(Workflows).event_stores[self.label()]
+            store.extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}")
+        elif kind == "cache-latency":
+            assert f.add is not None
+            cache = engine.plugins.obtain(CacheRuntimes)[self.label()]
+            cache.extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}")
         elif kind in ("broker-outage", "broker-latency"):
             end = f.at + f.duration if f.duration is not None else None
             k = engine.kernel
@@ -219,6 +241,14 @@ class _FaultRun:
                 sampler_patch(engine.plugins, step, "latency").remove(self)
         elif kind == "db-outage":
             self._db_up(engine.databases[self.label()])
+        elif kind == "cache-outage":
+            engine.plugins.obtain(CacheRuntimes)[self.label()].up = True
+        elif kind == "store-outage":
+            engine.plugins.obtain(Workflows).event_stores[self.label()].up = True
+        elif kind == "store-latency":
+            engine.plugins.obtain(Workflows).event_stores[self.label()].extra = None
+        elif kind == "cache-latency":
+            engine.plugins.obtain(CacheRuntimes)[self.label()].extra = None
         elif kind in ("broker-outage", "broker-latency"):
             for pub in self._publish_steps():
                 sampler_patch(engine.plugins, pub, "ack").remove(self)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scalesim_patterns.sim.network.loops import ChoiceStepRuntime
 from scalesim_patterns.sim.network.steps import (
     CallStepRuntime,
     ParallelStepRuntime,
@@ -192,7 +193,10 @@ def _caused(engine: Host) -> dict[tuple[str, str], int]:
         services.append(engine.gateway)
     for svc in services:
         for ep in svc.endpoints.values():
+            steps: list[Any] = []
             for step in ep.steps:
+                steps.extend(step.calls() if isinstance(step, ChoiceStepRuntime) else [step])
+            for step in steps:
                 if not isinstance(step, CallStepRuntime | ParallelStepRuntime | QueryStepRuntime):
                     continue
                 for dep, rec in step.caused.items():
