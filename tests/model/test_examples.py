@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scalesim_patterns.model import validate_text
+from scalesim_patterns.model import validate
 
 from ..conftest import REPO
 
@@ -20,7 +20,7 @@ def test_example_validates_clean(path: object) -> None:
     from pathlib import Path
 
     assert isinstance(path, Path)
-    arch, diags = validate_text(path.read_text(encoding="utf-8"), str(path))
+    arch, diags = validate(path)  # from the file: an example may name a CSV beside it
     assert arch is not None, [str(d) for d in diags]
     assert diags == [], [str(d) for d in diags]
 
