@@ -141,6 +141,7 @@ def schema_cmd(output: str | None, force: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     from . import (  # noqa: F401  (register commands)
         catalog_cmds,
+        estimate_cmds,
         generate_cmds,
         run_cmds,
         runs_cmds,
