@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runs_cmds,
         serve_cmds,
         simulate_cmds,
+        sweep_cmds,
     )
 
     try:
