@@ -44,6 +44,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        worker_dashboard_address=None,
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)

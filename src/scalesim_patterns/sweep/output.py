@@ -175,6 +175,7 @@ def plots(plan: Plan, rows: Sequence[dict[str, Any]], entries: Sequence[str]) ->
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "scalesim"  # fixed ids: the same sweep, the same SVG
     import matplotlib.pyplot as plt
 
     written: dict[str, bytes] = {}
