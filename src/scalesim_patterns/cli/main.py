@@ -140,6 +140,7 @@ def schema_cmd(output: str | None, force: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     from . import (  # noqa: F401  (register commands)
+        capacity_cmds,
         catalog_cmds,
         estimate_cmds,
         generate_cmds,
