@@ -5,7 +5,8 @@ The sweep varies `services.order.replicas` over 1..4 and the shoppers' rate over
 sweep` runs it (`run_sweep`, journal and outputs included). Each configuration gets its own
 LocalCluster of single-threaded worker processes; cluster start-up is reported apart.
 
-Reported: wall time per configuration and the speed-up (1 worker / 2 workers), the compute
+Reported: wall time of the tasks per configuration (the points are checked first, timed
+apart, as is a whole `run_sweep` with its outputs) and the speed-up (1 worker / 2 workers), the compute
 time the workers spent in tasks (Dask's task stream), and the scheduler overhead per task:
 (wall × workers − compute) / tasks, i.e. the worker time not spent simulating. A second figure
 for the overhead alone: 200 empty tasks through the same cluster, wall per task.
@@ -22,10 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from scalesim_patterns.sweep import make_plan, parse_vary, run_sweep
+from scalesim_patterns.sweep import make_plan, parse_vary, prepare, run_sweep
+from scalesim_patterns.sweep.cluster import run_tasks
 
 TEMPLATE = (
-    Path(__file__).resolve().parent.parent / "src/scalesim_patterns/catalog/templates/ecommerce.yaml"
+    Path(__file__).resolve().parent.parent
+    / "src/scalesim_patterns/catalog/templates/ecommerce.yaml"
 )
 
 
@@ -57,11 +60,22 @@ def one(workers: int, duration: float) -> dict[str, float]:
     try:
         # warm the workers (imports) so both configurations start equal
         client.gather(client.map(_noop, range(workers * 2)))
-        with tempfile.TemporaryDirectory() as tmp, get_task_stream(client) as stream:
+        t = time.perf_counter()
+        tasks, sweep_id = prepare(
+            text, "ecommerce.yaml", plan, replications=1, duration=duration, warmup=duration / 10
+        )
+        checking = time.perf_counter() - t
+        rows: list[dict[str, object]] = []
+        with get_task_stream(client) as stream:
+            t = time.perf_counter()
+            run_tasks(client, tasks, rows.append, sweep_id)
+            wall = time.perf_counter() - t
+        assert len(rows) == len(tasks)
+        with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
             run_sweep(text, "ecommerce.yaml", plan, tmp, duration=duration, warmup=duration / 10,
                       client=client)  # fmt: skip
-            wall = time.perf_counter() - t
+            whole = time.perf_counter() - t
         compute = sum(
             s["stop"] - s["start"]
             for rec in stream.data
@@ -79,7 +93,9 @@ def one(workers: int, duration: float) -> dict[str, float]:
     return {
         "workers": workers,
         "startup": startup,
+        "checking": checking,
         "wall": wall,
+        "whole": whole,
         "compute": compute,
         "overhead_per_task": (wall * workers - compute) / tasks,
         "empty_task": empty,
@@ -95,7 +111,9 @@ def main() -> None:
     for r in results:
         print(
             f"{r['workers']:.0f} worker(s): {r['tasks']:.0f} runs in {r['wall']:.1f} s wall "
-            f"(cluster start {r['startup']:.1f} s), {r['compute']:.1f} s computing; "
+            f"(cluster start {r['startup']:.1f} s, checking the points {r['checking']:.1f} s; "
+            f"the whole `run_sweep` with outputs {r['whole']:.1f} s), "
+            f"{r['compute']:.1f} s computing; "
             f"overhead {r['overhead_per_task'] * 1000:.0f} ms per task; "
             f"empty task {r['empty_task'] * 1000:.1f} ms",
             flush=True,

@@ -569,16 +569,28 @@ class Network:
             steps_mean = 0.0
             steps_var = 0.0
             for s in ep.steps:
+                # each part about exponential, the parts independent: variances add
                 t = s.delay
+                v = 0.0
                 if s.calls:
                     times = [self.call_delay + response.get(c, 0.0) for c in s.calls]
-                    t += fork_join_max(times) if s.parallel else sum(times)
+                    if s.parallel:
+                        longest = fork_join_max(times)
+                        t += longest
+                        v += longest * longest
+                    else:
+                        t += sum(times)
+                        v += sum(x * x for x in times)
                 if s.pool is not None:
                     pool = stations[("pool", _pool_name(s.pool))]
-                    t += s.pool_visits * (pool.wait + s.pool_latency)
+                    one = pool.wait + s.pool_latency
+                    t += s.pool_visits * one
+                    v += s.pool_visits * one * one
                 t *= s.repeat
+                v *= s.repeat
                 steps_mean += s.probability * t
-                steps_var += s.probability * t * t  # each step about exponential
+                # a step taken with probability p: E[X^2] = p (v + t^2)
+                steps_var += s.probability * (v + t * t) - (s.probability * t) ** 2
             span = ep.work + (1.0 - ep.error) * steps_mean
             spans[ref] = span
             wait = stations[("service", ep.service)].wait
