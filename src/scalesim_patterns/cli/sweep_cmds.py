@@ -17,7 +17,7 @@ from scalesim_patterns.sweep import (
     parse_vary,
     run_sweep,
 )
-from scalesim_patterns.sweep.cluster import ENV_SCHEDULER
+from scalesim_patterns.sweep.cluster import ENV_SCHEDULER, TaskFailed
 
 from .main import INTERRUPTED, cli, err, fail, load_or_exit, out
 from .simulate_cmds import PROGRESS_LINE_SECONDS, _duration
@@ -133,7 +133,7 @@ def sweep_cmd(
             markup=False,
         )
         raise SystemExit(INTERRUPTED) from None
-    except (SweepError, JournalError, OutputExistsError) as exc:
+    except (SweepError, JournalError, OutputExistsError, TaskFailed) as exc:
         bar.stop()
         fail(str(exc))
     except OSError as exc:

@@ -20,7 +20,12 @@ from typing import Any
 
 from .tasks import Task, run_task
 
-__all__ = ["ENV_SCHEDULER", "connect", "run_tasks"]
+__all__ = ["ENV_SCHEDULER", "TaskFailed", "connect", "run_tasks"]
+
+
+class TaskFailed(RuntimeError):
+    """A task raised in its worker (not a lost worker: Dask retries those by itself)."""
+
 
 ENV_SCHEDULER = "SCALESIM_DASK_SCHEDULER"
 
@@ -63,11 +68,16 @@ def run_tasks(
 
     if not tasks:
         return
-    futures = [
-        client.submit(run_task, t, key=f"scalesim-{sweep_id}-{t.key}", pure=False) for t in tasks
-    ]
+    futures = {
+        client.submit(run_task, t, key=f"scalesim-{sweep_id}-{t.key}", pure=False): t for t in tasks
+    }
     try:
-        for _future, row in as_completed(futures, with_results=True):
+        for future in as_completed(list(futures)):
+            try:
+                row = future.result()
+            except Exception as exc:  # a point that fails in the worker: say which
+                t = futures[future]
+                raise TaskFailed(f"point {t.point} replication {t.replication}: {exc}") from exc
             on_row(row)
     finally:
         for f in futures:

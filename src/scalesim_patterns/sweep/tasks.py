@@ -23,6 +23,8 @@ class Task:
     duration: float | None
     warmup: float | None
     scenario: str | None
+    sets: tuple[str, ...] = ()
+    """The point's `--set` edits, applied to `text` by the worker."""
 
     @property
     def key(self) -> str:
@@ -51,12 +53,17 @@ def metrics(report: Any) -> dict[str, float | None]:
 
 def run_task(task: Task) -> dict[str, Any]:
     """Simulate replication `task.replication` of the point; the row it adds to the table."""
+    from scalesim_patterns.catalog.setpath import apply_sets
     from scalesim_patterns.model import validate_text
+    from scalesim_patterns.sim.budget import check
     from scalesim_patterns.sim.engine import Engine
 
-    model, diags = validate_text(task.text, f"point {task.point}")
-    if model is None:  # the caller validated every point; this is a worker-side surprise
-        raise ValueError("; ".join(str(d) for d in diags))
+    where = f"point {task.point} ({', '.join(task.sets)})"
+    text = apply_sets(task.text, list(task.sets), where) if task.sets else task.text
+    model, diags = validate_text(text, where)
+    if model is None:  # pragma: no cover - apply_sets validated it
+        raise ValueError(f"{where}: " + "; ".join(str(d) for d in diags))
+    check(model, duration=task.duration, scenario=task.scenario)
     engine = Engine(
         model,
         seed=task.seed,
