@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scalesim_patterns.model.architecture import Architecture
+from scalesim_patterns.model.data import SagaStep as SagaDefStep
 from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Route
 from scalesim_patterns.model.steps import (
@@ -257,7 +258,9 @@ class Network:
             if saga is None:
                 return []
             if saga.mode == "orchestrated":
-                out = [_Step(step.probability, 1, [s.action for s in saga.steps])]
+                # answered once the pivot has succeeded: the steps after it run on their own
+                waited = _until_pivot(saga.steps)
+                out = [_Step(step.probability, 1, [s.action for s in waited])]
                 db = spec.databases.get(saga.state_store) if saga.state_store else None
                 if db is not None and saga.state_store is not None:
                     lat = db.latency_of("write")
@@ -266,7 +269,7 @@ class Network:
                             step.probability,
                             1,
                             pool=(service, saga.state_store),
-                            pool_visits=1 + len(saga.steps),
+                            pool_visits=1 + len(waited),
                             pool_latency=lat.mean(),
                             pool_scv=lat.scv(),
                         )
@@ -301,6 +304,9 @@ class Network:
                         saga = spec.sagas.get(step.saga)
                         if saga is not None and saga.mode == "choreographed":
                             out.extend((s.action, step.probability) for s in saga.steps[1:])
+                        elif saga is not None:
+                            after = saga.steps[len(_until_pivot(saga.steps)) :]
+                            out.extend((s.action, step.probability) for s in after)
                 edges[f"{sname}.{ename}"] = [(t, m) for t, m in out if t in self.endpoints]
         return edges
 
@@ -701,6 +707,14 @@ class Network:
 
     def _entry_failure(self, entry: str, fail: dict[str, float]) -> float:
         return sum(w * fail.get(t, 0.0) for t, w in self._targets(entry))
+
+
+def _until_pivot(steps: list[SagaDefStep]) -> list[SagaDefStep]:
+    """An orchestrated saga's steps its caller waits for: up to the pivot, or all of them."""
+    for i, step in enumerate(steps):
+        if step.pivot:
+            return steps[: i + 1]
+    return steps
 
 
 def _pool_name(pool: tuple[str, str]) -> str:
