@@ -141,12 +141,15 @@ def schema_cmd(output: str | None, force: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     from . import (  # noqa: F401  (register commands)
         calibrate_cmds,
+        capacity_cmds,
         catalog_cmds,
+        estimate_cmds,
         generate_cmds,
         run_cmds,
         runs_cmds,
         serve_cmds,
         simulate_cmds,
+        sweep_cmds,
     )
 
     try:

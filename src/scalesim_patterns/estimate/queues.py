@@ -1,0 +1,171 @@
+"""Closed forms of queueing theory the estimate is built from, each usable and tested alone.
+
+- `erlang_c`: probability that an arrival waits at an M/M/c station (Erlang's delay formula),
+  computed through the Erlang B recursion so it stays exact and finite for hundreds of servers.
+- `mgc_wait`: mean wait in queue at a GI/G/c station by the Allen–Cunneen approximation,
+  W = C(c, a) / (c·mu − lambda) · (ca² + cs²) / 2, exact for M/M/c (ca² = cs² = 1) and for
+  M/G/1 (Pollaczek–Khinchine); Kingman's heavy-traffic formula is its c = 1 case.
+- `fork_join_max`: mean of the slowest of a parallel group's branches (independent exponential
+  branches: inclusion–exclusion over subsets, the exact mean of their maximum).
+- `mva`: exact mean value analysis of a single-class closed network of queueing and delay
+  stations (Reiser & Lavenberg 1980); a c-server station by Seidmann's approximation (a queue
+  with demand D/c followed by a delay of D·(c−1)/c); `schweitzer` the approximate MVA fixed
+  point for large populations.
+
+References: Kleinrock, *Queueing Systems* vol. 1 (M/M/c, M/G/1); Allen, *Probability,
+Statistics and Queueing Theory* (1990), §6 (Allen–Cunneen); Lazowska et al., *Quantitative
+System Performance* (1984), ch. 6-7 (MVA, Schweitzer); Seidmann, Schweitzer & Shalev-Oren,
+"Computerized closed queueing network models of flexible manufacturing systems" (1987).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "MvaResult",
+    "Station",
+    "erlang_b",
+    "erlang_c",
+    "fork_join_max",
+    "mgc_wait",
+    "mva",
+    "schweitzer",
+]
+
+EXACT_FORK_JOIN = 12
+"""Branches up to which the maximum is computed exactly (2^n subsets); beyond, an approximation."""
+
+
+def erlang_b(servers: int, offered: float) -> float:
+    """Blocking probability of M/M/c/c with `offered` = lambda/mu erlangs."""
+    if servers < 1:
+        raise ValueError("servers must be at least 1")
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = offered * b / (k + offered * b)
+    return b
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability of waiting at M/M/c with `offered` = lambda/mu erlangs; 1 at or past saturation."""
+    rho = offered / servers
+    if rho >= 1.0:
+        return 1.0
+    if offered <= 0.0:
+        return 0.0
+    b = erlang_b(servers, offered)
+    return b / (1.0 - rho * (1.0 - b))
+
+
+def mgc_wait(
+    arrival_rate: float, service_mean: float, servers: int, ca2: float = 1.0, cs2: float = 1.0
+) -> float:
+    """Mean time in queue (not in service) at a GI/G/c station; infinity when saturated."""
+    if arrival_rate <= 0.0 or service_mean <= 0.0:
+        return 0.0
+    offered = arrival_rate * service_mean
+    if offered >= servers:
+        return math.inf
+    mmc = erlang_c(servers, offered) * service_mean / (servers - offered)
+    return mmc * (ca2 + cs2) / 2.0
+
+
+def fork_join_max(means: Sequence[float]) -> float:
+    """Mean of the maximum of independent exponential times with these means (0 means none)."""
+    if any(not math.isfinite(m) for m in means):
+        return math.inf
+    rates = [1.0 / m for m in means if m > 0.0]
+    n = len(rates)
+    if n == 0:
+        return 0.0
+    if n == 1:
+        return 1.0 / rates[0]
+    if n > EXACT_FORK_JOIN:
+        # The slowest branch times the harmonic number of n, the exact value for identical ones.
+        return max(means) * sum(1.0 / k for k in range(1, n + 1))
+    total = 0.0
+    for mask in range(1, 1 << n):
+        rate = 0.0
+        bits = 0
+        for i in range(n):
+            if mask >> i & 1:
+                rate += rates[i]
+                bits += 1
+        total += (1.0 if bits % 2 else -1.0) / rate
+    return total
+
+
+@dataclass(frozen=True)
+class Station:
+    """One station of a closed network: `demand` is the total service time a customer needs
+    there per cycle (visits × service time); `servers` 0 makes it a pure delay (infinite
+    servers); `background` is the utilisation other (open) traffic already puts on it."""
+
+    demand: float
+    servers: int = 1
+    background: float = 0.0
+
+
+@dataclass(frozen=True)
+class MvaResult:
+    throughput: float
+    response: float
+    """Time per cycle at the stations, think time excluded."""
+    residence: tuple[float, ...]
+    queue: tuple[float, ...]
+    """Mean customers at each station."""
+
+
+def _residence(st: Station, waiting: float) -> float:
+    """Residence time at a station whose queue part holds `waiting` customers on arrival."""
+    if st.servers == 0:
+        return st.demand
+    part = st.demand / st.servers
+    stretch = 1.0 / (1.0 - st.background) if st.background < 1.0 else math.inf
+    return part * (1.0 + waiting) * stretch + st.demand - part
+
+
+def mva(stations: Sequence[Station], population: int, think: float = 0.0) -> MvaResult:
+    """Exact MVA for population 1..N (exact for single-server and delay stations)."""
+    if population < 0:
+        raise ValueError("population must be non-negative")
+    queue = [0.0] * len(stations)
+    residence = [st.demand for st in stations]
+    throughput = 0.0
+    for n in range(1, population + 1):
+        residence = [_residence(st, queue[k]) for k, st in enumerate(stations)]
+        total = sum(residence)
+        throughput = n / (think + total) if think + total > 0 else math.inf
+        queue = [
+            throughput * (r - (st.demand - st.demand / st.servers if st.servers else 0.0))
+            for r, st in zip(residence, stations, strict=True)
+        ]
+    return MvaResult(throughput, sum(residence), tuple(residence), tuple(queue))
+
+
+def schweitzer(
+    stations: Sequence[Station], population: int, think: float = 0.0, tolerance: float = 1e-9
+) -> MvaResult:
+    """Schweitzer's approximate MVA: one fixed point at population N, Q_k(N−1) ≈ Q_k(N)·(N−1)/N."""
+    if population <= 0:
+        return MvaResult(0.0, sum(st.demand for st in stations), (), ())
+    queue = [population / max(len(stations), 1)] * len(stations)
+    residence = [st.demand for st in stations]
+    throughput = 0.0
+    shrink = (population - 1) / population
+    for _ in range(10_000):
+        residence = [_residence(st, queue[k] * shrink) for k, st in enumerate(stations)]
+        total = sum(residence)
+        throughput = population / (think + total) if think + total > 0 else math.inf
+        new = [
+            throughput * (r - (st.demand - st.demand / st.servers if st.servers else 0.0))
+            for r, st in zip(residence, stations, strict=True)
+        ]
+        change = max((abs(a - b) for a, b in zip(new, queue, strict=True)), default=0.0)
+        queue = new
+        if change < tolerance:
+            break
+    return MvaResult(throughput, sum(residence), tuple(residence), tuple(queue))
