@@ -28,12 +28,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scalesim_patterns.model.architecture import Architecture
+from scalesim_patterns.model.counts import count_mean
 from scalesim_patterns.model.data import SagaStep as SagaDefStep
 from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Route
+from scalesim_patterns.model.series import SeriesArrival
 from scalesim_patterns.model.steps import (
     AppendStep,
+    CacheStep,
     CallStep,
+    ChoiceStep,
+    GroupStep,
     ParallelStep,
     PublishStep,
     QueryStep,
@@ -78,7 +83,7 @@ class EstimateError(ValueError):
 
 def steady_rate(arrival: Arrival) -> float:
     """The rate a time-varying process settles at: a ramp's end, a step's last rate, a spike's
-    base, a cycle's mean (the estimate is of a steady state, not of a transient)."""
+    base, a cycle's mean (a diurnal curve, a periodic series), a series' last rate (the estimate is of a steady state, not of a transient)."""
     if isinstance(arrival, PoissonArrival | ConstantArrival):
         return float(arrival.rate)
     if isinstance(arrival, RampArrival):
@@ -87,6 +92,13 @@ def steady_rate(arrival: Arrival) -> float:
         return float(arrival.steps[-1].rate)
     if isinstance(arrival, SpikeArrival):
         return float(arrival.base)
+    if isinstance(arrival, SeriesArrival):
+        points = arrival.series()
+        if arrival.period is None:
+            return float(points[-1][1])  # after the last point the last rate holds
+        rate, period = arrival.rate_function(), float(arrival.period)
+        samples = 10_000  # the cycle's mean, by the midpoint rule
+        return sum(rate((i + 0.5) * period / samples) for i in range(samples)) / samples
     assert isinstance(arrival, DiurnalArrival)
     return float(arrival.mean)
 
@@ -96,7 +108,8 @@ class _Step:
     """One step reduced to what the estimate needs: a sequence of sync visits and delays."""
 
     probability: float
-    repeat: int
+    repeat: float
+    """Mean times the step runs (a count distribution's mean)."""
     calls: list[str] = field(default_factory=list)
     """`service.endpoint` called in sequence (saga actions) or together (`parallel`)."""
     parallel: bool = False
@@ -104,7 +117,7 @@ class _Step:
     """Pure delay (broker ack, append latency), independent of load."""
     pool: tuple[str, str] | None = None
     """(service, database) whose pool the step waits on, `pool_visits` times."""
-    pool_visits: int = 0
+    pool_visits: float = 0.0
     pool_latency: float = 0.0
     pool_scv: float = 1.0
 
@@ -222,10 +235,37 @@ class Network:
     def _steps(self, service: str, step: object) -> list[_Step]:
         spec = self.arch.spec
         if isinstance(step, CallStep):
-            return [_Step(step.probability, step.repeat, [step.call])]
+            return [_Step(step.probability, count_mean(step.repeat), [step.call])]
         if isinstance(step, ParallelStep):
-            calls = [c.call for c in step.parallel for _ in range(c.repeat)]
+            calls = [
+                c.call for c in step.parallel for _ in range(max(1, round(count_mean(c.repeat))))
+            ]
             return [_Step(step.probability, 1, calls, parallel=True)]
+        if isinstance(step, ChoiceStep):
+            return [
+                _Step(share, count_mean(option.repeat), [option.call])
+                for option, share in zip(step.choice, step.shares(), strict=True)
+                if option.call is not None
+            ]
+        if isinstance(step, GroupStep):
+            # the group's steps, each run the group's mean count of times
+            inner = [x for s in step.steps for x in self._steps(service, s)]
+            times = count_mean(step.repeat)
+            for x in inner:
+                x.probability *= step.probability
+                x.repeat *= times
+            return inner
+        if isinstance(step, CacheStep):
+            cache = spec.caches.get(step.cache)
+            if cache is None:
+                return []
+            miss = 1.0 - cache.expected_hit_ratio()
+            out = [_Step(step.probability, 1, delay=cache.latency_of().mean())]
+            for s in step.miss:
+                for x in self._steps(service, s):
+                    x.probability *= step.probability * miss
+                    out.append(x)
+            return out
         if isinstance(step, QueryStep):
             db = spec.databases.get(step.query)
             if db is None:
@@ -236,7 +276,7 @@ class Network:
                     step.probability,
                     1,
                     pool=(service, step.query),
-                    pool_visits=step.repeat,
+                    pool_visits=count_mean(step.repeat),
                     pool_latency=lat.mean(),
                     pool_scv=lat.scv(),
                 )
@@ -358,8 +398,11 @@ class Network:
     def _source(self, name: str, src: object, override: TrafficOverride | None) -> _Source:
         mix: list[tuple[str, float]] = []
         assert isinstance(src, OpenLoop | ClosedLoop)
-        total = sum(m.weight for m in src.mix)
-        for m in src.mix:
+        # A session is taken as the mix of its steps' expected requests (their order and each
+        # step's own think time are not modelled).
+        requests = src.requests()
+        total = sum(m.weight for m in requests)
+        for m in requests:
             if m.endpoint is not None:
                 entry = m.endpoint
             else:
@@ -370,7 +413,8 @@ class Network:
         if isinstance(src, OpenLoop):
             arrival = override.arrival if override and override.arrival else src.arrival
             scale = override.scale if override and override.scale else 1.0
-            return _Source(name, False, steady_rate(arrival) * scale, 0, 0.0, mix)
+            rate = steady_rate(arrival) * scale * src.per_arrival()
+            return _Source(name, False, rate, 0, 0.0, mix)
         users = override.users if override and override.users is not None else src.users
         return _Source(name, True, 0.0, users, src.think_time.mean(), mix)
 
