@@ -20,6 +20,7 @@ __all__ = [
     "OutlierDetection",
     "Route",
     "RouteTarget",
+    "TailSampling",
     "Tracing",
 ]
 
@@ -122,8 +123,25 @@ class Network(Spec):
     """One-way service-to-service latency per call; defaults to 0.25ms constant each way."""
 
 
+class TailSampling(Spec):
+    """Keep rules applied when a trace is complete, as the OpenTelemetry Collector's
+    `tail_sampling` processor does with `status_code`, `latency` and `probabilistic` policies:
+    a trace is kept when any rule says so. They act on the traces the head sampler let through,
+    so keeping every failed trace needs `sampling: 1`."""
+
+    errors: bool = True
+    """Keep every trace with a span whose status is an error."""
+    latency_above: Duration | None = None
+    """Keep every trace that lasted longer than this (first span's start to last span's end)."""
+    ratio: float = Field(0.0, ge=0, le=1)
+    """Share of the remaining traces kept (by trace id, as the `probabilistic` policy)."""
+
+
 class Tracing(Spec):
     enabled: bool = True
     sampling: float = Field(0.01, ge=0, le=1)
+    """Head sampling: the share of traces started at the edge (ParentBased(TraceIdRatioBased));
+    every span of a sampled trace is recorded, none of an unsampled one."""
+    tail: TailSampling | None = None
     exporter: Literal["otlp", "jaeger", "zipkin"] = "otlp"
     collector: str = "otel-collector:4317"

@@ -20,6 +20,7 @@ from scalesim_patterns.sim.reports.results import (
     summarise,
 )
 from scalesim_patterns.sim.reports.slo import evaluate_slos
+from scalesim_patterns.sim.tracing.recorder import TraceOptions
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
 
@@ -60,6 +61,7 @@ def simulate(
     jobs: int | None = None,
     limits: SimulationLimits | None = DEFAULT_SIMULATION_LIMITS,
     on_window: WindowFn | None = None,
+    traces: TraceOptions | None = None,
 ) -> SimulationResult:
     """Run `replications` independent replications and summarise them with 95 % intervals.
 
@@ -88,6 +90,7 @@ def simulate(
         "window": window,
         "scenario": scenario,
         "extensions": extensions,
+        "traces": traces,
     }
     # Extensions passed by the caller may not survive pickling: they run in this process.
     parallel = default_jobs(count) if jobs is None else cap_jobs(jobs)

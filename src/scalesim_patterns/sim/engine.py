@@ -14,7 +14,7 @@ from typing import Any
 from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
 from scalesim_patterns.model.distributions import Constant, LogNormal
-from scalesim_patterns.model.edge import Gateway, Route
+from scalesim_patterns.model.edge import Gateway, Route, Tracing
 from scalesim_patterns.model.resilience import ClientPolicy
 from scalesim_patterns.model.service import Endpoint
 from scalesim_patterns.model.steps import (
@@ -58,6 +58,13 @@ from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.reports.assemble import assemble_report
 from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
+from scalesim_patterns.sim.tracing.recorder import (
+    TracedEndpointRuntime,
+    TracedPublishStepRuntime,
+    TracedQueryStepRuntime,
+    TraceOptions,
+    Tracer,
+)
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -95,6 +102,7 @@ class Engine:
         window: float | None = None,
         scenario: str | None = None,
         extensions: Extensions | None = None,
+        traces: TraceOptions | None = None,
     ) -> None:
         sim = arch.spec.simulation
         self.arch = arch
@@ -143,6 +151,10 @@ class Engine:
         """Extra per-run sections of the result (`RunResult.extras`), computed after the run."""
         self.plugins = PluginStates()
         """Installed plug-ins' shared state, one object per class (e.g. the fleets of pods)."""
+        self.tracer: Tracer | None = None
+        """Records spans of sampled requests: only when asked, and in replication 0 only."""
+        if traces is not None and replication == 0:
+            self.tracer = _make_tracer(self, traces)
         self._build()
         self._series = SeriesRecorder(self)
 
@@ -164,7 +176,7 @@ class Engine:
             )
             for ep_name, ep in svc.endpoints.items():
                 ref = f"{name}.{ep_name}"
-                rt.endpoints[ep_name] = EndpointRuntime(
+                rt.endpoints[ep_name] = self._endpoint_runtime(
                     rt,
                     ep_name,
                     streams.sampler(ep.work, f"work:{ref}"),
@@ -251,8 +263,26 @@ class Engine:
             invoke = timeout_layer(self.kernel, policy.timeout, invoke)
         for layer in reversed(self.extensions.layers):
             invoke = layer(site, invoke)
+        if self.tracer is not None:
+            invoke = self.tracer.layer(site, invoke)
         self.sites.append(site)
         return site, invoke
+
+    def _endpoint_runtime(
+        self,
+        service: ServiceRuntime,
+        name: str,
+        work: Sampler,
+        error_rate: float,
+        error_rnd: Callable[[], float],
+        causes: int,
+    ) -> EndpointRuntime:
+        """The plain runtime, or the traced one when this run records traces."""
+        if self.tracer is None:
+            return EndpointRuntime(service, name, work, error_rate, error_rnd, causes)
+        ep = TracedEndpointRuntime(service, name, work, error_rate, error_rnd, causes)
+        ep.tracer = self.tracer
+        return ep
 
     def call_site(
         self, name: str, caller: str, target: str, policy: ClientPolicy, *, sidecars: int
@@ -319,26 +349,33 @@ class Engine:
             elif isinstance(step, QueryStep):
                 db_model = self.arch.spec.databases[step.query]
                 latency = _db_latency(db_model, step.operation)
-                out.append(
-                    QueryStepRuntime(
-                        k,
-                        self.databases[step.query],
-                        self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
-                        step.probability,
-                        step.repeat,
-                        branch,
-                    )
+                query = (QueryStepRuntime if self.tracer is None else TracedQueryStepRuntime)(
+                    k,
+                    self.databases[step.query],
+                    self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
+                    step.probability,
+                    step.repeat,
+                    branch,
                 )
+                if isinstance(query, TracedQueryStepRuntime):
+                    assert self.tracer is not None
+                    query.tracer = self.tracer
+                    query.engine_name = db_model.engine
+                    query.operation = step.operation
+                out.append(query)
             elif isinstance(step, PublishStep):
-                out.append(
-                    PublishStepRuntime(
-                        k,
-                        self.topics[step.publish],
-                        self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
-                        step.probability,
-                        branch,
-                    )
+                publish = (PublishStepRuntime if self.tracer is None else TracedPublishStepRuntime)(
+                    k,
+                    self.topics[step.publish],
+                    self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
+                    step.probability,
+                    branch,
                 )
+                if isinstance(publish, TracedPublishStepRuntime):
+                    assert self.tracer is not None
+                    publish.tracer = self.tracer
+                    publish.system = _broker_system(self.arch, step.publish)
+                out.append(publish)
             elif isinstance(step, SagaStep | AppendStep):
                 out.append(workflows.compile_step(self, service, endpoint, i, step))
         return out
@@ -367,7 +404,7 @@ class Engine:
                 auth_dist: AnyDistribution = auth.overhead or _constant(DEFAULT_AUTH)
                 check = self.streams.sampler(auth_dist, f"auth:{GATEWAY}.{key}")
                 work = _sum2(base, check)
-            ep = EndpointRuntime(
+            ep = self._endpoint_runtime(
                 rt, key, work, 0.0, self.streams.get(f"error:{GATEWAY}.{key}").random, self.causes
             )
             rt.endpoints[key] = ep
@@ -508,6 +545,7 @@ class Engine:
         for hook in self.report_hooks:
             report = hook(report)
         return RunResult(
+            traces=self.tracer.result(self.duration) if self.tracer is not None else None,
             replication=self.replication,
             seed=self.seed,
             events=k.events,
@@ -559,6 +597,34 @@ class Engine:
             event_stores=event_stores,
             rollouts=rollouts,
         )
+
+
+def _make_tracer(engine: Engine, options: TraceOptions) -> Tracer:
+    tracing = engine.arch.spec.tracing
+    if (tracing is None or not tracing.enabled) and options.sampling is not None:
+        tracing = Tracing(sampling=options.sampling)  # the caller's own ratio, no tail rules
+    if tracing is None or not tracing.enabled:
+        raise SimulationError(
+            "traces need spec.tracing with enabled: true (for example "
+            "`tracing: {enabled: true, sampling: 0.1}`); it says how requests are sampled"
+        )
+    k = engine.kernel
+    return Tracer(
+        engine.arch,
+        tracing,
+        options,
+        engine.streams.get("trace-ids"),
+        engine.arch.spec.network.hop_latency or _constant(DEFAULT_HOP),
+        lambda: k.now,
+    )
+
+
+def _broker_system(arch: Architecture, topic: str) -> str:
+    """The `messaging.system` of a topic's broker (OpenTelemetry's names)."""
+    for broker in arch.spec.brokers.values():
+        if topic in broker.topics:
+            return str(broker.type)
+    return "unknown"
 
 
 def _zero() -> float:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         RolloutReport,
         SagaReport,
     )
+    from scalesim_patterns.sim.tracing.spans import TraceSet
 
 __all__ = [
     "FORMAT",
@@ -224,6 +225,8 @@ class RunResult:
     """Rollout controllers' actions, per service."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Further per-run sections (`resilience`, `cascade`), each written under its key."""
+    traces: TraceSet | None = None
+    """Spans of sampled requests, when the run was asked to record them (never in the JSON)."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,11 @@ class SimulationResult:
     @property
     def replications(self) -> int:
         return len(self.runs)
+
+    @property
+    def traces(self) -> TraceSet | None:
+        """The traces recorded (replication 0), when the run was asked for them."""
+        return self.runs[0].traces if self.runs else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
