@@ -508,3 +508,29 @@ def critical_path_table(traces: TraceSet, top: int = 3) -> RenderableType:
                     f"{part.share * 100:.0f}%",
                 )
     return table
+
+
+_VERDICT_STYLE = {"met": "green", "missed": "red", "uncertain": "yellow", "-": ""}
+
+
+def brief_table(result: SimulationResult) -> RenderableType:
+    """The product brief's expected figures beside the run's measurements."""
+    table = _table(
+        "the brief's expectations (docs/results-format.md, `brief`)",
+        ("pattern", "figure", "brief expects", "measured", "verdict", "note"),
+        left=("pattern", "figure", "brief expects", "verdict", "note"),
+    )
+    for fig in result.brief:
+        if fig.measured is None:
+            measured = "no data"
+        else:
+            measured = f"{fig.measured:,.2f}"
+            if fig.half_width is not None:
+                measured += f" ± {fig.half_width:,.2f}"
+            measured += f" {fig.unit}"
+        style = _VERDICT_STYLE.get(fig.verdict, "")
+        verdict = Text(fig.verdict, style=style) if style else Text(fig.verdict)
+        table.add_row(fig.pattern, fig.figure, fig.expectation, measured, verdict, fig.note)
+    if not result.brief:
+        return Text("the brief sets no expectation for what this architecture uses")
+    return table

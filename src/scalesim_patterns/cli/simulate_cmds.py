@@ -28,7 +28,13 @@ from scalesim_patterns.sim.tracing.export import render as render_traces
 from scalesim_patterns.sim.tracing.recorder import DEFAULT_MAX_TRACES, TraceOptions
 
 from .main import cli, err, fail, interrupted, load_or_exit, out, write_or_exit
-from .report import comparison_tables, critical_path_table, entries_in_one, result_tables
+from .report import (
+    brief_table,
+    comparison_tables,
+    critical_path_table,
+    entries_in_one,
+    result_tables,
+)
 from .serve_cmds import db_option, open_store_or_exit
 
 PROGRESS_LINE_SECONDS = 10.0
@@ -269,6 +275,12 @@ def with_common(fn: F) -> F:
     "--save", is_flag=True, help="Keep the run in the run store (scalesim runs, the web app)."
 )
 @click.option(
+    "--brief",
+    "brief_only",
+    is_flag=True,
+    help="Print only the product brief's expected figures beside the measured ones.",
+)
+@click.option(
     "--traces",
     "traces_path",
     type=click.Path(dir_okay=False),
@@ -303,6 +315,7 @@ def simulate_cmd(
     db: str | None,
     max_events: float | None,
     max_memory: float | None,
+    brief_only: bool,
     traces_path: str | None,
     trace_format: str | None,
     max_traces: int,
@@ -341,7 +354,7 @@ def simulate_cmd(
         interrupted(exc)
     except (SimulationError, ValueError) as exc:
         fail(f"{file}: {exc}")
-    out.print(result_tables(result))
+    out.print(brief_table(result) if brief_only else result_tables(result))
     if traces_path and result.traces is not None:
         fmt = trace_format or _file_exporter(arch)
         write_or_exit(traces_path, render_traces(result.traces, fmt), force)  # type: ignore[arg-type]

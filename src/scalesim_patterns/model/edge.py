@@ -29,6 +29,9 @@ class Auth(Spec):
     type: Literal["none", "jwt", "key-auth", "oauth2"] = "jwt"
     overhead: Distribution | None = None
     """Time to verify a credential; defaults to 0.2ms."""
+    invalid_share: float = Field(0.0, ge=0, le=1)
+    """Share of requests on `auth: true` routes that carry an invalid, expired or missing
+    credential: the gateway checks it and answers 401 (`unauthorized`) without going upstream."""
 
 
 class RouteTarget(Spec):

@@ -11,6 +11,7 @@ from scalesim_patterns.sim.budget import DEFAULT_SIMULATION_LIMITS, SimulationLi
 from scalesim_patterns.sim.engine import ProgressFn
 from scalesim_patterns.sim.network.pipeline import Extensions
 from scalesim_patterns.sim.parallel import cap_jobs, default_jobs, run_replications
+from scalesim_patterns.sim.reports.brief import evaluate_brief
 from scalesim_patterns.sim.reports.live import WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
@@ -116,6 +117,7 @@ def simulate(
         summary=summary,
         notes=first.notes,
         slos=evaluate_slos(model, summary),
+        brief=evaluate_brief(model, summary, runs, first.duration - first.warmup),
     )
 
 

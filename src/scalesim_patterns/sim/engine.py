@@ -26,7 +26,8 @@ from scalesim_patterns.model.steps import (
     SagaStep,
 )
 from scalesim_patterns.model.traffic import ClosedLoop, OpenLoop, TrafficOverride
-from scalesim_patterns.sim.core.causes import CAUSE_NAMES
+from scalesim_patterns.sim.core.causes import CAUSE_NAMES, UNAUTHORIZED
+from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
@@ -40,6 +41,7 @@ from scalesim_patterns.sim.network.pipeline import (
     timeout_layer,
 )
 from scalesim_patterns.sim.network.station import (
+    Call,
     EndpointRuntime,
     ServiceRuntime,
     StepRuntime,
@@ -55,8 +57,14 @@ from scalesim_patterns.sim.network.steps import (
 from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import ClosedSource, EntryRuntime, OpenSource, make_mix
 from scalesim_patterns.sim.patterns import workflows
-from scalesim_patterns.sim.reports.assemble import assemble_report
-from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
+from scalesim_patterns.sim.reports.assemble import assemble_report, latency_of
+from scalesim_patterns.sim.reports.results import (
+    BriefReport,
+    Progress,
+    Report,
+    RunResult,
+    TimeSeries,
+)
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 from scalesim_patterns.sim.tracing.recorder import (
     TracedEndpointRuntime,
@@ -193,6 +201,10 @@ class Engine:
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
         self._mesh = mesh is not None
+        self._mesh_hop = LogHistogram()
+        """Sidecar time per meshed call (the brief's per-hop mesh overhead)."""
+        self._gateway_added = LogHistogram()
+        """Time in the gateway before going upstream (the brief's gateway-added latency)."""
         self._sidecar: AnyDistribution = (
             mesh.sidecar_overhead
             if mesh is not None and mesh.sidecar_overhead is not None
@@ -225,9 +237,25 @@ class Engine:
         if not with_mesh:
             return net, net
         side = self.streams.sampler(self._sidecar, f"sidecar:{site}")
+        record = self._mesh_hop.record
         if sidecars == 1:
-            return _sum2(net, side), net
-        return _sum3(net, side, side), net
+
+            def one(n: Sampler = net, s: Sampler = side) -> float:
+                a = n()
+                b = s()
+                record(b)
+                return a + b
+
+            return one, net
+
+        def two(n: Sampler = net, s: Sampler = side) -> float:
+            a = n()
+            b = s()
+            c = s()
+            record(b + c)
+            return a + b + c
+
+        return two, net
 
     def _site(
         self,
@@ -400,13 +428,21 @@ class Engine:
             self._route_keys[index] = key
             base = self.streams.sampler(overhead, f"work:{GATEWAY}.{key}")
             work = base
+            invalid = 0.0
             if auth is not None and route.auth:
                 auth_dist: AnyDistribution = auth.overhead or _constant(DEFAULT_AUTH)
                 check = self.streams.sampler(auth_dist, f"auth:{GATEWAY}.{key}")
                 work = _sum2(base, check)
+                invalid = auth.invalid_share
             ep = self._endpoint_runtime(
-                rt, key, work, 0.0, self.streams.get(f"error:{GATEWAY}.{key}").random, self.causes
+                rt,
+                key,
+                work,
+                invalid,
+                self.streams.get(f"error:{GATEWAY}.{key}").random,
+                self.causes,
             )
+            ep.error_status = UNAUTHORIZED  # the gateway's only failure of its own: a 401
             rt.endpoints[key] = ep
             targets: list[EndpointRuntime] = []
             invokes: list[Invoke] = []
@@ -426,9 +462,9 @@ class Engine:
                 invokes.append(invoke)
                 weights.append(float(weight))
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
-            ep.set_steps(
-                [CallStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)]
-            )
+            step = GatewayStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
+            step.added = self._gateway_added
+            ep.set_steps([step])
 
     def _find_route(self, path: str, method: str | None) -> tuple[int, Route]:
         gw = self.arch.spec.gateway
@@ -572,6 +608,8 @@ class Engine:
                 rep.reset()
         for db in self.databases.values():
             db.reset()
+        self._mesh_hop.clear()
+        self._gateway_added.clear()
         for topic in self.topics.values():
             topic.reset()
         workflows.reset(self)
@@ -596,6 +634,10 @@ class Engine:
             sagas=sagas,
             event_stores=event_stores,
             rollouts=rollouts,
+            brief=BriefReport(
+                gateway_added=latency_of(self._gateway_added) if self.gateway is not None else None,
+                mesh_hop=latency_of(self._mesh_hop) if self._mesh else None,
+            ),
         )
 
 
@@ -625,6 +667,19 @@ def _broker_system(arch: Architecture, topic: str) -> str:
         if topic in broker.topics:
             return str(broker.type)
     return "unknown"
+
+
+class GatewayStepRuntime(CallStepRuntime):
+    """A gateway route's call upstream, which first notes how long the request has been in the
+    gateway (queueing, proxy work, auth): the brief's gateway-added latency."""
+
+    __slots__ = ("added",)
+
+    added: LogHistogram
+
+    def start(self, x: Call) -> bool:
+        self.added.record(self.kernel.now - x.t_arrive)
+        return super().start(x)
 
 
 def _zero() -> float:
