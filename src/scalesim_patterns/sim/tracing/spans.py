@@ -117,6 +117,17 @@ class TraceSet:
     def spans(self) -> int:
         return sum(len(t.spans) for t in self.traces)
 
+    @property
+    def spans_per_second(self) -> float:
+        """Spans the sampling produces per simulated second, kept or not (the load a collector
+        and a backend must take): the kept traces' spans per trace times sampled traces per
+        second."""
+        kept = [t for t in self.traces if t.complete]
+        if not kept or self.duration <= 0:
+            return 0.0
+        per_trace = sum(len(t.spans) for t in kept) / len(kept)
+        return per_trace * self.sampled / self.duration
+
     def message(self) -> str:
         """One line saying what was kept, and the cap when it bit."""
         parts = [
@@ -126,7 +137,7 @@ class TraceSet:
         if self.tail is not None:
             parts.append(f"; tail rules {self.tail}: {self.dropped_by_tail} dropped")
         parts.append(")")
-        text = "".join(parts)
+        text = "".join(parts) + f"; about {self.spans_per_second:,.0f} spans/s sampled"
         if self.dropped_by_cap:
             text += (
                 f"; {self.dropped_by_cap} more traces were over the cap of {self.max_traces} and "
