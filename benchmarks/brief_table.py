@@ -1,4 +1,10 @@
-"""Writes docs/brief-figures.md: the brief table of every template (60 s simulated, 2 replications)."""
+"""Write docs/brief-figures.md: the product brief's figures for every template.
+
+Each template runs 60 s simulated (10 s warm-up, its own seed), 2 replications, so that the
+verdicts have intervals; about 10 minutes on one core.
+
+    python benchmarks/brief_table.py
+"""
 
 import io
 
@@ -37,4 +43,5 @@ for t in catalog.templates():
         )
     out.write("\n")
     print(t.id, flush=True)
-open("docs/brief-figures.md", "w").write(out.getvalue())
+with open("docs/brief-figures.md", "w", encoding="utf-8") as fh:
+    fh.write(out.getvalue())
