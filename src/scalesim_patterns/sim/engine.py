@@ -81,6 +81,8 @@ CLIENT = "@client"
 DEFAULT_HOP = 0.00025
 """One-way network latency when `spec.network.hopLatency` is not given (0.25 ms)."""
 DEFAULT_AUTH = 0.0002
+MESH_SAMPLE_EVERY = 4
+"""The per-hop mesh overhead histogram records one meshed call in this many."""
 MAX_WINDOWS = 5000
 """Time-series windows are widened so that a run never records more than this many."""
 
@@ -202,7 +204,10 @@ class Engine:
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
         self._mesh = mesh is not None
         self._mesh_hop = LogHistogram()
-        """Sidecar time per meshed call (the brief's per-hop mesh overhead)."""
+        """Sidecar time per meshed call (the brief's per-hop mesh overhead), every
+        MESH_SAMPLE_EVERY-th call: the draws are independent, so a systematic sample has their
+        distribution, at a quarter of the cost on the hot path."""
+        self._mesh_count = [0]
         self._gateway_added = LogHistogram()
         """Time in the gateway before going upstream (the brief's gateway-added latency)."""
         self._sidecar: AnyDistribution = (
@@ -238,12 +243,17 @@ class Engine:
             return net, net
         side = self.streams.sampler(self._sidecar, f"sidecar:{site}")
         record = self._mesh_hop.record
+        count = self._mesh_count
         if sidecars == 1:
 
             def one(n: Sampler = net, s: Sampler = side) -> float:
                 a = n()
                 b = s()
-                record(b)
+                k = count[0] + 1
+                if k == MESH_SAMPLE_EVERY:
+                    k = 0
+                    record(b)
+                count[0] = k
                 return a + b
 
             return one, net
@@ -252,7 +262,11 @@ class Engine:
             a = n()
             b = s()
             c = s()
-            record(b + c)
+            k = count[0] + 1
+            if k == MESH_SAMPLE_EVERY:
+                k = 0
+                record(b + c)
+            count[0] = k
             return a + b + c
 
         return two, net
