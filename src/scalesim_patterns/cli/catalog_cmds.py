@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Literal
 
 import click
 from rich.table import Table
 
 from scalesim_patterns import catalog
-from scalesim_patterns.model import validate_text
+from scalesim_patterns.model import Architecture, validate_text
 
-from .main import cli, err, fail, out, print_diagnostics, write_or_exit
+from .main import cli, err, fail, load_or_exit, out, print_diagnostics, write_or_exit
 
 Format = Literal["text", "mermaid", "dot", "json"]
 
@@ -61,15 +62,43 @@ def catalog_cmd(ctx: click.Context, fmt: str) -> None:
     help="text: the entry and its topology; mermaid/dot/json: the topology alone.",
 )
 def show_cmd(pattern_id: str, fmt: Format) -> None:
-    """Show a pattern: what it solves, when to use it, its topology."""
+    """Show a pattern (what it solves, when to use it, its topology), or the topology of a
+    template (`ecommerce`) or of an architecture file of your own."""
     try:
         entry = catalog.pattern(pattern_id)
     except catalog.CatalogError as exc:
-        fail(str(exc))
+        arch = _architecture_to_draw(pattern_id)
+        if arch is None:
+            fail(f"{exc}; or name a template (scalesim catalog) or an architecture file")
+        _show_topology(arch, fmt)
+        return
     if fmt == "text":
         out.print(catalog.render_pattern(entry, "text"))
         return
     click.echo(catalog.render_pattern(entry, fmt), nl=False)
+
+
+def _architecture_to_draw(name: str) -> Architecture | None:
+    """A template by id, or an architecture file by path (which exits with its errors)."""
+    if any(t.id == name for t in catalog.templates()):
+        return catalog.template_architecture(name)
+    if Path(name).is_file():
+        return load_or_exit(name)
+    return None
+
+
+def _show_topology(arch: Architecture, fmt: Format) -> None:
+    topo = catalog.topology(arch)
+    if fmt == "text":
+        title = arch.metadata.description or arch.name
+        out.print(f"[bold]{arch.name}[/]: {title}", markup=True, highlight=False)
+        out.print(catalog.render_text(topo), markup=False, highlight=False)
+    elif fmt == "mermaid":
+        click.echo(catalog.render_mermaid(topo), nl=False)
+    elif fmt == "dot":
+        click.echo(catalog.render_dot(topo), nl=False)
+    else:
+        click.echo(catalog.render_json(topo), nl=False)
 
 
 @cli.command("new")

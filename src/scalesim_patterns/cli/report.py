@@ -10,6 +10,8 @@ from rich.text import Text
 
 from scalesim_patterns.sim import Comparison, SimulationResult
 from scalesim_patterns.sim.core.stats import Estimate
+from scalesim_patterns.sim.tracing.critical_path import summarise as summarise_critical_paths
+from scalesim_patterns.sim.tracing.spans import TraceSet
 
 __all__ = ["comparison_tables", "entries_in_one", "result_tables"]
 
@@ -538,3 +540,52 @@ def _slo_table(result: SimulationResult) -> RenderableType | None:
             Text(r.verdict, style=_VERDICT_STYLE[r.verdict]),
         )
     return t
+
+
+def critical_path_table(traces: TraceSet, top: int = 3) -> RenderableType:
+    """Per entry: the hops and causes that make up the median and the tail (sampled traces)."""
+    table = _table(
+        "critical path of sampled traces (what the p50 and p99 are made of)",
+        ("entry", "band", "latency", "traces", "hop", "cause", "ms", "share"),
+        left=("entry", "band", "hop", "cause"),
+    )
+    for path in summarise_critical_paths(traces):
+        for label, band in (("p50", path.p50), ("p99", path.p99)):
+            for i, part in enumerate(band.parts[:top]):
+                table.add_row(
+                    path.entry if i == 0 and label == "p50" else "",
+                    label if i == 0 else "",
+                    f"{band.latency_ms:.1f}ms" if i == 0 else "",
+                    str(band.traces) if i == 0 else "",
+                    part.hop,
+                    part.cause,
+                    f"{part.ms:.1f}",
+                    f"{part.share * 100:.0f}%",
+                )
+    return table
+
+
+_VERDICT_STYLE = {"met": "green", "missed": "red", "uncertain": "yellow", "-": ""}
+
+
+def brief_table(result: SimulationResult) -> RenderableType:
+    """The product brief's expected figures beside the run's measurements."""
+    table = _table(
+        "the brief's expectations (docs/results-format.md, `brief`)",
+        ("pattern", "figure", "brief expects", "measured", "verdict", "note"),
+        left=("pattern", "figure", "brief expects", "verdict", "note"),
+    )
+    for fig in result.brief:
+        if fig.measured is None:
+            measured = "no data"
+        else:
+            measured = f"{fig.measured:,.2f}"
+            if fig.half_width is not None:
+                measured += f" ± {fig.half_width:,.2f}"
+            measured += f" {fig.unit}"
+        style = _VERDICT_STYLE.get(fig.verdict, "")
+        verdict = Text(fig.verdict, style=style) if style else Text(fig.verdict)
+        table.add_row(fig.pattern, fig.figure, fig.expectation, measured, verdict, fig.note)
+    if not result.brief:
+        return Text("the brief sets no expectation for what this architecture uses")
+    return table

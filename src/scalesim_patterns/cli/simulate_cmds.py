@@ -24,9 +24,17 @@ from scalesim_patterns.sim.budget import (
     estimate,
 )
 from scalesim_patterns.sim.parallel import cap_jobs
+from scalesim_patterns.sim.tracing.export import render as render_traces
+from scalesim_patterns.sim.tracing.recorder import DEFAULT_MAX_TRACES, TraceOptions
 
 from .main import cli, err, fail, interrupted, load_or_exit, out, write_or_exit
-from .report import comparison_tables, entries_in_one, result_tables
+from .report import (
+    brief_table,
+    comparison_tables,
+    critical_path_table,
+    entries_in_one,
+    result_tables,
+)
 from .serve_cmds import db_option, open_store_or_exit
 
 PROGRESS_LINE_SECONDS = 10.0
@@ -128,6 +136,32 @@ def progress_bar(
 
     with bar:
         yield update
+
+
+def _file_exporter(arch: Architecture) -> str:
+    tracing = arch.spec.tracing
+    return tracing.exporter if tracing is not None else "otlp"
+
+
+def _trace_options(
+    arch: Architecture,
+    file: str,
+    path: str | None,
+    fmt: str | None,
+    max_traces: int,
+) -> TraceOptions | None:
+    """The recording asked for, or a clear refusal before the run."""
+    if path is None:
+        if fmt is not None:
+            fail("--trace-format needs --traces FILE")
+        return None
+    tracing = arch.spec.tracing
+    if tracing is None or not tracing.enabled:
+        fail(
+            f"{file}: --traces needs spec.tracing with enabled: true; add for example "
+            "`tracing: {enabled: true, sampling: 0.1}` (sampling is the share of requests traced)"
+        )
+    return TraceOptions(max_traces=max_traces)
 
 
 def _refuse_existing(path: str | None, force: bool, folder: bool = False) -> None:
@@ -240,6 +274,30 @@ def with_common(fn: F) -> F:
 @click.option(
     "--save", is_flag=True, help="Keep the run in the run store (scalesim runs, the web app)."
 )
+@click.option(
+    "--brief",
+    "brief_only",
+    is_flag=True,
+    help="Print only the product brief's expected figures beside the measured ones.",
+)
+@click.option(
+    "--traces",
+    "traces_path",
+    type=click.Path(dir_okay=False),
+    help="Write the sampled requests' traces (replication 0) to this file.",
+)
+@click.option(
+    "--trace-format",
+    type=click.Choice(["otlp", "jaeger", "zipkin"]),
+    help="OTLP JSON, a Jaeger UI upload file or Zipkin v2 JSON; default: spec.tracing.exporter.",
+)
+@click.option(
+    "--max-traces",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_TRACES,
+    show_default=True,
+    help="Traces kept at most; the rest are counted and said.",
+)
 @db_option
 def simulate_cmd(
     file: str,
@@ -257,9 +315,15 @@ def simulate_cmd(
     db: str | None,
     max_events: float | None,
     max_memory: float | None,
+    brief_only: bool,
+    traces_path: str | None,
+    trace_format: str | None,
+    max_traces: int,
 ) -> None:
     """Simulate an architecture under its traffic (and a scenario) and report what it does."""
     arch = load_or_exit(file)
+    trace_options = _trace_options(arch, file, traces_path, trace_format, max_traces)
+    _refuse_existing(traces_path, force)
     store = open_store_or_exit(db) if save else None  # a store that won't open fails before the run
     _check_scenario(dict(arch.spec.scenarios), scenario, file)
     _refuse_existing(json_path, force)
@@ -284,12 +348,18 @@ def simulate_cmd(
                 progress=update,
                 jobs=jobs,
                 limits=limits,
+                traces=trace_options,
             )
     except KeyboardInterrupt as exc:
         interrupted(exc)
     except (SimulationError, ValueError) as exc:
         fail(f"{file}: {exc}")
-    out.print(result_tables(result))
+    out.print(brief_table(result) if brief_only else result_tables(result))
+    if traces_path and result.traces is not None:
+        fmt = trace_format or _file_exporter(arch)
+        write_or_exit(traces_path, render_traces(result.traces, fmt), force)  # type: ignore[arg-type]
+        err.print(f"wrote {traces_path} ({fmt}): {result.traces.message()}", markup=False)
+        out.print(critical_path_table(result.traces))
     if json_path:
         write_or_exit(json_path, result.to_json(), force)
         err.print(f"wrote {json_path}")

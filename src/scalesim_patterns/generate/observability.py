@@ -374,12 +374,67 @@ def _breaker_rules(ctx: Context) -> list[dict[str, Any]]:
     return rules
 
 
+SAGA_COMPENSATION_SHARE = 0.05
+"""Alert when more than this share of a saga's runs end compensated (over 10 minutes)."""
+
+
+def _saga_rules(ctx: Context) -> list[dict[str, Any]]:
+    """Per orchestrated saga: the share compensated, and a saga running past its timeout
+    (metrics the generated orchestrator exports: `scalesim_sagas_total`,
+    `scalesim_saga_oldest_running_seconds`)."""
+    rules: list[dict[str, Any]] = []
+    deployed = {name for name, _ in ctx.deployed()}
+    for saga_name, saga in sorted(ctx.arch.spec.sagas.items()):
+        if saga.mode != "orchestrated" or saga.orchestrator not in deployed:
+            continue
+        base = [
+            promql_matcher("namespace", ctx.ns),
+            promql_matcher("app_kubernetes_io_name", saga.orchestrator),
+            promql_matcher("saga", saga_name),
+        ]
+        sel = ",".join(base)
+        compensated = ",".join([*base, promql_matcher("outcome", "compensated")])
+        labels = {"service": saga.orchestrator, "saga": saga_name, "severity": "warning"}
+        rules.append(
+            {
+                "alert": "SagaCompensationRateHigh",
+                "expr": (
+                    f"sum(rate(scalesim_sagas_total{{{compensated}}}[10m]))\n"
+                    f"  / sum(rate(scalesim_sagas_total{{{sel}}}[10m])) > "
+                    f"{_num(SAGA_COMPENSATION_SHARE)}\n"
+                ),
+                "for": "5m",
+                "labels": dict(labels),
+                "annotations": {
+                    "summary": f"saga {saga_name}: more than "
+                    f"{SAGA_COMPENSATION_SHARE:.0%} of runs end compensated"
+                },
+            }
+        )
+        if saga.timeout is not None:
+            rules.append(
+                {
+                    "alert": "SagaOlderThanTimeout",
+                    "expr": f"max(scalesim_saga_oldest_running_seconds{{{sel}}}) > "
+                    f"{_num(saga.timeout)}\n",
+                    "for": "1m",
+                    "labels": dict(labels),
+                    "annotations": {
+                        "summary": f"saga {saga_name}: a run is older than its "
+                        f"{_num(saga.timeout)}s timeout"
+                    },
+                }
+            )
+    return rules
+
+
 def prometheus_rule(ctx: Context) -> Document:
     groups = []
     for suffix, rules in (
         ("slo", _slo_rules(ctx)),
         ("saturation", _saturation_rules(ctx)),
         ("resilience", _breaker_rules(ctx)),
+        ("saga", _saga_rules(ctx)),
     ):
         for rule in rules:
             # Prometheus renders alert labels and annotations as Go templates: text from the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scalesim_patterns.generate.resilience4j import application_yml
 from scalesim_patterns.model.service import Health, Probe, Service
 from scalesim_patterns.model.units import format_duration
 
@@ -309,6 +310,15 @@ def _config(ctx: Context, name: str, svc: Service) -> Document:
             for target, policy in sorted(svc.clients.items())
         }
         data["clients.yaml"] = dump_documents([policies])
+        spring = application_yml(svc)
+        if spring is not None:
+            # The same policies in Resilience4j's own keys, for a Spring Boot service to load.
+            data["application.yml"] = dump_documents([spring])
+    for saga_name, saga in sorted(ctx.arch.spec.sagas.items()):
+        if saga.mode == "orchestrated" and saga.orchestrator == name:
+            # Steps, compensations, pivot, timeout and retry policy, for the orchestrator.
+            definition = {saga_name: saga.model_dump(mode="json", by_alias=True)}
+            data[f"saga-{saga_name}.yaml"] = dump_documents([definition])
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

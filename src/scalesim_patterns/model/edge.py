@@ -21,6 +21,7 @@ __all__ = [
     "OutlierDetection",
     "Route",
     "RouteTarget",
+    "TailSampling",
     "Tracing",
 ]
 
@@ -29,6 +30,9 @@ class Auth(Spec):
     type: Literal["none", "jwt", "key-auth", "oauth2"] = "jwt"
     overhead: Distribution | None = None
     """Time to verify a credential; defaults to 0.2ms."""
+    invalid_share: float = Field(0.0, ge=0, le=1)
+    """Share of requests on `auth: true` routes that carry an invalid, expired or missing
+    credential: the gateway checks it and answers 401 (`unauthorized`) without going upstream."""
 
 
 class RouteTarget(Spec):
@@ -130,8 +134,25 @@ class Network(Spec):
     the load client and the service framework on the machine it measured."""
 
 
+class TailSampling(Spec):
+    """Keep rules applied when a trace is complete, as the OpenTelemetry Collector's
+    `tail_sampling` processor does with `status_code`, `latency` and `probabilistic` policies:
+    a trace is kept when any rule says so. They act on the traces the head sampler let through,
+    so keeping every failed trace needs `sampling: 1`."""
+
+    errors: bool = True
+    """Keep every trace with a span whose status is an error."""
+    latency_above: Duration | None = None
+    """Keep every trace that lasted longer than this (first span's start to last span's end)."""
+    ratio: float = Field(0.0, ge=0, le=1)
+    """Share of the remaining traces kept (by trace id, as the `probabilistic` policy)."""
+
+
 class Tracing(Spec):
     enabled: bool = True
     sampling: float = Field(0.01, ge=0, le=1)
+    """Head sampling: the share of traces started at the edge (ParentBased(TraceIdRatioBased));
+    every span of a sampled trace is recorded, none of an unsampled one."""
+    tail: TailSampling | None = None
     exporter: Literal["otlp", "jaeger", "zipkin"] = "otlp"
     collector: str = "otel-collector:4317"

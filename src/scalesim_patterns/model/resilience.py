@@ -41,6 +41,7 @@ Cause = Literal[
     "circuit_open",
     "bulkhead_full",
     "rate_limited",
+    "unauthorized",
 ]
 CAUSES: tuple[str, ...] = Cause.__args__  # type: ignore[attr-defined]
 """Why a call failed; every error the simulator counts carries one of these."""

@@ -11,6 +11,7 @@ from scalesim_patterns.sim.budget import DEFAULT_SIMULATION_LIMITS, SimulationLi
 from scalesim_patterns.sim.engine import ProgressFn
 from scalesim_patterns.sim.network.pipeline import Extensions
 from scalesim_patterns.sim.parallel import cap_jobs, default_jobs, run_replications
+from scalesim_patterns.sim.reports.brief import evaluate_brief
 from scalesim_patterns.sim.reports.live import WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
@@ -20,6 +21,7 @@ from scalesim_patterns.sim.reports.results import (
     summarise,
 )
 from scalesim_patterns.sim.reports.slo import evaluate_slos
+from scalesim_patterns.sim.tracing.recorder import TraceOptions
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
 
@@ -60,6 +62,7 @@ def simulate(
     jobs: int | None = None,
     limits: SimulationLimits | None = DEFAULT_SIMULATION_LIMITS,
     on_window: WindowFn | None = None,
+    traces: TraceOptions | None = None,
 ) -> SimulationResult:
     """Run `replications` independent replications and summarise them with 95 % intervals.
 
@@ -88,6 +91,7 @@ def simulate(
         "window": window,
         "scenario": scenario,
         "extensions": extensions,
+        "traces": traces,
     }
     # Extensions passed by the caller may not survive pickling: they run in this process.
     parallel = default_jobs(count) if jobs is None else cap_jobs(jobs)
@@ -113,6 +117,7 @@ def simulate(
         summary=summary,
         notes=first.notes,
         slos=evaluate_slos(model, summary),
+        brief=evaluate_brief(model, summary, runs, first.duration - first.warmup),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
 from scalesim_patterns.model.distributions import Constant, LogNormal
-from scalesim_patterns.model.edge import Gateway, Route
+from scalesim_patterns.model.edge import Gateway, Route, Tracing
 from scalesim_patterns.model.resilience import ClientPolicy
 from scalesim_patterns.model.service import Endpoint
 from scalesim_patterns.model.sessions import RepeatRange, SessionStep
@@ -31,7 +31,8 @@ from scalesim_patterns.model.steps import (
     Step,
 )
 from scalesim_patterns.model.traffic import ClosedLoop, EntryMix, OpenLoop, TrafficOverride
-from scalesim_patterns.sim.core.causes import CAUSE_NAMES
+from scalesim_patterns.sim.core.causes import CAUSE_NAMES, UNAUTHORIZED
+from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
@@ -63,6 +64,7 @@ from scalesim_patterns.sim.network.pipeline import (
 from scalesim_patterns.sim.network.processor import cpu_section, service_runtime
 from scalesim_patterns.sim.network.sessions import SessionSource, SessionStepRuntime
 from scalesim_patterns.sim.network.station import (
+    Call,
     EndpointRuntime,
     ServiceRuntime,
     StepRuntime,
@@ -86,9 +88,22 @@ from scalesim_patterns.sim.network.traffic import (
 )
 from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.platform.change_plan import changed_route_targets
-from scalesim_patterns.sim.reports.assemble import assemble_report
-from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
+from scalesim_patterns.sim.reports.assemble import assemble_report, latency_of
+from scalesim_patterns.sim.reports.results import (
+    BriefReport,
+    Progress,
+    Report,
+    RunResult,
+    TimeSeries,
+)
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
+from scalesim_patterns.sim.tracing.recorder import (
+    TracedEndpointRuntime,
+    TracedPublishStepRuntime,
+    TracedQueryStepRuntime,
+    TraceOptions,
+    Tracer,
+)
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -97,6 +112,8 @@ CLIENT = "@client"
 DEFAULT_HOP = 0.00025
 """One-way network latency when `spec.network.hopLatency` is not given (0.25 ms)."""
 DEFAULT_AUTH = 0.0002
+MESH_SAMPLE_EVERY = 4
+"""The per-hop mesh overhead histogram records one meshed call in this many."""
 MAX_WINDOWS = 5000
 """Time-series windows are widened so that a run never records more than this many."""
 
@@ -126,6 +143,7 @@ class Engine:
         window: float | None = None,
         scenario: str | None = None,
         extensions: Extensions | None = None,
+        traces: TraceOptions | None = None,
     ) -> None:
         sim = arch.spec.simulation
         self.arch = arch
@@ -174,6 +192,10 @@ class Engine:
         """Extra per-run sections of the result (`RunResult.extras`), computed after the run."""
         self.plugins = PluginStates()
         """Installed plug-ins' shared state, one object per class (e.g. the fleets of pods)."""
+        self.tracer: Tracer | None = None
+        """Records spans of sampled requests: only when asked, and in replication 0 only."""
+        if traces is not None and replication == 0:
+            self.tracer = _make_tracer(self, traces)
         self._build()
         self._series = SeriesRecorder(self)
 
@@ -188,7 +210,7 @@ class Engine:
             )
             for ep_name, ep in svc.endpoints.items():
                 ref = f"{name}.{ep_name}"
-                rt.endpoints[ep_name] = EndpointRuntime(
+                rt.endpoints[ep_name] = self._endpoint_runtime(
                     rt,
                     ep_name,
                     streams.sampler(ep.work, f"work:{ref}"),
@@ -207,6 +229,13 @@ class Engine:
         self._net: AnyDistribution = net if net is not None else _constant(DEFAULT_HOP)
         mesh = spec.mesh if spec.mesh is not None and spec.mesh.enabled else None
         self._mesh = mesh is not None
+        self._mesh_hop = LogHistogram()
+        """Sidecar time per meshed call (the brief's per-hop mesh overhead), every
+        MESH_SAMPLE_EVERY-th call: the draws are independent, so a systematic sample has their
+        distribution, at a quarter of the cost on the hot path."""
+        self._mesh_count = [0]
+        self._gateway_added = LogHistogram()
+        """Time in the gateway before going upstream (the brief's gateway-added latency)."""
         self._sidecar: AnyDistribution = (
             mesh.sidecar_overhead
             if mesh is not None and mesh.sidecar_overhead is not None
@@ -244,9 +273,34 @@ class Engine:
         if not with_mesh:
             return net, net
         side = self.streams.sampler(self._sidecar, f"sidecar:{site}")
+        record = self._mesh_hop.record
+        count = self._mesh_count
         if sidecars == 1:
-            return _sum2(net, side), net
-        return _sum3(net, side, side), net
+
+            def one(n: Sampler = net, s: Sampler = side) -> float:
+                a = n()
+                b = s()
+                k = count[0] + 1
+                if k == MESH_SAMPLE_EVERY:
+                    k = 0
+                    record(b)
+                count[0] = k
+                return a + b
+
+            return one, net
+
+        def two(n: Sampler = net, s: Sampler = side) -> float:
+            a = n()
+            b = s()
+            c = s()
+            k = count[0] + 1
+            if k == MESH_SAMPLE_EVERY:
+                k = 0
+                record(b + c)
+            count[0] = k
+            return a + b + c
+
+        return two, net
 
     def _entry_legs(self, site: str, caller: str) -> tuple[Sampler, Sampler] | None:
         """A client request's two legs when `network.entryLatency` is set, else none at all."""
@@ -290,8 +344,26 @@ class Engine:
             invoke = timeout_layer(self.kernel, policy.timeout, invoke)
         for layer in reversed(self.extensions.layers):
             invoke = layer(site, invoke)
+        if self.tracer is not None:
+            invoke = self.tracer.layer(site, invoke)
         self.sites.append(site)
         return site, invoke
+
+    def _endpoint_runtime(
+        self,
+        service: ServiceRuntime,
+        name: str,
+        work: Sampler,
+        error_rate: float,
+        error_rnd: Callable[[], float],
+        causes: int,
+    ) -> EndpointRuntime:
+        """The plain runtime, or the traced one when this run records traces."""
+        if self.tracer is None:
+            return EndpointRuntime(service, name, work, error_rate, error_rnd, causes)
+        ep = TracedEndpointRuntime(service, name, work, error_rate, error_rnd, causes)
+        ep.tracer = self.tracer
+        return ep
 
     def call_site(
         self, name: str, caller: str, target: str, policy: ClientPolicy, *, sidecars: int
@@ -456,17 +528,29 @@ class Engine:
                 self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
                 step.probability,
             )
-            if isinstance(step.repeat, int):
+            if not isinstance(step.repeat, int):  # a drawn count (its queries are not traced)
+                count = self._count(step.repeat, f"count:{ref}:{i}")
+                return CountedQueryStep(count, *qargs, 1, branch)
+            if self.tracer is None:
                 return QueryStepRuntime(*qargs, step.repeat, branch)
-            return CountedQueryStep(self._count(step.repeat, f"count:{ref}:{i}"), *qargs, 1, branch)
+            query = TracedQueryStepRuntime(*qargs, step.repeat, branch)
+            query.tracer = self.tracer
+            query.engine_name = db_model.engine
+            query.operation = step.operation
+            return query
         if isinstance(step, PublishStep):
-            return PublishStepRuntime(
+            publish = (PublishStepRuntime if self.tracer is None else TracedPublishStepRuntime)(
                 k,
                 self.topics[step.publish],
                 self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
                 step.probability,
                 branch,
             )
+            if isinstance(publish, TracedPublishStepRuntime):
+                assert self.tracer is not None
+                publish.tracer = self.tracer
+                publish.system = _broker_system(self.arch, step.publish)
+            return publish
         assert isinstance(step, SagaStep | AppendStep)
         return workflows.compile_step(self, service, endpoint, int(i) if i.isdigit() else i, step)
 
@@ -490,13 +574,21 @@ class Engine:
             self._route_keys[index] = key
             base = self.streams.sampler(overhead, f"work:{GATEWAY}.{key}")
             work = base
+            invalid = 0.0
             if auth is not None and route.auth:
                 auth_dist: AnyDistribution = auth.overhead or _constant(DEFAULT_AUTH)
                 check = self.streams.sampler(auth_dist, f"auth:{GATEWAY}.{key}")
                 work = _sum2(base, check)
-            ep = EndpointRuntime(
-                rt, key, work, 0.0, self.streams.get(f"error:{GATEWAY}.{key}").random, self.causes
+                invalid = auth.invalid_share
+            ep = self._endpoint_runtime(
+                rt,
+                key,
+                work,
+                invalid,
+                self.streams.get(f"error:{GATEWAY}.{key}").random,
+                self.causes,
             )
+            ep.error_status = UNAUTHORIZED  # the gateway's only failure of its own: a 401
             rt.endpoints[key] = ep
             targets: list[EndpointRuntime] = []
             invokes: list[Invoke] = []
@@ -520,9 +612,9 @@ class Engine:
                 invokes.append(invoke)
                 weights.append(float(weight))
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
-            ep.set_steps(
-                [CallStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)]
-            )
+            step = GatewayStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
+            step.added = self._gateway_added
+            ep.set_steps([step])
 
     def _find_route(self, path: str, method: str | None) -> tuple[int, Route]:
         gw = self.arch.spec.gateway
@@ -697,6 +789,7 @@ class Engine:
         for hook in self.report_hooks:
             report = hook(report)
         return RunResult(
+            traces=self.tracer.result(self.duration) if self.tracer is not None else None,
             replication=self.replication,
             seed=self.seed,
             events=k.events,
@@ -723,6 +816,8 @@ class Engine:
                 rep.reset()
         for db in self.databases.values():
             db.reset()
+        self._mesh_hop.clear()
+        self._gateway_added.clear()
         for topic in self.topics.values():
             topic.reset()
         workflows.reset(self)
@@ -747,7 +842,52 @@ class Engine:
             sagas=sagas,
             event_stores=event_stores,
             rollouts=rollouts,
+            brief=BriefReport(
+                gateway_added=latency_of(self._gateway_added) if self.gateway is not None else None,
+                mesh_hop=latency_of(self._mesh_hop) if self._mesh else None,
+            ),
         )
+
+
+def _make_tracer(engine: Engine, options: TraceOptions) -> Tracer:
+    tracing = engine.arch.spec.tracing
+    if (tracing is None or not tracing.enabled) and options.sampling is not None:
+        tracing = Tracing(sampling=options.sampling)  # the caller's own ratio, no tail rules
+    if tracing is None or not tracing.enabled:
+        raise SimulationError(
+            "traces need spec.tracing with enabled: true (for example "
+            "`tracing: {enabled: true, sampling: 0.1}`); it says how requests are sampled"
+        )
+    k = engine.kernel
+    return Tracer(
+        engine.arch,
+        tracing,
+        options,
+        engine.streams.get("trace-ids"),
+        engine.arch.spec.network.hop_latency or _constant(DEFAULT_HOP),
+        lambda: k.now,
+    )
+
+
+def _broker_system(arch: Architecture, topic: str) -> str:
+    """The `messaging.system` of a topic's broker (OpenTelemetry's names)."""
+    for broker in arch.spec.brokers.values():
+        if topic in broker.topics:
+            return str(broker.type)
+    return "unknown"
+
+
+class GatewayStepRuntime(CallStepRuntime):
+    """A gateway route's call upstream, which first notes how long the request has been in the
+    gateway (queueing, proxy work, auth): the brief's gateway-added latency."""
+
+    __slots__ = ("added",)
+
+    added: LogHistogram
+
+    def start(self, x: Call) -> bool:
+        self.added.record(self.kernel.now - x.t_arrive)
+        return super().start(x)
 
 
 def _zero() -> float:

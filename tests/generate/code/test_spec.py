@@ -85,7 +85,7 @@ def test_order_to_payment_policy_is_the_files() -> None:
     # Resilience4j retries every exception by default: every cause.
     assert set(policy["retry"]["retry_on_causes"]) == {
         "error", "timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full",
-        "rate_limited",
+        "rate_limited", "unauthorized",
     }  # fmt: skip
     assert policy["fallback"]["outcome"] == "error"
     assert charge["breaker"] == "client:payment"  # shared by every call site to payment

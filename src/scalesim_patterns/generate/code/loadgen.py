@@ -36,7 +36,7 @@ from scalesim_patterns.sim.core.rng import sampler  # noqa: E402
 from scalesim_patterns.sim.network.traffic import rate_function  # noqa: E402
 
 CAUSES = ("error", "timeout", "rejected", "unavailable", "circuit_open", "bulkhead_full",
-          "rate_limited")  # fmt: skip
+          "rate_limited", "unauthorized")  # fmt: skip
 
 
 class Recorder:
@@ -58,7 +58,9 @@ def _cause(status: int, header: str | None) -> str | None:
         return header
     if status == 0:
         return "unavailable"
-    return {504: "timeout", 429: "rate_limited", 503: "unavailable"}.get(status, "error")
+    return {504: "timeout", 429: "rate_limited", 503: "unavailable", 401: "unauthorized"}.get(
+        status, "error"
+    )
 
 
 def _send(session: HttpSession, entry: dict[str, Any], rec: Recorder) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "RATE_LIMITED",
     "REJECTED",
     "TIMEOUT",
+    "UNAUTHORIZED",
     "UNAVAILABLE",
     "cause_code",
 ]
@@ -38,3 +39,4 @@ UNAVAILABLE = cause_code("unavailable")
 CIRCUIT_OPEN = cause_code("circuit_open")
 BULKHEAD_FULL = cause_code("bulkhead_full")
 RATE_LIMITED = cause_code("rate_limited")
+UNAUTHORIZED = cause_code("unauthorized")

@@ -460,6 +460,7 @@ class EndpointRuntime:
     __slots__ = (
         "error_rate",
         "error_rnd",
+        "error_status",
         "holds",
         "kernel",
         "name",
@@ -488,6 +489,8 @@ class EndpointRuntime:
         self.work = work
         self.error_rate = error_rate
         self.error_rnd = error_rnd
+        self.error_status = ERROR
+        """The cause an error draw fails the call with (a gateway's auth check: `unauthorized`)."""
         self.holds = service.holds
         self.steps: list[StepRuntime] = []
         self.nsteps = 0
@@ -514,7 +517,7 @@ class EndpointRuntime:
         if not self.holds:
             c.replica.release()
         if self.error_rate and self.error_rnd() < self.error_rate:
-            self.finish(c, ERROR)
+            self.finish(c, self.error_status)
         elif self.nsteps:
             self.advance(c)
         else:

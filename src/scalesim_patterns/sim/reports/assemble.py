@@ -18,6 +18,7 @@ from scalesim_patterns.sim.network.topics import TopicRuntime
 from scalesim_patterns.sim.network.traffic import EntryRuntime
 from scalesim_patterns.sim.reports.results import (
     QUANTILES,
+    BriefReport,
     DatabaseReport,
     EndpointReport,
     EntryReport,
@@ -49,6 +50,7 @@ def assemble_report(
     sagas: dict[str, SagaReport[float]],
     event_stores: dict[str, EventStoreReport[float]],
     rollouts: dict[str, RolloutReport[float]],
+    brief: BriefReport[float] | None = None,
 ) -> Report[float]:
     """The run's figures over the measured `span` (duration minus warm-up)."""
     for entry in entries.values():
@@ -68,6 +70,7 @@ def assemble_report(
         sagas=sagas,
         event_stores=event_stores,
         rollouts=rollouts,
+        brief=brief,
     )
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         RolloutReport,
         SagaReport,
     )
+    from scalesim_patterns.sim.tracing.spans import TraceSet
 
 __all__ = [
     "FORMAT",
@@ -174,6 +175,19 @@ class TopicReport(Generic[N]):
 
 
 @dataclass(frozen=True)
+class BriefReport(Generic[N]):
+    """Figures the product brief states expectations for, measured where the engine sees them
+    (the rest of the brief's figures are read from the other sections: see sim/reports/brief.py)."""
+
+    gateway_added: Latency[N] | None
+    """Time a request spends in the gateway before it goes upstream: queueing for a worker, the
+    proxy's work and the auth check (None without a gateway)."""
+    mesh_hop: Latency[N] | None
+    """Sidecar cost per meshed call: both proxies of a service-to-service hop, the one of a
+    gateway-to-service hop (None without an enabled mesh)."""
+
+
+@dataclass(frozen=True)
 class Report(Generic[N]):
     totals: EntryReport[N]
     """All entries together."""
@@ -186,6 +200,7 @@ class Report(Generic[N]):
     event_stores: dict[str, EventStoreReport[N]] = field(default_factory=dict)
     rollouts: dict[str, RolloutReport[N]] = field(default_factory=dict)
     clients: dict[str, ClientReport[N]] = field(default_factory=dict)
+    brief: BriefReport[N] | None = None
     """Resilience policies per `caller->target` (docs/resilience.md); only configured ones."""
 
 
@@ -224,6 +239,8 @@ class RunResult:
     """Rollout controllers' actions, per service."""
     extras: dict[str, Any] = field(default_factory=dict)
     """Further per-run sections (`resilience`, `cascade`), each written under its key."""
+    traces: TraceSet | None = None
+    """Spans of sampled requests, when the run was asked to record them (never in the JSON)."""
 
 
 @dataclass(frozen=True)
@@ -265,10 +282,17 @@ class SimulationResult:
     notes: list[str] = field(default_factory=list)
     slos: list[Any] = field(default_factory=list)
     """`SloResult`s: the file's objectives judged on the summary (see sim/reports/slo.py)."""
+    brief: list[Any] = field(default_factory=list)
+    """`BriefFigure`s: the product brief's expectations judged (see sim/reports/brief.py)."""
 
     @property
     def replications(self) -> int:
         return len(self.runs)
+
+    @property
+    def traces(self) -> TraceSet | None:
+        """The traces recorded (replication 0), when the run was asked for them."""
+        return self.runs[0].traces if self.runs else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -284,6 +308,7 @@ class SimulationResult:
             },
             "notes": list(self.notes),
             "slos": _jsonable(self.slos),
+            "brief": _jsonable(self.brief),
             "summary": _jsonable(self.summary),
             "runs": [
                 {
