@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import Architecture, ArchitectureError, Diagnostic, dump, load, loads, validate
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -35,17 +33,25 @@ __all__ = [
     "validate",
 ]
 
+_MODEL = frozenset(
+    {"Architecture", "ArchitectureError", "Diagnostic", "dump", "load", "loads", "validate"}
+)
+
 if TYPE_CHECKING:
     from . import catalog
     from .catalog import new
     from .generate import generate
+    from .model import Architecture, ArchitectureError, Diagnostic, dump, load, loads, validate
     from .sim import compare, simulate
 
 
 def __getattr__(name: str) -> Any:
-    # The simulator, generator and catalog load on first use, so `validate` stays quick to import.
+    # Everything loads on first use: the model's pydantic classes cost a few hundred ms of CPU
+    # to build, which `scalesim --help` and `scalesim_patterns.__version__` need not pay.
     import importlib
 
+    if name in _MODEL:
+        return getattr(importlib.import_module(".model", __name__), name)
     if name == "catalog":
         return importlib.import_module(".catalog", __name__)
     if name == "new":
