@@ -42,12 +42,15 @@ def _compress(node: Any, inside: bool) -> Any:
     return node
 
 
-def cases(full: bool = False) -> Iterator[tuple[str, str | None, Any]]:
-    """(template id, scenario or None, architecture) for every template and scenario."""
+def cases(full: bool = False, only: str | None = None) -> Iterator[tuple[str, str | None, Any]]:
+    """(template id, scenario or None, architecture) for every template (or `only` that one)
+    and each of its scenarios."""
     from scalesim_patterns import catalog
     from scalesim_patterns.model import Architecture
 
     for info in catalog.templates():
+        if only is not None and info.id != only:
+            continue
         arch = catalog.template_architecture(info.id)
         if not full:
             data = arch.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -56,13 +59,13 @@ def cases(full: bool = False) -> Iterator[tuple[str, str | None, Any]]:
             yield info.id, scenario, arch
 
 
-def dump(out: Path, full: bool = False) -> list[Path]:
+def dump(out: Path, full: bool = False, only: str | None = None) -> list[Path]:
     """Write `<template>[@<scenario>].json` for every case (one replication, one process)."""
     from scalesim_patterns.sim import simulate
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for template, scenario, arch in cases(full):
+    for template, scenario, arch in cases(full, only):
         result = simulate(
             arch,
             duration=None if full else SHORT_DURATION,
@@ -97,12 +100,17 @@ def main() -> None:
     d = sub.add_parser("dump")
     d.add_argument("out", type=Path)
     d.add_argument("--full", action="store_true")
+    d.add_argument("--template", help="only this template (and its scenarios)")
     c = sub.add_parser("diff")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
     args = parser.parse_args()
     if args.command == "dump":
-        print(f"{len(dump(args.out, args.full))} cases written to {args.out}")
+        from scalesim_patterns import compiled
+
+        written = dump(args.out, args.full, args.template)
+        build = "compiled" if compiled() else "pure Python"
+        print(f"{len(written)} cases written to {args.out} ({build})")
         return
     bad = differences(args.a, args.b)
     count = len(list(args.a.glob("*.json")))

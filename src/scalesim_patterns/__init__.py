@@ -13,9 +13,15 @@ The Python API mirrors the `scalesim` command:
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
+from ._build import compiled, use_pure_python
+
 __version__ = "0.1.0"
+
+if os.environ.get("SCALESIM_PURE", "") not in ("", "0"):
+    use_pure_python()
 
 __all__ = [
     "Architecture",
@@ -24,6 +30,7 @@ __all__ = [
     "__version__",
     "catalog",
     "compare",
+    "compiled",
     "dump",
     "generate",
     "load",
