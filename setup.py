@@ -5,7 +5,7 @@ Everything is in pyproject.toml; this file only adds the mypyc extensions when a
     SCALESIM_COMPILE=1 pip install -e .        # or: make compiled
     SCALESIM_COMPILE=1 python setup.py build_ext --inplace
 
-The modules compiled are the simulator's (`COMPILED` below); the pure-Python sources stay the
+The modules compiled are the simulator's hot ones (`COMPILED` below); the pure-Python sources stay the
 reference (set SCALESIM_PURE=1 to run them even when the extensions are present). When mypyc or a C
 compiler is missing, or the build fails, the package installs as pure Python with a warning.
 """
@@ -21,23 +21,44 @@ from setuptools import setup
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
-EXCLUDED = {
-    # Not on the event loop: orchestration, processes, estimates (compiling them gains nothing).
-    "scalesim_patterns/sim/__init__.py",
-    "scalesim_patterns/sim/api.py",
-    "scalesim_patterns/sim/parallel.py",
-    "scalesim_patterns/sim/budget.py",
-    # A list subclass (mypyc compiles no subclass of a builtin but dict); read once per run.
-    "scalesim_patterns/sim/platform/fault_log.py",
-}
+COMPILED = [
+    # The event loop and what every event touches: kernel, samplers, histograms, stations,
+    # steps, the client pipeline, traffic, topics, the time series.
+    "core/causes.py",
+    "core/histogram.py",
+    "core/kernel.py",
+    "core/plugins.py",
+    "core/rng.py",
+    "core/stats.py",
+    "network/balancing.py",
+    "network/host.py",
+    "network/pipeline.py",
+    "network/station.py",
+    "network/steps.py",
+    "network/topics.py",
+    "network/traffic.py",
+    "reports/timeseries.py",
+    "reports/telemetry.py",
+    # Resilience on the call path.
+    "mechanisms/breaker.py",
+    "mechanisms/bulkhead.py",
+    "mechanisms/retry.py",
+    "mechanisms/subscription.py",
+    "patterns/resilience.py",
+    "patterns/mesh.py",
+    # They subclass station classes (Replica, EndpointRuntime): an interpreted class cannot
+    # inherit from a compiled one, so they are compiled with them.
+    "patterns/rollout.py",
+    "patterns/saga.py",
+    "platform/lifecycle.py",
+]
+"""Modules of `scalesim_patterns.sim` compiled, in one group: they import each other in cycles,
+which mypyc's separate compilation (one C file per module) does not survive (it crashed at
+import), and one C file for all of `sim` took gcc over ten minutes on a loaded 2-core machine."""
 
 
 def compiled_modules() -> list[str]:
-    """Every module of `scalesim_patterns.sim` but the orchestration above."""
-    files = sorted(
-        p.relative_to(SRC).as_posix() for p in (SRC / "scalesim_patterns/sim").rglob("*.py")
-    )
-    return [f"src/{f}" for f in files if f not in EXCLUDED]
+    return [f"src/scalesim_patterns/sim/{m}" for m in COMPILED]
 
 
 def ext_modules() -> list[object]:
@@ -51,9 +72,7 @@ def ext_modules() -> list[object]:
         )
         return []
     try:
-        # One C file per module (`separate`): `build_ext -j N` compiles them in parallel, where
-        # one file for the whole engine took gcc over ten minutes on a loaded 2-core machine.
-        return list(mypycify(compiled_modules(), opt_level="3", debug_level="0", separate=True))
+        return list(mypycify(compiled_modules(), opt_level="3", debug_level="0"))
     except (Exception, SystemExit) as exc:  # mypyc refused the code: fall back, say so
         warnings.warn(
             f"mypyc could not compile the engine ({exc}): installing pure Python", stacklevel=1
