@@ -63,8 +63,10 @@ bench: $(STAMP)
 
 # Opt-in compiled engine (mypyc, the machine's C compiler; several minutes on a loaded machine).
 # Without a compiler the package stays pure Python, with a warning. `make pure` removes it.
+# A build that does not import (mypyc crashes are segfaults) is removed again: pure Python stays.
 compiled: $(STAMP)
-	SCALESIM_COMPILE=1 $(BIN)/python setup.py build_ext --inplace -j 4
+	SCALESIM_COMPILE=1 $(BIN)/python setup.py build_ext --inplace
+	$(BIN)/python -c "import scalesim_patterns.sim" || { find src -name '*.so' -delete; echo "warning: the compiled engine does not import; removed, pure Python in use"; }
 	$(BIN)/python -c "import scalesim_patterns as s; print('compiled engine in use' if s.compiled() else 'warning: pure Python engine in use')"
 
 pure:
