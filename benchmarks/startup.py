@@ -46,6 +46,8 @@ def first_event(path: str) -> float:
         capture_output=True,
         text=True,
         check=False,
+        # The probe wraps Kernel.run, which a compiled Kernel does not allow: the sources run.
+        env={**os.environ, "SCALESIM_PURE": "1"},
     )
     for line in out.stderr.splitlines():
         if line.startswith("FIRST-EVENT "):
