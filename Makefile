@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint typecheck bench calibrate clean page web-test chromium
+.PHONY: install run demo test lint typecheck bench calibrate clean page web-test chromium compiled pure
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,20 @@ test: $(STAMP) lint typecheck web-test chromium $(PAGE)
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/run.py
+
+# Opt-in compiled engine (mypyc, the machine's C compiler; several minutes on a loaded machine).
+# Without a compiler the package stays pure Python, with a warning. `make pure` removes it.
+# A build that does not import (mypyc crashes are segfaults) is removed again: pure Python stays.
+compiled: $(STAMP)
+	SCALESIM_COMPILE=1 $(BIN)/python setup.py build_ext --inplace
+	$(BIN)/python -c "import scalesim_patterns.sim" || { find src -name '*.so' -delete; echo "warning: the compiled engine does not import; removed, pure Python in use"; }
+	$(BIN)/python -c "import scalesim_patterns as s; print('compiled engine in use' if s.compiled() else 'warning: pure Python engine in use')"
+
+pure:
+	find src -name '*.so' -delete
+	rm -f *__mypyc*.so
 
 # The simulator against the generated services running here (about 15 minutes; an idle machine).
 calibrate: $(STAMP)
@@ -66,3 +79,4 @@ calibrate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
+	find src -name '*.so' -delete

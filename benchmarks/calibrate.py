@@ -45,6 +45,7 @@ CASES = (
     Case("circuit-breaker/payment-slow", "circuit-breaker", 0.1, 200.0, 30.0, "payment-slow"),
 )
 
+
 def _busiest(simulated: dict[str, Any]) -> tuple[str, float]:
     services = simulated["summary"]["services"]
     best = ("", 0.0)

@@ -13,11 +13,15 @@ The Python API mirrors the `scalesim` command:
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
-from .model import Architecture, ArchitectureError, Diagnostic, dump, load, loads, validate
+from ._build import compiled, use_pure_python
 
 __version__ = "0.1.0"
+
+if os.environ.get("SCALESIM_PURE", "") not in ("", "0"):
+    use_pure_python()
 
 __all__ = [
     "Architecture",
@@ -26,6 +30,7 @@ __all__ = [
     "__version__",
     "catalog",
     "compare",
+    "compiled",
     "dump",
     "generate",
     "load",
@@ -35,17 +40,25 @@ __all__ = [
     "validate",
 ]
 
+_MODEL = frozenset(
+    {"Architecture", "ArchitectureError", "Diagnostic", "dump", "load", "loads", "validate"}
+)
+
 if TYPE_CHECKING:
     from . import catalog
     from .catalog import new
     from .generate import generate
+    from .model import Architecture, ArchitectureError, Diagnostic, dump, load, loads, validate
     from .sim import compare, simulate
 
 
 def __getattr__(name: str) -> Any:
-    # The simulator, generator and catalog load on first use, so `validate` stays quick to import.
+    # Everything loads on first use: the model's pydantic classes cost a few hundred ms of CPU
+    # to build, which `scalesim --help` and `scalesim_patterns.__version__` need not pay.
     import importlib
 
+    if name in _MODEL:
+        return getattr(importlib.import_module(".model", __name__), name)
     if name == "catalog":
         return importlib.import_module(".catalog", __name__)
     if name == "new":

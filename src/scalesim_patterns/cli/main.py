@@ -10,14 +10,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
 
 from scalesim_patterns import __version__
 from scalesim_patterns.files import OutputExistsError, write_text_atomic
-from scalesim_patterns.model import Architecture, Diagnostic, Severity, json_schema, validate
+
+if TYPE_CHECKING:
+    from scalesim_patterns.model import Architecture, Diagnostic
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -53,12 +55,16 @@ def interrupted(exc: KeyboardInterrupt) -> NoReturn:
 
 
 def print_diagnostics(diags: Sequence[Diagnostic]) -> None:
+    from scalesim_patterns.model import Severity
+
     for d in diags:
         colour = "red" if d.severity is Severity.ERROR else "yellow"
         err.print(str(d), style=colour, markup=False)
 
 
 def load_or_exit(path: str) -> Architecture:
+    from scalesim_patterns.model import Severity, validate
+
     arch, diags = validate(path)
     if arch is None:
         print_diagnostics(diags)
@@ -77,7 +83,93 @@ def write_or_exit(path: str | Path, text: str, force: bool) -> Path:
         fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+COMMANDS: dict[str, tuple[str, str]] = {
+    "calibrate": (
+        "calibrate_cmds",
+        "Measure this machine's costs, run the design for real and simulated, compare per entry.",
+    ),
+    "catalog": (
+        "catalog_cmds",
+        "List the twelve patterns by group, and the templates.",
+    ),
+    "compare": (
+        "simulate_cmds",
+        "Simulate two variants under the same random numbers and show B − A with 95% intervals.",
+    ),
+    "generate": (
+        "generate_cmds",
+        "Generate Kubernetes, Kong, Istio, Argo Rollouts and observability manifests, then lint them.",
+    ),
+    "lint": (
+        "generate_cmds",
+        "Validate manifests offline: strict schemas, CRD schemas, best-practice rules. Exit 2 on errors.",
+    ),
+    "load": (
+        "run_cmds",
+        "Start the generated services (as `up`), drive the file's own traffic at them with Locust, print per-entry throughput, latency and errors (JSON in `simulate --json`'s shape).",
+    ),
+    "new": (
+        "catalog_cmds",
+        "Create an architecture file from a template (see `scalesim catalog`).",
+    ),
+    "runs": (
+        "runs_cmds",
+        "The run store: simulations saved with `simulate --save` or started in the web app.",
+    ),
+    "serve": (
+        "serve_cmds",
+        "Start the web app and its API (http://127.0.0.1:8000 by default).",
+    ),
+    "simulate": (
+        "simulate_cmds",
+        "Simulate an architecture under its traffic (and a scenario) and report what it does.",
+    ),
+    "up": (
+        "run_cmds",
+        "Run the generated services locally on loopback against real servers, until Ctrl-C.",
+    ),
+}
+"""Commands defined in other modules: (module under `scalesim_patterns.cli`, the first paragraph
+of the command's docstring, which `scalesim --help` shortens). A module is imported only when its
+command runs (or its own `--help` is asked for), so `scalesim simulate` never imports the generator, the linter, the web app or
+calibrate, and `scalesim --help` imports none of them. tests/cli/test_lazy_cli.py checks that
+this table matches the commands' own docstrings."""
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module on first use (see `COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from `COMMANDS` without importing the modules behind it."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                cmd = self.commands[name]
+                if cmd.hidden:
+                    continue
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - len(name))))
+            else:
+                stub = click.Command(name, help=COMMANDS[name][1])
+                rows.append((name, stub.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="scalesim")
 def cli() -> None:
     """Design microservice systems from proven patterns, simulate them, generate them."""
@@ -91,6 +183,8 @@ def validate_cmd(files: tuple[str, ...], as_json: bool) -> None:
 
     Exit 0 when valid (warnings allowed), 2 when any file has an error.
     """
+    from scalesim_patterns.model import Severity, validate
+
     all_diags: list[Diagnostic] = []
     bad = 0
     for f in files:
@@ -130,6 +224,8 @@ def validate_cmd(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def schema_cmd(output: str | None, force: bool) -> None:
     """Print the JSON Schema of the architecture file (for yaml-language-server)."""
+    from scalesim_patterns.model import json_schema
+
     text = json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"
     if output and output != "-":  # `-o -` is standard output, as for every Unix tool
         write_or_exit(output, text, force)
@@ -139,19 +235,6 @@ def schema_cmd(output: str | None, force: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from . import (  # noqa: F401  (register commands)
-        calibrate_cmds,
-        capacity_cmds,
-        catalog_cmds,
-        estimate_cmds,
-        generate_cmds,
-        run_cmds,
-        runs_cmds,
-        serve_cmds,
-        simulate_cmds,
-        sweep_cmds,
-    )
-
     try:
         cli.main(
             args=list(argv) if argv is not None else None,

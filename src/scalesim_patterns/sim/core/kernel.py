@@ -26,12 +26,17 @@ Callback = Callable[[Any], None]
 class Kernel:
     """Simulated clock plus the pending-event heap."""
 
-    __slots__ = ("heap", "now", "seq")
+    __slots__ = ("heap", "now", "parked", "seq", "until")
 
     def __init__(self) -> None:
         self.now = 0.0
         self.heap: list[tuple[float, int, Callback, Any]] = []
         self.seq = 0
+        self.parked = 0
+        """Events scheduled (their `seq` taken) but held outside the heap (a timeout's FIFO of
+        deadlines, `network/pipeline.py`); counted as pending."""
+        self.until = 0.0
+        """The bound of the current (or last) `run`."""
 
     def schedule(self, delay: float, fn: Callback, arg: Any) -> None:
         """Run `fn(arg)` after `delay` simulated seconds."""
@@ -59,6 +64,7 @@ class Kernel:
         """
         if until < self.now:
             return
+        self.until = until
         heappush(self.heap, (until, _LAST, _stop, None))
         heap = self.heap
         pop = heappop
@@ -74,7 +80,7 @@ class Kernel:
     @property
     def events(self) -> int:
         """Events processed so far (scheduled minus still pending)."""
-        return self.seq - len(self.heap)
+        return self.seq - len(self.heap) - self.parked
 
 
 _LAST = 1 << 62

@@ -160,7 +160,7 @@ def _usage_ratio(total: float, count: int, target: float, utilization: bool) -> 
     mean = total / count
     if utilization:
         # metricsTotal*100/requestsTotal in integer arithmetic: a whole percent.
-        mean = math.floor(mean + 1e-9)
+        mean = float(math.floor(mean + 1e-9))  # float: the same value, one type (mypyc)
     return mean / target
 
 

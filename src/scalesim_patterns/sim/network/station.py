@@ -28,6 +28,8 @@ from collections.abc import Callable
 from heapq import heappush
 from typing import Any, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from scalesim_patterns.sim.core.causes import ERROR, OK, REJECTED, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import INV_LOG_GAMMA, OFFSET, TINY, LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
@@ -131,6 +133,7 @@ class EndpointStats:
         self.hist.clear()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # saga's InProcess, lifecycle's Refusing
 class Replica:
     """One pod's container: `workers` servers in front of one FIFO queue, and what it holds.
 
@@ -454,6 +457,7 @@ class ServiceRuntime:
         return reps[int(self.lb_rnd() * n)]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # rollout's VersionEndpoint
 class EndpointRuntime:
     """The server side of one endpoint: its work, its error draw and its steps."""
 

@@ -176,6 +176,9 @@ class _Guards:
         self.semaphore = isinstance(bulkhead, SemaphoreBulkhead)
 
 
+_UNGUARDED = _Guards(None, None)
+"""The guards of a policy with neither breaker nor bulkhead (shared: it holds nothing)."""
+
 GuardKey = tuple[str, str, int, int, Replica | None]
 """(caller, target service, id of the breaker spec, id of the bulkhead spec, caller replica)."""
 
@@ -229,6 +232,8 @@ class _Client:
         )
         self.tenants: dict[tuple[Replica | None, str | None], _Guards] = {}
         """Per-tenant guards (`perConsumer`), by caller replica and consumer."""
+        self.guarded = policy.circuit_breaker is not None or policy.bulkhead is not None
+        """False for a retry or fallback alone: no breaker or bulkhead to look up per call."""
         self.reply_ = self.reply
         self.expire_ = self.expire
         self.answer_later_ = self.answer_later
@@ -277,8 +282,17 @@ class _Client:
 
     def invoke(self, o: Call) -> None:
         self.stats.calls += 1
-        ex = _Exchange(self, o, self.guards(o))
-        self.attempt(ex)
+        if self.guarded:
+            self.attempt(_Exchange(self, o, self.guards(o)))
+        else:
+            # The common case of a retry policy that never fires: no guards to find (their
+            # table entry would hold nothing), nothing to acquire; `send`, inlined.
+            ex = _Exchange(self, o, _UNGUARDED)
+            a = ex.call = Call(self.endpoint, self.reply_, ex, self.kernel.now)
+            self.stats.attempts += 1
+            if self.per_try is not None:
+                self.kernel.schedule(self.per_try, self.attempt_expired_, a)
+            self.next(a)
 
     def attempt(self, ex: _Exchange) -> None:
         now = self.kernel.now
@@ -343,6 +357,14 @@ class _Client:
 
     def reply(self, a: Call) -> None:
         ex: _Exchange = a.parent
+        if not a.status and not ex.permitted and not ex.holds:
+            # A success outside any guard: `done` then `answer`, inlined (the common case).
+            o = ex.origin
+            if o.state == PENDING:
+                o.status = OK
+                o.state = ANSWERED
+                o.reply(o)
+            return
         if ex.holds:
             ex.holds = False
             self.release(ex)
