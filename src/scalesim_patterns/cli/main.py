@@ -88,6 +88,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "calibrate_cmds",
         "Measure this machine's costs, run the design for real and simulated, compare per entry.",
     ),
+    "capacity": (
+        "capacity_cmds",
+        "Find the cheapest replica counts (by the CPU they request) that meet every SLO of spec.slos at --load, or (--knee) the highest load at which they are all met; the estimate prunes, the simulation decides, and every step is shown.",
+    ),
     "catalog": (
         "catalog_cmds",
         "List the twelve patterns by group, and the templates.",
@@ -95,6 +99,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": (
         "simulate_cmds",
         "Simulate two variants under the same random numbers and show B − A with 95% intervals.",
+    ),
+    "estimate": (
+        "estimate_cmds",
+        "Throughput, utilisation, mean response times and the bottleneck from queueing theory, without simulating: instant, steady state, means only (see what it ignores below).",
     ),
     "generate": (
         "generate_cmds",
@@ -123,6 +131,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": (
         "simulate_cmds",
         "Simulate an architecture under its traffic (and a scenario) and report what it does.",
+    ),
+    "sweep": (
+        "sweep_cmds",
+        "Simulate FILE at every point of a grid or sample of settings, with common random numbers across points; write a tidy table, plots and which setting matters most.",
     ),
     "up": (
         "run_cmds",

@@ -237,3 +237,20 @@ def test_an_error_fallback_is_marked_and_every_opening_is_counted(
         ("error", False), ("error", False), ("circuit_open", True), ("error", False),
     ]  # fmt: skip
     assert policy.breaker.opened == 2 and policy.breaker.state == "OPEN"
+
+
+def test_a_late_answer_while_open_neither_reopens_nor_restarts_the_wait(
+    runtime: dict[str, ModuleType],
+) -> None:
+    # Resilience4j's OpenState makes no transition on results of calls let through before it
+    # opened: the breaker stays open from its first opening and counts one opening.
+    now = [0.0]
+    breaker = runtime["resilience"].Breaker(
+        {"type": "consecutive", "fail_max": 2, "reset_timeout": 10.0}, clock=lambda: now[0]
+    )
+    breaker.record(True, 0.1)
+    breaker.record(True, 0.1)
+    assert breaker.state == "OPEN" and breaker.opened == 1 and breaker.opened_at == 0.0
+    now[0] = 5.0
+    breaker.record(True, 3.0)  # a slow call started before the opening
+    assert breaker.state == "OPEN" and breaker.opened == 1 and breaker.opened_at == 0.0
