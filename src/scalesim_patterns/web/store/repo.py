@@ -8,7 +8,9 @@ run's row (`runs.last_event`), so a run's events are numbered 1, 2, 3, ... with 
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,6 +152,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._event_lock = threading.Lock()
+        self._version_lock = threading.Lock()
+        """SQLite ignores SELECT … FOR UPDATE: this process's saves of versions take turns."""
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -265,12 +269,17 @@ class Store:
         summary: dict[str, Any],
     ) -> int:
         """Store `text` as the next version, unless it equals the latest; the version number.
-        Two saves at once may pick the same number: the loser tries again with the next."""
-        for _ in range(5):
+        Two saves at once may pick the same number: the loser tries again with the next (after
+        a short random wait, so that several losers do not collide again). On SQLite, which
+        ignores the row lock, saves in this process also take turns."""
+        for attempt in range(20):
             try:
+                if self.backend == "sqlite":
+                    with self._version_lock:
+                        return self._add_version(arch_id, text, valid, diagnostics, summary)
                 return self._add_version(arch_id, text, valid, diagnostics, summary)
             except IntegrityError:
-                continue
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise RuntimeError(f"architecture {arch_id} is being saved by others; try again")
 
     def _add_version(
