@@ -71,3 +71,17 @@ def test_rows_carry_relative_errors_and_the_tolerances() -> None:
     # 2 % of 1000: the interval is about ±0.9 pp, so 5 % is outside it
     assert rows["error_rate"].error == pytest.approx(0.03) and rows["error_rate"].within is False
     assert {r.figure for r in comparison.misses} == {"p50", "mean", "error_rate"}
+
+
+def test_traffic_beyond_a_local_driver_is_refused_with_the_scale_that_would_fit() -> None:
+    from scalesim_patterns.generate.code.loadplan import (
+        MAX_LOCAL_RATE,
+        LoadTooLarge,
+        check_local_load,
+    )
+
+    arch = loads(DESIGN.replace("rate: 1/s", "rate: 1000000000000/s"))
+    with pytest.raises(LoadTooLarge, match=r"1e\+12 requests/s, more than the 5000/s") as got:
+        check_local_load(arch, 1.0)
+    assert f"--scale {MAX_LOCAL_RATE / 1e12:.3g}" in str(got.value)
+    check_local_load(arch, MAX_LOCAL_RATE / 1e12)  # exactly at the limit: accepted

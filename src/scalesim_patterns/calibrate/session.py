@@ -20,10 +20,12 @@ from typing import Any
 from scalesim_patterns.catalog.errors import CatalogError
 from scalesim_patterns.generate import generate, write_tree
 from scalesim_patterns.generate.code.drive import drive
-from scalesim_patterns.generate.code.loadplan import load_plan
+from scalesim_patterns.generate.code.loadplan import LoadTooLarge, check_local_load, load_plan
 from scalesim_patterns.generate.code.local import LocalSystem, Servers, plan_servers
 from scalesim_patterns.model import Architecture, loads
 from scalesim_patterns.sim.api import simulate
+from scalesim_patterns.sim.budget import check
+from scalesim_patterns.sim.network.host import SimulationError
 
 from .compare import Comparison, compare_results
 from .costs import Costs, apply_costs, derive_costs, probe_text
@@ -229,7 +231,9 @@ def calibrate(
     twin_arch = loads(twin, file)
     try:
         plan_faults(twin_arch, scenario)
-    except Unsupported as exc:
+        check_local_load(twin_arch, 1.0)  # before anything starts: the real run
+        check(twin_arch, duration=duration, scenario=scenario, replications=replications)
+    except (Unsupported, LoadTooLarge, SimulationError) as exc:
         raise CalibrationError(f"{file}: {exc}") from None
     root = Path(tempfile.mkdtemp(prefix="scalesim-calibrate-"))
     try:

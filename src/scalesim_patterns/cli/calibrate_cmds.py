@@ -61,7 +61,6 @@ def calibrate_cmd(
     servers: Servers,
 ) -> None:
     """Measure this machine's costs, run the design for real and simulated, compare per entry."""
-    import importlib.util
     import json
 
     from scalesim_patterns.calibrate import CalibrationError, calibrate
@@ -69,18 +68,10 @@ def calibrate_cmd(
     from scalesim_patterns.generate import GenerateError, WriteRefused
     from scalesim_patterns.generate.code.drive import DriverFailed
     from scalesim_patterns.generate.code.local import ServerUnreachable, ServiceFailed
-    from scalesim_patterns.model.units import parse_duration
 
-    from .run_cmds import _python
+    from .run_cmds import _python, load_window
 
-    if importlib.util.find_spec("locust") is None:
-        fail("scalesim calibrate needs Locust: pip install 'scalesim-patterns[services]'")
-    try:
-        span, warm = parse_duration(duration), parse_duration(warmup)
-    except ValueError as exc:
-        fail(f"--duration/--warmup: {exc}")
-    if not 0 <= warm < span:
-        fail(f"--warmup {warmup} must be shorter than --duration {duration}")
+    span, warm = load_window("calibrate", duration, warmup)
     if span > 3600:
         fail(f"--duration {duration}: at most 1h (a real run takes that long)")
     if not 0 < scale <= 100:

@@ -174,29 +174,20 @@ def load_cmd(
 ) -> None:
     """Start the generated services (as `up`), drive the file's own traffic at them with Locust,
     print per-entry throughput, latency and errors (JSON in `simulate --json`'s shape)."""
-    import importlib.util
     import json
 
     from scalesim_patterns.files import check_output_file
     from scalesim_patterns.generate import GenerateError, WriteRefused, generate, write_tree
-    from scalesim_patterns.generate.code.loadplan import load_plan
+    from scalesim_patterns.generate.code.loadplan import LoadTooLarge, load_plan
     from scalesim_patterns.generate.code.local import (
         LocalSystem,
         ServerUnreachable,
         ServiceFailed,
     )
-    from scalesim_patterns.model.units import parse_duration
 
     from .main import write_or_exit
 
-    if importlib.util.find_spec("locust") is None:
-        fail("scalesim load needs Locust: pip install 'scalesim-patterns[services]'")
-    try:
-        span, warm = parse_duration(duration), parse_duration(warmup)
-    except ValueError as exc:
-        fail(f"--duration/--warmup: {exc}")
-    if not 0 <= warm < span:
-        fail(f"--warmup {warmup} must be shorter than --duration {duration}")
+    span, warm = load_window("load", duration, warmup)
     if json_path:
         try:
             check_output_file(json_path, force=force)
@@ -218,7 +209,10 @@ def load_cmd(
         first = next(iter(system.services.values()))
         system.python = _python(first.folder / "requirements.txt", None)
         base = {n: s.url for n, s in system.services.items()}
-        plan = load_plan(arch, file, base, span, warm, scale, seed)
+        try:
+            plan = load_plan(arch, file, base, span, warm, scale, seed)
+        except LoadTooLarge as exc:
+            fail(f"{file}: {exc}")
         plan["notes"].extend(
             f"skipped: {k} ({why})" for k, why in sorted(system.plan.skipped.items())
         )
@@ -238,6 +232,24 @@ def load_cmd(
     if json_path:
         write_or_exit(json_path, json.dumps(results, indent=2) + "\n", force)
         err.print(f"wrote {json_path}", markup=False)
+
+
+def load_window(command: str, duration: str, warmup: str) -> tuple[float, float]:
+    """(duration, warm-up) in seconds of a command that drives load with Locust; exit 2 when
+    Locust is missing or the options are not a duration with a shorter warm-up."""
+    import importlib.util
+
+    from scalesim_patterns.model.units import parse_duration
+
+    if importlib.util.find_spec("locust") is None:
+        fail(f"scalesim {command} needs Locust: pip install 'scalesim-patterns[services]'")
+    try:
+        span, warm = parse_duration(duration), parse_duration(warmup)
+    except ValueError as exc:
+        fail(f"--duration/--warmup: {exc}")
+    if not 0 <= warm < span:
+        fail(f"--warmup {warmup} must be shorter than --duration {duration}")
+    return span, warm
 
 
 def _drive(folder: Path, span: float) -> dict[str, object]:

@@ -16,7 +16,39 @@ from scalesim_patterns.model import Architecture
 from ..graph import endpoint_path
 from .spec import _concrete
 
-__all__ = ["load_plan"]
+__all__ = ["MAX_LOCAL_RATE", "MAX_LOCAL_USERS", "LoadTooLarge", "load_plan"]
+
+MAX_LOCAL_RATE = 5000.0
+"""Requests per second one local load driver is allowed to offer (open loops, at their peak)."""
+MAX_LOCAL_USERS = 10_000
+"""Closed-loop users one local load driver runs (one greenlet each)."""
+
+
+class LoadTooLarge(ValueError):
+    """The file's traffic is more than a local run can drive; the message says by how much."""
+
+
+def check_local_load(arch: Architecture, scale: float) -> None:
+    """Refuse traffic a load driver on this machine cannot send, before anything starts."""
+    from scalesim_patterns.model.traffic import OpenLoop
+    from scalesim_patterns.sim.network.traffic import rate_function
+
+    peak, users = 0.0, 0
+    for source in arch.spec.traffic.values():
+        if isinstance(source, OpenLoop):
+            peak += rate_function(source.arrival, scale)[1] * source.per_arrival()
+        else:
+            users += source.users
+    if peak > MAX_LOCAL_RATE:
+        raise LoadTooLarge(
+            f"the traffic peaks at {peak:.6g} requests/s, more than the {MAX_LOCAL_RATE:g}/s a "
+            f"local run drives; lower the rates or --scale (e.g. --scale {MAX_LOCAL_RATE / peak * scale:.3g})"
+        )
+    if users > MAX_LOCAL_USERS:
+        raise LoadTooLarge(
+            f"the traffic has {users} closed-loop users, more than the {MAX_LOCAL_USERS} a local "
+            "run drives; lower `users`"
+        )
 
 
 def _target(arch: Architecture, ref: str, base: dict[str, str]) -> dict[str, Any]:
@@ -38,7 +70,9 @@ def load_plan(
     scale: float,
     seed: int,
 ) -> dict[str, Any]:
-    """The plan `loadgen` runs; `base` maps each running service to its URL."""
+    """The plan `loadgen` runs; `base` maps each running service to its URL. LoadTooLarge
+    when the traffic is more than a local driver can send."""
+    check_local_load(arch, scale)
     sources: dict[str, list[dict[str, Any]]] = {}
     notes: list[str] = []
     gateway = arch.spec.gateway
