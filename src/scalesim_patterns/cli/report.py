@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -225,53 +226,67 @@ def result_tables(result: SimulationResult) -> RenderableType:
     return Group(*parts)
 
 
+def _extras_table(
+    result: SimulationResult,
+    section: str,
+    title: str,
+    columns: tuple[str, ...],
+    cells: Callable[[list[dict[str, Any]]], tuple[str, ...]],
+) -> Table | None:
+    """A row per name of a per-run `section` of `RunResult.extras` (`{name: {figure: value}}`),
+    whose cells `cells` makes from that name's figures in each run that has it; None when no run
+    has the section. The first column (the name) aligns left."""
+    found = [x for x in (r.extras.get(section) for r in result.runs) if isinstance(x, dict) and x]
+    if not found:
+        return None
+    table = _table(title, columns, left=columns[:1])
+    for name in found[0]:
+        table.add_row(name, *cells([x[name] for x in found if name in x]))
+    return table
+
+
 def _cpu_table(result: SimulationResult) -> Table | None:
     """Services with `cpu:`: cores per replica, cores used, utilisation, time throttled (means
     over replications of each run's `cpu` section)."""
-    sections = [r.extras.get("cpu") for r in result.runs]
-    found = [x for x in sections if isinstance(x, dict) and x]
-    if not found:
-        return None
-    table = _table(
-        "CPU (work shared by each replica's cores; waiting on calls uses none)",
-        ("service", "cores/replica", "cores used", "utilisation", "throttled"),
-        left=("service",),
-    )
-    for name in found[0]:
-        rows = [x[name] for x in found if name in x]
+
+    def cells(rows: list[dict[str, Any]]) -> tuple[str, ...]:
         n = len(rows)
-        table.add_row(
-            name,
+        return (
             f"{rows[0]['cores']:.0f}",
             f"{sum(r['used'] for r in rows) / n:.2f}",
             f"{sum(r['utilisation'] for r in rows) / n * 100:.1f}%",
             f"{sum(r['throttled'] for r in rows) / n * 100:.1f}%",
         )
-    return table
+
+    return _extras_table(
+        result,
+        "cpu",
+        "CPU (work shared by each replica's cores; waiting on calls uses none)",
+        ("service", "cores/replica", "cores used", "utilisation", "throttled"),
+        cells,
+    )
 
 
 def _cache_table(result: SimulationResult) -> Table | None:
     """Cache-aside caches: lookups, hit ratio and failed lookups (outages), means over runs."""
-    found = [x for x in (r.extras.get("caches") for r in result.runs) if isinstance(x, dict) and x]
-    if not found:
-        return None
-    table = _table(
-        "Caches (a miss or a failed lookup reads the backing store)",
-        ("cache", "lookups/s", "hit ratio", "misses", "failed lookups"),
-        left=("cache",),
-    )
-    for name in found[0]:
-        rows = [x[name] for x in found if name in x]
+
+    def cells(rows: list[dict[str, Any]]) -> tuple[str, ...]:
         n = len(rows)
         ratios = [r["hit_ratio"] for r in rows if r["hit_ratio"] is not None]
-        table.add_row(
-            name,
+        return (
             f"{sum(r['throughput'] for r in rows) / n:.1f}",
             f"{sum(ratios) / len(ratios) * 100:.1f}%" if ratios else "-",
             f"{sum(r['misses'] for r in rows) / n:.0f}",
             f"{sum(r['errors'] for r in rows) / n:.0f}",
         )
-    return table
+
+    return _extras_table(
+        result,
+        "caches",
+        "Caches (a miss or a failed lookup reads the backing store)",
+        ("cache", "lookups/s", "hit ratio", "misses", "failed lookups"),
+        cells,
+    )
 
 
 def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:
