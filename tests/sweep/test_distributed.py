@@ -6,10 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,46 +63,6 @@ def test_worker_killed_mid_sweep_loses_and_duplicates_nothing(
     assert len(journal) == 1 + len(PLAN.points)  # each result recorded once
     # and the results are those of an undisturbed run, byte for byte
     assert (tmp_path / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
-
-
-@pytest.fixture
-def loopback_cluster(tmp_path: Path) -> Iterator[str]:
-    """`dask scheduler` and `dask worker --nworkers 2` as separate processes on 127.0.0.1."""
-    bin_dir = Path(sys.executable).parent
-    info = tmp_path / "scheduler.json"
-    env = {**os.environ, "DASK_LOGGING__DISTRIBUTED": "error"}
-    scheduler = subprocess.Popen(
-        [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-         "--no-dashboard", "--scheduler-file", str(info)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    worker: subprocess.Popen[bytes] | None = None
-    try:
-        deadline = time.monotonic() + 30
-        while not info.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert info.exists(), "the scheduler did not start"
-        worker = subprocess.Popen(
-            [str(bin_dir / "dask"), "worker", "--scheduler-file", str(info), "--nworkers", "2",
-             "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        from distributed import Client
-
-        with Client(scheduler_file=str(info), timeout="20s") as client:
-            client.wait_for_workers(2, timeout=30)
-            address = client.scheduler.address
-        yield address
-    finally:
-        for proc in (worker, scheduler):
-            if proc is not None:
-                proc.terminate()
-        for proc in (worker, scheduler):
-            if proc is not None:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
 
 
 def test_sweep_on_a_scheduler_with_two_worker_processes(

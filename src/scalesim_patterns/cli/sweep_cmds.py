@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim_patterns.files import OutputExistsError
 from scalesim_patterns.sweep import (
@@ -20,7 +18,8 @@ from scalesim_patterns.sweep import (
 from scalesim_patterns.sweep.cluster import ENV_SCHEDULER, TaskFailed
 
 from .main import INTERRUPTED, cli, err, fail, load_or_exit, out
-from .simulate_cmds import PROGRESS_LINE_SECONDS, _duration
+from .runs_progress import runs_progress
+from .simulate_cmds import _duration
 
 
 @cli.command("sweep")
@@ -82,51 +81,35 @@ def sweep_cmd(
         plan = make_plan([parse_vary(v) for v in varies], sample, seed=arch.spec.simulation.seed)
     except PlanError as exc:
         fail(str(exc))
-    show = err.is_terminal if progress is None else progress
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    task_id = bar.add_task(f"sweeping {arch.name}", total=len(plan.points) * replications)
-    last = [time.monotonic()]
-
-    def update(done: int, total: int) -> None:
-        if show:
-            bar.update(task_id, completed=done, total=total)
-        elif progress is None and time.monotonic() - last[0] >= PROGRESS_LINE_SECONDS:
-            last[0] = time.monotonic()
-            err.print(f"sweep: {done}/{total} runs done", markup=False)
-
     err.print(
         f"{len(plan.points)} points × {replications} replication{'s' if replications > 1 else ''} "
         f"({plan.method})",
         markup=False,
     )
     try:
-        if show:
-            bar.start()
-        result = run_sweep(
-            text,
-            file,
-            plan,
-            folder,
-            replications=replications,
-            seed=seed,
-            duration=duration,
-            warmup=warmup,
-            scenario=scenario,
-            scheduler=scheduler,
-            workers=workers,
-            resume=resume,
-            force=force,
-            progress=update,
-        )
+        with runs_progress(
+            progress,
+            f"sweeping {arch.name}",
+            len(plan.points) * replications,
+            "sweep: {done}/{total} runs done",
+        ) as shown:
+            result = run_sweep(
+                text,
+                file,
+                plan,
+                folder,
+                replications=replications,
+                seed=seed,
+                duration=duration,
+                warmup=warmup,
+                scenario=scenario,
+                scheduler=scheduler,
+                workers=workers,
+                resume=resume,
+                force=force,
+                progress=shown.update,
+            )
     except KeyboardInterrupt:
-        bar.stop()
         err.print(
             f"interrupted: the runs finished so far are saved in {folder}/sweep.jsonl; "
             f"run the same command with --resume to finish it",
@@ -134,13 +117,9 @@ def sweep_cmd(
         )
         raise SystemExit(INTERRUPTED) from None
     except (SweepError, JournalError, OutputExistsError, TaskFailed) as exc:
-        bar.stop()
         fail(str(exc))
     except OSError as exc:
-        bar.stop()
         fail(f"{folder}: {exc}")
-    finally:
-        bar.stop()
     if result.resumed:
         err.print(f"resumed: {result.resumed} runs taken from the journal", markup=False)
     out.print(result.sensitivity.text(), markup=False, highlight=False)

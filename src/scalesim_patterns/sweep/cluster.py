@@ -16,11 +16,14 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from .tasks import Task, run_task
 
-__all__ = ["ENV_SCHEDULER", "TaskFailed", "connect", "run_tasks"]
+__all__ = ["ENV_SCHEDULER", "TaskFailed", "connect", "run_tasks", "stream"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class TaskFailed(RuntimeError):
@@ -60,25 +63,44 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         cluster.close()
 
 
-def run_tasks(
-    client: Any, tasks: Sequence[Task], on_row: Callable[[dict[str, Any]], None], sweep_id: str
+def stream(
+    client: Any,
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    key: Callable[[T], str],
+    on_result: Callable[[T, R], None],
+    describe: Callable[[T], str],
 ) -> None:
-    """Submit every task and hand each result to `on_row` as it arrives (any order)."""
+    """Submit `fn(task)` for every task under the Dask key `key(task)` and hand each result to
+    `on_result` as it arrives (any order); a task that raises stops the rest with TaskFailed,
+    whose message starts with `describe(task)`."""
     from distributed import as_completed
 
     if not tasks:
         return
-    futures = {
-        client.submit(run_task, t, key=f"scalesim-{sweep_id}-{t.key}", pure=False): t for t in tasks
-    }
+    futures = {client.submit(fn, t, key=key(t), pure=False): t for t in tasks}
     try:
         for future in as_completed(list(futures)):
+            t = futures[future]
             try:
-                row = future.result()
-            except Exception as exc:  # a point that fails in the worker: say which
-                t = futures[future]
-                raise TaskFailed(f"point {t.point} replication {t.replication}: {exc}") from exc
-            on_row(row)
+                result = future.result()
+            except Exception as exc:  # a task that fails in the worker: say which
+                raise TaskFailed(f"{describe(t)}: {exc}") from exc
+            on_result(t, result)
     finally:
         for f in futures:
             f.release()
+
+
+def run_tasks(
+    client: Any, tasks: Sequence[Task], on_row: Callable[[dict[str, Any]], None], sweep_id: str
+) -> None:
+    """Submit every task of a sweep and hand each row to `on_row` as it arrives (any order)."""
+    stream(
+        client,
+        run_task,
+        tasks,
+        lambda t: f"scalesim-{sweep_id}-{t.key}",
+        lambda _t, row: on_row(row),
+        lambda t: f"point {t.point} replication {t.replication}",
+    )

@@ -2,7 +2,8 @@
 
 One JSON line per finished task after a header naming the sweep (a digest of the file, the plan
 and the settings). `--resume` reads it back, refuses a journal of another sweep, and runs only
-what is missing. Each line is flushed and fsynced before the next result is taken, so a line is
+what is missing. A capacity search keeps one the same way, a line per evaluated candidate
+(capacity.py), keyed by its own `key`. Each line is flushed and fsynced before the next result is taken, so a line is
 either whole or (cut by a crash mid-write) ignored.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Journal", "JournalError", "digest"]
+__all__ = ["Journal", "JournalError", "digest", "task_key"]
 
 JOURNAL = "sweep.jsonl"
 
@@ -27,10 +29,33 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def task_key(row: dict[str, Any]) -> str:
+    """A sweep row's key: its point and replication."""
+    return f"{row['point']}:{row['replication']}"
+
+
+SWEEP_DIFFERS = "a different file, --vary, --sample, seed, duration or replications"
+
+
 class Journal:
-    def __init__(self, folder: Path, sweep_id: str) -> None:
-        self.path = folder / JOURNAL
+    """Rows keyed by `key`, after a header `{kind: sweep_id}`; `differs` says, in the refusal
+    of a journal with another id, what makes two runs different."""
+
+    def __init__(
+        self,
+        folder: Path,
+        sweep_id: str,
+        *,
+        name: str = JOURNAL,
+        key: Callable[[dict[str, Any]], str] = task_key,
+        kind: str = "sweep",
+        differs: str = SWEEP_DIFFERS,
+    ) -> None:
+        self.path = folder / name
         self.sweep_id = sweep_id
+        self.key = key
+        self.kind = kind
+        self.differs = differs
         self.rows: dict[str, dict[str, Any]] = {}
         self._fh: IO[str] | None = None
 
@@ -44,7 +69,7 @@ class Journal:
             self._fh = self.path.open("a", encoding="utf-8")
             return
         self._fh = self.path.open("w", encoding="utf-8")
-        self._write({"sweep": self.sweep_id})
+        self._write({self.kind: self.sweep_id})
 
     def _read(self) -> None:
         with self.path.open(encoding="utf-8") as fh:
@@ -52,18 +77,18 @@ class Journal:
         try:
             header = json.loads(lines[0])
         except (json.JSONDecodeError, IndexError):
-            raise JournalError(f"{self.path} is not a sweep journal") from None
-        if header.get("sweep") != self.sweep_id:
+            raise JournalError(f"{self.path} is not a {self.kind} journal") from None
+        if not isinstance(header, dict) or header.get(self.kind) != self.sweep_id:
             raise JournalError(
-                f"{self.path} belongs to another sweep (a different file, --vary, --sample, "
-                "seed, duration or replications); run without --resume and with --force to start over"
+                f"{self.path} belongs to another {self.kind} ({self.differs}); "
+                "run without --resume and with --force to start over"
             )
         for line in lines[1:]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut by a crash: that task runs again
-            self.rows[f"{row['point']}:{row['replication']}"] = row
+            self.rows[self.key(row)] = row
         if lines[-1]:
             # a cut last line: start the next one on a line of its own
             with self.path.open("a", encoding="utf-8") as fh:
@@ -77,7 +102,7 @@ class Journal:
 
     def add(self, row: dict[str, Any]) -> bool:
         """Record a finished task; False when it was already there (a retried duplicate)."""
-        key = f"{row['point']}:{row['replication']}"
+        key = self.key(row)
         if key in self.rows:
             return False
         self.rows[key] = row

@@ -9,9 +9,12 @@ points differ only where their settings differ (common random numbers, docs/simu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["Task", "metrics", "run_task"]
+if TYPE_CHECKING:
+    from scalesim_patterns.sim.parallel import Replication
+
+__all__ = ["Settings", "Task", "metrics", "replicate", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -51,19 +54,27 @@ def metrics(report: Any) -> dict[str, float | None]:
     return out
 
 
-def run_task(task: Task) -> dict[str, Any]:
-    """Simulate replication `task.replication` of the point; the row it adds to the table."""
-    from scalesim_patterns.catalog.setpath import apply_sets
-    from scalesim_patterns.model import validate_text
-    from scalesim_patterns.sim.budget import check
-    from scalesim_patterns.sim.engine import Engine
+class Settings(Protocol):
+    """What a replication needs besides the model: a sweep's Task, a capacity search's Replica."""
 
-    where = f"point {task.point} ({', '.join(task.sets)})"
-    text = apply_sets(task.text, list(task.sets), where) if task.sets else task.text
-    model, diags = validate_text(text, where)
-    if model is None:  # pragma: no cover - apply_sets validated it
-        raise ValueError(f"{where}: " + "; ".join(str(d) for d in diags))
-    check(model, duration=task.duration, scenario=task.scenario)
+    @property
+    def seed(self) -> int: ...
+    @property
+    def replication(self) -> int: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def warmup(self) -> float | None: ...
+    @property
+    def scenario(self) -> str | None: ...
+
+
+def replicate(model: Any, task: Settings, replications: int = 1) -> Replication:
+    """Replication `task.replication` of `model` as `simulate` runs it (the same engine
+    options, so the same numbers); `replications` only scales the engine's progress."""
+    from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.parallel import Replication
+
     engine = Engine(
         model,
         seed=task.seed,
@@ -72,7 +83,23 @@ def run_task(task: Task) -> dict[str, Any]:
         warmup=task.warmup,
         scenario=task.scenario,
     )
-    run = engine.run(None, 1)
+    run = engine.run(None, replications)
+    return Replication(run, engine.duration, engine.warmup, engine.window, engine.notes)
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Simulate replication `task.replication` of the point; the row it adds to the table."""
+    from scalesim_patterns.catalog.setpath import apply_sets
+    from scalesim_patterns.model import validate_text
+    from scalesim_patterns.sim.budget import check
+
+    where = f"point {task.point} ({', '.join(task.sets)})"
+    text = apply_sets(task.text, list(task.sets), where) if task.sets else task.text
+    model, diags = validate_text(text, where)
+    if model is None:  # pragma: no cover - apply_sets validated it
+        raise ValueError(f"{where}: " + "; ".join(str(d) for d in diags))
+    check(model, duration=task.duration, scenario=task.scenario)
+    run = replicate(model, task).run
     row: dict[str, Any] = {"point": task.point, "replication": task.replication}
     row.update(metrics(run.report))
     row["arrivals"] = run.report.totals.arrivals
