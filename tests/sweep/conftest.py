@@ -52,6 +52,25 @@ def threads_client() -> Iterator[Any]:
 
 
 @pytest.fixture
+def two_processes() -> Iterator[Any]:
+    """A client of a LocalCluster with two worker processes (one may be killed by the test)."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            worker_dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
 def loopback_cluster(tmp_path: Path) -> Iterator[str]:
     """`dask scheduler` and `dask worker --nworkers 2` as separate processes on 127.0.0.1."""
     bin_dir = Path(sys.executable).parent
@@ -89,3 +108,16 @@ def loopback_cluster(tmp_path: Path) -> Iterator[str]:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def assert_both_workers_ran(address: str) -> None:
+    """The loopback cluster's two workers are processes of their own and each ran tasks."""
+    from distributed import Client
+
+    with Client(address) as client:
+        executed: dict[str, int] = client.run(
+            lambda dask_worker: len(dask_worker.data) + dask_worker.state.transition_counter
+        )
+        pids = set(client.run(os.getpid).values())
+    assert len(executed) == 2 and len(pids) == 2 and os.getpid() not in pids
+    assert all(n > 0 for n in executed.values()), f"a worker ran nothing: {executed}"

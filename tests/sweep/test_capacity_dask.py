@@ -27,6 +27,8 @@ from scalesim_patterns.sweep.candidates import Candidates, SearchProgress
 from scalesim_patterns.sweep.capacity import Cluster, KneeResult, Saved, knee, search_id
 from scalesim_patterns.sweep.cluster import ENV_SCHEDULER
 
+from .conftest import assert_both_workers_ran
+
 FILE = Path(__file__).with_name("capacity.yaml")
 TEXT = FILE.read_text()
 # 40 s of simulated time: runs long enough (0.1-0.3 s) that a worker dies with one in hand
@@ -141,49 +143,29 @@ def test_cli_ctrl_c_then_resume_prints_the_same(
 def test_two_worker_processes_on_loopback_give_the_same_search(
     reference: KneeResult, loopback_cluster: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from distributed import Client
-
     monkeypatch.setenv(ENV_SCHEDULER, loopback_cluster)  # found through the environment
     result = knee(TEXT, tolerance=TOLERANCE, **RUN)
     same(result, reference)
-    with Client(loopback_cluster) as client:
-        executed: dict[str, int] = client.run(
-            lambda dask_worker: len(dask_worker.data) + dask_worker.state.transition_counter
-        )
-        pids = set(client.run(os.getpid).values())
-    assert len(executed) == 2 and len(pids) == 2 and os.getpid() not in pids
-    assert all(n > 0 for n in executed.values()), f"a worker ran nothing: {executed}"
+    assert_both_workers_ran(loopback_cluster)
 
 
 def test_worker_killed_mid_search_loses_and_repeats_nothing(
-    tmp_path: Path, reference: KneeResult
+    tmp_path: Path, reference: KneeResult, two_processes: Any
 ) -> None:
-    from distributed import Client, LocalCluster
-
+    client = two_processes
     path = tmp_path / "search.jsonl"
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            worker_dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        killed: list[int] = []
+    killed: list[int] = []
 
-        def kill_a_busy_worker(p: SearchProgress) -> None:
-            if killed or p.candidate < 2 or p.done != 1:
-                return
-            busy = [w for w, keys in client.processing().items() if keys]
-            if busy:  # a worker with the candidate's other replication in hand
-                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+    def kill_a_busy_worker(p: SearchProgress) -> None:
+        if killed or p.candidate < 2 or p.done != 1:
+            return
+        busy = [w for w, keys in client.processing().items() if keys]
+        if busy:  # a worker with the candidate's other replication in hand
+            pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
 
-        result = knee(TEXT, tolerance=TOLERANCE, cluster=Cluster(client=client), saved=Saved(path), progress=kill_a_busy_worker, **RUN)  # fmt: skip
+    result = knee(TEXT, tolerance=TOLERANCE, cluster=Cluster(client=client), saved=Saved(path), progress=kill_a_busy_worker, **RUN)  # fmt: skip
     assert killed, "no worker was busy when one could be killed: the test tested nothing"
     same(result, reference)
     keys = journal_keys(path)

@@ -90,7 +90,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "capacity": (
         "capacity_cmds",
-        "Find the cheapest replica counts (by the CPU they request) that meet every SLO of spec.slos at --load, or (--knee) the highest load at which they are all met; the estimate prunes, the simulation decides, and every step is shown.",
+        "Find the cheapest replica counts (by the CPU they request) that meet every SLO of spec.slos at --load, or (--knee) the highest load at which they are all met; the estimate prunes, the simulation decides, and every step is shown. Each candidate's replications run on Dask (all local cores, or --scheduler); Ctrl-C keeps what is decided for --resume.",
     ),
     "catalog": (
         "catalog_cmds",

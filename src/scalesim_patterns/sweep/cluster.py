@@ -5,7 +5,8 @@ simulator is pure Python: threads would share one interpreter lock). `--schedule
 tcp://HOST:8786` or `SCALESIM_DASK_SCHEDULER` connects to an existing cluster instead
 (dask-scheduler and dask-worker by hand, or the Dask Kubernetes operator; docs/sweeps.md).
 Tasks are submitted all at once and their results taken as they finish (`as_completed`), so
-the table and the bar grow while the cluster works. When a worker dies, the scheduler gives
+the table and the bar grow while the cluster works. `stream` does this for any task function:
+a sweep's points (`run_tasks`) and a capacity search's replications (capacity.py). When a worker dies, the scheduler gives
 its unfinished tasks to the others (Dask's own recovery); results already received are kept,
 and a task that comes back twice is recorded once.
 """
