@@ -170,3 +170,23 @@ def test_worker_killed_mid_search_loses_and_repeats_nothing(
     same(result, reference)
     keys = journal_keys(path)
     assert len(keys) == len(set(keys)) == reference.simulations
+
+
+def test_progress_off_a_terminal_is_lines_naming_the_candidate(
+    one_worker: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scalesim_patterns.cli import runs_progress
+
+    monkeypatch.setattr(runs_progress, "PROGRESS_LINE_SECONDS", 0.0)  # every update a line
+    monkeypatch.setenv(ENV_SCHEDULER, one_worker.scheduler.address)
+    args = ["capacity", str(FILE), "--load", "2x", "--vary", "services.*.replicas",
+            "--replications", "2", "--duration", "20s", "--warmup", "2s",
+            "--journal", str(tmp_path / "j.jsonl")]  # fmt: skip
+    shown = CliRunner().invoke(cli, args)
+    assert shown.exit_code == 0, shown.output
+    # the estimate's lower bound front=3 back=3 meets the SLO: one candidate, two runs
+    lines = [x for x in shown.stderr.splitlines() if x.startswith("capacity: candidate")]
+    assert lines == [f"capacity: candidate 1: front=3 back=3 at 2×: {n}/2 runs" for n in (0, 1, 2)]
+    quiet = CliRunner().invoke(cli, [*args, "--force", "--no-progress"])
+    assert quiet.exit_code == 0 and "capacity: candidate" not in quiet.stderr
+    assert quiet.stdout == shown.stdout
