@@ -569,8 +569,12 @@ def test_install_script_waits_in_the_order_the_cluster_needs(tmp_path: Path) -> 
         "crd/certificates.cert-manager.io"
     )
     assert last_crd < min(controllers)
-    assert max(controllers) < first("apply -f base/namespace.yaml")
-    assert first("apply -f base/namespace.yaml") < first("wait --for=jsonpath") < first("apply -k")
+    assert max(controllers) < first("apply -f overlays/prod/namespace.yaml")
+    assert (
+        first("apply -f overlays/prod/namespace.yaml")
+        < first("wait --for=jsonpath")
+        < first("apply -k")
+    )
     assert calls[first("apply -k")] == "apply -k overlays/prod"
     assert first("apply -k") < first("-n shop rollout status") < first("-n shop wait")
     assert (

@@ -62,8 +62,12 @@ def lint_cmd(
 )
 @click.option(
     "--namespace",
-    help="Namespace of the application (default: metadata.namespace, else the name); "
-    "system namespaces are refused.",
+    help="Namespace of the base and the prod overlay (default: metadata.namespace, else the "
+    "name); system namespaces are refused.",
+)
+@click.option(
+    "--dev-namespace",
+    help="Namespace of the dev overlay (default: <namespace>-dev); must differ from prod's.",
 )
 @click.option("--kong-namespace", default="kong", show_default=True, help="Namespace of Kong.")
 @click.option(
@@ -103,6 +107,7 @@ def generate_cmd(
     no_lint: bool,
     registry: str | None,
     namespace: str | None,
+    dev_namespace: str | None,
     kong_namespace: str,
     monitoring_namespace: str,
     istio_namespace: str,
@@ -144,6 +149,7 @@ def generate_cmd(
             )
         options = GenerateOptions(
             registry=registry or f"localhost:5000/{arch.namespace}",
+            dev_namespace=dev_namespace,
             kong_namespace=kong_namespace,
             monitoring_namespace=monitoring_namespace,
             istio_namespace=istio_namespace,
