@@ -363,3 +363,28 @@ def test_odd_shapes_do_not_crash_the_rules(api: str, kind: str, field: tuple[str
         for inner in _SHAPES:
             report = linter.lint_texts({"a.yaml": _odd_set(api, kind, field, shape, inner)})
             assert report.documents == 7
+
+
+def test_lint_cli_takes_the_prometheus_label(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from scalesim_patterns.cli import generate_cmds  # noqa: F401  (registers the commands)
+    from scalesim_patterns.cli.main import cli
+
+    assert isinstance(tmp_path, Path)
+    sm = tmp_path / "sm.yaml"
+    sm.write_text(
+        "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: web\n"
+        "  namespace: app\n  labels:\n    release: old\nspec:\n  selector: {}\n"
+        "  endpoints:\n  - port: http\n"
+    )
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["lint", str(sm), "--prometheus-label", "release=kps"])
+    assert bad.exit_code == 2 and "SSP075" in bad.output and "release=kps" in bad.output
+    good = runner.invoke(cli, ["lint", str(sm), "--prometheus-label", "release=old"])
+    assert "SSP075" not in good.output
+    refused = runner.invoke(cli, ["lint", str(sm), "--prometheus-label", "release"])
+    assert refused.exit_code == 2 and "KEY=VALUE" in refused.output
+    assert "Traceback" not in refused.output
