@@ -148,6 +148,14 @@ def test_dev_namespace_option_and_refusals() -> None:
         generate(arch, GenerateOptions(dev_namespace="shop"))
     with pytest.raises(GenerateError, match="system namespace"):
         generate(arch, GenerateOptions(dev_namespace="kube-system"))
+    with pytest.raises(GenerateError, match="not a valid namespace name: a lowercase RFC 1123"):
+        generate(arch, GenerateOptions(dev_namespace="Bad NS"))
+    # 60 characters are a valid namespace; with `-dev` they are not (63 at most).
+    long = arch.model_copy(
+        update={"metadata": arch.metadata.model_copy(update={"namespace": "a" * 60})}
+    )
+    with pytest.raises(GenerateError, match=r"'a{60}-dev'.*no more than 63"):
+        generate(long)
 
 
 def test_dev_namespace_flag_is_refused_with_exit_2(tmp_path: Path) -> None:

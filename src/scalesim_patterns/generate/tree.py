@@ -7,7 +7,7 @@ from typing import Any
 
 from scalesim_patterns.model import Architecture
 
-from . import mesh, network
+from . import kube_values, mesh, network
 from .brokers import broker_files
 from .code import service_code_files
 from .context import Context, GenerateError
@@ -154,6 +154,10 @@ def _dev_rendering(
 ) -> tuple[str, dict[str, list[Document]]]:
     """The same tree rendered into the dev overlay's namespace (checked like any namespace)."""
     name = dev_namespace(arch, options)
+    where = f"the dev overlay's namespace {name!r} (--dev-namespace; default <namespace>-dev)"
+    problem = kube_values.dns1123_label(name)
+    if problem is not None:
+        raise GenerateError(f"{where} is not a valid namespace name: {problem}")
     if name == arch.namespace:
         raise GenerateError(
             f"the dev overlay's namespace {name!r} is the prod one: give each its own "
@@ -165,7 +169,7 @@ def _dev_rendering(
     try:
         return name, generate_documents(moved, options)[1]
     except GenerateError as exc:
-        raise GenerateError(f"dev overlay namespace {name!r}: {exc}") from exc
+        raise GenerateError(f"{where}: {exc}") from exc
 
 
 def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict[str, str]:
