@@ -388,3 +388,55 @@ def test_lint_cli_takes_the_prometheus_label(tmp_path: object) -> None:
     refused = runner.invoke(cli, ["lint", str(sm), "--prometheus-label", "release"])
     assert refused.exit_code == 2 and "KEY=VALUE" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_users_conventions_that_are_not_mistakes_stay_clean(linter: Linter) -> None:
+    """Kong prefix routes without a rewrite, Istio `version: v1` subsets, `-alpine` tags."""
+    text = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: app}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app, labels: {app.kubernetes.io/version: "2.1.0"}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web, version: v1, app.kubernetes.io/name: web, app.kubernetes.io/version: "2.1.0"}
+    spec: {containers: [{name: web, image: "registry.example.org/web:2.1.0-alpine"}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: web, namespace: app}
+spec:
+  selector: {matchLabels: {app: web}}
+  rules:
+  - to: [{operation: {paths: ["/api/*", "/health"]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: app
+  annotations: {konghq.com/strip-path: "false"}
+spec:
+  ingressClassName: kong
+  rules:
+  - http:
+      paths:
+      - {path: /api, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /health, pathType: Exact, backend: {service: {name: web, port: {number: 80}}}}
+"""
+    report = linter.lint_texts({"app.yaml": text})
+    assert [f.render() for f in report.findings if f.rule in {"SSP070", "SSP073"}] == []
+    wrong = text.replace("path: /health, pathType: Exact", "path: /admin, pathType: Prefix")
+    found = _found(linter, {"app.yaml": wrong}, "SSP070")
+    assert len(found) == 1 and "paths under '/admin'" in found[0].message
+    stale = text.replace("web:2.1.0-alpine", "web:2.2.0")
+    paths = {f.path for f in _found(linter, {"app.yaml": stale}, "SSP073")}
+    assert paths == {'spec.template.metadata.labels["app.kubernetes.io/version"]'}

@@ -80,13 +80,34 @@ def _allowed_paths(ctx: RuleContext, template: PodTemplate) -> list[str] | None:
     return found
 
 
-def _forwarded(ingress: Document, public: str) -> str | None:
-    """The path Kong sends upstream; None when it strips a prefix (the rest is the client's)."""
+def _overlaps(allowed: str, sent: str) -> bool:
+    """Whether an allowed path pattern matches some path the gateway sends (`x*`: any path that
+    starts with x, as Istio writes prefixes)."""
+    if allowed == "*" or not sent.endswith("*"):
+        return _istio_path_match(allowed, sent)
+    stem = sent[:-1]
+    if allowed.endswith("*"):
+        return allowed[:-1].startswith(stem) or stem.startswith(allowed[:-1])
+    return allowed.startswith("*") or allowed.startswith(stem)
+
+
+def _capture_prefix(rewrite: str) -> str:
+    """A Kong rewrite with captures (`/items/$1`) sends any path up to the first capture."""
+    head, dollar, _ = rewrite.partition("$")
+    return head + "*" if dollar else rewrite
+
+
+def _forwarded(ingress: Document, path: Any) -> str | None:
+    """What Kong sends upstream for one Ingress path (`x*` for any path under x); None when it
+    strips the matched prefix (the rest is the client's to choose)."""
     rewrite = ingress.get("metadata", "annotations", "konghq.com/rewrite")
     if rewrite is not None:
-        return re.sub(r"\$\d+", "x", str(rewrite))
+        return _capture_prefix(str(rewrite))
     strip = str(ingress.get("metadata", "annotations", "konghq.com/strip-path") or "false")
-    return None if strip.lower() == "true" else public
+    public = str(_at(path, "path") or "/")
+    if strip.lower() == "true" or public.startswith("/~"):
+        return None  # stripped, or a Kong regex route without a rewrite
+    return public if _at(path, "pathType") == "Exact" else public.rstrip("/") + "*"
 
 
 def _gateway_paths(ctx: RuleContext) -> Iterator[tuple[Document, tuple[str | int, ...], str, str]]:
@@ -99,37 +120,36 @@ def _gateway_paths(ctx: RuleContext) -> Iterator[tuple[Document, tuple[str | int
         for i, rule in enumerate(_items(ingress.get("spec", "rules"))):
             for j, path in enumerate(_items(_at(rule, "http", "paths"))):
                 name = _at(path, "backend", "service", "name")
-                public = str(_at(path, "path") or "/")
-                forwarded = _forwarded(ingress, public)
-                if isinstance(name, str) and forwarded and not public.startswith("/~"):
+                forwarded = _forwarded(ingress, path)
+                if isinstance(name, str) and forwarded:
                     where: tuple[str | int, ...] = ("spec", "rules", i, "http", "paths", j, "path")
                     if "konghq.com/rewrite" in annotations:
                         where = ("metadata", "annotations", "konghq.com/rewrite")
                     yield ingress, where, name, forwarded
-                elif isinstance(name, str):
-                    rewrite = annotations.get("konghq.com/rewrite")
-                    if rewrite is not None:
-                        yield (
-                            ingress,
-                            ("metadata", "annotations", "konghq.com/rewrite"),
-                            name,
-                            re.sub(r"\$\d+", "x", str(rewrite)),
-                        )
     for route in ctx.of_kind("gateway.networking.k8s.io", "HTTPRoute"):
         for i, rule in enumerate(_items(route.get("spec", "rules"))):
             if not isinstance(rule, dict):
                 continue
             sent: tuple[tuple[str | int, ...], str] | None = None
+            exact = any(_at(m, "path", "type") == "Exact" for m in _items(rule.get("matches")))
             for j, f in enumerate(_items(rule.get("filters"))):
-                value = _at(f, "urlRewrite", "path", "replacePrefixMatch") or _at(
-                    f, "urlRewrite", "path", "replaceFullPath"
-                )
-                if value:
-                    sent = (("spec", "rules", i, "filters", j, "urlRewrite", "path"), value)
+                where = ("spec", "rules", i, "filters", j, "urlRewrite", "path")
+                full = _at(f, "urlRewrite", "path", "replaceFullPath")
+                prefix = _at(f, "urlRewrite", "path", "replacePrefixMatch")
+                if full:
+                    sent = (where, str(full))
+                elif prefix:  # the rest of the request path follows the replaced prefix
+                    sent = (where, str(prefix) if exact else str(prefix).rstrip("/") + "*")
             if sent is None:
                 for j, match in enumerate(_items(rule.get("matches"))):
                     value = _at(match, "path", "value")
                     if value:
+                        value = str(value)
+                        kind = _at(match, "path", "type") or "PathPrefix"
+                        if kind == "PathPrefix":
+                            value = value.rstrip("/") + "*"
+                        elif kind != "Exact":
+                            break  # RegularExpression: not checked
                         sent = (("spec", "rules", i, "matches", j, "path"), value)
                         break
             if sent is None:
@@ -139,20 +159,25 @@ def _gateway_paths(ctx: RuleContext) -> Iterator[tuple[Document, tuple[str | int
                     yield route, sent[0], str(ref.get("name")), str(sent[1])
 
 
+def _shown(path: str) -> str:
+    return f"paths under {path[:-1]!r}" if path.endswith("*") else repr(path)
+
+
 def _route_paths(ctx: RuleContext) -> Iterator[Finding]:
     """SSP070: what the gateway forwards is a path the backend's sidecar lets through."""
     for doc, where, backend, path in _gateway_paths(ctx):
         for service in ctx.named("Service", doc.namespace, backend):
             for template in _selected_templates(ctx, service):
                 allowed = _allowed_paths(ctx, template)
-                if allowed is None or any(_istio_path_match(p, path) for p in allowed):
+                if allowed is None or any(_overlaps(p, path) for p in allowed):
                     continue
                 valid = ", ".join(sorted(set(allowed))) or "none"
                 yield finding(
                     doc,
                     "SSP070",
                     where,
-                    f"the gateway forwards {path!r} to {backend!r}, but the AuthorizationPolicies "
+                    f"the gateway forwards {_shown(path)} to {backend!r}, but the "
+                    "AuthorizationPolicies "
                     f"of its pods ({template.doc.kind}/{template.doc.name}) allow only: {valid}; "
                     "every request would be refused (403). Rewrite to a path the service serves",
                 )
@@ -334,6 +359,15 @@ def _tag(image: str) -> str | None:
     return last.partition(":")[2] or None
 
 
+def _same_version(label: str, tag: str) -> bool:
+    """`1.4.0` names the tags `1.4.0`, `v1.4.0` and variants such as `1.4.0-alpine`; `latest` is
+    SSP005's concern."""
+    label, tag = label.removeprefix("v"), tag.removeprefix("v")
+    return (
+        tag == "latest" or tag == label or tag.startswith((label + "-", label + "+", label + "_"))
+    )
+
+
 def _version_labels(ctx: RuleContext) -> Iterator[Finding]:
     """SSP073: version labels agree with the image tag and across one app's objects."""
     current: dict[tuple[str | None, str], str] = {}
@@ -342,8 +376,14 @@ def _version_labels(ctx: RuleContext) -> Iterator[Finding]:
         meta = (*template.path, "metadata", "labels")
         app_version = labels.get("app.kubernetes.io/version")
         istio_version = labels.get("version")
+        if istio_version is not None and "." not in istio_version:
+            istio_version = None  # `v1`, `v2`: Istio subset names by convention, not image versions
         name = labels.get("app.kubernetes.io/name")
-        if app_version is not None and istio_version is not None and app_version != istio_version:
+        if (
+            app_version is not None
+            and istio_version is not None
+            and not _same_version(istio_version, app_version)
+        ):
             yield finding(
                 template.doc,
                 "SSP073",
@@ -361,7 +401,7 @@ def _version_labels(ctx: RuleContext) -> Iterator[Finding]:
             containers[0] if containers else None,
         )
         tag = _tag(str(main.get("image"))) if isinstance(main, dict) else None
-        if tag is not None and tag != "latest" and tag != str(version):  # latest: SSP005
+        if tag is not None and tag != "latest" and not _same_version(str(version), tag):
             key = "app.kubernetes.io/version" if app_version is not None else "version"
             yield finding(
                 template.doc,
