@@ -504,12 +504,19 @@ def test_kustomizations(shop_files: dict[str, str]) -> None:
     assert base["namespace"] == "shop" and "commonLabels" not in base
     assert base["labels"][0]["includeSelectors"] is False
     dev = yaml.safe_load(shop_files["overlays/dev/kustomization.yaml"])
-    assert dev["resources"] == ["../../base"]
-    user_ops = next(p for p in dev["patches"] if p.get("target", {}).get("name") == "user")
+    assert dev["resources"] == ["../../base", "namespace.yaml"]
+    assert dev["namespace"] == "shop-dev"
+    user_ops = next(
+        p
+        for p in dev["patches"]
+        if p.get("target", {}).get("name") == "user"
+        and p["target"]["kind"] == "Deployment"
+        and "/spec/replicas" in p["patch"]
+    )
     ops = yaml.safe_load(user_ops["patch"])
     assert {"op": "add", "path": "/spec/replicas", "value": 1} in ops
     prod = yaml.safe_load(shop_files["overlays/prod/kustomization.yaml"])
-    assert "patches" not in prod
+    assert "patches" not in prod and prod["namespace"] == "shop"
 
 
 def test_readme_lists_kinds_and_order(shop_files: dict[str, str]) -> None:

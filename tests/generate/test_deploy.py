@@ -569,8 +569,12 @@ def test_install_script_waits_in_the_order_the_cluster_needs(tmp_path: Path) -> 
         "crd/certificates.cert-manager.io"
     )
     assert last_crd < min(controllers)
-    assert max(controllers) < first("apply -f base/namespace.yaml")
-    assert first("apply -f base/namespace.yaml") < first("wait --for=jsonpath") < first("apply -k")
+    assert max(controllers) < first("apply -f overlays/prod/namespace.yaml")
+    assert (
+        first("apply -f overlays/prod/namespace.yaml")
+        < first("wait --for=jsonpath")
+        < first("apply -k")
+    )
     assert calls[first("apply -k")] == "apply -k overlays/prod"
     assert first("apply -k") < first("-n shop rollout status") < first("-n shop wait")
     assert (
@@ -698,3 +702,127 @@ def test_lint_flags_a_pod_wide_cpu_target_on_meshed_pods(
     assert pod_wide != text
     found = _rule(linter, {**shop_files, hpa: pod_wide}, "SSP069")
     assert len(found) == 1 and "sidecar" in found[0]
+
+
+# Blocker 3, end to end: every series an analysis or alert reads has a producer -----------------
+
+# Series produced outside the application, by the exporters docs/generate.md lists as add-ons.
+_EXPORTERS = {
+    "container_": "cAdvisor (kubelet)",
+    "kube_": "kube-state-metrics",
+    "istio_": "Istio sidecars (PodMonitor)",
+    "resilience4j_": "Resilience4j's Micrometer binding (Spring Boot services)",
+}
+
+
+def _queried_series(files: dict[str, str]) -> set[str]:
+    queries = [q for _, q in _analysis_queries(files)]
+    queries += [
+        r["expr"]
+        for p in of_kind(files, "PrometheusRule")
+        for g in p["spec"]["groups"]
+        for r in g["rules"]
+    ]
+    return {m for q in queries for m in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{", q)}
+
+
+def _exported_by_service_code(files: dict[str, str]) -> set[str]:
+    """Metric names the generated services register with prometheus_client, with the suffixes
+    it exposes (Counter `_total`, Histogram `_bucket`/`_count`/`_sum`)."""
+    names: set[str] = set()
+    for path, text in files.items():
+        if not (path.startswith("services/") and path.endswith(".py")):
+            continue
+        for kind, name in re.findall(r"\b(Counter|Gauge|Histogram)\(\s*\"([a-z_:]+)\"", text):
+            suffixes = {"Counter": ["_total"], "Gauge": [""], "Histogram": ["_bucket", "_count"]}
+            names.update(name + s for s in suffixes[kind])
+    return names
+
+
+@pytest.mark.parametrize("which", ["shop", "synth"])
+def test_every_queried_series_has_a_producer(
+    which: str, shop_files: dict[str, str], synth_files: dict[str, str]
+) -> None:
+    files = shop_files if which == "shop" else synth_files
+    exported = _exported_by_service_code(files)
+    assert {"http_server_request_duration_seconds_count", "http_server_active_requests"} <= exported
+    for series in sorted(_queried_series(files)):
+        if series.startswith(tuple(_EXPORTERS)):
+            continue
+        assert series in exported, f"{series}: no generated service exports it"
+
+
+def test_circuit_breaker_alert_reads_the_generated_services_gauge(
+    shop_files: dict[str, str],
+) -> None:
+    rules = [
+        r for g in of_kind(shop_files, "PrometheusRule")[0]["spec"]["groups"] for r in g["rules"]
+    ]
+    breaker = [r for r in rules if r["alert"] == "CircuitBreakerOpen"]
+    assert breaker
+    for rule in breaker:
+        # The generated code's gauge: 0 closed, 1 half-open, 2 open (app/runtime/server.py).
+        assert 'scalesim_client_breaker_state{namespace="shop"' in rule["expr"]
+        assert f'client="{rule["labels"]["target"]}"' in rule["expr"]
+        assert ">= 2" in rule["expr"]
+
+
+def test_services_are_scraped_where_they_serve_metrics(shop_files: dict[str, str]) -> None:
+    for monitor in of_kind(shop_files, "ServiceMonitor"):
+        name = monitor["metadata"]["name"]
+        endpoint = monitor["spec"]["endpoints"][0]
+        cm = find(shop_files, "ConfigMap", f"{name}-config")["data"]
+        assert endpoint["path"] == cm["METRICS_PATH"] == "/metrics"
+        service = find(shop_files, "Service", name)
+        assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+        assert service["metadata"]["labels"]["scalesim.dev/scrape"] == "true"
+        assert cm["OTEL_METRICS_EXPORTER"] != "none"  # tracing on: the SDK pushes OTLP too
+    # The generated server answers the scrape on that path.
+    assert '@app.get("/metrics"' in shop_files["services/user/app/runtime/server.py"]
+    envoy = find(shop_files, "PodMonitor", "shop-envoy-stats")["spec"]
+    # Istio's standard metrics: the sidecar's merged endpoint (Istio, "Prometheus" integration).
+    assert envoy["podMetricsEndpoints"][0]["port"] == "http-envoy-prom"
+    assert envoy["podMetricsEndpoints"][0]["path"] == "/stats/prometheus"
+
+
+def test_docs_say_an_empty_analysis_result_is_an_error_not_inconclusive() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "generate.md").read_text()
+    assert "counts an empty query result as an **Error**" in docs
+    assert not re.search(r"empty[^.]*\bis (treated as )?inconclusive", docs)
+
+
+def test_registry_and_shared_namespace_flags_reach_the_manifests(tmp_path: Path) -> None:
+    """Major: `generate` exposes registry and namespaces (the rest: test_generate_flags_...)."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "generate",
+            str(TEMPLATES / "ecommerce.yaml"),
+            "-o",
+            str(out),
+            "--registry",
+            "reg.example.org/team",
+            "--kong-namespace",
+            "edge",
+            "--monitoring-namespace",
+            "obs",
+            "--dev-namespace",
+            "shop-test",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    texts = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.yaml")}
+    deployment = find(texts, "Deployment", "user")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "reg.example.org/team/user:1.3.0"
+    )
+    rules = find(texts, "AuthorizationPolicy", "user")["spec"]["rules"]
+    sources = [src["source"].get("namespaces") for r in rules for src in r["from"]]
+    assert ["edge"] in sources and ["obs"] in sources and ["kong"] not in sources
+    policy = yaml.safe_dump(find(texts, "NetworkPolicy", "user"))
+    assert "kubernetes.io/metadata.name: edge" in policy
+    assert "kubernetes.io/metadata.name: obs" in policy
+    dev = yaml.safe_load(texts["overlays/dev/kustomization.yaml"])
+    assert dev["namespace"] == "shop-test"

@@ -12,14 +12,35 @@ from scalesim_patterns.generate.lint import LintReport, default_crd_paths, lint_
 from .main import cli, err, fail, out
 
 
-def _lint_report(paths: list[Path], crds: tuple[str, ...], kube_version: str | None) -> LintReport:
+def _labels(items: tuple[str, ...]) -> list[tuple[str, str]]:
+    """`--prometheus-label KEY=VALUE` values, refused (exit 2) without `=`."""
+    labels: list[tuple[str, str]] = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            fail(f"--prometheus-label {item!r}: expected KEY=VALUE, e.g. release=prometheus")
+        labels.append((key, value))
+    return labels
+
+
+def _lint_report(
+    paths: list[Path],
+    crds: tuple[str, ...],
+    kube_version: str | None,
+    prometheus_labels: list[tuple[str, str]] | None = None,
+) -> LintReport:
 
     crd_paths = [Path(c) for c in crds] if crds else default_crd_paths()
     for c in crd_paths:
         if not c.exists():
             fail(f"--crds {c}: no such file or folder")
     try:
-        return lint_paths(paths, crd_paths=crd_paths, kube_version=kube_version)
+        return lint_paths(
+            paths,
+            crd_paths=crd_paths,
+            kube_version=kube_version,
+            prometheus_labels=prometheus_labels or (),
+        )
     except ValueError as exc:
         fail(str(exc))
 
@@ -34,11 +55,24 @@ def _lint_report(paths: list[Path], crds: tuple[str, ...], kube_version: str | N
 )
 @click.option("--kube-version", help="Kubernetes version of the schemas, e.g. 1.33.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--prometheus-label",
+    "prometheus_labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Label your Prometheus operator selects ServiceMonitors, PodMonitors and "
+    "PrometheusRules by (SSP075); default: a Prometheus object's selectors in the set, else the "
+    "labels most of them carry.",
+)
 def lint_cmd(
-    paths: tuple[str, ...], crds: tuple[str, ...], kube_version: str | None, as_json: bool
+    paths: tuple[str, ...],
+    crds: tuple[str, ...],
+    kube_version: str | None,
+    as_json: bool,
+    prometheus_labels: tuple[str, ...],
 ) -> None:
     """Validate manifests offline: strict schemas, CRD schemas, best-practice rules. Exit 2 on errors."""
-    report = _lint_report([Path(p) for p in paths], crds, kube_version)
+    report = _lint_report([Path(p) for p in paths], crds, kube_version, _labels(prometheus_labels))
     if as_json:
         click.echo(report.to_json())
     else:
@@ -62,8 +96,12 @@ def lint_cmd(
 )
 @click.option(
     "--namespace",
-    help="Namespace of the application (default: metadata.namespace, else the name); "
-    "system namespaces are refused.",
+    help="Namespace of the base and the prod overlay (default: metadata.namespace, else the "
+    "name); system namespaces are refused.",
+)
+@click.option(
+    "--dev-namespace",
+    help="Namespace of the dev overlay (default: <namespace>-dev); must differ from prod's.",
 )
 @click.option("--kong-namespace", default="kong", show_default=True, help="Namespace of Kong.")
 @click.option(
@@ -103,6 +141,7 @@ def generate_cmd(
     no_lint: bool,
     registry: str | None,
     namespace: str | None,
+    dev_namespace: str | None,
     kong_namespace: str,
     monitoring_namespace: str,
     istio_namespace: str,
@@ -131,12 +170,7 @@ def generate_cmd(
         problem = image_reference(f"{registry}/service:1.0.0")
         if problem is not None:
             fail(f"--registry {registry!r}: images under it would be invalid: {problem}")
-    labels: list[tuple[str, str]] = []
-    for item in prometheus_labels:
-        key, eq, value = item.partition("=")
-        if not eq:
-            fail(f"--prometheus-label {item!r}: expected KEY=VALUE, e.g. release=prometheus")
-        labels.append((key, value))
+    labels = _labels(prometheus_labels)
     try:
         if namespace is not None:
             arch = arch.model_copy(
@@ -144,6 +178,7 @@ def generate_cmd(
             )
         options = GenerateOptions(
             registry=registry or f"localhost:5000/{arch.namespace}",
+            dev_namespace=dev_namespace,
             kong_namespace=kong_namespace,
             monitoring_namespace=monitoring_namespace,
             istio_namespace=istio_namespace,
@@ -164,7 +199,7 @@ def generate_cmd(
     err.print(report.summary(), markup=False)
     if no_lint:
         return
-    lint = _lint_report([Path(output)], crds, None)
+    lint = _lint_report([Path(output)], crds, None, list(options.prometheus_labels))
     if lint.ok:
         err.print(f"validated: {lint.summary()}", markup=False)
     else:

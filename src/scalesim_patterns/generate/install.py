@@ -3,7 +3,7 @@
 Custom resources are refused until their CRDs are Established, and objects a controller acts on
 are useless until it runs; so the script (1) waits for every CRD the manifests use and names the
 add-on to install when one is missing, (2) waits for the controllers' Deployments in their
-namespaces, (3) creates the application namespace (with its injection label, before any pod
+namespaces, (3) creates the overlay's namespace (with its injection label, before any pod
 exists, or pods start without sidecars), (4) applies the overlay and (5) waits for the
 certificate, the data stores and the workloads. The add-ons themselves are installed by the
 team's own tooling (Helm values differ per cluster); docs/generate.md lists the versions the
@@ -104,21 +104,23 @@ def addons(ctx: Context) -> list[Addon]:
     return _addons(ctx)
 
 
-def install_script(ctx: Context, docs: dict[str, list[Document]]) -> str:
+def install_script(ctx: Context, docs: dict[str, list[Document]], dev_namespace: str) -> str:
     groups = {doc["apiVersion"].rpartition("/")[0] for items in docs.values() for doc in items}
     needed = [a for a in _addons(ctx) if groups.intersection(a.groups)]
     if any(a.groups == ("opentelemetry.io",) for a in needed) and not any(
         a.name == "cert-manager" for a in needed
     ):
         needed.insert(0, _addons(ctx)[0])
-    ns = shell(ctx.ns)
+    ns = '"$ns"'
     lines = [
         "#!/bin/sh",
         "# Install in the order the cluster needs; every step waits for the one before.",
         "# Usage: sh install.sh [dev|prod]   (run from this folder; needs kubectl and a context)",
         "set -eu",
         'overlay="${1:-prod}"',
-        'case "$overlay" in dev|prod) ;; *) echo "usage: sh install.sh [dev|prod]" >&2; exit 2;; esac',
+        "# Each overlay has its own namespace: the waits below follow the one installed.",
+        f'case "$overlay" in dev) ns={shell(dev_namespace)};; prod) ns={shell(ctx.ns)};;'
+        ' *) echo "usage: sh install.sh [dev|prod]" >&2; exit 2;; esac',
         'cd "$(dirname "$0")"',
         "",
         "need_crd() {",
@@ -141,7 +143,7 @@ def install_script(ctx: Context, docs: dict[str, list[Document]]) -> str:
         lines.append(f"controllers_ready {shell(namespace)}")
     lines += [
         "echo '3/5 namespace (with its injection and Pod Security labels) before any pod'",
-        "kubectl apply -f base/namespace.yaml",
+        'kubectl apply -f "overlays/$overlay/namespace.yaml"',
         f"kubectl wait --for=jsonpath='{{.status.phase}}'=Active --timeout=60s namespace/{ns}",
     ]
     values = [
@@ -187,5 +189,5 @@ def install_script(ctx: Context, docs: dict[str, list[Document]]) -> str:
             f"kubectl -n {ns} wait --for=condition=Available --timeout=600s "
             "rollouts.argoproj.io --all"
         )
-    lines.append(f"echo {shell(f'installed {ctx.arch.name} in namespace {ctx.ns}')}")
+    lines.append(f'echo {shell(f"installed {ctx.arch.name} in namespace")} "$ns"')
     return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """Kustomize files: the base (everything as designed) and the dev and prod overlays.
 
-The overlays only patch sizes: dev runs one replica of each service with half the resources and
+Each overlay has its own namespace (prod the architecture's, dev `<namespace>-dev`; see
+overlay_namespace.py). Apart from that the overlays only patch sizes: dev runs one replica of each service with half the resources and
 no PodDisruptionBudgets (one replica cannot keep one available); prod is the base as designed.
 Patches are JSON 6902 operations because they work the same on Deployments and on Argo Rollouts,
 whose custom-resource lists a strategic merge would replace wholesale.
@@ -111,16 +112,24 @@ def _dev_patches(ctx: Context, name: str, svc: Service) -> list[dict[str, Any]]:
     return patches
 
 
-def overlay_kustomizations(ctx: Context) -> dict[str, Document]:
-    dev_patches: list[dict[str, Any]] = []
+def overlay_kustomizations(
+    ctx: Context, dev_namespace: str, namespace_patches: list[dict[str, Any]]
+) -> dict[str, Document]:
+    """Each overlay in its own namespace: its Namespace object, `namespace:` for every object,
+    and for dev the patches that move the namespace inside strings (overlay_namespace.py)."""
+    dev_patches: list[dict[str, Any]] = list(namespace_patches)
     for name, svc in ctx.deployed():
         dev_patches.extend(_dev_patches(ctx, name, svc))
     out: dict[str, Document] = {}
-    for env, patches in (("dev", dev_patches), ("prod", [])):
+    for env, namespace, patches in (
+        ("dev", dev_namespace, dev_patches),
+        ("prod", ctx.ns, []),
+    ):
         doc: dict[str, Any] = {
             "apiVersion": KUSTOMIZE_API,
             "kind": "Kustomization",
-            "resources": ["../../base"],
+            "namespace": namespace,
+            "resources": ["../../base", "namespace.yaml"],
             "labels": [{"pairs": {"scalesim.dev/environment": env}, "includeSelectors": False}],
         }
         if patches:

@@ -352,18 +352,21 @@ def _breaker_rules(ctx: Context) -> list[dict[str, Any]]:
             breaker = svc.client_policy(target).circuit_breaker
             if not isinstance(breaker, FailureRateBreaker | ConsecutiveFailureBreaker):
                 continue
-            sel = ",".join(
-                [
-                    promql_matcher("namespace", ctx.ns),
-                    promql_matcher("app_kubernetes_io_name", name),
-                    promql_matcher("name", target),
-                    promql_matcher("state", "open"),
-                ]
-            )
+            own = [
+                promql_matcher("namespace", ctx.ns),
+                promql_matcher("app_kubernetes_io_name", name),
+            ]
+            r4j = ",".join([*own, promql_matcher("name", target), promql_matcher("state", "open")])
+            generated = ",".join([*own, promql_matcher("client", target)])
+            # Resilience4j's Micrometer gauge (a Spring Boot service) or the generated service
+            # code's own (`scalesim_client_breaker_state`, 2 = open): whichever the service has.
             rules.append(
                 {
                     "alert": "CircuitBreakerOpen",
-                    "expr": f"max(resilience4j_circuitbreaker_state{{{sel}}}) > 0\n",
+                    "expr": (
+                        f"max(resilience4j_circuitbreaker_state{{{r4j}}}) > 0\n"
+                        f"  or max(scalesim_client_breaker_state{{{generated}}}) >= 2\n"
+                    ),
                     "for": "1m",
                     "labels": {"service": name, "target": target, "severity": "warning"},
                     "annotations": {

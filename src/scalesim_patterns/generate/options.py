@@ -16,6 +16,9 @@ __all__ = ["GenerateOptions"]
 class GenerateOptions:
     registry: str | None = None
     """Image registry prefix; defaults to `registry.example.com/<architecture name>`."""
+    dev_namespace: str | None = None
+    """Namespace of the dev overlay; default `<namespace>-dev`. The base and the prod overlay use
+    the architecture's namespace (`metadata.namespace`, else its name; `--namespace`)."""
     kong_namespace: str = "kong"
     """Namespace of the Kong proxy pods (allowed in by NetworkPolicy and AuthorizationPolicy)."""
     monitoring_namespace: str = "monitoring"

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Document", "dump_documents"]
+__all__ = ["Document", "dump_documents", "dump_yaml"]
 
 Document = dict[str, Any]
 
@@ -41,17 +41,19 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
+def dump_yaml(data: Any) -> str:
+    """One value (a document, or a list such as JSON 6902 operations) in the fixed style."""
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+    )
+    return text
+
+
 def dump_documents(docs: Iterable[Document]) -> str:
     """Several documents in one file, separated by `---`."""
-    parts = [
-        yaml.dump(
-            doc,
-            Dumper=_Dumper,
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=True,
-            width=4096,
-        )
-        for doc in docs
-    ]
-    return "---\n".join(parts)
+    return "---\n".join(dump_yaml(doc) for doc in docs)

@@ -7,7 +7,7 @@ from typing import Any
 
 from scalesim_patterns.model import Architecture
 
-from . import mesh, network
+from . import kube_values, mesh, network
 from .brokers import broker_files
 from .code import service_code_files
 from .context import Context, GenerateError
@@ -19,6 +19,7 @@ from .kustomize import base_kustomization, overlay_kustomizations
 from .names import MANAGED_BY
 from .observability import observability_files
 from .options import GenerateOptions
+from .overlay_namespace import namespace_patches
 from .readme import render_readme
 from .render import Document, dump_documents
 from .rollouts import rollout_parts
@@ -26,7 +27,7 @@ from .secrets import SECRETS_DIR, gitignore
 from .services import service_files
 from .smoke import has_smoke, smoke_objects
 
-__all__ = ["generate", "generate_documents"]
+__all__ = ["dev_namespace", "generate", "generate_documents"]
 
 _PEER_PORTS = {"kafka": [9092, 9093], "rabbitmq": [4369, 25672], "nats": [6222]}
 
@@ -64,7 +65,7 @@ def generate_documents(
     spec = arch.spec
     g = ctx.graph
     out: dict[str, list[Document]] = {
-        "base/namespace.yaml": [_namespace(ctx)],
+        "overlays/prod/namespace.yaml": [_namespace(ctx)],
         "base/network/networkpolicy.yaml": network.namespace_policies(ctx),
     }
     for name, svc in ctx.deployed():
@@ -143,17 +144,49 @@ def _check_unique(out: dict[str, list[Document]]) -> None:
         )
 
 
+def dev_namespace(arch: Architecture, options: GenerateOptions) -> str:
+    """The dev overlay's namespace: `GenerateOptions.dev_namespace`, else `<namespace>-dev`."""
+    return options.dev_namespace or f"{arch.namespace}-dev"
+
+
+def _dev_rendering(
+    arch: Architecture, options: GenerateOptions
+) -> tuple[str, dict[str, list[Document]]]:
+    """The same tree rendered into the dev overlay's namespace (checked like any namespace)."""
+    name = dev_namespace(arch, options)
+    where = f"the dev overlay's namespace {name!r} (--dev-namespace; default <namespace>-dev)"
+    problem = kube_values.dns1123_label(name)
+    if problem is not None:
+        raise GenerateError(f"{where} is not a valid namespace name: {problem}")
+    if name == arch.namespace:
+        raise GenerateError(
+            f"the dev overlay's namespace {name!r} is the prod one: give each its own "
+            "(--dev-namespace)"
+        )
+    moved = arch.model_copy(
+        update={"metadata": arch.metadata.model_copy(update={"namespace": name})}
+    )
+    try:
+        return name, generate_documents(moved, options)[1]
+    except GenerateError as exc:
+        raise GenerateError(f"{where}: {exc}") from exc
+
+
 def generate(arch: Architecture, options: GenerateOptions | None = None) -> dict[str, str]:
     """Every output file as relative path → text; the same input always gives the same bytes."""
+    options = options or GenerateOptions()
     ctx, docs = generate_documents(arch, options)
+    dev_ns, dev_docs = _dev_rendering(arch, options)
     files = {path: dump_documents(items) for path, items in docs.items()}
+    files["overlays/dev/namespace.yaml"] = dump_documents(dev_docs["overlays/prod/namespace.yaml"])
     resources = sorted(path.removeprefix("base/") for path in docs if path.startswith("base/"))
     files["base/kustomization.yaml"] = dump_documents([base_kustomization(ctx, resources)])
-    for path, doc in overlay_kustomizations(ctx).items():
+    overlays = overlay_kustomizations(ctx, dev_ns, namespace_patches(docs, dev_docs))
+    for path, doc in overlays.items():
         files[path] = dump_documents([doc])
     if ctx.secrets:
         files[f"base/{SECRETS_DIR}/.gitignore"] = gitignore()
-    files["README.md"] = render_readme(ctx, docs)
-    files["install.sh"] = install_script(ctx, docs)
+    files["README.md"] = render_readme(ctx, docs, dev_ns)
+    files["install.sh"] = install_script(ctx, docs, dev_ns)
     files.update(service_code_files(arch, [name for name, _ in ctx.deployed()]))
     return dict(sorted(files.items()))

@@ -190,7 +190,8 @@ CASES: dict[str, tuple[tuple[Edit, ...], tuple[str, ...], set[Problem]]] = {
                 "observability/servicemonitor.yaml",
                 "apiVersion: monitoring.coreos.com/v1\n",
                 "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n"
-                "  name: catalog\nspec:\n  selector: {}\n  endpoints: [{port: http}]\n---\n"
+                "  name: catalog\n  labels: {release: prometheus}\nspec:\n  selector: {}\n"
+                "  endpoints: [{port: http}]\n---\n"
                 "apiVersion: monitoring.coreos.com/v1\n",
             ),
         ),

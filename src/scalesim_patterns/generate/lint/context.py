@@ -60,6 +60,8 @@ class RuleContext:
     source: FileSource
     crds: CrdSchemas
     builtin_groups: set[str]
+    prometheus_labels: tuple[tuple[str, str], ...] = ()
+    """Labels the Prometheus operator selects monitors and rules by (SSP075), when given."""
     templates: list[PodTemplate] = field(init=False)
     _by_kind: dict[tuple[str, str], list[Document]] = field(init=False)
     _by_namespace: dict[tuple[str, str, str | None], list[Document]] = field(init=False)

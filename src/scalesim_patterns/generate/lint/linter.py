@@ -16,6 +16,7 @@ from scalesim_patterns.generate.lint import (
     rules_objects,
     rules_pods,
     rules_values,
+    rules_wiring,
 )
 from scalesim_patterns.generate.lint.context import RuleContext
 from scalesim_patterns.generate.lint.crds import CrdSchemas, default_crd_paths
@@ -45,6 +46,7 @@ RULE_CHECKS: tuple[Callable[[RuleContext], Iterator[Finding]], ...] = (
     rules_deploy.check,
     rules_kustomize.check,
     rules_values.check,
+    rules_wiring.check,
 )
 _SCHEMA_RULES = {"SSP103", "SSP105"}
 
@@ -61,12 +63,14 @@ class Linter:
         crd_paths: Iterable[PathLike] | None = None,
         kube_version: str | None = None,
         disabled_rules: Iterable[str] = (),
+        prometheus_labels: Iterable[tuple[str, str]] = (),
     ) -> None:
         started = time.perf_counter()
         self.kube = KubeSchemas(resolve_kube_version(kube_version))
         paths = list(default_crd_paths() if crd_paths is None else crd_paths)
         self.crds = CrdSchemas.from_paths(paths)
         self.disabled_rules = frozenset(disabled_rules)
+        self.prometheus_labels = tuple(prometheus_labels)
         self.schema_seconds = 0.0  # cumulative time spent in schema validation
         self.schema_documents = 0
         self.load_seconds = time.perf_counter() - started
@@ -156,7 +160,12 @@ class Linter:
                     finding(doc, "SSP101", (), "document is nested too deeply to be checked")
                 )
         context = RuleContext(
-            objects, loaded.kustomizations, loaded.source, self.crds, self.kube.groups
+            objects,
+            loaded.kustomizations,
+            loaded.source,
+            self.crds,
+            self.kube.groups,
+            self.prometheus_labels,
         )
         for check in RULE_CHECKS:
             findings.extend(check(context))
@@ -234,15 +243,25 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 @lru_cache(maxsize=4)
-def _shared_linter(crd_paths: tuple[str, ...] | None, kube_version: str | None) -> Linter:
-    return Linter(crd_paths, kube_version)
+def _shared_linter(
+    crd_paths: tuple[str, ...] | None,
+    kube_version: str | None,
+    prometheus_labels: tuple[tuple[str, str], ...] = (),
+) -> Linter:
+    return Linter(crd_paths, kube_version, prometheus_labels=prometheus_labels)
 
 
 def lint_paths(
     paths: Iterable[PathLike],
     crd_paths: Iterable[PathLike] | None = None,
     kube_version: str | None = None,
+    prometheus_labels: Iterable[tuple[str, str]] = (),
 ) -> LintReport:
-    """Lint manifests under ``paths``; linters are cached per (crd_paths, kube_version)."""
+    """Lint manifests under ``paths``; linters are cached per (crd_paths, kube_version, labels).
+
+    ``prometheus_labels``: the labels the Prometheus operator selects monitors and rules by
+    (SSP075); empty means: read them from a Prometheus object in the set, else require those
+    most monitors and rules of the set carry.
+    """
     key = None if crd_paths is None else tuple(os.fspath(p) for p in crd_paths)
-    return _shared_linter(key, kube_version).lint_paths(paths)
+    return _shared_linter(key, kube_version, tuple(prometheus_labels)).lint_paths(paths)

@@ -113,6 +113,17 @@ class _Collector:
             for path, line in item.duplicate_keys:
                 dup = finding(doc, "SSP102", path, f"key {path[-1]!r} repeats an earlier key")
                 self.result.findings.append(replace(dup, line=line))
+            for path, line in item.aliases:
+                alias = finding(
+                    doc,
+                    "SSP074",
+                    path,
+                    "YAML alias or merge key (`*name`, `<<:`): the value is shared with its anchor "
+                    "(`&name`), so an edit of one silently changes the other, and tools that "
+                    "patch or diff manifests (kustomize, kubectl diff) expand it; write the "
+                    "value out",
+                )
+                self.result.findings.append(replace(alias, line=line))
             if is_kustomization(name, item.data):
                 self.result.kustomizations.append(Kustomization(doc))
             else:

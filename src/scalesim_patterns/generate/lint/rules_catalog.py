@@ -158,6 +158,37 @@ _ALL = (
         "warning",
         "CPU autoscaling of meshed pods targets the service's container",
     ),
+    Rule(
+        "SSP070",
+        "route-paths-agree",
+        "error",
+        "the path a gateway forwards is one the backend's sidecar allows",
+    ),
+    Rule(
+        "SSP071",
+        "mesh-retries-stacked",
+        "error",
+        "no mesh retries on calls the caller already retries in its code",
+    ),
+    Rule(
+        "SSP072",
+        "worker-alert-on-consumer",
+        "warning",
+        "no worker-saturation alert on a consumer that serves no HTTP",
+    ),
+    Rule(
+        "SSP073",
+        "version-labels",
+        "warning",
+        "version labels agree with the image tag and are not stale",
+    ),
+    Rule("SSP074", "yaml-anchors", "warning", "manifests use no YAML anchors or aliases"),
+    Rule(
+        "SSP075",
+        "prometheus-selector-label",
+        "error",
+        "monitors and rules carry the Prometheus operator's selector labels",
+    ),
     # Parsing and schemas.
     Rule("SSP100", "yaml-syntax", "error", "files parse as YAML or JSON"),
     Rule(

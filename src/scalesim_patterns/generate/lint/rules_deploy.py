@@ -16,6 +16,7 @@ from scalesim_patterns.generate.lint.context import RuleContext
 from scalesim_patterns.generate.lint.document import Document
 from scalesim_patterns.generate.lint.emit import finding
 from scalesim_patterns.generate.lint.findings import Finding
+from scalesim_patterns.generate.lint.shapes import at, items
 from scalesim_patterns.model.units import parse_duration
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -52,7 +53,7 @@ def _meshed_hosts(ctx: RuleContext, namespace: str | None) -> set[str]:
     """Short names of the services a VirtualService in the namespace routes."""
     hosts: set[str] = set()
     for vs in ctx.in_namespace("networking.istio.io", "VirtualService", namespace):
-        for host in vs.get("spec", "hosts") or []:
+        for host in items(vs.get("spec", "hosts")):
             hosts.add(str(host).split(".")[0])
     return hosts
 
@@ -66,13 +67,15 @@ def _injected(ctx: RuleContext, namespace: str | None) -> bool:
 
 def _backends(ingress: Document) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
     """(path to the backend, service name, public path) of each Ingress path."""
-    for i, rule in enumerate(ingress.get("spec", "rules") or []):
+    for i, rule in enumerate(items(ingress.get("spec", "rules"))):
         if not isinstance(rule, dict):
             continue
-        for j, path in enumerate((rule.get("http") or {}).get("paths") or []):
+        for j, path in enumerate(items(at(rule, "http", "paths"))):
             if not isinstance(path, dict):
                 continue
-            name = ((path.get("backend") or {}).get("service") or {}).get("name")
+            backend = path.get("backend")
+            service = backend.get("service") if isinstance(backend, dict) else None
+            name = service.get("name") if isinstance(service, dict) else None
             if isinstance(name, str):
                 yield (
                     ("spec", "rules", i, "http", "paths", j, "backend", "service", "name"),
@@ -131,13 +134,12 @@ def _stale_mesh_match(
 ) -> Iterator[Finding]:
     """SSP067: a mesh rule on the public path after Kong rewrote or stripped it never matches."""
     for vs in ctx.in_namespace("networking.istio.io", "VirtualService", ingress.namespace):
-        if backend not in {str(h).split(".")[0] for h in vs.get("spec", "hosts") or []}:
+        if backend not in {str(h).split(".")[0] for h in items(vs.get("spec", "hosts"))}:
             continue
-        for i, route in enumerate(vs.get("spec", "http") or []):
-            for j, match in enumerate((route or {}).get("match") or []):
-                uri = (match or {}).get("uri") or {}
-                value = uri.get("prefix") or uri.get("exact")
-                if match.get("sourceNamespace") and value == public:
+        for i, route in enumerate(items(vs.get("spec", "http"))):
+            for j, match in enumerate(items(at(route, "match"))):
+                value = at(match, "uri", "prefix") or at(match, "uri", "exact")
+                if at(match, "sourceNamespace") and value == public:
                     yield finding(
                         vs,
                         "SSP067",
@@ -167,10 +169,10 @@ def _ingress_tls(ctx: RuleContext) -> Iterator[Finding]:
     """SSP062: every Ingress host is served over TLS."""
     for ingress in ctx.of_kind("networking.k8s.io", "Ingress"):
         covered: set[str] = set()
-        for entry in ingress.get("spec", "tls") or []:
+        for entry in items(ingress.get("spec", "tls")):
             if isinstance(entry, dict) and entry.get("secretName"):
-                covered.update(str(h) for h in entry.get("hosts") or [])
-        for i, rule in enumerate(ingress.get("spec", "rules") or []):
+                covered.update(str(h) for h in items(entry.get("hosts")))
+        for i, rule in enumerate(items(ingress.get("spec", "rules"))):
             host = rule.get("host") if isinstance(rule, dict) else None
             if host is None or str(host) not in covered:
                 yield finding(
@@ -184,8 +186,8 @@ def _ingress_tls(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _queries(doc: Document) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    for i, metric in enumerate(doc.get("spec", "metrics") or []):
-        query = (((metric or {}).get("provider") or {}).get("prometheus") or {}).get("query")
+    for i, metric in enumerate(items(doc.get("spec", "metrics"))):
+        query = at(metric, "provider", "prometheus", "query")
         if isinstance(query, str):
             yield ("spec", "metrics", i, "provider", "prometheus", "query"), query
 
@@ -232,9 +234,9 @@ def _analysis(ctx: RuleContext) -> Iterator[Finding]:
 
 def _rule_queries(doc: Document) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if doc.kind == "PrometheusRule":
-        for i, group in enumerate(doc.get("spec", "groups") or []):
-            for j, rule in enumerate((group or {}).get("rules") or []):
-                expr = (rule or {}).get("expr")
+        for i, group in enumerate(items(doc.get("spec", "groups"))):
+            for j, rule in enumerate(items(at(group, "rules"))):
+                expr = at(rule, "expr")
                 if isinstance(expr, str):
                     yield ("spec", "groups", i, "rules", j, "expr"), expr
     else:
@@ -257,7 +259,7 @@ def _scrape_intervals(ctx: RuleContext) -> dict[str | None, float]:
     out: dict[str | None, float] = {}
     for kind, key in (("ServiceMonitor", "endpoints"), ("PodMonitor", "podMetricsEndpoints")):
         for monitor in ctx.of_kind("monitoring.coreos.com", kind):
-            for endpoint in monitor.get("spec", key) or []:
+            for endpoint in items(monitor.get("spec", key)):
                 value = (endpoint or {}).get("interval") if isinstance(endpoint, dict) else None
                 seconds = _seconds(str(value)) if value is not None else None
                 if seconds is None:
@@ -290,8 +292,8 @@ def _metrics_off(ctx: RuleContext) -> Iterator[Finding]:
     for template in ctx.templates:
         if template.doc.namespace not in wanted:
             continue
-        for i, container in enumerate(template.spec.get("containers") or []):
-            for j, env in enumerate((container or {}).get("env") or []):
+        for i, container in enumerate(items(template.spec.get("containers"))):
+            for j, env in enumerate(items(at(container, "env"))):
                 if (
                     isinstance(env, dict)
                     and env.get("name") == "OTEL_SDK_DISABLED"
@@ -368,11 +370,11 @@ def _hpa_sidecar(ctx: RuleContext) -> Iterator[Finding]:
             inject = str(annotations.get("sidecar.istio.io/inject", "")).lower()
             if inject == "false" or (not injected and inject != "true"):
                 continue
-            for i, metric in enumerate(hpa.get("spec", "metrics") or []):
+            for i, metric in enumerate(items(hpa.get("spec", "metrics"))):
                 if (
                     isinstance(metric, dict)
                     and metric.get("type") == "Resource"
-                    and (metric.get("resource") or {}).get("name") == "cpu"
+                    and at(metric, "resource", "name") == "cpu"
                 ):
                     yield finding(
                         hpa,

@@ -17,6 +17,7 @@ from scalesim_patterns.generate.lint.emit import finding
 from scalesim_patterns.generate.lint.findings import Finding
 from scalesim_patterns.generate.lint.paths import FieldPath
 from scalesim_patterns.generate.lint.rules_pods import _containers
+from scalesim_patterns.generate.lint.shapes import items
 from scalesim_patterns.generate.lint.workloads import PodTemplate
 
 # Kinds whose names are DNS-1123 labels (apimachinery `NameIsDNSLabel`) or, for Services,
@@ -91,7 +92,7 @@ def _port(doc: Document, path: FieldPath, value: Any, named: bool = True) -> Ite
 def _network(ctx: RuleContext, doc: Document) -> Iterator[Finding]:
     key = (doc.group, doc.kind)
     if key == ("networking.k8s.io", "Ingress"):
-        for i, rule in enumerate(doc.get("spec", "rules") or []):
+        for i, rule in enumerate(items(doc.get("spec", "rules"))):
             if not isinstance(rule, dict):
                 continue
             host = rule.get("host")
@@ -99,7 +100,7 @@ def _network(ctx: RuleContext, doc: Document) -> Iterator[Finding]:
                 host_path: FieldPath = ("spec", "rules", i, "host")
                 yield from _bad(doc, "SSP052", host_path, host, kv.ingress_host(host))
             paths = rule.get("http", {}).get("paths") if isinstance(rule.get("http"), dict) else []
-            for j, item in enumerate(paths or []):
+            for j, item in enumerate(items(paths)):
                 if not isinstance(item, dict) or not isinstance(item.get("path"), str):
                     continue
                 where = ("spec", "rules", i, "http", "paths", j, "path")

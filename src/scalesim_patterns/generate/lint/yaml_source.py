@@ -47,6 +47,8 @@ class ParsedDocument:
     data: Any
     positions: dict[FieldPath, int]
     duplicate_keys: list[tuple[FieldPath, int]] = field(default_factory=list)
+    aliases: list[tuple[FieldPath, int]] = field(default_factory=list)
+    """Where the document reuses a node through a YAML alias (`*id001`) or a merge key (`<<`)."""
 
 
 @dataclass
@@ -68,6 +70,7 @@ def _walk(
     path: FieldPath,
     positions: dict[FieldPath, int],
     duplicates: list[tuple[FieldPath, int]],
+    aliases: list[tuple[FieldPath, int]] | None = None,
 ) -> None:
     """Record field lines and repeated keys, visiting each node once (iteratively).
 
@@ -84,6 +87,8 @@ def _walk(
         if id(current) in seen:
             if isinstance(current, MappingNode | SequenceNode):
                 _check_acyclic(current, ancestors)
+            if aliases is not None:
+                aliases.append((where, positions.get(where, current.start_mark.line + 1)))
             continue
         seen.add(id(current))
         inner = ancestors | {id(current)}
@@ -92,6 +97,8 @@ def _walk(
             keys: set[str] = set()
             for key_node, value_node in current.value:
                 if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
+                    if aliases is not None and isinstance(key_node, ScalarNode):
+                        aliases.append(((*where, "<<"), key_node.start_mark.line + 1))
                     continue
                 key = str(key_node.value)
                 child = (*where, key)
@@ -138,8 +145,9 @@ def parse_yaml(text: str) -> tuple[list[ParsedDocument], ParseError | None]:
             node = loader.get_node()
             positions: dict[FieldPath, int] = {}
             duplicates: list[tuple[FieldPath, int]] = []
+            aliases: list[tuple[FieldPath, int]] = []
             try:
-                _walk(node, (), positions, duplicates)
+                _walk(node, (), positions, duplicates, aliases)
             except RecursiveAlias as exc:
                 return docs, ParseError(
                     exc.line,
@@ -148,7 +156,9 @@ def parse_yaml(text: str) -> tuple[list[ParsedDocument], ParseError | None]:
                 )
             data = loader.construct_document(node)
             docs.append(
-                ParsedDocument(index, node.start_mark.line + 1, data, positions, duplicates)
+                ParsedDocument(
+                    index, node.start_mark.line + 1, data, positions, duplicates, aliases
+                )
             )
             index += 1
     except yaml.YAMLError as exc:

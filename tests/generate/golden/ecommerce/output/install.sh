@@ -3,7 +3,8 @@
 # Usage: sh install.sh [dev|prod]   (run from this folder; needs kubectl and a context)
 set -eu
 overlay="${1:-prod}"
-case "$overlay" in dev|prod) ;; *) echo "usage: sh install.sh [dev|prod]" >&2; exit 2;; esac
+# Each overlay has its own namespace: the waits below follow the one installed.
+case "$overlay" in dev) ns=shop-dev;; prod) ns=shop;; *) echo "usage: sh install.sh [dev|prod]" >&2; exit 2;; esac
 cd "$(dirname "$0")"
 
 need_crd() {
@@ -40,8 +41,8 @@ controllers_ready argo-rollouts
 controllers_ready monitoring
 controllers_ready opentelemetry-operator-system
 echo '3/5 namespace (with its injection and Pod Security labels) before any pod'
-kubectl apply -f base/namespace.yaml
-kubectl wait --for=jsonpath='{.status.phase}'=Active --timeout=60s namespace/shop
+kubectl apply -f "overlays/$overlay/namespace.yaml"
+kubectl wait --for=jsonpath='{.status.phase}'=Active --timeout=60s namespace/"$ns"
 for f in base/secrets/orders-db-credentials/password base/secrets/orders-db-credentials/root-password base/secrets/payments-db-credentials/password base/secrets/products-db-credentials/password base/secrets/users-db-credentials/password; do
   [ -s "$f" ] || { echo "$f is missing: run scalesim generate again (it creates random values)" >&2; exit 1; }
 done
@@ -51,12 +52,12 @@ fi
 echo '4/5 application'
 kubectl apply -k "overlays/$overlay"
 echo '5/5 waiting for it to run'
-kubectl -n shop rollout status --timeout=600s statefulset/events
-kubectl -n shop rollout status --timeout=600s statefulset/orders-db
-kubectl -n shop rollout status --timeout=600s statefulset/payments-db
-kubectl -n shop rollout status --timeout=600s statefulset/products-db
-kubectl -n shop rollout status --timeout=600s statefulset/users-db
-kubectl -n shop wait --for=condition=Ready --timeout=300s certificate/shop-tls
-kubectl -n shop wait --for=condition=Available --timeout=600s deployment --all
-kubectl -n shop wait --for=condition=Available --timeout=600s rollouts.argoproj.io --all
-echo 'installed shop in namespace shop'
+kubectl -n "$ns" rollout status --timeout=600s statefulset/events
+kubectl -n "$ns" rollout status --timeout=600s statefulset/orders-db
+kubectl -n "$ns" rollout status --timeout=600s statefulset/payments-db
+kubectl -n "$ns" rollout status --timeout=600s statefulset/products-db
+kubectl -n "$ns" rollout status --timeout=600s statefulset/users-db
+kubectl -n "$ns" wait --for=condition=Ready --timeout=300s certificate/shop-tls
+kubectl -n "$ns" wait --for=condition=Available --timeout=600s deployment --all
+kubectl -n "$ns" wait --for=condition=Available --timeout=600s rollouts.argoproj.io --all
+echo 'installed shop in namespace' "$ns"
