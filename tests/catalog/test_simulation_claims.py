@@ -230,7 +230,10 @@ def test_blue_green_timeline_and_the_switch() -> None:
     cols = run.series.entries["web.dashboard"]
     around = _column(run, cols["p99"], switched - 5, switched + 5)
     assert len(around) >= 9 and all(v > 0 for v in around)
-    assert sum(_column(run, cols["errors"], switched - 5, switched + 5)) >= 0
+    # a good release: the switch holds the page within the analysis' own latency bound
+    assert pre.max_latency_p99 is not None and max(around) < pre.max_latency_p99 + 0.3
+    errors = _column(run, cols["errors"], switched - 5, switched + 5)
+    assert len(errors) == len(around)
 
 
 @shows(

@@ -359,3 +359,21 @@ def test_tracing_sagas_stores_and_counts_changes_no_figure(name: str) -> None:
     plain = simulate(arch, **kwargs)
     assert traced.traces is not None and traced.traces.spans > 0
     assert traced.to_json() == plain.to_json()
+
+
+def test_the_critical_path_names_appends_and_saga_time(store_traces: TraceSet) -> None:
+    from scalesim_patterns.sim.tracing.critical_path import summarise
+
+    paths = {p.entry: p for p in summarise(store_traces)}
+    place = paths["POST order.place"]
+    causes = {part.cause for part in place.p50.parts}
+    assert "append" in causes and "broker-ack" in causes
+    append = sum(part.ms for part in place.p50.parts if part.cause == "append")
+    spans = [
+        s.duration
+        for t in store_traces.traces
+        if t.complete and t.entry == "POST order.place"
+        for s in t.spans
+        if s.name.startswith("streams.append")
+    ]
+    assert 0 < append < 1000 * max(spans)
