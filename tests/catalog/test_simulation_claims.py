@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pytest
 
 from scalesim_patterns import catalog
+from scalesim_patterns.generate.observability import projection_lag_budget
 from scalesim_patterns.model import Architecture, loads
 from scalesim_patterns.model.traffic import SpikeArrival
 from scalesim_patterns.sim import simulate
@@ -562,6 +563,11 @@ def test_projection_lag_grows_in_a_burst_and_drains_after_it() -> None:
     after = _column(run, lag, 100, 110)
     assert max(burst) > 20 * max(max(before), 1.0)
     assert max(after) < max(burst) / 20  # drained
+    # a burst that drains stays under the generated ProjectionLagHigh budget: nobody is paged
+    store = _arch("event-sourcing").spec.event_stores["order-events"]
+    (projection,) = [p for p in store.projections if p.name == "customer-history"]
+    peak = run.series.projections["order-events/customer-history"]["lag_max"]
+    assert max(v for v in peak if v is not None) < projection_lag_budget(store, projection)
 
 
 @shows(
@@ -932,6 +938,26 @@ def test_a_migration_phase_is_a_run_with_other_weights() -> None:
 # (tests/catalog/test_claims.py::test_mesh_mtls_mode_is_the_namespaces_peer_authentication),
 # the sampling in the simulated traces (below) and in the generated collector's sampler
 # (tests/generate/test_content.py).
+
+
+SETTINGS = {
+    "eventStores.<store>.snapshotEvery": (
+        "tests.catalog.test_simulation_claims::test_snapshot_every_cuts_the_load_before_each_append"
+    ),
+    "mesh.mtls": (
+        "tests.catalog.test_claims::test_mesh_mtls_mode_is_the_namespaces_peer_authentication"
+    ),
+    "tracing.sampling": (
+        "tests.catalog.test_simulation_claims::test_the_tracing_sampling_is_the_share_of_requests_traced"
+    ),
+}
+"""Settings once said to change nothing, and the test that shows each takes effect."""
+
+
+def test_each_setting_that_once_changed_nothing_has_a_test_showing_its_effect() -> None:
+    for setting, where in SETTINGS.items():
+        module, _, name = where.partition("::")
+        assert callable(getattr(importlib.import_module(module), name, None)), setting
 
 
 def test_no_template_sets_a_snapshot_interval_that_changes_nothing() -> None:
