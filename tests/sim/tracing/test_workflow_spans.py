@@ -377,3 +377,23 @@ def test_the_critical_path_names_appends_and_saga_time(store_traces: TraceSet) -
         if s.name.startswith("streams.append")
     ]
     assert 0 < append < 1000 * max(spans)
+
+
+def test_store_and_saga_spans_are_valid_zipkin_and_jaeger(
+    store_traces: TraceSet, saga_traces: TraceSet
+) -> None:
+    import jsonschema
+
+    from tests.sim.tracing.test_traces import HERE
+
+    schema = json.loads((HERE / "zipkin2_api_schema.json").read_text(encoding="utf-8"))
+    for traces in (store_traces, saga_traces):
+        kept = dataclasses.replace(traces, traces=[t for t in traces.traces if t.complete][:200])
+        jsonschema.validate(json.loads(render(kept, "zipkin")), schema)
+        for trace in json.loads(render(kept, "jaeger"))["data"]:
+            ids = {s["spanID"] for s in trace["spans"]}
+            for span in trace["spans"]:
+                for ref in span["references"]:
+                    assert ref["spanID"] in ids
+                if span["operationName"].startswith("streams.subscribe"):
+                    assert [r["refType"] for r in span["references"]] == ["FOLLOWS_FROM"]

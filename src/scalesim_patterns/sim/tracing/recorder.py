@@ -373,10 +373,12 @@ class Tracer:
         participant (a `CONSUMER` span that follows from the saga's span), or a step the
         orchestrator runs in its own thread (an `INTERNAL` child of the saga's span); None for
         anything else."""
+        role = _saga_role(c)
+        if role is None:  # not a saga's step: its parent is none of ours
+            return None
         saga = self.server.get(c.parent)
         if saga is None or saga.kind != INTERNAL:
             return None
-        role = _saga_role(c) or "saga-step"
         event = getattr(c.reply, "__name__", "").startswith("choreo")
         span = Span(
             saga.trace_id,
