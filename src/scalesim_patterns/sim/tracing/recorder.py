@@ -17,7 +17,12 @@ What becomes a span:
 - each database query (`CLIENT`, from asking the pool for a connection until the answer) and each
   publish (`PRODUCER`, until the broker's acknowledgement); a consumer's handling of a message is
   a `CONSUMER` span in the same trace that *follows from* the producer span;
-- saga steps and compensations (the orchestrator's calls, named as such).
+- a saga run (`INTERNAL` `saga <name>`, holding its trace open until the outcome), its steps
+  and compensations (the orchestrator's calls, named as such; a choreographed participant's
+  handling of the previous step's event follows from the run) and its state writes;
+- event-store appends (`PRODUCER` `streams.append <store>`) and, per projection, the applying of
+  each traced append (`CONSUMER` `streams.subscribe <store>`, following from the append), by the
+  traced runtimes of `sim/tracing/workflows.py`.
 
 Sampling follows OpenTelemetry's `ParentBased(TraceIdRatioBased(ratio))`: the entry request draws
 a 128-bit trace id and is sampled when its lower 64 bits are below ratio × 2^64 (as the SDKs
