@@ -20,8 +20,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pytest
-
 from scalesim_patterns import catalog
 from scalesim_patterns.generate.observability import projection_lag_budget
 from scalesim_patterns.model import Architecture, loads
@@ -350,16 +348,6 @@ def test_canary_weight_measurements_and_promotion() -> None:
     report = run.report.rollouts["recommendations"]
     assert report.promoted == 1 and report.promoted_at is not None
     assert report.promoted_at > measurements[-1].time - 1e-9
-
-
-@pytest.fixture(scope="module")
-def bad_canary() -> RunResult:
-    return _run(
-        "canary",
-        sets=("services.recommendations.deployment.newVersion.errorRate=0.02",),
-        duration=200.0,
-        at=None,
-    )
 
 
 @shows(
