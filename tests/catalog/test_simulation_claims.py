@@ -144,8 +144,8 @@ def test_gateway_added_latency_is_measured_beside_end_to_end() -> None:
 
 @shows(
     "api-gateway",
-    "Requests rejected with 429 per window, including the fixed-window boundary effect that "
-    "lets up to twice the limit through, and `local` limits multiplying with replicas.",
+    "Requests rejected with 429 per window, and `local` limits multiplying with replicas (each "
+    "gateway replica lets its own limit through).",
 )
 def test_rate_limit_rejections_per_window_and_local_limits_per_replica() -> None:
     run = _run("api-gateway", "partner-retry-storm", duration=25.0)
@@ -166,11 +166,11 @@ def test_rate_limit_rejections_per_window_and_local_limits_per_replica() -> None
             _column(run, cols["count"], 12, 25), _column(run, cols["errors"], 12, 25), strict=True
         )
     ]
-    # each of the 2 gateway replicas lets its own 50/s through: 100/s pass, never one limit's
-    # 50/s, and a 1 s window never passes more than twice that (the boundary effect)
+    # each of the 2 gateway replicas lets its own 50/s through: about 100/s pass, not one
+    # limit's 50/s (the partner's own traffic is far above both)
     assert gw.replicas == 2
-    assert sum(storm_ok) / len(storm_ok) > 1.5 * per_second
-    assert max(storm_ok) <= 2 * gw.replicas * per_second
+    mean_ok = sum(storm_ok) / len(storm_ok)
+    assert 0.9 * gw.replicas * per_second < mean_ok <= gw.replicas * per_second
     errors = _column(run, cols["errors"], 12, 25)
     assert min(errors) > 0  # 429s in every window of the storm
 
