@@ -691,6 +691,15 @@ def test_saga_duration_and_outcome_shares() -> None:
     share = saga.compensated / finished
     assert abs(share - (1 - ok)) < 4 * math.sqrt((1 - ok) * ok / finished) + 0.002
     assert abs(saga.started - finished - saga.open_end) <= saga.open_end + 5
+    # a saga past its timeout is compensated, and its request fails with `timeout`: with a
+    # 60 ms deadline most runs time out, and the two counts agree
+    late = _run("saga", sets=("sagas.place-order.timeout=60ms",), duration=20.0)
+    timed_out = late.report.entries["order.place"].errors["timeout"]
+    compensated = late.report.sagas["place-order"].compensated
+    assert timed_out > 0.5 * late.report.sagas["place-order"].started
+    assert (
+        timed_out <= compensated <= timed_out + late.report.entries["order.place"].errors["error"]
+    )
 
 
 @shows(
