@@ -1,4 +1,5 @@
-"""OpenTelemetry collector, ServiceMonitors and the alerting rules (SLOs, saturation, breakers).
+"""OpenTelemetry collector, ServiceMonitors and the alerting rules (SLOs, saturation, breakers,
+sagas, projection lag).
 
 Metric names the rules and analyses expect are the OpenTelemetry HTTP semantic conventions as
 Prometheus exports them (`http_server_request_duration_seconds` histogram with
@@ -9,9 +10,12 @@ kube-state-metrics for CPU and HPA state. docs/generate.md lists them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scalesim_patterns.model.architecture import Slo
+from scalesim_patterns.model.data import ENGINE_DEFAULTS, EventStore, Projection
+from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.resilience import ConsecutiveFailureBreaker, FailureRateBreaker
 from scalesim_patterns.model.units import format_duration
 
@@ -431,6 +435,75 @@ def _saga_rules(ctx: Context) -> list[dict[str, Any]]:
     return rules
 
 
+PROJECTION_LAG_BUDGET = 30.0
+"""Seconds of its own full-speed work a projection may be behind before the alert fires: the
+read side then serves views that are about half a minute stale, which users notice."""
+
+PROJECTION_GAP_METRIC = "eventuous_subscription_gap_count_events"
+"""The gauge a catch-up subscription library exports for the gap between the stream's tail and
+the last event processed, labelled `subscription_id` (Eventuous' documented name, "Subscription
+diagnostics"); the generated service code does not run projections, so the projection runner
+the user writes must export it (docs/generate.md)."""
+
+
+def projection_capacity(store: EventStore, projection: Projection) -> float:
+    """Events per second a projection applies at full speed: a batch per read plus the batch's
+    handling, with the file's means (EventStoreDB's read figure when the file gives none)."""
+    read = store.read_latency
+    if read is None:
+        p50, p99 = ENGINE_DEFAULTS["eventstoredb"]["read"]
+        read = LogNormal(p50=p50, p99=p99)
+    cycle = read.mean() + projection.batch * projection.handle.mean()
+    return projection.batch / cycle if cycle > 0 else float("inf")
+
+
+def projection_lag_budget(store: EventStore, projection: Projection) -> int:
+    """The gap in events the alert tolerates: `PROJECTION_LAG_BUDGET` seconds of the
+    projection's capacity (a gap it would take longer than that to drain), at least one batch."""
+    capacity = projection_capacity(store, projection)
+    if math.isinf(capacity):
+        return projection.batch
+    return max(projection.batch, math.ceil(PROJECTION_LAG_BUDGET * capacity))
+
+
+def _projection_rules(ctx: Context) -> list[dict[str, Any]]:
+    """Per projection run by a deployed service: `ProjectionLagHigh` when the subscription's gap
+    stays above its budget for 5 minutes (a burst that drains sooner does not page)."""
+    rules: list[dict[str, Any]] = []
+    deployed = {name for name, _ in ctx.deployed()}
+    for store_name, store in sorted(ctx.arch.spec.event_stores.items()):
+        for projection in store.projections:
+            if projection.service not in deployed:
+                continue
+            sel = ",".join(
+                [
+                    promql_matcher("namespace", ctx.ns),
+                    promql_matcher("app_kubernetes_io_name", projection.service),
+                    promql_matcher("subscription_id", projection.name),
+                ]
+            )
+            budget = projection_lag_budget(store, projection)
+            rules.append(
+                {
+                    "alert": "ProjectionLagHigh",
+                    "expr": f"max({PROJECTION_GAP_METRIC}{{{sel}}}) > {budget}\n",
+                    "for": "5m",
+                    "labels": {
+                        "service": projection.service,
+                        "event_store": store_name,
+                        "projection": projection.name,
+                        "severity": "warning",
+                    },
+                    "annotations": {
+                        "summary": f"projection {projection.name} of {store_name} is more than "
+                        f"{budget} events behind (about {PROJECTION_LAG_BUDGET:g}s of its work) "
+                        "for 5m: reads are stale"
+                    },
+                }
+            )
+    return rules
+
+
 def prometheus_rule(ctx: Context) -> Document:
     groups = []
     for suffix, rules in (
@@ -438,6 +511,7 @@ def prometheus_rule(ctx: Context) -> Document:
         ("saturation", _saturation_rules(ctx)),
         ("resilience", _breaker_rules(ctx)),
         ("saga", _saga_rules(ctx)),
+        ("projection", _projection_rules(ctx)),
     ):
         for rule in rules:
             # Prometheus renders alert labels and annotations as Go templates: text from the

@@ -104,6 +104,7 @@ from scalesim_patterns.sim.tracing.recorder import (
     TraceOptions,
     Tracer,
 )
+from scalesim_patterns.sim.tracing.workflows import TracedCountedQueryStep
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -195,7 +196,7 @@ class Engine:
         self.tracer: Tracer | None = None
         """Records spans of sampled requests: only when asked, and in replication 0 only."""
         if traces is not None and replication == 0:
-            self.tracer = _make_tracer(self, traces)
+            self.tracer = self.plugins.add(_make_tracer(self, traces))
         self._build()
         self._series = SeriesRecorder(self)
 
@@ -528,12 +529,16 @@ class Engine:
                 self.streams.sampler(latency, f"db:{step.query}:{ref}:{i}"),
                 step.probability,
             )
-            if not isinstance(step.repeat, int):  # a drawn count (its queries are not traced)
+            query: TracedQueryStepRuntime | TracedCountedQueryStep
+            if not isinstance(step.repeat, int):  # a drawn count
                 count = self._count(step.repeat, f"count:{ref}:{i}")
-                return CountedQueryStep(count, *qargs, 1, branch)
-            if self.tracer is None:
+                if self.tracer is None:
+                    return CountedQueryStep(count, *qargs, 1, branch)
+                query = TracedCountedQueryStep(count, *qargs, 1, branch)
+            elif self.tracer is None:
                 return QueryStepRuntime(*qargs, step.repeat, branch)
-            query = TracedQueryStepRuntime(*qargs, step.repeat, branch)
+            else:
+                query = TracedQueryStepRuntime(*qargs, step.repeat, branch)
             query.tracer = self.tracer
             query.engine_name = db_model.engine
             query.operation = step.operation

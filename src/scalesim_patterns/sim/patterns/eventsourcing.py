@@ -36,6 +36,7 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
+from scalesim_patterns.sim.tracing.recorder import Tracer
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host
@@ -439,9 +440,15 @@ def build_event_store(engine: Host, name: str) -> EventStoreRuntime:
     rt = EventStoreRuntime(name, engine.kernel, model)
     read = model.read_latency or _store_default("read")
     rollouts = engine.plugins.obtain(Workflows).rollouts
+    tracer = engine.plugins.get(Tracer)
+    make: Callable[..., ProjectionRuntime] = ProjectionRuntime
+    if tracer is not None:
+        from scalesim_patterns.sim.tracing.workflows import traced_projection
+
+        make = traced_projection(tracer)
     for proj in model.projections:
         rt.projections.append(
-            ProjectionRuntime(
+            make(
                 proj.name,
                 rt,
                 engine.kernel,
@@ -467,7 +474,7 @@ def compile_append_step(
     append = model.append_latency or _store_default("write")
     read = model.read_latency or _store_default("read")
     streams = engine.streams
-    return AppendStepRuntime(
+    args = (
         engine.kernel,
         store,
         step.events,
@@ -478,3 +485,11 @@ def compile_append_step(
         streams.get(f"branch:{ref}:{index}").random,
         streams.get(f"snapshot:{step.append}:{ref}:{index}").random,
     )
+    tracer = engine.plugins.get(Tracer)
+    if tracer is None:
+        return AppendStepRuntime(*args)
+    from scalesim_patterns.sim.tracing.workflows import TracedAppendStepRuntime
+
+    traced = TracedAppendStepRuntime(*args)
+    traced.tracer = tracer
+    return traced

@@ -47,6 +47,7 @@ from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.station import ABANDONED, Call, EndpointRuntime, Replica
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
+from scalesim_patterns.sim.tracing.recorder import Tracer
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host
@@ -605,14 +606,21 @@ def build_saga(engine: Host, name: str) -> SagaRuntime:
         else:
             comps.append(None)
             comp_invokes.append(None)
+    tracer = engine.plugins.get(Tracer)
     writer: StateWriter | None = None
     if saga.mode == "orchestrated" and saga.state_store is not None:
         db = spec.databases[saga.state_store]
-        writer = StateWriter(
+        writer_args = (
             engine.kernel,
             engine.databases[saga.state_store],
             engine.streams.sampler(db.latency_of("write"), f"db:{saga.state_store}:saga:{name}"),
         )
+        if tracer is None:
+            writer = StateWriter(*writer_args)
+        else:
+            from scalesim_patterns.sim.tracing.workflows import traced_state_writer
+
+            writer = traced_state_writer(tracer, name, db.engine, *writer_args)
     hop: tuple[Sampler, Sampler] | None = None
     if saga.mode == "choreographed":
         assert saga.broker is not None
@@ -621,7 +629,12 @@ def build_saga(engine: Host, name: str) -> SagaRuntime:
             engine.streams.sampler(publish, f"ack:saga:{name}"),
             engine.streams.sampler(delivery, f"delivery:saga:{name}"),
         )
-    return SagaRuntime(
+    make: Callable[..., SagaRuntime] = SagaRuntime
+    if tracer is not None:
+        from scalesim_patterns.sim.tracing.workflows import traced_saga
+
+        make = traced_saga(tracer)
+    return make(
         name,
         saga,
         engine.kernel,

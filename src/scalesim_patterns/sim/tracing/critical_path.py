@@ -7,8 +7,10 @@ are off the path: nobody waits for them. Each piece of the path is then given a 
 the simulator knows of the span: a server span's own time is `queue` (waiting for a worker),
 `work` (its endpoint's work) or `wait` (holding the call with no child running, e.g. after a
 timeout); a client span's own time is `network` (the hops, and the wait after a timeout or
-between retries); a query's is `pool-wait` then `query`; a sidecar's is `sidecar`; a producer's
-`broker-ack`.
+between retries); a query's (a saga's state write included) is `pool-wait` then `query`; a
+sidecar's is `sidecar`; a saga run's own time (backoff between attempts, waiting for a
+choreographed event) is `saga`; a publish's `broker-ack`; an event-store append's `append`
+(load, conflicts and retries included).
 
 Over the traces of one entry, the traces around the median latency (the middle tenth) and those
 at or above the 99th percentile are averaged: the result says, per hop and cause, how many
@@ -83,9 +85,9 @@ def _causes(span: Span, a: float, b: float) -> list[tuple[str, float]]:
         p = _overlap(a, b, span.start, span.start + pool)
         return [("pool-wait", p), ("query", total - p)]
     if span.kind == INTERNAL:
-        return [("sidecar", total)]
+        return [("saga" if "scalesim.saga" in attrs else "sidecar", total)]
     if span.kind == PRODUCER:
-        return [("broker-ack", total)]
+        return [("append" if "db.system.name" in attrs else "broker-ack", total)]
     return [("network", total)]
 
 

@@ -17,7 +17,12 @@ What becomes a span:
 - each database query (`CLIENT`, from asking the pool for a connection until the answer) and each
   publish (`PRODUCER`, until the broker's acknowledgement); a consumer's handling of a message is
   a `CONSUMER` span in the same trace that *follows from* the producer span;
-- saga steps and compensations (the orchestrator's calls, named as such).
+- a saga run (`INTERNAL` `saga <name>`, holding its trace open until the outcome), its steps
+  and compensations (the orchestrator's calls, named as such; a choreographed participant's
+  handling of the previous step's event follows from the run) and its state writes;
+- event-store appends (`PRODUCER` `streams.append <store>`) and, per projection, the applying of
+  each traced append (`CONSUMER` `streams.subscribe <store>`, following from the append), by the
+  traced runtimes of `sim/tracing/workflows.py`.
 
 Sampling follows OpenTelemetry's `ParentBased(TraceIdRatioBased(ratio))`: the entry request draws
 a 128-bit trace id and is sampled when its lower 64 bits are below ratio × 2^64 (as the SDKs
@@ -28,6 +33,7 @@ on each complete trace, as the Collector's `tail_sampling` processor would (with
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from heapq import heappush
@@ -133,6 +139,9 @@ class Tracer:
         """Attempts seen per client span id."""
         self.messages: dict[tuple[int, float], Span] = {}
         """Producer span of each traced message (message id, publish time) still unconsumed."""
+        self.awaiting: dict[Any, deque[tuple[int, Span]]] = {}
+        """Per projection, the traced appends it has not applied yet: (the append's last
+        position, its span), in position order."""
         self.trace_of: dict[int, Trace] = {}
         self.kept: list[Trace] = []
         self.started = 0
@@ -334,7 +343,7 @@ class Tracer:
         else:
             msg = c.parent
             if not isinstance(msg, Message):
-                return None
+                return self._delivered(c, ep, service)
             producer = self.messages.get((msg.id, msg.t_published))
             if producer is None:
                 return None
@@ -355,6 +364,39 @@ class Tracer:
             span.attributes["messaging.operation.type"] = "process"
             span.attributes["messaging.message.id"] = str(msg.id)
             span.attributes["scalesim.consumed"] = f"{ep.ref}"
+        rep = getattr(c, "replica", None)
+        if rep is not None:
+            span.replica = f"{_service_name(rep.service.name)}-{rep.index}"
+            span.attributes["k8s.pod.name"] = span.replica
+        span.attributes["scalesim.endpoint"] = ep.ref
+        self._open(span)
+        self.server[c] = span
+        return span
+
+    def _delivered(self, c: Call, ep: EndpointRuntime, service: str) -> Span | None:
+        """A saga step that no call site sent: a choreographed saga's event reaching its next
+        participant (a `CONSUMER` span that follows from the saga's span), or a step the
+        orchestrator runs in its own thread (an `INTERNAL` child of the saga's span); None for
+        anything else."""
+        role = _saga_role(c)
+        if role is None:  # not a saga's step: its parent is none of ours
+            return None
+        saga = self.server.get(c.parent)
+        if saga is None or saga.kind != INTERNAL:
+            return None
+        event = getattr(c.reply, "__name__", "").startswith("choreo")
+        span = Span(
+            saga.trace_id,
+            self.span_id(),
+            saga.span_id,
+            f"{role} {ep.ref}",
+            CONSUMER if event else INTERNAL,
+            service,
+            c.t_arrive,
+            follows_from=event,
+        )
+        span.attributes["scalesim.saga.role"] = role
+        span.attributes["scalesim.saga"] = saga.attributes.get("scalesim.saga", "")
         rep = getattr(c, "replica", None)
         if rep is not None:
             span.replica = f"{_service_name(rep.service.name)}-{rep.index}"
@@ -409,8 +451,8 @@ class Tracer:
         self.began.pop(c, None)
         if status:
             span.attributes["error.type"] = CAUSE_NAMES[status]
-        if span.kind == CONSUMER and status == OK:
-            msg = c.parent
+        msg = c.parent
+        if span.kind == CONSUMER and status == OK and isinstance(msg, Message):
             producer = self.messages.pop((msg.id, msg.t_published), None)
             if producer is not None:
                 trace = self.trace_of.get(producer.trace_id)
@@ -424,8 +466,14 @@ class Tracer:
         self, x: Call, db: str, engine: str, operation: str, waited: float, took: float
     ) -> None:
         parent = self.server.get(x)
-        if parent is None:
-            return
+        if parent is not None:
+            self._db_span(parent, db, engine, operation, waited, took)
+
+    def _db_span(
+        self, parent: Span, db: str, engine: str, operation: str, waited: float, took: float
+    ) -> Span:
+        """A database operation under `parent`: from asking the pool for a connection
+        (`waited` ago) until the answer (`took` from now)."""
         now = self.now()
         span = Span(
             parent.trace_id,
@@ -448,6 +496,144 @@ class Tracer:
         )
         span.replica = parent.replica
         self._add_finished(span)
+        return span
+
+    # ---- sagas ---------------------------------------------------------------------------
+
+    def saga_begin(self, inst: Any, name: str, mode: str) -> None:
+        """An `INTERNAL` span `saga {name}` from start to outcome, under the server span of the
+        call that started it; it keeps its trace open until the saga ends, so steps after the
+        pivot (run once the request has its answer) and the state writes are in the trace."""
+        parent = self.server.get(inst.call)
+        if parent is None:
+            return
+        span = Span(
+            parent.trace_id,
+            self.span_id(),
+            parent.span_id,
+            f"saga {name}",
+            INTERNAL,
+            parent.service,
+            self.now(),
+        )
+        span.attributes["scalesim.saga"] = name
+        span.attributes["scalesim.saga.mode"] = mode
+        span.replica = parent.replica
+        self._open(span)
+        self.server[inst] = span  # the saga's calls hang under it (`parent_span`)
+
+    def saga_end(self, inst: Any, outcome: str, status: int) -> None:
+        span = self.server.pop(inst, None)
+        if span is None:
+            return
+        span.attributes["scalesim.saga.outcome"] = outcome
+        if status:
+            span.attributes["error.type"] = CAUSE_NAMES[status]
+        self._close(span, status)
+
+    def saga_write(
+        self, inst: Any, db: str, engine: str, waited: float, took: float, saga: str
+    ) -> None:
+        """The orchestrator persisting a transition of the saga (its `stateStore`)."""
+        parent = self.server.get(inst)
+        if parent is None:
+            return
+        span = self._db_span(parent, db, engine, "write", waited, took)
+        span.attributes["scalesim.saga"] = saga
+        span.attributes["scalesim.saga.step"] = inst.step
+
+    # ---- event stores --------------------------------------------------------------------
+
+    def appended(
+        self,
+        x: Call,
+        store: Any,
+        t0: float,
+        events: int,
+        attempts: int,
+        status: int,
+    ) -> None:
+        """An append step has its answer: a `PRODUCER` span `streams.append {store}` from the
+        step's start (aggregate load, conflicts and retries included) until now, as the
+        EventStoreDB clients' instrumentation names it. A written append is awaited by each
+        projection of the store: their spans follow from this one (`projected`)."""
+        parent = self.server.get(x)
+        if parent is None:
+            return
+        span = Span(
+            parent.trace_id,
+            self.span_id(),
+            parent.span_id,
+            f"streams.append {store.name}",
+            PRODUCER,
+            parent.service,
+            t0,
+            self.now(),
+        )
+        span.attributes.update(
+            {
+                "db.system.name": "eventstoredb",
+                "db.operation.name": "streams.append",
+                "db.eventstoredb.stream": store.name,
+                "server.address": store.name,
+                "scalesim.events": events,
+                "scalesim.append.attempts": attempts,
+            }
+        )
+        span.replica = parent.replica
+        if status:
+            span.error = CAUSE_NAMES[status]
+            span.attributes["error.type"] = CAUSE_NAMES[status]
+        self._add_finished(span)
+        if status:
+            return
+        trace = self.trace_of.get(span.trace_id)
+        for projection in store.projections:
+            self.awaiting.setdefault(projection, deque()).append((store.head, span))
+            if trace is not None:
+                trace.open += 1
+
+    def projected(self, projection: Any, start: float, upto: int) -> None:
+        """A projection's batch up to position `upto` is applied: a `CONSUMER` span per traced
+        append in it, following from the append, from when the read that fetched the batch
+        began (not before the append ended) until the batch's checkpoint."""
+        waiting = self.awaiting.get(projection)
+        if not waiting:
+            return
+        now = self.now()
+        store = projection.store.name
+        while waiting and waiting[0][0] <= upto:
+            _, producer = waiting.popleft()
+            span = Span(
+                producer.trace_id,
+                self.span_id(),
+                producer.span_id,
+                f"streams.subscribe {store}",
+                CONSUMER,
+                _service_name(projection.service.name),
+                max(start, producer.end),
+                now,
+                follows_from=True,
+            )
+            span.attributes.update(
+                {
+                    "db.system.name": "eventstoredb",
+                    "db.operation.name": "streams.subscribe",
+                    "db.eventstoredb.stream": store,
+                    "db.eventstoredb.subscription.id": projection.name,
+                    "scalesim.batch": projection.k,
+                    "scalesim.lag_ms": round((now - producer.end) * 1000, 6),
+                }
+            )
+            leader = projection.leader()
+            span.replica = f"{_service_name(leader.service.name)}-{leader.index}"
+            span.attributes["k8s.pod.name"] = span.replica
+            trace = self.trace_of.get(span.trace_id)
+            if trace is not None:
+                trace.spans.append(span)
+                trace.open -= 1
+                if trace.open == 0:
+                    self._complete(trace)
 
     def publish(self, x: Call, topic: TopicRuntime, system: str, ack: float) -> Span | None:
         parent = self.server.get(x)

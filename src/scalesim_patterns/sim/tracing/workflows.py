@@ -1,0 +1,182 @@
+"""Traced variants of the saga, event-store and counted-query runtimes (traced runs only).
+
+Each subclass reports to the `Tracer` and otherwise does exactly what its plain class does,
+drawing the same random numbers in the same order, so a traced run's figures are those of the
+untraced run. The plain classes stay untouched: an untraced run never sees these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from heapq import heappush
+from typing import Any
+
+from scalesim_patterns.sim.core.causes import ERROR, OK, UNAVAILABLE
+from scalesim_patterns.sim.network.loops import CountedQueryStep
+from scalesim_patterns.sim.network.station import Call
+from scalesim_patterns.sim.patterns.eventsourcing import (
+    AppendOp,
+    AppendStepRuntime,
+    ProjectionRuntime,
+)
+from scalesim_patterns.sim.patterns.saga import (
+    COMPENSATED,
+    COMPLETED,
+    SagaInstance,
+    SagaRuntime,
+    StateWriter,
+)
+from scalesim_patterns.sim.tracing.recorder import Tracer
+
+__all__ = [
+    "TracedAppendStepRuntime",
+    "TracedCountedQueryStep",
+    "TracedProjectionRuntime",
+    "TracedSagaRuntime",
+    "TracedStateWriter",
+    "traced_projection",
+    "traced_saga",
+    "traced_state_writer",
+]
+
+_OUTCOMES = {COMPLETED: "completed", COMPENSATED: "compensated"}
+
+
+class TracedCountedQueryStep(CountedQueryStep):
+    """A query step with a drawn `repeat` that reports each query as a span."""
+
+    __slots__ = ("engine_name", "operation", "tracer")
+
+    tracer: Tracer
+    engine_name: str
+    operation: str
+
+    def run(self, x: Call, waited: float) -> None:
+        k = self.kernel
+        latency = self.latency()
+        self.db.served(waited, latency)
+        k.seq += 1
+        heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
+        self.tracer.query(x, self.db.name, self.engine_name, self.operation, waited, latency)
+
+
+class TracedSagaRuntime(SagaRuntime):
+    """A saga whose runs are `saga {name}` spans holding their steps and state writes."""
+
+    tracer: Tracer
+
+    def begin(self, x: Call) -> SagaInstance:
+        inst = super().begin(x)
+        self.tracer.saga_begin(inst, self.name, self.mode)
+        return inst
+
+    def end(self, inst: SagaInstance, outcome: int) -> None:
+        status = OK if outcome == COMPLETED else (inst.cause or ERROR)
+        self.tracer.saga_end(inst, _OUTCOMES.get(outcome, "stuck"), status)
+        super().end(inst, outcome)
+
+
+class TracedStateWriter(StateWriter):
+    """Saga state writes as database spans under the saga's span."""
+
+    __slots__ = ("engine_name", "saga", "tracer")
+
+    tracer: Tracer
+    engine_name: str
+    saga: str
+
+    def run(self, inst: SagaInstance, waited: float) -> None:
+        latency = self.latency()
+        self.db.served(waited, latency)
+        self.kernel.schedule(latency, self.done_, inst)
+        self.tracer.saga_write(inst, self.db.name, self.engine_name, waited, latency, self.saga)
+
+
+class TracedAppendStepRuntime(AppendStepRuntime):
+    """An append step that reports each append's outcome as a `streams.append` span."""
+
+    __slots__ = ("tracer",)
+
+    tracer: Tracer
+
+    def attempt(self, op: AppendOp) -> None:
+        if not self.store.up:
+            self.tracer.appended(
+                op.call, self.store, op.t0, self.events, op.attempts + 1, UNAVAILABLE
+            )
+        super().attempt(op)
+
+    def appended(self, op: AppendOp) -> None:
+        # The plain `appended`, with the span reported before the caller resumes (its trace
+        # may end as it does).
+        store = self.store
+        p = store.conflict_probability
+        x = op.call
+        if p and self.conflict_rnd() < p:
+            store.conflicts += 1
+            if op.attempts <= store.max_retries:
+                reload = (
+                    store.load_cost(self.read_latency)
+                    if store.stream_length is not None
+                    else self.read_latency()
+                )
+                self.kernel.schedule(reload, self.attempt_, op)
+                return
+            store.appends += 1
+            store.failures += 1
+            self.tracer.appended(x, store, op.t0, self.events, op.attempts, ERROR)
+            x.endpoint.finish(x, ERROR)
+            return
+        store.appends += 1
+        store.written(self.events)
+        store.latency.record(self.kernel.now - op.t0)
+        self.tracer.appended(x, store, op.t0, self.events, op.attempts, OK)
+        x.endpoint.advance(x)
+
+
+class TracedProjectionRuntime(ProjectionRuntime):
+    """A projection whose applied batches close the spans of the traced appends in them."""
+
+    tracer: Tracer
+    t_read = 0.0
+    """When the read that fetched the current batch began."""
+
+    def poll(self, _: object) -> None:
+        self.t_read = self.kernel.now
+        super().poll(_)
+
+    def done(self, c: Call) -> None:
+        if not c.status:
+            self.tracer.projected(self, self.t_read, self.checkpoint + self.k)
+        super().done(c)
+
+
+def traced_projection(tracer: Tracer) -> Callable[..., ProjectionRuntime]:
+    """A constructor of traced projections with `ProjectionRuntime`'s arguments."""
+
+    def make(*args: Any) -> ProjectionRuntime:
+        projection = TracedProjectionRuntime(*args)
+        projection.tracer = tracer
+        return projection
+
+    return make
+
+
+def traced_saga(tracer: Tracer) -> Callable[..., SagaRuntime]:
+    """A constructor of traced sagas with `SagaRuntime`'s arguments."""
+
+    def make(*args: Any, **kwargs: Any) -> SagaRuntime:
+        saga = TracedSagaRuntime(*args, **kwargs)
+        saga.tracer = tracer
+        return saga
+
+    return make
+
+
+def traced_state_writer(tracer: Tracer, saga: str, engine: str, *args: Any) -> StateWriter:
+    """A traced `StateWriter(*args)` for saga `saga` on a database of engine `engine`."""
+    writer = TracedStateWriter(*args)
+    writer.tracer = tracer
+    writer.saga = saga
+    writer.engine_name = engine
+    return writer
