@@ -712,6 +712,7 @@ _EXPORTERS = {
     "kube_": "kube-state-metrics",
     "istio_": "Istio sidecars (PodMonitor)",
     "resilience4j_": "Resilience4j's Micrometer binding (Spring Boot services)",
+    "eventuous_": "the user's projection runner (Eventuous' subscription gauges; not generated)",
 }
 
 
