@@ -100,7 +100,9 @@ def run_job(job: Job, out: Any) -> None:
     from scalesim_patterns.model import loads
     from scalesim_patterns.sim import SimulationError, Window, compare, simulate
 
-    from .streams import Event, timeline_events, window_event, window_events
+    from scalesim_patterns.sim.tracing.recorder import TraceOptions
+
+    from .streams import Event, critical_path_event, timeline_events, window_event, window_events
 
     last = [0.0]
     threading.Thread(target=_orphan_watch, args=(job.server,), daemon=True).start()
@@ -139,6 +141,10 @@ def run_job(job: Job, out: Any) -> None:
                     events += timeline_events(run, variant)
             text = cmp.to_json()
         else:
+            # A file that enables tracing gets its critical paths; traced runs draw every other
+            # number as untraced ones do, so the result is still byte-identical.
+            tracing = arch.spec.tracing
+            traced = TraceOptions() if tracing is not None and tracing.enabled else None
             res = simulate(
                 arch,
                 seed=job.seed,
@@ -148,9 +154,12 @@ def run_job(job: Job, out: Any) -> None:
                 progress=progress,
                 jobs=job.jobs,
                 on_window=window,
+                traces=traced,
             )
             for run in res.runs:
                 events += timeline_events(run, None)
+            if res.traces is not None:
+                events.append(critical_path_event(res.traces))
             text = res.to_json()
         out.put(("finished", {"events": events, "result": text}))
     except (SimulationError, ValueError) as exc:

@@ -22,6 +22,8 @@ export interface TimeSeriesChartProps {
   marker?: number | null;
   height?: number;
   stepped?: boolean;
+  /** Counts: ticks only at whole numbers (no "0, 1, 1" axis for counts below 2). */
+  integer?: boolean;
 }
 
 declare global {
@@ -30,12 +32,21 @@ declare global {
   }
 }
 
+/** Tick steps of a count axis: whole numbers only. */
+export const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7, 1e8];
+
+/** A count axis from 0 to a whole number at least 1 above the largest value (so 0 and 1 show). */
+export function integerRange(_u: unknown, _min: number | null, max: number | null): [number, number] {
+  const top = max === null || !Number.isFinite(max) ? 1 : Math.max(1, Math.ceil(max));
+  return [0, top];
+}
+
 export function publishChart(testId: string, points: number, series: string[]): void {
   window.__scalesim ??= { charts: {} };
   window.__scalesim.charts[testId] = { points, series };
 }
 
-export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false }: TimeSeriesChartProps) {
+export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false }: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const markerRef = useRef<number | null>(marker);
@@ -52,10 +63,10 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
       height,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false } },
+      scales: integer ? { x: { time: false }, y: { range: integerRange } } : { x: { time: false } },
       axes: [
         { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => `${t}s`), size: 28 },
-        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
+        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))), ...(integer ? { incrs: INTEGER_STEPS } : {}) },
       ],
       series: [
         {},
@@ -100,7 +111,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
     };
     // Rebuilt when the set of series changes; data updates go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, height, stepped, hasData]);
+  }, [key, height, stepped, integer, hasData]);
 
   useEffect(() => {
     if (hasData) plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);

@@ -8,6 +8,7 @@ import type { Diagnostic, Progress, Run, TimelineEvent, WindowEvent } from "../a
 import type { JsonSchema } from "../form/schema";
 import { addFaultScenario, type FaultKind } from "../graph/edits";
 import type { Positions } from "../graph/layout";
+import type { CriticalPaths } from "../results/sections";
 import { readDocument } from "../yaml/sync";
 import { getState, parseRoute, routeHash, setState, updateDesigner, updateRun, type Route, type Snapshot } from "./store";
 
@@ -335,7 +336,7 @@ export async function openRun(id: number): Promise<boolean> {
   closeRunStream();
   try {
     const run = await api.run(id);
-    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, scrub: null, streamError: null } }));
+    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, traces: null, scrub: null, streamError: null } }));
     if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
     connect(id);
     return true;
@@ -364,6 +365,11 @@ function connect(id: number): void {
     if (!mine()) return;
     const t = data<TimelineEvent>(ev);
     updateRun((r) => ({ ...r, timeline: [...r.timeline, t] }));
+  });
+  es.addEventListener("traces", (ev) => {
+    if (!mine()) return;
+    const traces = data<CriticalPaths>(ev);
+    updateRun((r) => ({ ...r, traces }));
   });
   es.addEventListener("state", (ev) => {
     if (!mine()) return;

@@ -7,6 +7,7 @@ import type { Catalog, Diagnostic, Progress, Run, TimelineEvent, WindowEvent } f
 import type { JsonSchema } from "../form/schema";
 import type { Positions } from "../graph/layout";
 import type { LocalDiagnostic } from "../yaml/sync";
+import type { CriticalPaths } from "../results/sections";
 
 export type Route =
   | { page: "catalog" }
@@ -56,6 +57,8 @@ export interface RunView {
   timeline: TimelineEvent[];
   result: Record<string, unknown> | null;
   cascade: CascadeView | null;
+  /** The critical-path summary of the run's sampled traces (its `traces` event), when traced. */
+  traces: CriticalPaths | null;
   /** Window index the scrubber shows; null follows the latest. */
   scrub: number | null;
   streamError: string | null;
