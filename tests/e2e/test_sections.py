@@ -60,7 +60,9 @@ def test_result_sections(page: Page, server: str, shots: Path) -> None:
         f"{sessions['started']:,} started, {sessions['completed']:,} completed"
     )
 
-    (limit,) = [r for r in run["resilience"]["rate_limits"] if r["scope"] == "consumer partner-feed"]
+    (limit,) = [
+        r for r in run["resilience"]["rate_limits"] if r["scope"] == "consumer partner-feed"
+    ]
     limits = page.get_by_test_id("consumer-limits")
     expect(limits.locator("tr", has_text="consumer partner-feed")).to_contain_text(
         f"{limit['rejected']:,}"

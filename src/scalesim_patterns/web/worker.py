@@ -45,6 +45,8 @@ class Job:
     """Pid of the server; the run ends itself when that process is gone."""
     nice: int = 10
     """Scheduling niceness added to the process, so the server answers promptly under load."""
+    sweep: dict[str, Any] | None = None
+    """For kind `sweep`: `vary` (list of PATH=VALUES), `sample` (or None)."""
 
 
 def _progress_payload(p: Any) -> dict[str, Any]:
@@ -99,7 +101,6 @@ def run_job(job: Job, out: Any) -> None:
             os.nice(job.nice)
     from scalesim_patterns.model import loads
     from scalesim_patterns.sim import SimulationError, Window, compare, simulate
-
     from scalesim_patterns.sim.tracing.recorder import TraceOptions
 
     from .streams import Event, critical_path_event, timeline_events, window_event, window_events
@@ -118,6 +119,11 @@ def run_job(job: Job, out: Any) -> None:
         out.put(("window", window_event(w, None)[1]))
 
     try:
+        if job.kind == "sweep":
+            from .sweep_job import run_sweep_job
+
+            run_sweep_job(job, out)
+            return
         arch = loads(job.text, f"{job.name}.yaml")
         events: list[Event] = []
         if job.kind == "compare":
