@@ -22,6 +22,14 @@ export interface TimeSeriesChartProps {
   marker?: number | null;
   height?: number;
   stepped?: boolean;
+  /** Labels of the x axis (default: seconds, "30s"); a sweep's chart shows the varied value. */
+  xFormat?: (v: number) => string;
+  /** Ticks of the x axis exactly here (a sweep's varied values), instead of uPlot's choice. */
+  xTicks?: number[];
+  /** Draw each point (a sweep has few, far apart). */
+  points?: boolean;
+  /** What the chart says while it has no data. */
+  empty?: string;
   /** Counts: ticks only at whole numbers (no "0, 1, 1" axis for counts below 2). */
   integer?: boolean;
 }
@@ -46,7 +54,7 @@ export function publishChart(testId: string, points: number, series: string[]): 
   window.__scalesim.charts[testId] = { points, series };
 }
 
-export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false }: TimeSeriesChartProps) {
+export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false, xFormat, xTicks, points = false, empty = "no window yet: the server sends a replication's windows when it ends" }: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const markerRef = useRef<number | null>(marker);
@@ -65,7 +73,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
       cursor: { drag: { x: false, y: false } },
       scales: integer ? { x: { time: false }, y: { range: integerRange } } : { x: { time: false } },
       axes: [
-        { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => `${t}s`), size: 28 },
+        { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => (xFormat ? xFormat(t) : `${t}s`)), size: 28, ...(xTicks ? { splits: () => xTicks } : {}) },
         { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))), ...(integer ? { incrs: INTEGER_STEPS } : {}) },
       ],
       series: [
@@ -75,6 +83,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
           stroke: SERIES[i % SERIES.length],
           width: 1.6,
           spanGaps: false,
+          ...(points ? { points: { show: true, size: 7 } } : {}),
           paths: stepped ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
           value: (_u: uPlot, v: number | null) => (v === null ? "–" : format ? format(v) : v.toFixed(2)),
         })),
@@ -125,7 +134,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
   return (
     <figure className="chart" data-testid={`chart-${testId}`} data-points={time.length}>
       <figcaption>{title}</figcaption>
-      {time.length === 0 ? <p className="muted chart-empty">no window yet: the server sends a replication's windows when it ends</p> : null}
+      {time.length === 0 ? <p className="muted chart-empty">{empty}</p> : null}
       <div ref={host} className="chart-host" />
     </figure>
   );
