@@ -77,6 +77,10 @@ def test_result_sections(page: Page, server: str, shots: Path) -> None:
     )
 
     expect(page.get_by_test_id("critical-path")).to_contain_text("p99")
+    # the analytic estimate of the same version and scenario, beside the simulated figures
+    versus = page.get_by_test_id("estimate-vs-measured")
+    utilisation = result["summary"]["services"]["legacy"]["utilisation"]["mean"]
+    expect(versus.locator("tr", has_text="legacy")).to_contain_text(f"{utilisation * 100:.1f}%")
     page.get_by_test_id("brief-figures").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "sections-run.png"))
     page.get_by_test_id("critical-path").scroll_into_view_if_needed()

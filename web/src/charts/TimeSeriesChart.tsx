@@ -49,6 +49,14 @@ export function integerRange(_u: unknown, _min: number | null, max: number | nul
   return [0, top];
 }
 
+/** The data's x extent widened by 6 % each side (by 0.5 for a single value). */
+export function paddedRange(_u: unknown, min: number | null, max: number | null): [number, number] {
+  const lo = min ?? 0;
+  const hi = max ?? lo;
+  const pad = hi > lo ? (hi - lo) * 0.06 : 0.5;
+  return [lo - pad, hi + pad];
+}
+
 export function publishChart(testId: string, points: number, series: string[]): void {
   window.__scalesim ??= { charts: {} };
   window.__scalesim.charts[testId] = { points, series };
@@ -71,7 +79,11 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
       height,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: integer ? { x: { time: false }, y: { range: integerRange } } : { x: { time: false } },
+      scales: {
+        // Given ticks (a sweep's values) get some room, so the first and last are drawn.
+        x: xTicks ? { time: false, range: paddedRange } : { time: false },
+        ...(integer ? { y: { range: integerRange } } : {}),
+      },
       axes: [
         { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => (xFormat ? xFormat(t) : `${t}s`)), size: 28, ...(xTicks ? { splits: () => xTicks } : {}) },
         { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))), ...(integer ? { incrs: INTEGER_STEPS } : {}) },

@@ -1,6 +1,6 @@
 // A count axis ticks at whole numbers from 0: counts below 2 no longer read "1, 1, 0".
 import { describe, expect, it, vi } from "vitest";
-import { INTEGER_STEPS, integerRange } from "./TimeSeriesChart";
+import { INTEGER_STEPS, integerRange, paddedRange } from "./TimeSeriesChart";
 
 vi.mock("uplot", () => import("../test/fakeUplot"));
 
@@ -13,5 +13,14 @@ describe("count axes", () => {
   });
   it("step only by whole numbers", () => {
     expect(INTEGER_STEPS.every((s) => Number.isInteger(s) && s >= 1)).toBe(true);
+  });
+});
+
+describe("a sweep's x axis", () => {
+  it("leaves room around the first and last values so their ticks are drawn", () => {
+    const [lo, hi] = paddedRange(null, 1, 3);
+    expect(lo).toBeCloseTo(0.88, 12);
+    expect(hi).toBeCloseTo(3.12, 12);
+    expect(paddedRange(null, 4, 4)).toEqual([3.5, 4.5]);
   });
 });

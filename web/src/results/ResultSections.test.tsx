@@ -191,3 +191,24 @@ describe("section components", () => {
     expect(container.innerHTML).toBe("");
   });
 });
+
+describe("EstimateVsMeasured", () => {
+  const est = {
+    architecture: "shop", scenario: null, load: 1, bottleneck: "api", saturation_load: 2, saturated: [],
+    entries: { "api.get": { arrival_rate: 100, throughput: 100, error_rate: 0, response_mean: 0.01 }, "api.other": { arrival_rate: 5, throughput: 5, error_rate: 0, response_mean: 0.01 } },
+    stations: { api: { kind: "service", replicas: 2, servers: 8, throughput: 100, utilisation: 0.5, wait_mean: 0 }, "db@api": { kind: "pool", replicas: 2, servers: 4, throughput: 100, utilisation: 0.1, wait_mean: 0 } },
+    ignored: ["faults"],
+  };
+  const result: Result = { summary: { entries: { "api.get": { throughput: { mean: 98.5, ci95: 1, n: 2 } } }, services: { api: { utilisation: { mean: 0.47, ci95: 0.01, n: 2 } } } } };
+
+  it("pairs the estimate's figures with the run's, leaving out what the run does not have", async () => {
+    const { estimateRows, EstimateVsMeasured } = await import("./EstimateVsMeasured");
+    expect(estimateRows(est, result)).toEqual([
+      { what: "api.get", figure: "throughput", estimated: 100, measured: 98.5 },
+      { what: "api", figure: "utilisation", estimated: 0.5, measured: 0.47 },
+    ]);
+    render(<EstimateVsMeasured estimate={est} result={result} />);
+    const rows = within(screen.getByTestId("estimate-vs-measured")).getAllByRole("row").map((r) => r.textContent);
+    expect(rows.slice(1)).toEqual(["api.getthroughput100.0/s98.5/s", "apiutilisation50.0%47.0%"]);
+  });
+});

@@ -374,7 +374,7 @@ export async function openRun(id: number): Promise<boolean> {
   closeRunStream();
   try {
     const run = await api.run(id);
-    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, traces: null, scrub: null, streamError: null } }));
+    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, traces: null, estimate: null, scrub: null, streamError: null } }));
     if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
     connect(id);
     return true;
@@ -438,8 +438,20 @@ async function finishRun(id: number): Promise<void> {
     const first = (result.runs as { cascade?: { origin?: string | null; path?: string[]; cascade?: boolean } }[] | undefined)?.[0]?.cascade;
     // Highlighted only when the run found a real cascade (a chain of two parts or more).
     updateRun((r) => ({ ...r, result, cascade: first?.cascade ? { origin: first.origin ?? null, path: first.path ?? [] } : r.cascade }));
+    if (run.kind === "simulate") void estimateRun(run);
   } catch (e) {
     showError(e);
+  }
+}
+
+/** The estimate of the run's own version under its scenario; a run without one shows none. */
+async function estimateRun(run: Run): Promise<void> {
+  try {
+    const version = await api.version(run.architecture_id, run.version);
+    const estimate = await api.estimate(version.text, run.scenario);
+    updateRun((r) => (r.run.id === run.id ? { ...r, estimate } : r));
+  } catch {
+    // The estimate is a comparison aid: an architecture it cannot read simply has none.
   }
 }
 

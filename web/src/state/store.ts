@@ -84,6 +84,8 @@ export interface RunView {
   cascade: CascadeView | null;
   /** The critical-path summary of the run's sampled traces (its `traces` event), when traced. */
   traces: CriticalPaths | null;
+  /** The analytic estimate of the run's version and scenario, beside its result. */
+  estimate: Estimate | null;
   /** Window index the scrubber shows; null follows the latest. */
   scrub: number | null;
   streamError: string | null;
