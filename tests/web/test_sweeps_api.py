@@ -16,7 +16,7 @@ from scalesim_patterns.sweep.tasks import run_task
 from scalesim_patterns.web import create_app
 from scalesim_patterns.web.config import Settings
 
-from .conftest import create, limited, make_settings, stream
+from .conftest import create, limited, make_settings, stream, wait
 
 VARY = ["services.checkout.replicas=1,3"]
 
@@ -139,3 +139,20 @@ def test_limits_say_which_and_by_how_much(db_url: str) -> None:
         assert err["details"]["value"] == 400 * 60 * 2 * 2
         assert json.dumps(err["details"]["maximum"]) == "90000"
         assert "over by 6,000" in err["message"]
+
+
+def test_a_running_sweep_is_cancelled_with_its_processes(db_url: str) -> None:
+    """One server worker gives the run a pool of processes; cancelling kills them all and
+    the sweep stops part way (no result), as a run does."""
+    with TestClient(create_app(make_settings(db_url, workers=1))) as client:
+        arch = create(client, template="circuit-breaker")
+        r = sweep(client, arch["id"], vary=["services.checkout.replicas=1..8:8"], duration="120s")
+        assert r.status_code == 202, r.text
+        run_id = r.json()["id"]
+        wait(client, run_id, states=("running",))
+        cancelled = client.post(f"/api/runs/{run_id}/cancel")
+        assert cancelled.status_code == 200
+        run = wait(client, run_id, timeout=10)
+        assert run["state"] == "cancelled"
+        assert (run["progress"] or {}).get("tasks_done", 0) < 16
+        assert client.get(f"/api/runs/{run_id}/result").status_code == 409
