@@ -156,3 +156,50 @@ def test_a_running_sweep_is_cancelled_with_its_processes(db_url: str) -> None:
         assert run["state"] == "cancelled"
         assert (run["progress"] or {}).get("tasks_done", 0) < 16
         assert client.get(f"/api/runs/{run_id}/result").status_code == 409
+
+
+def test_a_sample_without_scipy_is_refused_on_its_field(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scipy comes with the `sweep` extra; a server without it still runs grids."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "scipy" else real(name, *a)
+    )
+    arch = create(client, template="circuit-breaker")
+    r = sweep(client, arch["id"], sample="lhs:4")
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["details"]["field"] == "sample" and "scipy" in err["message"]
+    assert "scalesim-patterns[sweep]" in err["details"]["valid"]
+
+
+def test_a_sampled_sweep_gives_the_same_bytes_twice(db_url: str) -> None:
+    """Same design, plan and seed: the same stored result, byte for byte, though the pool's
+    simulations finish in whatever order."""
+    with TestClient(create_app(make_settings(db_url, workers=1))) as client:
+        arch = create(client, template="circuit-breaker")
+        body = {
+            "vary": [
+                "services.checkout.workers=4..16:13",
+                "traffic.shoppers.arrival.rate=100/s..300/s:3",
+            ],
+            "sample": "lhs:3",
+            "replications": 1,
+            "seed": 9,
+            "duration": "5s",
+        }
+        texts = []
+        for _ in range(2):
+            r = sweep(client, arch["id"], **body)
+            assert r.status_code == 202, r.text
+            assert r.json()["sweep"]["method"] == "lhs" and r.json()["sweep"]["points"] == 3
+            assert wait(client, r.json()["id"])["state"] == "done"
+            texts.append(client.get(f"/api/runs/{r.json()['id']}/result").text)
+        assert texts[0] == texts[1]
+        result = json.loads(texts[0])
+        assert result["method"] == "lhs" and len(result["rows"]) == 3
+        plan = make_plan([parse_vary(v) for v in body["vary"]], "lhs:3", seed=9)
+        assert result["points"] == [list(p) for p in plan.points]

@@ -9,6 +9,7 @@ would be valid, so the page can mark the field.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,13 @@ def check_sweep(
             dims.append(parse_vary(v))
         except PlanError as exc:
             raise _invalid(f"vary[{k}]", str(exc), VARY_FORMS) from None
+    if sample is not None and importlib.util.find_spec("scipy") is None:
+        raise _invalid(
+            "sample",
+            "a sampled plan needs scipy, which this server does not have",
+            "no sample (the grid of every combination), or install scalesim-patterns[sweep] "
+            "on the server",
+        )
     try:
         plan = make_plan(dims, sample, seed=seed or 0)
     except PlanError as exc:
