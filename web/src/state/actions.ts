@@ -502,6 +502,11 @@ export async function openSweep(id: number): Promise<boolean> {
   closeSweepStream();
   try {
     const run = await api.run(id);
+    if (run.kind !== "sweep") {
+      // A run's number typed into a sweep's address: open it where runs are shown.
+      navigate(run.kind === "compare" ? { page: "compare" } : { page: "run", id });
+      return true;
+    }
     setState((s) => ({ ...s, sweep: { run, points: [], result: null, streamError: null } }));
     const es = new EventSource(api.eventsUrl(id));
     sweepSource = es;
@@ -548,7 +553,7 @@ async function finishSweep(id: number): Promise<void> {
     updateSweep((r) => ({ ...r, run }));
     if (run.state !== "done") return;
     const result = await api.sweepResult(id);
-    updateSweep((r) => ({ ...r, result }));
+    if (result.format === "scalesim.sweep/v1") updateSweep((r) => ({ ...r, result }));
   } catch (e) {
     showError(e);
   }
