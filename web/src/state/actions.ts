@@ -374,6 +374,10 @@ export async function openRun(id: number): Promise<boolean> {
   closeRunStream();
   try {
     const run = await api.run(id);
+    if (run.kind === "sweep") {
+      navigate({ page: "sweep", id });
+      return true;
+    }
     setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, traces: null, estimate: null, scrub: null, streamError: null } }));
     if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
     connect(id);
