@@ -161,13 +161,30 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     expect(page.get_by_test_id("validity")).to_have_text("valid")
     expect(editor).to_contain_text("replicas: 5")
 
+    # A long run, shot while it is live (progress part way, charts filling as windows close),
+    # then cancelled from the page.
+    page.get_by_test_id("run-duration").fill("30m")
+    page.get_by_test_id("run-start").click()
+    expect(page).to_have_url(re.compile(r"#/runs/\d+"))
+    expect(page.get_by_test_id("run-progress")).to_contain_text(
+        re.compile(r"\b[1-9]\d?% · simulated"), timeout=RUN_TIMEOUT
+    )
+    expect(page.get_by_test_id("chart-throughput")).not_to_have_attribute(
+        "data-points", re.compile(r"^[0-9]$")
+    )
+    expect(page.get_by_test_id("run-state")).to_have_text("running")
+    steps.shot("run-progress")
+    expect(page.get_by_test_id("run-state")).to_have_text("running")  # still live after the shot
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("run-state")).to_have_text("cancelled", timeout=10_000)
+    page.get_by_role("button", name="Back to designer").click()
+
     # Run: progress, then charts filled and SLO verdicts.
     page.get_by_test_id("run-duration").fill("30s")
     page.get_by_test_id("run-start").click()
     expect(page).to_have_url(re.compile(r"#/runs/\d+"))
     first_run = _run_id(page)
     expect(page.get_by_test_id("run-progress")).to_contain_text("simulated")
-    steps.shot("run-progress")
     _wait_done(page)
     chart = page.get_by_test_id("chart-throughput")
     expect(chart).not_to_have_attribute("data-points", "0")
@@ -190,6 +207,18 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     expect(page.get_by_test_id("timeline")).to_contain_text("crash")
     page.get_by_test_id("scrubber").fill("40")
     expect(page.get_by_text("t = 40s")).to_be_visible()
+    # The label of the broken edge is whole and on top: nothing (the payment node) covers it.
+    label = page.get_by_test_id("run-canvas").locator(".edge-label", has_text="breaker OPEN")
+    expect(label).to_contain_text("% err")
+    on_top = label.evaluate(
+        # (labels let clicks through: hit-testable only for this look)
+        "l => { const r = l.getBoundingClientRect(); l.style.pointerEvents = 'auto';"
+        " const top = [[r.left + 3, r.top + 3], [r.right - 3, r.bottom - 3],"
+        " [r.left + r.width / 2, r.top + r.height / 2]]"
+        ".every(([x, y]) => l.contains(document.elementFromPoint(x, y)));"
+        " l.style.pointerEvents = ''; return top; }"
+    )
+    assert on_top, "the edge label is covered"
     steps.shot("fault-cascade")
 
     # A second design of the same system, then the comparison.

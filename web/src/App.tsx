@@ -10,6 +10,8 @@ const PatternPage = lazy(() => import("./pages/PatternPage").then((m) => ({ defa
 const DesignerPage = lazy(() => import("./pages/DesignerPage").then((m) => ({ default: m.DesignerPage })));
 const RunPage = lazy(() => import("./pages/RunPage").then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import("./pages/ComparePage").then((m) => ({ default: m.ComparePage })));
+const SweepPage = lazy(() => import("./pages/SweepPage").then((m) => ({ default: m.SweepPage })));
+const NewSweepPage = lazy(() => import("./pages/SweepPage").then((m) => ({ default: m.NewSweepPage })));
 const GeneratePage = lazy(() => import("./pages/GeneratePage").then((m) => ({ default: m.GeneratePage })));
 
 const NAV: { page: Route["page"]; label: string; href: string }[] = [
@@ -77,6 +79,10 @@ function Page({ route }: { route: Route }) {
       return <RunPage id={route.id} />;
     case "compare":
       return <ComparePage />;
+    case "sweep":
+      return <SweepPage id={route.id} />;
+    case "sweep-new":
+      return <NewSweepPage arch={route.arch} />;
     case "generate":
       return <GeneratePage id={route.id} version={route.version} />;
     case "history":

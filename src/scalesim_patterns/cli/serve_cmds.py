@@ -80,6 +80,11 @@ db_option = click.option(
 @click.option("--max-requests", type=click.IntRange(min=1), help="Simulated requests per run.")
 @click.option("--max-replications", type=click.IntRange(min=1), help="Replications per run.")
 @click.option("--max-duration", type=float, help="Simulated seconds per replication.")
+@click.option(
+    "--max-sweep-tasks",
+    type=click.IntRange(min=1),
+    help="Points x replications per sweep (default 400).",
+)
 def serve_cmd(
     host: str,
     port: int,
@@ -92,6 +97,7 @@ def serve_cmd(
     max_requests: int | None,
     max_replications: int | None,
     max_duration: float | None,
+    max_sweep_tasks: int | None,
 ) -> None:
     """Start the web app and its API (http://127.0.0.1:8000 by default)."""
     from dataclasses import replace
@@ -115,6 +121,8 @@ def serve_cmd(
         limits = replace(limits, replications=max_replications)
     if max_duration is not None:
         limits = replace(limits, duration=max_duration)
+    if max_sweep_tasks is not None:
+        limits = replace(limits, sweep_tasks=max_sweep_tasks)
     store = open_store_or_exit(db)
     url = store_url(db)
     settings = Settings(

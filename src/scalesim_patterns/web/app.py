@@ -20,7 +20,17 @@ from .context import AppContext
 from .errors import install_error_handlers
 from .hub import Hub
 from .page import page_router
-from .routes import architectures, catalog, estimate, generate, health, layout, meta, runs
+from .routes import (
+    architectures,
+    catalog,
+    estimate,
+    generate,
+    health,
+    layout,
+    meta,
+    runs,
+    sweeps,
+)
 from .runner import Runner
 from .security import Guard
 from .store import Store
@@ -87,7 +97,17 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, meta, catalog, architectures, estimate, layout, generate, runs):
+    for module in (
+        health,
+        meta,
+        catalog,
+        architectures,
+        estimate,
+        layout,
+        generate,
+        runs,
+        sweeps,
+    ):
         app.include_router(module.router)
     app.include_router(page_router(settings.static_dir))
     guard_options: dict[str, Any] = {

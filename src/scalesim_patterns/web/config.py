@@ -32,6 +32,8 @@ class Limits:
     """Services, databases and topics of one architecture."""
     body_bytes: int = 1024 * 1024
     """Bytes of one request body."""
+    sweep_tasks: int = 400
+    """Points × replications of one sweep (each a simulation)."""
 
 
 def default_workers() -> int:

@@ -28,7 +28,7 @@ log = logging.getLogger("scalesim.web")
 
 POLL = 0.1
 """Seconds between looks at a running process (cancel, death)."""
-LIVE = frozenset({"progress", "window"})
+LIVE = frozenset({"progress", "window", "point"})
 """What a run's process reports while it runs (the rest ends it: finished or error)."""
 BATCH = 200
 """Most live events stored in one transaction."""

@@ -213,6 +213,36 @@ class Progress(BaseModel):
     end: float
     requests: int
     events: int
+    tasks_done: int | None = None
+    """Sweeps: simulations (point × replication) finished."""
+    tasks: int | None = None
+    """Sweeps: simulations in all."""
+
+
+class SweepRequest(RunSettings):
+    architecture_id: int = Field(ge=1, le=MAX_ID)
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="Default: the latest.")
+    vary: list[Annotated[str, StringConstraints(max_length=500)]] = Field(
+        min_length=1,
+        max_length=8,
+        description="As `scalesim sweep --vary`: PATH=v1,v2,... or PATH=LOW..HIGH:COUNT.",
+    )
+    sample: str | None = Field(
+        None, max_length=40, description="lhs:N or sobol:N; none: the grid of every combination."
+    )
+
+
+class SweepDimension(BaseModel):
+    path: str
+    values: list[str]
+
+
+class SweepPlan(BaseModel):
+    method: Literal["grid", "lhs", "sobol"]
+    dimensions: list[SweepDimension]
+    points: int
+    replications: int
+    tasks: int
 
 
 class CompareWith(BaseModel):
@@ -223,7 +253,7 @@ class CompareWith(BaseModel):
 
 class Run(BaseModel):
     id: int
-    kind: Literal["simulate", "compare"]
+    kind: Literal["simulate", "compare", "sweep"]
     state: Literal["queued", "running", "done", "failed", "cancelled"]
     source: str
     architecture_id: int | None
@@ -242,6 +272,8 @@ class Run(BaseModel):
     interrupted: bool
     last_event: int
     progress: Progress | None
+    sweep: SweepPlan | None = None
+    """For a sweep: what it varies, its points and simulations."""
 
 
 class GeneratedFile(BaseModel):
@@ -286,6 +318,7 @@ class LimitsBody(BaseModel):
     file_bytes: int
     services: int
     body_bytes: int
+    sweep_tasks: int
     queue: int
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from scalesim_patterns.sim import RunResult, TimeSeries, Window
 from scalesim_patterns.sim.reports.live import window_of
 
-__all__ = ["Event", "timeline_events", "window_event", "window_events"]
+__all__ = ["Event", "critical_path_event", "timeline_events", "window_event", "window_events"]
 
 Event = tuple[str, dict[str, Any]]
 
@@ -113,3 +113,30 @@ def timeline_events(run: RunResult, variant: str | None) -> list[Event]:
             )
         )
     return events
+
+
+def critical_path_event(traces: Any) -> Event:
+    """The critical-path summary of a run's sampled traces (replication 0) as one `traces`
+    event: per entry, the hops and causes that make up its p50 and its p99, as `scalesim
+    simulate --traces` prints them (docs/simulation.md, *Critical path*)."""
+    from scalesim_patterns.sim.tracing.critical_path import summarise
+
+    def band(b: Any) -> dict[str, Any]:
+        return {
+            "latency_ms": b.latency_ms,
+            "traces": b.traces,
+            "parts": [
+                {"hop": p.hop, "cause": p.cause, "ms": p.ms, "share": p.share} for p in b.parts
+            ],
+        }
+
+    return (
+        "traces",
+        {
+            "message": traces.message(),
+            "entries": [
+                {"entry": e.entry, "traces": e.traces, "p50": band(e.p50), "p99": band(e.p99)}
+                for e in summarise(traces)
+            ],
+        },
+    )

@@ -75,4 +75,5 @@ def run_body(r: RunRecord) -> dict[str, object]:
         "interrupted": r.interrupted,
         "last_event": r.last_event,
         "progress": r.progress,
+        "sweep": r.options.get("sweep") if r.kind == "sweep" else None,
     }

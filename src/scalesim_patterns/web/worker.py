@@ -45,6 +45,8 @@ class Job:
     """Pid of the server; the run ends itself when that process is gone."""
     nice: int = 10
     """Scheduling niceness added to the process, so the server answers promptly under load."""
+    sweep: dict[str, Any] | None = None
+    """For kind `sweep`: `vary` (list of PATH=VALUES), `sample` (or None)."""
 
 
 def _progress_payload(p: Any) -> dict[str, Any]:
@@ -99,8 +101,9 @@ def run_job(job: Job, out: Any) -> None:
             os.nice(job.nice)
     from scalesim_patterns.model import loads
     from scalesim_patterns.sim import SimulationError, Window, compare, simulate
+    from scalesim_patterns.sim.tracing.recorder import TraceOptions
 
-    from .streams import Event, timeline_events, window_event, window_events
+    from .streams import Event, critical_path_event, timeline_events, window_event, window_events
 
     last = [0.0]
     threading.Thread(target=_orphan_watch, args=(job.server,), daemon=True).start()
@@ -116,6 +119,11 @@ def run_job(job: Job, out: Any) -> None:
         out.put(("window", window_event(w, None)[1]))
 
     try:
+        if job.kind == "sweep":
+            from .sweep_job import run_sweep_job
+
+            run_sweep_job(job, out)
+            return
         arch = loads(job.text, f"{job.name}.yaml")
         events: list[Event] = []
         if job.kind == "compare":
@@ -139,6 +147,10 @@ def run_job(job: Job, out: Any) -> None:
                     events += timeline_events(run, variant)
             text = cmp.to_json()
         else:
+            # A file that enables tracing gets its critical paths; traced runs draw every other
+            # number as untraced ones do, so the result is still byte-identical.
+            tracing = arch.spec.tracing
+            traced = TraceOptions() if tracing is not None and tracing.enabled else None
             res = simulate(
                 arch,
                 seed=job.seed,
@@ -148,9 +160,12 @@ def run_job(job: Job, out: Any) -> None:
                 progress=progress,
                 jobs=job.jobs,
                 on_window=window,
+                traces=traced,
             )
             for run in res.runs:
                 events += timeline_events(run, None)
+            if res.traces is not None:
+                events.append(critical_path_event(res.traces))
             text = res.to_json()
         out.put(("finished", {"events": events, "result": text}))
     except (SimulationError, ValueError) as exc:

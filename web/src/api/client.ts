@@ -10,7 +10,10 @@ import type {
   Generated,
   Layout,
   Pattern,
+  Estimate,
   Run,
+  SweepRequest,
+  SweepResult,
   Template,
   ValidateResult,
 } from "./types";
@@ -110,7 +113,7 @@ export const api = {
     request<{ path: string; text: string }>("GET", `${ver(id, v)}/generate/file?path=${encodeURIComponent(path)}`),
   zipUrl: (id: number, v: number) => withToken(`${ver(id, v)}/generate.zip`),
 
-  runs: (query: { architecture_id?: number; state?: string; limit?: number } = {}) => {
+  runs: (query: { architecture_id?: number; state?: string; kind?: string; limit?: number } = {}) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
     return request<Run[]>("GET", `/api/runs${q.size ? `?${q}` : ""}`);
@@ -127,6 +130,9 @@ export const api = {
     replications?: number;
     seed?: number;
   }) => request<Run>("POST", "/api/compare", body),
+  startSweep: (body: SweepRequest) => request<Run>("POST", "/api/sweeps", body),
+  sweepResult: (id: number) => request<SweepResult>("GET", `/api/runs/${id}/result`),
+  estimate: (text: string, scenario: string | null = null) => request<Estimate>("POST", "/api/estimate", { text, scenario }),
   cancel: (id: number) => request<Run>("POST", `/api/runs/${id}/cancel`),
   eventsUrl: (id: number) => withToken(`/api/runs/${id}/events`),
 };

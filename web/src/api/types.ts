@@ -91,11 +91,46 @@ export interface Progress {
   end: number;
   requests: number;
   events?: number;
+  /** Sweeps: simulations finished, and in all. */
+  tasks_done?: number;
+  tasks?: number;
+}
+
+export interface SweepPlan {
+  method: "grid" | "lhs" | "sobol";
+  dimensions: { path: string; values: string[] }[];
+  points: number;
+  replications: number;
+  tasks: number;
+}
+
+/** One row of a sweep's tidy table: point, replication, each varied path's value, the metrics. */
+export type SweepRow = Record<string, string | number | null>;
+
+/** A `point` event: a finished simulation's row with the point's settings. */
+export interface SweepPointEvent {
+  point: number;
+  replication: number;
+  settings: Record<string, string>;
+  [metric: string]: unknown;
+}
+
+export interface SweepResult {
+  format: "scalesim.sweep/v1";
+  architecture: string;
+  scenario: string | null;
+  method: "grid" | "lhs" | "sobol";
+  dimensions: string[];
+  points: string[][];
+  replications: number;
+  columns: string[];
+  rows: SweepRow[];
+  sensitivity: Record<string, Record<string, number>>;
 }
 
 export interface Run {
   id: number;
-  kind: "simulate" | "compare";
+  kind: "simulate" | "compare" | "sweep";
   state: RunState;
   source: string;
   architecture_id: number;
@@ -114,6 +149,7 @@ export interface Run {
   interrupted: boolean;
   last_event: number;
   progress: Progress | null;
+  sweep?: SweepPlan | null;
 }
 
 export type Num = number | null;
@@ -177,4 +213,28 @@ export interface Generated {
 export interface ValidateResult {
   valid: boolean;
   diagnostics: Diagnostic[];
+}
+
+export interface SweepRequest {
+  architecture_id: number;
+  version?: number;
+  vary: string[];
+  sample?: string | null;
+  scenario?: string | null;
+  duration?: string;
+  replications?: number;
+  seed?: number;
+}
+
+/** `POST /api/estimate`: the analytic steady state (docs/estimate.md). */
+export interface Estimate {
+  architecture: string;
+  scenario: string | null;
+  load: number;
+  bottleneck: string | null;
+  saturation_load: number | null;
+  saturated: string[];
+  entries: Record<string, { arrival_rate: number; throughput: number; error_rate: number; response_mean: number | null }>;
+  stations: Record<string, { kind: string; replicas: number; servers: number; throughput: number; utilisation: number; wait_mean: number | null }>;
+  ignored: string[];
 }

@@ -22,6 +22,16 @@ export interface TimeSeriesChartProps {
   marker?: number | null;
   height?: number;
   stepped?: boolean;
+  /** Labels of the x axis (default: seconds, "30s"); a sweep's chart shows the varied value. */
+  xFormat?: (v: number) => string;
+  /** Ticks of the x axis exactly here (a sweep's varied values), instead of uPlot's choice. */
+  xTicks?: number[];
+  /** Draw each point (a sweep has few, far apart). */
+  points?: boolean;
+  /** What the chart says while it has no data. */
+  empty?: string;
+  /** Counts: ticks only at whole numbers (no "0, 1, 1" axis for counts below 2). */
+  integer?: boolean;
 }
 
 declare global {
@@ -30,12 +40,29 @@ declare global {
   }
 }
 
+/** Tick steps of a count axis: whole numbers only. */
+export const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7, 1e8];
+
+/** A count axis from 0 to a whole number at least 1 above the largest value (so 0 and 1 show). */
+export function integerRange(_u: unknown, _min: number | null, max: number | null): [number, number] {
+  const top = max === null || !Number.isFinite(max) ? 1 : Math.max(1, Math.ceil(max));
+  return [0, top];
+}
+
+/** The data's x extent widened by 6 % each side (by 0.5 for a single value). */
+export function paddedRange(_u: unknown, min: number | null, max: number | null): [number, number] {
+  const lo = min ?? 0;
+  const hi = max ?? lo;
+  const pad = hi > lo ? (hi - lo) * 0.06 : 0.5;
+  return [lo - pad, hi + pad];
+}
+
 export function publishChart(testId: string, points: number, series: string[]): void {
   window.__scalesim ??= { charts: {} };
   window.__scalesim.charts[testId] = { points, series };
 }
 
-export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false }: TimeSeriesChartProps) {
+export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false, xFormat, xTicks, points = false, empty = "no window yet: the server sends a replication's windows when it ends" }: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const markerRef = useRef<number | null>(marker);
@@ -52,10 +79,14 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
       height,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: false } },
+      scales: {
+        // Given ticks (a sweep's values) get some room, so the first and last are drawn.
+        x: xTicks ? { time: false, range: paddedRange } : { time: false },
+        ...(integer ? { y: { range: integerRange } } : {}),
+      },
       axes: [
-        { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => `${t}s`), size: 28 },
-        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
+        { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => (xFormat ? xFormat(t) : `${t}s`)), size: 28, ...(xTicks ? { splits: () => xTicks } : {}) },
+        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))), ...(integer ? { incrs: INTEGER_STEPS } : {}) },
       ],
       series: [
         {},
@@ -64,6 +95,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
           stroke: SERIES[i % SERIES.length],
           width: 1.6,
           spanGaps: false,
+          ...(points ? { points: { show: true, size: 7 } } : {}),
           paths: stepped ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
           value: (_u: uPlot, v: number | null) => (v === null ? "–" : format ? format(v) : v.toFixed(2)),
         })),
@@ -100,7 +132,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
     };
     // Rebuilt when the set of series changes; data updates go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, height, stepped, hasData]);
+  }, [key, height, stepped, integer, hasData]);
 
   useEffect(() => {
     if (hasData) plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);
@@ -114,7 +146,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
   return (
     <figure className="chart" data-testid={`chart-${testId}`} data-points={time.length}>
       <figcaption>{title}</figcaption>
-      {time.length === 0 ? <p className="muted chart-empty">no window yet: the server sends a replication's windows when it ends</p> : null}
+      {time.length === 0 ? <p className="muted chart-empty">{empty}</p> : null}
       <div ref={host} className="chart-host" />
     </figure>
   );

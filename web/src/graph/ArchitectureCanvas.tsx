@@ -12,12 +12,12 @@ import {
   useNodesInitialized,
   useReactFlow,
   type Connection,
-  type Edge,
   type NodeChange,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { ArchNode, type ArchFlowNode, type NodeMetrics } from "./ArchNode";
+import { LabelledEdge, type LabelledFlowEdge } from "./LabelledEdge";
 import type { Positions } from "./layout";
 import type { EdgeKind, Graph } from "./mapping";
 import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
@@ -62,6 +62,7 @@ function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: nu
 }
 
 const nodeTypes = { arch: ArchNode };
+const edgeTypes = { labelled: LabelledEdge };
 
 const EDGE_STYLE: Record<EdgeKind, { stroke: string; dash?: string }> = {
   request: { stroke: "#555" },
@@ -105,7 +106,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
   const [nodes, setNodes] = useState<ArchFlowNode[]>(computed);
   useEffect(() => setNodes(computed), [computed]);
 
-  const edges = useMemo<Edge[]>(
+  const edges = useMemo<LabelledFlowEdge[]>(
     () =>
       graph.edges.map((e) => {
         const m = edgeMetrics?.[e.id];
@@ -116,16 +117,13 @@ export function ArchitectureCanvas(props: CanvasProps) {
         const label = m ? m.label : shorten([...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" "), 32);
         return {
           id: e.id,
+          type: "labelled" as const,
           source: e.source,
           target: e.target,
-          label,
-          data: { kind: e.kind, badges: e.badges },
+          data: { text: label, failing, kind: e.kind, badges: e.badges },
           className: `edge-${e.kind}${onCascade ? " edge-cascade" : ""}${e.badges.includes("breaker") ? " edge-breaker" : ""}`,
           style: { stroke, strokeWidth: onCascade ? 3.5 : failing ? 2.5 : 1.4, strokeDasharray: style.dash },
           markerEnd: { type: MarkerType.ArrowClosed, color: stroke, width: 16, height: 16 },
-          labelStyle: { fontSize: 12.5, fill: failing ? ERROR_COLOUR : "#222" },
-          labelBgStyle: { fill: "#fff", fillOpacity: 0.9 },
-          labelBgPadding: [3, 2] as [number, number],
           ariaLabel: `${e.kind} from ${e.source} to ${e.target}: ${e.labels.join(", ")}`,
         };
       }),
@@ -150,10 +148,11 @@ export function ArchitectureCanvas(props: CanvasProps) {
 
   return (
     <div className="canvas" data-testid={props.testId ?? "canvas"}>
-      <ReactFlow<ArchFlowNode, Edge>
+      <ReactFlow<ArchFlowNode, LabelledFlowEdge>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onConnect={editable ? onConnect : undefined}
         onPaneClick={() => props.onSelect?.(null)}

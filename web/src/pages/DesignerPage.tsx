@@ -24,6 +24,7 @@ import {
 import { useStore, type DesignerState } from "../state/store";
 import { lineOfPath, parsePath, readDocument, setAtPath, type DocPath } from "../yaml/sync";
 import { RunControls } from "./RunControls";
+import { EstimateSummary } from "../estimate/EstimateSummary";
 import { NotOpened } from "../components/NotOpened";
 
 const YamlEditor = lazy(() => import("../yaml/YamlEditor"));
@@ -115,12 +116,16 @@ function Designer({ d, schema }: { d: DesignerState; schema: JsonSchema | null }
           <button type="button" onClick={() => void save().then((v) => v !== null && navigate({ page: "generate", id: d.id, version: v }))} data-testid="open-generate">
             Generate…
           </button>
+          <button type="button" onClick={() => void save().then((v) => v !== null && navigate({ page: "sweep-new", arch: d.id }))} data-testid="open-sweep" title="Simulate many variants of this design: a grid or sample of settings">
+            Sweep…
+          </button>
         </span>
         <span className={`status ${errorCount ? "bad" : "good"}`} data-testid="validity" aria-live="polite">
           {d.validating ? "checking…" : errorCount ? `${errorCount} error${errorCount === 1 ? "" : "s"}` : "valid"}
         </span>
       </div>
       <RunControls scenarios={scenarios} onStart={(o) => void startRun(o)} />
+      <EstimateSummary view={d.estimate} />
       <div className="designer-body">
         <section className="designer-canvas" aria-label="architecture graph">
           {positions ? (

@@ -59,13 +59,14 @@ export function HistoryPage() {
                   .map((r) => (
                     <tr key={r.id}>
                       <td>
-                        <a href={r.kind === "compare" ? `#/compare?run=${r.id}` : `#/runs/${r.id}`} data-testid={`history-run-${r.id}`}>
-                          #{r.id} {r.kind === "compare" ? "compare" : ""}
+                        <a href={r.kind === "compare" ? `#/compare?run=${r.id}` : r.kind === "sweep" ? `#/sweeps/${r.id}` : `#/runs/${r.id}`} data-testid={`history-run-${r.id}`}>
+                          #{r.id} {r.kind === "simulate" ? "" : r.kind}
                         </a>
                       </td>
                       <td>
                         {r.architecture_name} v{r.version}
                         {r.compare_with ? ` vs ${r.compare_with.architecture_name} v${r.compare_with.version}` : ""}
+                        {r.sweep ? ` · ${r.sweep.dimensions.map((d) => d.path).join(" × ")} (${r.sweep.points} points)` : ""}
                       </td>
                       <td>{r.scenario ?? "steady"}</td>
                       <td className={`state-${r.state}`}>{r.state}{r.interrupted ? " (interrupted)" : ""}</td>

@@ -5,6 +5,8 @@ import { ArchitectureCanvas } from "../graph/ArchitectureCanvas";
 import { useGraphOf, usePositions } from "../graph/useGraph";
 import { TimeSeriesChart } from "../charts/TimeSeriesChart";
 import { cancelRun, moveNodes, navigate, openRun, runFault, scrubTo, select, setAutoPositions } from "../state/actions";
+import { EstimateVsMeasured } from "../results/EstimateVsMeasured";
+import { ResultSections } from "../results/ResultSections";
 import { useStore, type RunView } from "../state/store";
 import { columns, edgeMetrics, nodeMetrics, nodesOf, progressRate, replicationWindows } from "./runMetrics";
 
@@ -136,10 +138,12 @@ function RunView({ view }: { view: RunView }) {
           <TimeSeriesChart title="Throughput per entry (req/s)" testId="throughput" time={time} series={charts.throughput} marker={marker} format={(v) => v.toFixed(0)} />
           <TimeSeriesChart title="p99 latency per entry" testId="p99" time={time} series={charts.p99} marker={marker} format={latency} />
           <TimeSeriesChart title="p50 latency per entry" testId="p50" time={time} series={charts.p50} marker={marker} format={latency} />
-          <TimeSeriesChart title="Errors per window, per entry" testId="errors" time={time} series={charts.errors} marker={marker} format={(v) => v.toFixed(0)} />
+          <TimeSeriesChart title="Errors per window, per entry" testId="errors" time={time} series={charts.errors} marker={marker} integer format={(v) => v.toFixed(0)} />
           <ErrorsByCause result={view.result} />
+          <ResultSections result={view.result} traces={view.traces} marker={marker} />
+          <EstimateVsMeasured estimate={view.estimate} result={view.result} />
           <TimeSeriesChart title="Utilisation per service (share of workers busy)" testId="utilisation" time={time} series={charts.utilisation} marker={marker} format={(v) => `${Math.round(v * 100)}%`} />
-          <TimeSeriesChart title="Replicas per service" testId="replicas" time={time} series={charts.replicas} marker={marker} stepped format={(v) => v.toFixed(0)} />
+          <TimeSeriesChart title="Replicas per service" testId="replicas" time={time} series={charts.replicas} marker={marker} stepped integer format={(v) => v.toFixed(0)} />
           {charts.breakers.length > 0 && <TimeSeriesChart title="Breaker state (0 closed, 1 half-open, 2 open)" testId="breakers" time={time} series={charts.breakers} marker={marker} stepped format={(v) => ["closed", "half", "open"][Math.round(v)] ?? String(v)} />}
           <Timeline view={view} cascadePath={cascade?.path ?? []} onPick={(t) => scrubTo(nearestWindow(ws, t))} />
         </section>

@@ -4,12 +4,13 @@
  * to the API.
  */
 import { api, ApiError, errorText } from "../api/client";
-import type { Diagnostic, Progress, Run, TimelineEvent, WindowEvent } from "../api/types";
+import type { Diagnostic, Estimate as DesignerEstimate, Progress, Run, SweepPointEvent, SweepRequest, TimelineEvent, WindowEvent } from "../api/types";
 import type { JsonSchema } from "../form/schema";
 import { addFaultScenario, type FaultKind } from "../graph/edits";
 import type { Positions } from "../graph/layout";
+import type { CriticalPaths } from "../results/sections";
 import { readDocument } from "../yaml/sync";
-import { getState, parseRoute, routeHash, setState, updateDesigner, updateRun, type Route, type Snapshot } from "./store";
+import { getState, parseRoute, routeHash, setState, updateDesigner, updateRun, updateSweep, type Route, type Snapshot } from "./store";
 
 export function navigate(route: Route): void {
   const hash = routeHash(route);
@@ -118,8 +119,10 @@ export async function openDesigner(id: number): Promise<boolean> {
         selected: null,
         revision: 0,
         layoutMs: null,
+        estimate: { value: null, problem: null, pending: false },
       },
     }));
+    scheduleEstimate(0);
     if (pendingRun === id) {
       pendingRun = null;
       const scenarios = a.scenarios;
@@ -156,6 +159,42 @@ export function editText(text: string, fromEditor = false): void {
 function scheduleValidation(): void {
   clearTimeout(validateTimer);
   validateTimer = setTimeout(() => void validateNow(), 350);
+  scheduleEstimate();
+}
+
+// -- live estimate while editing ------------------------------------------------------------------
+
+/** Quiet time after the last keystroke before the estimate is asked for (it takes the server a
+ * few milliseconds; asking on every keystroke would only queue answers the next one outdates). */
+export const ESTIMATE_DEBOUNCE_MS = 600;
+let estimateTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function scheduleEstimate(delay = ESTIMATE_DEBOUNCE_MS): void {
+  clearTimeout(estimateTimer);
+  updateDesigner((x) => (x.estimate.pending ? x : { ...x, estimate: { ...x.estimate, pending: true } }));
+  estimateTimer = setTimeout(() => void estimateNow(), delay);
+}
+
+/** The analytic steady state of the text as it is now; a stale answer (the text changed while it
+ * was asked) is dropped, the newer request will answer. */
+export async function estimateNow(): Promise<void> {
+  const d = getState().designer;
+  if (!d) return;
+  const text = d.text;
+  const apply = (est: { value: DesignerEstimate | null; problem: string | null }) =>
+    updateDesigner((x) => (x.text === text ? { ...x, estimate: { ...est, pending: false } } : x));
+  if (readDocument(text).errors.length > 0) {
+    apply({ value: null, problem: "The YAML does not parse; fix it for an estimate." });
+    return;
+  }
+  try {
+    apply({ value: await api.estimate(text), problem: null });
+  } catch (e) {
+    if (e instanceof ApiError && e.code === "invalid_architecture") {
+      const n = ((e.details.diagnostics as Diagnostic[] | undefined) ?? []).filter((x) => x.severity === "error").length;
+      apply({ value: null, problem: `No estimate while the architecture has ${n || "some"} error${n === 1 ? "" : "s"}.` });
+    } else apply({ value: null, problem: errorText(e) });
+  }
 }
 
 export async function validateNow(): Promise<void> {
@@ -335,7 +374,11 @@ export async function openRun(id: number): Promise<boolean> {
   closeRunStream();
   try {
     const run = await api.run(id);
-    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, scrub: null, streamError: null } }));
+    if (run.kind === "sweep") {
+      navigate({ page: "sweep", id });
+      return true;
+    }
+    setState((s) => ({ ...s, run: { run, windows: [], progressLog: [], timeline: [], result: null, cascade: null, traces: null, estimate: null, scrub: null, streamError: null } }));
     if (getState().designer?.id !== run.architecture_id) await openDesigner(run.architecture_id);
     connect(id);
     return true;
@@ -364,6 +407,11 @@ function connect(id: number): void {
     if (!mine()) return;
     const t = data<TimelineEvent>(ev);
     updateRun((r) => ({ ...r, timeline: [...r.timeline, t] }));
+  });
+  es.addEventListener("traces", (ev) => {
+    if (!mine()) return;
+    const traces = data<CriticalPaths>(ev);
+    updateRun((r) => ({ ...r, traces }));
   });
   es.addEventListener("state", (ev) => {
     if (!mine()) return;
@@ -394,8 +442,20 @@ async function finishRun(id: number): Promise<void> {
     const first = (result.runs as { cascade?: { origin?: string | null; path?: string[]; cascade?: boolean } }[] | undefined)?.[0]?.cascade;
     // Highlighted only when the run found a real cascade (a chain of two parts or more).
     updateRun((r) => ({ ...r, result, cascade: first?.cascade ? { origin: first.origin ?? null, path: first.path ?? [] } : r.cascade }));
+    if (run.kind === "simulate") void estimateRun(run);
   } catch (e) {
     showError(e);
+  }
+}
+
+/** The estimate of the run's own version under its scenario; a run without one shows none. */
+async function estimateRun(run: Run): Promise<void> {
+  try {
+    const version = await api.version(run.architecture_id, run.version);
+    const estimate = await api.estimate(version.text, run.scenario);
+    updateRun((r) => (r.run.id === run.id ? { ...r, estimate } : r));
+  } catch {
+    // The estimate is a comparison aid: an architecture it cannot read simply has none.
   }
 }
 
@@ -412,4 +472,104 @@ export async function cancelRun(): Promise<void> {
 
 export function scrubTo(index: number | null): void {
   updateRun((r) => ({ ...r, scrub: index }));
+}
+
+// -- sweeps -----------------------------------------------------------------------------------------
+
+/** Saves the designer's text and queues a sweep of that version; a refusal is kept on the form. */
+export async function startSweep(body: Omit<SweepRequest, "architecture_id" | "version">, archId: number): Promise<void> {
+  setState((s) => ({ ...s, sweepError: null }));
+  let version: number | undefined;
+  if (getState().designer?.id === archId) {
+    const v = await save();
+    if (v === null) return;
+    version = v;
+  }
+  try {
+    const run = await api.startSweep({ ...body, architecture_id: archId, version });
+    navigate({ page: "sweep", id: run.id });
+  } catch (e) {
+    const field = e instanceof ApiError && typeof e.details.field === "string" ? e.details.field : e instanceof ApiError && typeof e.details.limit === "string" ? e.details.limit : null;
+    setState((s) => ({ ...s, sweepError: { field, message: errorText(e) } }));
+  }
+}
+
+let sweepSource: EventSource | null = null;
+
+export function closeSweepStream(): void {
+  sweepSource?.close();
+  sweepSource = null;
+}
+
+export async function openSweep(id: number): Promise<boolean> {
+  if (getState().sweep?.run.id === id) return true;
+  closeSweepStream();
+  try {
+    const run = await api.run(id);
+    if (run.kind !== "sweep") {
+      // A run's number typed into a sweep's address: open it where runs are shown.
+      navigate(run.kind === "compare" ? { page: "compare" } : { page: "run", id });
+      return true;
+    }
+    setState((s) => ({ ...s, sweep: { run, points: [], result: null, streamError: null } }));
+    const es = new EventSource(api.eventsUrl(id));
+    sweepSource = es;
+    const mine = () => getState().sweep?.run.id === id;
+    const data = <T,>(ev: Event): T => JSON.parse((ev as MessageEvent<string>).data) as T;
+    es.addEventListener("progress", (ev) => {
+      if (!mine()) return;
+      const p = data<Progress>(ev);
+      updateSweep((r) => ({ ...r, run: { ...r.run, state: r.run.state === "queued" ? "running" : r.run.state, progress: p } }));
+    });
+    es.addEventListener("point", (ev) => {
+      if (!mine()) return;
+      const p = data<SweepPointEvent>(ev);
+      updateSweep((r) => ({ ...r, points: [...r.points, p] }));
+    });
+    es.addEventListener("state", (ev) => {
+      if (!mine()) return;
+      const st = data<{ state: Run["state"]; error?: string }>(ev);
+      updateSweep((r) => ({ ...r, run: { ...r.run, state: st.state, error: st.error ?? r.run.error } }));
+      if (st.state === "done" || st.state === "failed" || st.state === "cancelled") {
+        es.close();
+        void finishSweep(id);
+      }
+    });
+    es.onerror = () => {
+      if (!mine()) return;
+      const st = getState().sweep?.run.state;
+      if (st === "done" || st === "failed" || st === "cancelled") return;
+      updateSweep((r) => ({ ...r, streamError: "The live stream was interrupted; the browser is reconnecting." }));
+    };
+    es.onopen = () => {
+      if (mine()) updateSweep((r) => ({ ...r, streamError: null }));
+    };
+    return true;
+  } catch (e) {
+    showError(e);
+    return false;
+  }
+}
+
+async function finishSweep(id: number): Promise<void> {
+  try {
+    const run = await api.run(id);
+    updateSweep((r) => ({ ...r, run }));
+    if (run.state !== "done") return;
+    const result = await api.sweepResult(id);
+    if (result.format === "scalesim.sweep/v1") updateSweep((r) => ({ ...r, result }));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+export async function cancelSweep(): Promise<void> {
+  const r = getState().sweep;
+  if (!r) return;
+  try {
+    const run = await api.cancel(r.run.id);
+    updateSweep((x) => ({ ...x, run }));
+  } catch (e) {
+    showError(e);
+  }
 }

@@ -3,10 +3,11 @@
  * only through the actions in ./actions.ts, so what the screen shows always follows one object.
  */
 import { useSyncExternalStore } from "react";
-import type { Catalog, Diagnostic, Progress, Run, TimelineEvent, WindowEvent } from "../api/types";
+import type { Catalog, Diagnostic, Estimate, Progress, Run, SweepPointEvent, SweepResult, TimelineEvent, WindowEvent } from "../api/types";
 import type { JsonSchema } from "../form/schema";
 import type { Positions } from "../graph/layout";
 import type { LocalDiagnostic } from "../yaml/sync";
+import type { CriticalPaths } from "../results/sections";
 
 export type Route =
   | { page: "catalog" }
@@ -14,6 +15,8 @@ export type Route =
   | { page: "designer"; id: number }
   | { page: "run"; id: number }
   | { page: "compare" }
+  | { page: "sweep-new"; arch: number }
+  | { page: "sweep"; id: number }
   | { page: "generate"; id: number; version: number | null }
   | { page: "history" };
 
@@ -41,6 +44,29 @@ export interface DesignerState {
   /** Bumped when the text changes from outside the YAML editor (form, graph, undo). */
   revision: number;
   layoutMs: number | null;
+  /** The analytic estimate of the text being edited (null until the first one answers). */
+  estimate: EstimateView;
+}
+
+export interface EstimateView {
+  value: Estimate | null;
+  /** Why there is no estimate for the current text (errors in it, the server refused). */
+  problem: string | null;
+  pending: boolean;
+}
+
+export interface SweepView {
+  run: Run;
+  /** Finished simulations as their `point` events arrive, in arrival order. */
+  points: SweepPointEvent[];
+  result: SweepResult | null;
+  streamError: string | null;
+}
+
+/** The sweep form's last refusal, on the field the server named (`vary[1]`, `sample`, ...). */
+export interface SweepFormError {
+  field: string | null;
+  message: string;
 }
 
 export interface CascadeView {
@@ -56,6 +82,10 @@ export interface RunView {
   timeline: TimelineEvent[];
   result: Record<string, unknown> | null;
   cascade: CascadeView | null;
+  /** The critical-path summary of the run's sampled traces (its `traces` event), when traced. */
+  traces: CriticalPaths | null;
+  /** The analytic estimate of the run's version and scenario, beside its result. */
+  estimate: Estimate | null;
   /** Window index the scrubber shows; null follows the latest. */
   scrub: number | null;
   streamError: string | null;
@@ -67,6 +97,8 @@ export interface State {
   schema: JsonSchema | null;
   designer: DesignerState | null;
   run: RunView | null;
+  sweep: SweepView | null;
+  sweepError: SweepFormError | null;
   /** The last failure, in words, shown in the banner until dismissed. */
   error: string | null;
   notice: string | null;
@@ -85,6 +117,14 @@ export function parseRoute(hash: string): Route {
     case "runs": {
       const id = num(parts[1]);
       return id === null ? { page: "history" } : { page: "run", id };
+    }
+    case "sweeps": {
+      if (parts[1] === "new") {
+        const arch = num(parts[2]);
+        return arch === null ? { page: "history" } : { page: "sweep-new", arch };
+      }
+      const id = num(parts[1]);
+      return id === null ? { page: "history" } : { page: "sweep", id };
     }
     case "compare":
       return { page: "compare" };
@@ -111,6 +151,10 @@ export function routeHash(r: Route): string {
       return `#/runs/${r.id}`;
     case "compare":
       return "#/compare";
+    case "sweep-new":
+      return `#/sweeps/new/${r.arch}`;
+    case "sweep":
+      return `#/sweeps/${r.id}`;
     case "generate":
       return `#/generate/${r.id}${r.version === null ? "" : `/${r.version}`}`;
     case "history":
@@ -124,6 +168,8 @@ let state: State = {
   schema: null,
   designer: null,
   run: null,
+  sweep: null,
+  sweepError: null,
   error: null,
   notice: null,
 };
@@ -144,6 +190,10 @@ export function updateDesigner(update: (d: DesignerState) => DesignerState): voi
   setState((s) => (s.designer ? { ...s, designer: update(s.designer) } : s));
 }
 
+export function updateSweep(update: (r: SweepView) => SweepView): void {
+  setState((s) => (s.sweep ? { ...s, sweep: update(s.sweep) } : s));
+}
+
 export function updateRun(update: (r: RunView) => RunView): void {
   setState((s) => (s.run ? { ...s, run: update(s.run) } : s));
 }
@@ -159,6 +209,6 @@ export function useStore<T>(select: (s: State) => T): T {
 
 /** For tests: start from a clean state. */
 export function resetState(partial: Partial<State> = {}): void {
-  state = { route: { page: "catalog" }, catalog: null, schema: null, designer: null, run: null, error: null, notice: null, ...partial };
+  state = { route: { page: "catalog" }, catalog: null, schema: null, designer: null, run: null, sweep: null, sweepError: null, error: null, notice: null, ...partial };
   for (const l of listeners) l();
 }

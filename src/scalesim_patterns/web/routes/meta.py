@@ -37,6 +37,7 @@ def limits(ctx: Annotated[AppContext, Depends(context)]) -> dict[str, object]:
         "file_bytes": lim.file_bytes,
         "services": lim.services,
         "body_bytes": lim.body_bytes,
+        "sweep_tasks": lim.sweep_tasks,
         "queue": ctx.runner.queue_size,
     }
 

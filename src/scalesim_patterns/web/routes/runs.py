@@ -190,11 +190,12 @@ def list_runs(
     state: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    kind: Literal["simulate", "compare", "sweep"] | None = None,
 ) -> list[dict[str, object]]:
     return [
         run_body(r)
         for r in ctx.store.runs(
-            architecture_id=architecture_id, state=state, limit=limit, offset=offset
+            architecture_id=architecture_id, state=state, limit=limit, offset=offset, kind=kind
         )
     ]
 

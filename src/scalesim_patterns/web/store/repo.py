@@ -429,6 +429,7 @@ class Store:
         state: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        kind: str | None = None,
     ) -> list[RunRecord]:
         query = select(RunRow).order_by(RunRow.id.desc()).limit(limit).offset(offset)
         if architecture_id is not None:
@@ -438,6 +439,8 @@ class Store:
             )
         if state is not None:
             query = query.where(RunRow.state == state)
+        if kind is not None:
+            query = query.where(RunRow.kind == kind)
         with self._session() as s:
             return [_run(r) for r in s.scalars(query).all()]
 
