@@ -169,6 +169,9 @@ class ThreadPoolBulkhead(Spec):
     max_threads: int = Field(2, ge=1)
     queue_capacity: int = Field(100, ge=0)
     keep_alive: Duration = 0.02
+    per_consumer: bool = False
+    """One pool (its threads and its queue) per consumer (tenant) the calls carry, so one
+    tenant's backlog never fills another's queue; the breaker stays shared."""
 
 
 Bulkhead = Annotated[

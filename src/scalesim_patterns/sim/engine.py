@@ -61,6 +61,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Transport,
     timeout_layer,
 )
+from scalesim_patterns.sim.network.priority import consumer_priorities, use_priority_queue
 from scalesim_patterns.sim.network.processor import cpu_section, service_runtime
 from scalesim_patterns.sim.network.sessions import SessionSource, SessionStepRuntime
 from scalesim_patterns.sim.network.station import (
@@ -84,6 +85,7 @@ from scalesim_patterns.sim.network.traffic import (
     EntryRuntime,
     OpenSource,
     Picker,
+    consumer_of,
     make_mix,
 )
 from scalesim_patterns.sim.patterns import workflows
@@ -208,6 +210,8 @@ class Engine:
             rt = service_runtime(
                 name, self.kernel, svc, svc.replicas, streams.get(f"lb:{name}").random
             )
+            if svc.scheduling == "priority":
+                use_priority_queue(rt, consumer_priorities(spec))
             for ep_name, ep in svc.endpoints.items():
                 ref = f"{name}.{ep_name}"
                 rt.endpoints[ep_name] = self._endpoint_runtime(
@@ -612,9 +616,46 @@ class Engine:
                 invokes.append(invoke)
                 weights.append(float(weight))
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
-            step = GatewayStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
+            if route.by_consumer:
+                routed = ConsumerRoutedStep(
+                    self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
+                )
+                routed.by_consumer = self._consumer_matches(route, key)
+                step: GatewayStepRuntime = routed
+            else:
+                step = GatewayStepRuntime(
+                    self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
+                )
             step.added = self._gateway_added
             ep.set_steps([step])
+
+    def _consumer_matches(self, route: Route, key: str) -> dict[str, CallStepRuntime]:
+        """The call step of each consumer a `byConsumer` match of the route takes (the first
+        match that names a consumer wins, as Istio tries HTTP routes in order)."""
+        out: dict[str, CallStepRuntime] = {}
+        for i, match in enumerate(route.by_consumer):
+            targets: list[EndpointRuntime] = []
+            invokes: list[Invoke] = []
+            weights: list[float] = []
+            for target, weight in match.targets():
+                if weight <= 0:
+                    continue
+                _, invoke = self._site(
+                    f"{GATEWAY}{key}#{i}->{target}",
+                    GATEWAY,
+                    target,
+                    ClientPolicy(),
+                    sidecars=1,
+                    route=route,
+                )
+                targets.append(self._endpoint(target))
+                invokes.append(invoke)
+                weights.append(float(weight))
+            pick = self.streams.get(f"split:{GATEWAY}.{key}#{i}").random
+            step = CallStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
+            for consumer in match.consumers:
+                out.setdefault(consumer, step)
+        return out
 
     def _find_route(self, path: str, method: str | None) -> tuple[int, Route]:
         gw = self.arch.spec.gateway
@@ -888,6 +929,23 @@ class GatewayStepRuntime(CallStepRuntime):
     def start(self, x: Call) -> bool:
         self.added.record(self.kernel.now - x.t_arrive)
         return super().start(x)
+
+
+class ConsumerRoutedStep(GatewayStepRuntime):
+    """A gateway route with `byConsumer` matches: a request of a matched consumer takes the
+    match's targets, any other the route's own (whose weights scheduled changes move)."""
+
+    __slots__ = ("by_consumer",)
+
+    by_consumer: dict[str, CallStepRuntime]
+
+    def start(self, x: Call) -> bool:
+        consumer = consumer_of(x)
+        alternative = self.by_consumer.get(consumer) if consumer is not None else None
+        if alternative is None:
+            return super().start(x)
+        self.added.record(self.kernel.now - x.t_arrive)
+        return alternative.start(x)
 
 
 def _zero() -> float:
