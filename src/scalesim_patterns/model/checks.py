@@ -337,6 +337,12 @@ class _Checker:
                 self.endpoint_ref(route.endpoint, (*p, "endpoint"), "route")
             for j, target in enumerate(route.split or []):
                 self.endpoint_ref(target.endpoint, (*p, "split", j, "endpoint"), "route")
+            for j, match in enumerate(route.by_consumer):
+                mp: Path = (*p, "byConsumer", j)
+                if match.endpoint is not None:
+                    self.endpoint_ref(match.endpoint, (*mp, "endpoint"), "route")
+                for t, target in enumerate(match.split or []):
+                    self.endpoint_ref(target.endpoint, (*mp, "split", t, "endpoint"), "route")
 
     def check_traffic(self) -> None:
         routes = {r.path for r in self.spec.gateway.routes} if self.spec.gateway else set()

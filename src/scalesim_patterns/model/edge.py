@@ -96,6 +96,14 @@ class Route(Spec):
         assert self.split is not None
         return [(t.endpoint, t.weight) for t in self.split]
 
+    def all_targets(self) -> list[tuple[str, int]]:
+        """The route's own targets, then those of its consumer matches: every endpoint the
+        route can reach (what the mesh must let the gateway call, on one upstream path)."""
+        out = self.targets()
+        for match in self.by_consumer:
+            out += match.targets()
+        return out
+
 
 class Gateway(Spec):
     type: Literal["kong"] = "kong"

@@ -77,3 +77,122 @@ def test_a_consumer_match_takes_its_consumers_traffic_in_its_weights(mesh: bool)
     p = 0.8
     half = Z * math.sqrt(p * (1 - p) / gold)
     assert abs(count["premium"] / gold - p) <= half, count
+
+
+TEXT = """\
+apiVersion: scalesim.dev/v1alpha1
+kind: Architecture
+metadata: {name: mini}
+spec:
+  gateway:
+    auth: {type: key-auth}
+    consumers: {gold: {priority: GOLD}, free: {}}
+    routes:
+      - path: /api
+        endpoint: api.get
+        AUTH
+        byConsumer: [{consumers: [MATCH], endpoint: TARGET}]
+  services:
+    api:
+      scheduling: priority
+      QUEUE
+      endpoints: {get: {work: 1ms}}
+    premium:
+      endpoints: {get: {work: 1ms}}
+  traffic:
+    partner:
+      consumer: gold
+      PRIORITY
+      arrival: {process: poisson, rate: 5/s}
+      mix: [{route: /api}]
+"""
+
+TENANTS = """\
+apiVersion: scalesim.dev/v1alpha1
+kind: Architecture
+metadata: {name: mini}
+spec:
+  services:
+    api:
+      scheduling: priority
+      endpoints: {get: {work: 1ms}}
+  traffic:
+    a:
+      consumer: acme
+      priority: 5
+      arrival: {process: poisson, rate: 5/s}
+      mix: [{endpoint: api.get}]
+    b:
+      SECOND
+      arrival: {process: poisson, rate: 5/s}
+      mix: [{endpoint: api.get}]
+"""
+
+
+def diagnostics(text: str) -> list[str]:
+    from scalesim_patterns.model import validate_text
+
+    _, diags = validate_text(text, "a.yaml")
+    return [f"{d.severity}: {d.message} @{d.line}" for d in diags]
+
+
+def findings(**fields: str) -> list[str]:
+    values = {
+        "GOLD": "10",
+        "AUTH": "auth: true",
+        "MATCH": "gold",
+        "TARGET": "premium.get",
+        "QUEUE": "queueCapacity: 10",
+        "PRIORITY": "",
+    }
+    values.update(fields)
+    text = TEXT
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return diagnostics(text)
+
+
+def tenants(second: str) -> list[str]:
+    return diagnostics(TENANTS.replace("SECOND", second))
+
+
+def test_priority_and_consumer_routes_validate() -> None:
+    assert findings() == []
+    assert tenants("consumer: globex") == []
+    assert tenants("consumer: acme") == []  # the same tenant, its priority given once
+
+
+def test_priority_misuse_is_reported() -> None:
+    (unknown,) = findings(MATCH="golf")
+    assert unknown.startswith("error: unknown consumer 'golf'; did you mean 'gold'?")
+    assert unknown.endswith("@12")
+    (target,) = findings(TARGET="premium.put")
+    assert target.startswith("error: service 'premium' has no endpoint 'put'")
+    (no_auth,) = findings(AUTH="auth: false")
+    assert no_auth.startswith("error:") and "identifies no consumer" in no_auth
+    (no_queue,) = findings(QUEUE="queueCapacity: 0")
+    assert no_queue.startswith("error:") and "queueCapacity: 0" in no_queue
+    assert no_queue.endswith("@15")
+    (gateway_consumer,) = findings(PRIORITY="priority: 3")
+    assert "gateway.consumers.gold.priority" in gateway_consumer
+    (no_tenant,) = tenants("priority: 1")
+    assert no_tenant.startswith("error:") and "set `consumer`" in no_tenant
+    (twice,) = tenants("consumer: acme\n      priority: 1")
+    assert twice.startswith("error:") and "already has priority 5" in twice
+    (again,) = findings(MATCH="gold, gold")
+    assert again.startswith("warning:") and "never takes its requests" in again
+
+
+def test_priority_scheduling_without_classes_is_a_warning() -> None:
+    (flat,) = findings(GOLD="0")
+    assert flat.startswith("warning:") and "first come first served" in flat
+    assert flat.endswith("@15")
+
+
+def test_thread_pool_core_above_max_is_refused() -> None:
+    import pydantic
+
+    from scalesim_patterns.model.resilience import ThreadPoolBulkhead
+
+    with pytest.raises(pydantic.ValidationError, match="maxThreads \\(2\\) must be at least"):
+        ThreadPoolBulkhead.model_validate({"coreThreads": 4})
