@@ -44,6 +44,11 @@ from scalesim_patterns.sim.network.caches import (
     CacheRuntimes,
     cache_section,
 )
+from scalesim_patterns.sim.network.consumer_stats import (
+    ConsumerClosedSource,
+    ConsumerOutcomes,
+    RecordingTag,
+)
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
 from scalesim_patterns.sim.network.loops import (
     ChoiceStepRuntime,
@@ -81,7 +86,6 @@ from scalesim_patterns.sim.network.steps import (
 from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import (
     ClosedSource,
-    ConsumerTag,
     EntryRuntime,
     OpenSource,
     Picker,
@@ -728,18 +732,25 @@ class Engine:
                     self.streams.get(f"thin:{sname}").random,
                 )
                 if src.consumer is not None:
-                    opened.tag = ConsumerTag(src.consumer)
+                    opened.tag = RecordingTag(
+                        src.consumer, self.kernel, self._consumer_outcomes().stats(src.consumer)
+                    )
                 self.sources.append(opened)
             else:
                 assert isinstance(src, ClosedLoop)
                 users = override.users if override and override.users else src.users
-                closed = ClosedSource(
-                    sname,
-                    self.kernel,
-                    users,
-                    self.streams.sampler(src.think_time, f"think:{sname}"),
-                    mixer,
-                )
+                think = self.streams.sampler(src.think_time, f"think:{sname}")
+                if src.consumer is None:
+                    closed = ClosedSource(sname, self.kernel, users, think, mixer)
+                else:
+                    closed = ConsumerClosedSource(
+                        sname,
+                        self.kernel,
+                        users,
+                        think,
+                        mixer,
+                        self._consumer_outcomes().stats(src.consumer),
+                    )
                 closed.consumer = src.consumer
                 self.sources.append(closed)
         if sessions:
@@ -748,6 +759,17 @@ class Engine:
             self.run_extras["sessions"] = lambda _series: {
                 name: s.report() for name, s in sessions.items()
             }
+
+    def _consumer_outcomes(self) -> ConsumerOutcomes:
+        """The run's per-consumer figures (the `consumers` section), made on first use."""
+        outcomes = self.plugins.get(ConsumerOutcomes)
+        if outcomes is None:
+            outcomes = self.plugins.add(ConsumerOutcomes(self.causes))
+            self.reset_hooks.append(outcomes.reset)
+            self.run_extras["consumers"] = lambda _series: outcomes.report(
+                self.kernel.now - self.warmup
+            )
+        return outcomes
 
     def _session_source(
         self, sname: str, src: OpenLoop | ClosedLoop, override: TrafficOverride | None

@@ -77,6 +77,11 @@ def test_a_consumer_match_takes_its_consumers_traffic_in_its_weights(mesh: bool)
     p = 0.8
     half = Z * math.sqrt(p * (1 - p) / gold)
     assert abs(count["premium"] / gold - p) <= half, count
+    # The run's `consumers` section counts the same requests, per consumer (a few may still be
+    # on their way back when the run ends).
+    by = run.extras["consumers"]
+    assert abs(by["gold"]["count"] - gold) <= 5 and abs(by["free"]["count"] - count["api"]) <= 5
+    assert by["gold"]["errors"] == {} and by["gold"]["latency"]["mean"] > 0
 
 
 TEXT = """\
