@@ -52,8 +52,8 @@ def test_per_tenant_bulkheads_are_a_shared_resilience4j_config() -> None:
     pools = spring["resilience4j"]["thread-pool-bulkhead"]
     assert "instances" not in pools
     assert pools["configs"]["search-per-consumer"] == {
-        "coreThreadPoolSize": 4,
-        "maxThreadPoolSize": 4,
+        "coreThreadPoolSize": 8,
+        "maxThreadPoolSize": 8,
         "queueCapacity": 20,
         "keepAliveDuration": "20ms",
     }

@@ -625,13 +625,14 @@ class Engine:
                     self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
                 )
                 routed.by_consumer = self._consumer_matches(route, key)
-                step: GatewayStepRuntime = routed
+                routed.added = self._gateway_added
+                ep.set_steps([routed])
             else:
                 step = GatewayStepRuntime(
                     self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
                 )
-            step.added = self._gateway_added
-            ep.set_steps([step])
+                step.added = self._gateway_added
+                ep.set_steps([step])
 
     def _consumer_matches(self, route: Route, key: str) -> dict[str, CallStepRuntime]:
         """The call step of each consumer a `byConsumer` match of the route takes (the first
@@ -953,20 +954,23 @@ class GatewayStepRuntime(CallStepRuntime):
         return super().start(x)
 
 
-class ConsumerRoutedStep(GatewayStepRuntime):
+class ConsumerRoutedStep(CallStepRuntime):
     """A gateway route with `byConsumer` matches: a request of a matched consumer takes the
-    match's targets, any other the route's own (whose weights scheduled changes move)."""
+    match's targets, any other the route's own (whose weights scheduled changes move). A sibling
+    of GatewayStepRuntime, not its subclass: the compiled CallStepRuntime admits one level of
+    interpreted subclasses."""
 
-    __slots__ = ("by_consumer",)
+    __slots__ = ("added", "by_consumer")
 
+    added: LogHistogram
     by_consumer: dict[str, CallStepRuntime]
 
     def start(self, x: Call) -> bool:
+        self.added.record(self.kernel.now - x.t_arrive)
         consumer = consumer_of(x)
         alternative = self.by_consumer.get(consumer) if consumer is not None else None
         if alternative is None:
             return super().start(x)
-        self.added.record(self.kernel.now - x.t_arrive)
         return alternative.start(x)
 
 

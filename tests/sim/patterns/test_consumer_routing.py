@@ -201,3 +201,60 @@ def test_thread_pool_core_above_max_is_refused() -> None:
 
     with pytest.raises(pydantic.ValidationError, match="maxThreads \\(2\\) must be at least"):
         ThreadPoolBulkhead.model_validate({"coreThreads": 4})
+
+
+CAPACITY = """\
+apiVersion: scalesim.dev/v1alpha1
+kind: Architecture
+metadata: {name: mini}
+spec:
+  gateway:
+    auth: {type: key-auth}
+    consumers: {gold: {}, free: {}}
+    routes:
+      - path: /api
+        endpoint: api.get
+        byConsumer: [{consumers: [gold], endpoint: premium.get}]
+  services:
+    api: {workers: 1, endpoints: {get: {work: 100ms}}}
+    premium: {workers: 1, endpoints: {get: {work: 100ms}}}
+  traffic:
+    gold: {consumer: gold, arrival: {process: poisson, rate: 15/s}, mix: [{route: /api}]}
+    free: {consumer: free, arrival: {process: poisson, rate: 5/s}, mix: [{route: /api}]}
+"""
+
+
+def test_the_capacity_check_follows_consumer_matches() -> None:
+    # gold's 15/s of 100 ms reach premium (1.5 workers' worth on 1), free's 5/s stay on api.
+    (over,) = diagnostics(CAPACITY)
+    assert over.startswith("warning:") and "exceeds 1 workers" in over and over.endswith("@14")
+
+
+def test_a_route_weights_change_moves_the_others_and_leaves_the_matched_consumer() -> None:
+    arch = shop(False)
+    arch = arch.model_validate(
+        {
+            **arch.model_dump(by_alias=True, exclude_unset=True),
+            "spec": {
+                **arch.model_dump(by_alias=True, exclude_unset=True)["spec"],
+                "scenarios": {
+                    "move": {
+                        "changes": [
+                            {
+                                "type": "route-weights",
+                                "at": "100s",
+                                "route": "/api",
+                                "split": [{"endpoint": "premium-b.get", "weight": 100}],
+                            }
+                        ]
+                    }
+                },
+            },
+        }
+    )
+    run = simulate(arch, scenario="move", seed=3, jobs=1).runs[0]
+    count = {name: s.endpoints["get"].count for name, s in run.report.services.items()}
+    # free's requests: api for 100 s, then premium-b; gold's: its own 80/20 split all along.
+    assert within_poisson(count["api"], FREE * 100), count
+    assert within_poisson(count["premium-b"], FREE * 100 + GOLD * SECONDS * 0.2), count
+    assert within_poisson(count["premium"], GOLD * SECONDS * 0.8), count
