@@ -68,3 +68,30 @@ def test_fifo_serves_every_class_alike() -> None:
         est = result.summary.services["s"].endpoints[name].latency.mean
         assert est is not None
         assert_inside(est, fifo, 0.08)
+
+
+def test_the_queue_keeps_priority_then_arrival_order() -> None:
+    from typing import cast
+
+    from scalesim_patterns.sim.network.priority import PriorityQueue, priority_levels
+    from scalesim_patterns.sim.network.station import Call, EndpointRuntime
+    from scalesim_patterns.sim.network.traffic import ConsumerTag
+
+    levels, count = priority_levels({"gold": 30, "silver": 10, "free": 0})
+    assert (levels, count) == ({"gold": 0, "silver": 1, "free": 2}, 3)
+    queue = PriorityQueue(levels, count)
+    endpoint = cast(EndpointRuntime, None)
+    calls = {}
+    for name in ["free1", "silver1", "nobody1", "gold1", "free2", "gold2", "silver2"]:
+        tenant = name.rstrip("12")
+        parent = ConsumerTag(tenant) if tenant != "nobody" else None
+        calls[name] = Call(endpoint, lambda _c: None, parent, 0.0)
+        queue.append(calls[name])
+    names = {id(c): n for n, c in calls.items()}
+    assert [names[id(queue.popleft())] for _ in range(3)] == ["gold1", "gold2", "silver1"]
+    queue.append(calls["gold1"])  # a newcomer of the highest priority goes first
+    order = [names[id(queue.popleft())] for _ in range(len(queue))]
+    assert order == ["gold1", "silver2", "free1", "nobody1", "free2"]
+    queue.append(calls["free1"])
+    queue.clear()
+    assert queue.counts == [0, 0, 0] and len(queue) == 0

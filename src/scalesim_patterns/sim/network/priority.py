@@ -16,7 +16,6 @@ without a gateway); a request without one has priority 0.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 
 from scalesim_patterns.model.architecture import ArchitectureSpec
 from scalesim_patterns.sim.network.station import Call, ServiceRuntime
@@ -40,7 +39,7 @@ class PriorityQueue(deque[Call]):
     level or a higher one, so the head is always the oldest call of the highest level present.
     """
 
-    __slots__ = ("counts", "default", "level_of", "levels")
+    __slots__ = ("counts", "default", "levels")
 
     def __init__(self, levels: dict[str, int], count: int) -> None:
         super().__init__()
@@ -48,9 +47,9 @@ class PriorityQueue(deque[Call]):
         self.default = count - 1
         """The level of priority 0 (no consumer, or one without a priority): the lowest."""
         self.counts = [0] * count
-        self.level_of: Callable[[Call], int] = self._level
 
-    def _level(self, c: Call) -> int:
+    def level_of(self, c: Call) -> int:
+        """The call's level: its consumer's, found up its chain of callers."""
         consumer = consumer_of(c)
         if consumer is None:
             return self.default
