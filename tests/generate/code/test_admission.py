@@ -112,3 +112,14 @@ def test_the_spec_carries_priorities_and_per_tenant_bulkheads() -> None:
     assert "priorities" not in reports
     (bulkhead,) = reports["bulkheads"].values()
     assert bulkhead["per_consumer"] is True
+
+
+def test_the_local_load_plan_follows_consumer_matches() -> None:
+    from scalesim_patterns.generate.code.loadplan import load_plan
+
+    arch = load(EXAMPLE)
+    base = {name: f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(arch.spec.services)}
+    plan = load_plan(arch, str(EXAMPLE), base, 10.0, 0.0, 0.01, 1)
+    bases = {name: [e["base"] for e in entries] for name, entries in plan["sources"].items()}
+    assert bases["enterprise"] == [base["reports-dedicated"]]
+    assert bases["free"] == bases["team"] == [base["reports"]]
