@@ -282,6 +282,17 @@ class _Builder:
                     self.edge(
                         "gateway:gateway", f"service:{svc}", "route", f"{route.path} → {ep}{share}"
                     )
+                for match in route.by_consumer:
+                    who = ", ".join(match.consumers)
+                    for target, weight in match.targets():
+                        svc, _, ep = target.partition(".")
+                        share = f" {weight}%" if match.split is not None else ""
+                        self.edge(
+                            "gateway:gateway",
+                            f"service:{svc}",
+                            "route",
+                            f"{route.path} → {ep}{share} ({who})",
+                        )
 
     def step_edges(self) -> None:
         spec = self.spec

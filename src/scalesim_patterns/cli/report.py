@@ -209,6 +209,9 @@ def result_tables(result: SimulationResult) -> RenderableType:
     caches = _cache_table(result)
     if caches is not None:
         parts.append(caches)
+    consumers = _consumer_table(result)
+    if consumers is not None:
+        parts.append(consumers)
     clients = _clients_table(result)
     if clients is not None:
         parts.append(clients)
@@ -287,6 +290,40 @@ def _cache_table(result: SimulationResult) -> Table | None:
         ("cache", "lookups/s", "hit ratio", "misses", "failed lookups"),
         cells,
     )
+
+
+def _consumer_table(result: SimulationResult) -> Table | None:
+    """Per consumer (tenant): its requests as its clients saw them, means over runs."""
+    found = [
+        x for x in (r.extras.get("consumers") for r in result.runs) if isinstance(x, dict) and x
+    ]
+    if not found:
+        return None
+    table = _table(
+        "Consumers (each tenant's requests; latency in ms)",
+        ("consumer", "req/s", "errors", "mean", "p99", "failed by cause"),
+        left=("consumer", "failed by cause"),
+    )
+    for name in found[0]:
+        rows = [x[name] for x in found if name in x]
+        n = len(rows)
+        count = sum(r["count"] for r in rows)
+        causes: dict[str, float] = {}
+        for r in rows:
+            for cause, k in r["errors"].items():
+                causes[cause] = causes.get(cause, 0.0) + k / n
+        failed = sum(r["count"] - r["ok"] for r in rows)
+        means = [r["latency"]["mean"] for r in rows if r["latency"]["mean"] is not None]
+        p99s = [r["latency"]["p99"] for r in rows if r["latency"]["p99"] is not None]
+        table.add_row(
+            name,
+            f"{sum(r['throughput'] for r in rows) / n:.1f}",
+            f"{failed / count * 100:.1f}%" if count else "-",
+            f"{sum(means) / len(means) * 1e3:.1f}" if means else "-",
+            f"{sum(p99s) / len(p99s) * 1e3:.1f}" if p99s else "-",
+            " ".join(f"{c} {k:.0f}" for c, k in sorted(causes.items())) or "-",
+        )
+    return table
 
 
 def _diff(e: Estimate | None, scale: float = 1e3, unit: str = "ms") -> str:

@@ -17,6 +17,8 @@ IGNORED: tuple[str, ...] = (
     "(a ramp's end, a step's last rate, a spike's base, a cycle's mean)",
     "bounded queues (queueCapacity) and database maxConnections: nothing is turned away",
     "saga compensations, event-store conflicts and projections, broker redeliveries",
+    "consumers: a route's byConsumer matches (every request takes the route's own targets) "
+    "and priority scheduling (every queue is first come first served)",
     "percentiles: only means (a p99 needs the whole distribution; simulate for it)",
 )
 """What `scalesim estimate` does not model; the simulator does all of it."""

@@ -265,6 +265,25 @@ def _consumer(ctx: Context, auth: str) -> list[Document]:
     ]
 
 
+def _consumer_match_note(ctx: Context, route: Route, kong_auth: bool) -> None:
+    """Say where a route's consumer matches are enforced, or why they cannot be."""
+    if not ctx.mesh:
+        ctx.note(
+            f"Route `{route.path}`: its consumer matches (byConsumer) are not in the generated "
+            "configuration: Kong chooses a route before its auth plugin identifies the "
+            "consumer, so Kong OSS alone cannot route by consumer (a header match on a Kong "
+            "route or HTTPRoute would trust whatever the client sends). Turn the mesh on: the "
+            "VirtualService then matches the `X-Consumer-Username` header Kong sets."
+        )
+    elif not kong_auth:
+        ctx.note(
+            f"Route `{route.path}`: with the mesh, Istio validates the JWTs and Kong identifies "
+            "no consumer, so no `X-Consumer-Username` header reaches the VirtualService's "
+            "consumer matches and every request takes the route's own target; use "
+            "`auth: {type: key-auth}` to route by consumer."
+        )
+
+
 def gateway_files(ctx: Context) -> dict[str, list[Document]]:
     gateway = ctx.arch.spec.gateway
     if gateway is None:
@@ -319,6 +338,8 @@ def gateway_files(ctx: Context) -> dict[str, list[Document]]:
                 limit = doc["metadata"]["name"]
         if limit is not None:
             attached.append(limit)
+        if route.by_consumer:
+            _consumer_match_note(ctx, route, kong_auth)
         backend = ingress_backend(ctx.arch, route)
         target = spec.services.get(backend)
         if target is None or target.external:

@@ -149,7 +149,7 @@ def build_graph(arch: Architecture) -> Graph:
         g.store_clients[store_name].update(p.service for p in store.projections)
     if spec.gateway is not None:
         for route in spec.gateway.routes:
-            for target in sorted({t.partition(".")[0] for t, _ in route.targets()}):
+            for target in sorted({t.partition(".")[0] for t, _ in route.all_targets()}):
                 if target in spec.services:
                     g.routed[target].append(route)
     return g
@@ -186,9 +186,10 @@ def upstream_path(arch: Architecture, route: Route) -> str:
 
 
 def split_paths(arch: Architecture, route: Route) -> set[str]:
-    """Paths of every target endpoint of a route (one for a consistent route)."""
+    """Paths of every target endpoint of a route, its consumer matches' included (one for a
+    consistent route)."""
     out: set[str] = set()
-    for ref, _ in route.targets():
+    for ref, _ in route.all_targets():
         service, _, endpoint = ref.partition(".")
         svc = arch.spec.services.get(service)
         if svc is not None and endpoint in svc.endpoints:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scalesim_patterns.model.edge import ConnectionPool, MeshOverride, OutlierDetection
+from scalesim_patterns.model.edge import ConnectionPool, MeshOverride, OutlierDetection, Route
 from scalesim_patterns.model.resilience import (
     ClientPolicy,
     ConsecutiveFailureBreaker,
@@ -34,6 +34,7 @@ from .smoke import has_smoke, smoke_calls, smoke_name
 
 __all__ = [
     "authorization_policies",
+    "consumer_routes",
     "destination_rule",
     "managed_route_names",
     "namespace_policies",
@@ -186,6 +187,8 @@ def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
     gateway = ctx.arch.spec.gateway
     if gateway is not None:
         for route in gateway.routes:
+            if route.by_consumer and ingress_backend(ctx.arch, route) == name:
+                http += consumer_routes(ctx, route)
             if route.split is None or ingress_backend(ctx.arch, route) != name:
                 continue
             weights: dict[str, int] = {}
@@ -229,6 +232,49 @@ def virtual_service(ctx: Context, name: str, svc: Service) -> Document:
         "metadata": ctx.meta(name, ctx.labels(name, "mesh")),
         "spec": {"hosts": [name], "http": http},
     }
+
+
+CONSUMER_HEADER = "x-consumer-username"
+"""The header Kong's auth plugins set upstream to the identified consumer's username (with
+`X-Consumer-ID` and `X-Consumer-Custom-ID`); Kong replaces any value the client sent."""
+
+
+def consumer_routes(ctx: Context, route: Route) -> list[dict[str, Any]]:
+    """The VirtualService HTTP routes of a gateway route's consumer matches (priority routing).
+
+    Kong picks its route before its auth plugin knows the consumer, so it cannot route by
+    consumer itself (Kong Enterprise's route-by-header aside); it forwards to the route's own
+    backend with `X-Consumer-Username` set, and the Kong pod's sidecar applies these routes —
+    tried in order before the route's own — as Istio's "route based on user identity" task
+    does with its `end-user` header. One `match` entry per consumer: entries are ORed.
+    """
+    upstream = upstream_path(ctx.arch, route)
+    out: list[dict[str, Any]] = []
+    for i, match in enumerate(route.by_consumer):
+        weights: dict[str, int] = {}
+        for ref, weight in match.targets():
+            target = ref.partition(".")[0]
+            weights[target] = weights.get(target, 0) + weight
+        entry: dict[str, Any] = {
+            "name": k8s_name("consumer", f"{path_slug(route.path)}-{i}"),
+            "match": [
+                {
+                    "uri": {"exact": upstream},
+                    "sourceNamespace": ctx.options.kong_namespace,
+                    "headers": {CONSUMER_HEADER: {"exact": consumer}},
+                }
+                for consumer in match.consumers
+            ],
+            "route": [
+                {"destination": {"host": ctx.host(t)}, "weight": w}
+                for t, w in weights.items()
+                if w > 0
+            ],
+        }
+        if len(entry["route"]) == 1:
+            del entry["route"][0]["weight"]
+        out.append(entry)
+    return out
 
 
 def _pool(pool: ConnectionPool) -> dict[str, Any]:

@@ -19,7 +19,11 @@ Resilience4j's own (resilience4j.readme.io, Spring Boot 3 configuration):
   `randomizedWaitFactor`;
 - bulkhead: `maxConcurrentCalls`, `maxWaitDuration`; thread-pool bulkhead: `coreThreadPoolSize`,
   `maxThreadPoolSize`, `queueCapacity`, `keepAliveDuration`;
-- timeout: `resilience4j.timelimiter.instances.<target>.timeoutDuration`.
+- timeout: `resilience4j.timelimiter.instances.<target>.timeoutDuration`;
+- a per-tenant bulkhead (`perConsumer`) is a shared configuration,
+  `resilience4j.<bulkhead|thread-pool-bulkhead>.configs.<target>-per-consumer.*`, from which the
+  service creates one instance per consumer through the registry (Spring Boot's `configs` are
+  templates for instances made in code).
 
 Which causes count or are retried (`recordOn`, `retryOn`) map to exception classes of the
 service's HTTP client, which the file does not name: they stay in `clients.yaml`.
@@ -98,8 +102,8 @@ def application_yml(svc: Service) -> dict[str, Any] | None:
     """The `resilience4j:` tree of the service's client policies, or None when it has none."""
     modules: dict[str, dict[str, Any]] = {}
 
-    def put(module: str, target: str, values: dict[str, Any]) -> None:
-        modules.setdefault(module, {"instances": {}})["instances"][target] = values
+    def put(module: str, target: str, values: dict[str, Any], kind: str = "instances") -> None:
+        modules.setdefault(module, {}).setdefault(kind, {})[target] = values
 
     for target, policy in sorted(svc.clients.items()):
         if target == "*":
@@ -115,25 +119,35 @@ def _policy(policy: ClientPolicy, target: str, put: Any) -> None:
         put("circuitbreaker", target, _breaker(policy.circuit_breaker))
     if isinstance(policy.retry, Resilience4jRetry):
         put("retry", target, _retry(policy.retry))
-    if isinstance(policy.bulkhead, SemaphoreBulkhead):
+    # A per-tenant bulkhead is a shared config (`configs.<target>-per-consumer`) from which the
+    # service makes one instance per consumer: `registry.bulkhead(target + ":" + consumer,
+    # "<target>-per-consumer")`, the consumer read from the `X-Consumer-Username` header.
+    bulkhead = policy.bulkhead
+    if bulkhead is not None and bulkhead.per_consumer:
+        name, kind = f"{target}-per-consumer", "configs"
+    else:
+        name, kind = target, "instances"
+    if isinstance(bulkhead, SemaphoreBulkhead):
         put(
             "bulkhead",
-            target,
+            name,
             {
-                "maxConcurrentCalls": policy.bulkhead.max_concurrent,
-                "maxWaitDuration": _duration(policy.bulkhead.max_wait),
+                "maxConcurrentCalls": bulkhead.max_concurrent,
+                "maxWaitDuration": _duration(bulkhead.max_wait),
             },
+            kind,
         )
-    elif isinstance(policy.bulkhead, ThreadPoolBulkhead):
+    elif isinstance(bulkhead, ThreadPoolBulkhead):
         put(
             "thread-pool-bulkhead",
-            target,
+            name,
             {
-                "coreThreadPoolSize": policy.bulkhead.core_threads,
-                "maxThreadPoolSize": policy.bulkhead.max_threads,
-                "queueCapacity": policy.bulkhead.queue_capacity,
-                "keepAliveDuration": _duration(policy.bulkhead.keep_alive),
+                "coreThreadPoolSize": bulkhead.core_threads,
+                "maxThreadPoolSize": bulkhead.max_threads,
+                "queueCapacity": bulkhead.queue_capacity,
+                "keepAliveDuration": _duration(bulkhead.keep_alive),
             },
+            kind,
         )
     if policy.timeout is not None:
         put("timelimiter", target, {"timeoutDuration": _duration(policy.timeout)})

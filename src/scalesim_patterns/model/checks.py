@@ -337,6 +337,12 @@ class _Checker:
                 self.endpoint_ref(route.endpoint, (*p, "endpoint"), "route")
             for j, target in enumerate(route.split or []):
                 self.endpoint_ref(target.endpoint, (*p, "split", j, "endpoint"), "route")
+            for j, match in enumerate(route.by_consumer):
+                mp: Path = (*p, "byConsumer", j)
+                if match.endpoint is not None:
+                    self.endpoint_ref(match.endpoint, (*mp, "endpoint"), "route")
+                for t, target in enumerate(match.split or []):
+                    self.endpoint_ref(target.endpoint, (*mp, "split", t, "endpoint"), "route")
 
     def check_traffic(self) -> None:
         routes = {r.path for r in self.spec.gateway.routes} if self.spec.gateway else set()
@@ -588,8 +594,8 @@ class _Checker:
         response: dict[str, float] = {}
         hop = 2 * (spec.network.hop_latency.mean() if spec.network.hop_latency else 0.00025)
 
-        def entry_response(entry: EntryMix) -> float:
-            targets = _entry_targets(self.arch, entry.route, entry.method, entry.endpoint)
+        def entry_response(entry: EntryMix, consumer: str | None) -> float:
+            targets = _entry_targets(self.arch, entry.route, entry.method, entry.endpoint, consumer)
             extra = hop if entry.route is not None else 0.0
             return sum(w * (extra + _response(self.arch, t, response, 0)) for t, w in targets)
 
@@ -615,7 +621,7 @@ class _Checker:
             return min(n / w for w, n in limit.limits()) * copies
 
         def offered(overrides: dict[str, TrafficOverride]) -> dict[str, float]:
-            flows: list[tuple[EntryMix, float]] = []
+            flows: list[tuple[EntryMix, float, str | None]] = []
             for name, src in spec.traffic.items():
                 override = overrides.get(name)
                 kinds = src.requests()
@@ -628,13 +634,13 @@ class _Checker:
                 else:
                     users = override.users if override is not None and override.users else src.users
                     cycle = src.think_time.mean() + sum(
-                        e.weight / total * entry_response(e) for e in kinds
+                        e.weight / total * entry_response(e, src.consumer) for e in kinds
                     )
                     peak = users / cycle if cycle > 0 else 0.0
-                flows += [(entry, peak * entry.weight / total) for entry in kinds]
+                flows += [(entry, peak * entry.weight / total, src.consumer) for entry in kinds]
             # The gateway's rate limits refuse the excess before it reaches a service.
             per_route: dict[int, float] = {}
-            for entry, rate in flows:
+            for entry, rate, _ in flows:
                 route = route_of(entry)
                 if route is not None:
                     per_route[id(route)] = per_route.get(id(route), 0.0) + rate
@@ -646,12 +652,12 @@ class _Checker:
             cap = allowed(gateway.rate_limit) if gateway is not None else None
             overall = min(1.0, cap / routed) if cap is not None and routed else 1.0
             seeds: dict[str, float] = {}
-            for entry, rate in flows:
+            for entry, rate, consumer in flows:
                 route = route_of(entry)
                 if route is not None:
                     rate *= factor[id(route)] * overall
                 for target, w in _entry_targets(
-                    self.arch, entry.route, entry.method, entry.endpoint
+                    self.arch, entry.route, entry.method, entry.endpoint, consumer
                 ):
                     seeds[target] = seeds.get(target, 0.0) + rate * w
             return call_rates(self.arch, seeds)
@@ -800,14 +806,23 @@ def endpoint_calls(arch: Architecture, service: str, endpoint: str) -> Iterator[
 
 
 def _entry_targets(
-    arch: Architecture, route: str | None, method: str | None, endpoint: str | None
+    arch: Architecture,
+    route: str | None,
+    method: str | None,
+    endpoint: str | None,
+    consumer: str | None = None,
 ) -> list[tuple[str, float]]:
+    """Where one request of an entry goes, by share: a route's consumer match first (priority
+    routing), else the route's own targets."""
     if endpoint is not None:
         return [(endpoint, 1.0)]
     if arch.spec.gateway is None:
         return []
     for r in arch.spec.gateway.routes:
         if r.path == route and (method is None or r.methods is None or method in r.methods):
+            for match in r.by_consumer:
+                if consumer is not None and consumer in match.consumers:
+                    return [(t, w / 100) for t, w in match.targets()]
             return [(t, w / 100) for t, w in r.targets()]
     return []
 

@@ -25,3 +25,6 @@ class Consumer(Spec):
     route's and the gateway's for its requests."""
     tier: str | None = Field(None, min_length=1, max_length=63)
     """A label (a consumer group: `gold`, `free`), shown in results."""
+    priority: int = Field(0, ge=0, le=1000)
+    """How urgent its requests are: a service with `scheduling: priority` serves the highest
+    first (higher number first, as a Kubernetes PriorityClass value); 0 for everyone else."""

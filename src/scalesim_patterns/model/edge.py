@@ -15,6 +15,7 @@ from .units import Duration
 __all__ = [
     "Auth",
     "ConnectionPool",
+    "ConsumerMatch",
     "Gateway",
     "Mesh",
     "Network",
@@ -40,6 +41,32 @@ class RouteTarget(Spec):
     weight: int = Field(ge=0, le=100)
 
 
+class ConsumerMatch(Spec):
+    """Where a route sends the requests of some consumers instead (priority routing): Istio
+    matches the `x-consumer-username` header Kong sets once it has identified the consumer."""
+
+    consumers: list[str] = Field(min_length=1, max_length=100)
+    """Names of `gateway.consumers` whose requests this match takes."""
+    endpoint: str | None = None
+    split: list[RouteTarget] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ConsumerMatch:
+        if (self.endpoint is None) == (self.split is None):
+            raise ValueError("a consumer match has either `endpoint` or `split`")
+        if self.split is not None:
+            total = sum(t.weight for t in self.split)
+            if total != 100:
+                raise ValueError(f"split weights must sum to 100, got {total}")
+        return self
+
+    def targets(self) -> list[tuple[str, int]]:
+        if self.endpoint is not None:
+            return [(self.endpoint, 100)]
+        assert self.split is not None
+        return [(t.endpoint, t.weight) for t in self.split]
+
+
 class Route(Spec):
     path: str = Field(pattern=r"^/")
     methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] | None = None
@@ -50,6 +77,8 @@ class Route(Spec):
     rate_limit: RateLimit | None = None
     auth: bool = True
     strip_path: bool = False
+    by_consumer: list[ConsumerMatch] = Field(default_factory=list, max_length=100)
+    """Consumer matches tried in order before the route's own target (priority routing)."""
 
     @model_validator(mode="after")
     def _one_target(self) -> Route:
@@ -66,6 +95,14 @@ class Route(Spec):
             return [(self.endpoint, 100)]
         assert self.split is not None
         return [(t.endpoint, t.weight) for t in self.split]
+
+    def all_targets(self) -> list[tuple[str, int]]:
+        """The route's own targets, then those of its consumer matches: every endpoint the
+        route can reach (what the mesh must let the gateway call, on one upstream path)."""
+        out = self.targets()
+        for match in self.by_consumer:
+            out += match.targets()
+        return out
 
 
 class Gateway(Spec):

@@ -18,11 +18,24 @@ def check_protocols(arch: Architecture) -> list[Finding]:
     gw = spec.gateway
     if gw is not None:
         for i, route in enumerate(gw.routes):
-            for j, (ref, _) in enumerate(route.targets()):
+            fields: list[tuple[str, Path]] = [
+                (ref, ("endpoint",) if route.endpoint is not None else ("split", j, "endpoint"))
+                for j, (ref, _) in enumerate(route.targets())
+            ]
+            for k, match in enumerate(route.by_consumer):
+                fields += [
+                    (
+                        ref,
+                        ("byConsumer", k, "endpoint")
+                        if match.endpoint is not None
+                        else ("byConsumer", k, "split", j, "endpoint"),
+                    )
+                    for j, (ref, _) in enumerate(match.targets())
+                ]
+            for ref, field in fields:
                 svc = spec.services.get(ref.partition(".")[0])
                 if svc is None or svc.protocol != "thrift":
                     continue
-                field = ("endpoint",) if route.endpoint is not None else ("split", j, "endpoint")
                 out.append(
                     (
                         E,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from .base import Spec
 from .distributions import Distribution
@@ -169,6 +169,18 @@ class ThreadPoolBulkhead(Spec):
     max_threads: int = Field(2, ge=1)
     queue_capacity: int = Field(100, ge=0)
     keep_alive: Duration = 0.02
+    per_consumer: bool = False
+    """One pool (its threads and its queue) per consumer (tenant) the calls carry, so one
+    tenant's backlog never fills another's queue; the breaker stays shared."""
+
+    @model_validator(mode="after")
+    def _core_within_max(self) -> ThreadPoolBulkhead:
+        # Resilience4j's ThreadPoolBulkheadConfig.Builder refuses it too (IllegalArgumentException).
+        if self.max_threads < self.core_threads:
+            raise ValueError(
+                f"maxThreads ({self.max_threads}) must be at least coreThreads ({self.core_threads})"
+            )
+        return self
 
 
 Bulkhead = Annotated[

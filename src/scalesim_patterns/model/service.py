@@ -217,6 +217,10 @@ class Service(Spec):
     """Requests waiting per replica; none means unbounded."""
     concurrency: Literal["thread", "async"] = "thread"
     """`thread` holds the worker while waiting on calls; `async` frees it."""
+    scheduling: Literal["fifo", "priority"] = "fifo"
+    """Which waiting request a free worker takes: the oldest (`fifo`), or the oldest of the
+    highest priority its consumer carries (`priority`: a thread pool over a priority queue,
+    non-preemptive: a request at work is never interrupted)."""
     load_balancer: Literal["round-robin", "random", "least-request"] = "round-robin"
     resources: Resources = Field(default_factory=Resources)
     cpu: CpuModel | None = None

@@ -173,6 +173,9 @@ class OpenLoop(_Sends):
     """A sequence of requests each arrival follows once (model/sessions.py)."""
     consumer: str | None = Field(None, min_length=1, max_length=253)
     """The gateway consumer (`gateway.consumers`) its requests are sent as."""
+    priority: int | None = Field(None, ge=0, le=1000)
+    """The priority its tenant's requests carry when there is no gateway consumer to hold it
+    (model/consumers.py `priority`); needs `consumer`."""
 
 
 class ClosedLoop(_Sends):
@@ -187,6 +190,9 @@ class ClosedLoop(_Sends):
     """A sequence of requests each user follows, again and again (model/sessions.py)."""
     consumer: str | None = Field(None, min_length=1, max_length=253)
     """The gateway consumer (`gateway.consumers`) its requests are sent as."""
+    priority: int | None = Field(None, ge=0, le=1000)
+    """The priority its tenant's requests carry when there is no gateway consumer to hold it
+    (model/consumers.py `priority`); needs `consumer`."""
 
 
 def _default_open(value: Any) -> Any:

@@ -155,7 +155,7 @@ def _entries(arch: Architecture, route: str | None, endpoint: str | None) -> lis
     gateway = arch.spec.gateway
     if gateway is None:
         return []
-    return [t for r in gateway.routes if r.path == route for t, _ in r.targets()]
+    return [t for r in gateway.routes if r.path == route for t, _ in r.all_targets()]
 
 
 def _hops_per_request(arch: Architecture, entries: list[str]) -> float:

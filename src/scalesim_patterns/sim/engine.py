@@ -44,6 +44,11 @@ from scalesim_patterns.sim.network.caches import (
     CacheRuntimes,
     cache_section,
 )
+from scalesim_patterns.sim.network.consumer_stats import (
+    ConsumerClosedSource,
+    ConsumerOutcomes,
+    RecordingTag,
+)
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
 from scalesim_patterns.sim.network.loops import (
     ChoiceStepRuntime,
@@ -61,6 +66,7 @@ from scalesim_patterns.sim.network.pipeline import (
     Transport,
     timeout_layer,
 )
+from scalesim_patterns.sim.network.priority import consumer_priorities, use_priority_queue
 from scalesim_patterns.sim.network.processor import cpu_section, service_runtime
 from scalesim_patterns.sim.network.sessions import SessionSource, SessionStepRuntime
 from scalesim_patterns.sim.network.station import (
@@ -80,10 +86,10 @@ from scalesim_patterns.sim.network.steps import (
 from scalesim_patterns.sim.network.topics import build_topics
 from scalesim_patterns.sim.network.traffic import (
     ClosedSource,
-    ConsumerTag,
     EntryRuntime,
     OpenSource,
     Picker,
+    consumer_of,
     make_mix,
 )
 from scalesim_patterns.sim.patterns import workflows
@@ -209,6 +215,8 @@ class Engine:
             rt = service_runtime(
                 name, self.kernel, svc, svc.replicas, streams.get(f"lb:{name}").random
             )
+            if svc.scheduling == "priority":
+                use_priority_queue(rt, consumer_priorities(spec))
             for ep_name, ep in svc.endpoints.items():
                 ref = f"{name}.{ep_name}"
                 rt.endpoints[ep_name] = self._endpoint_runtime(
@@ -617,9 +625,47 @@ class Engine:
                 invokes.append(invoke)
                 weights.append(float(weight))
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
-            step = GatewayStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
-            step.added = self._gateway_added
-            ep.set_steps([step])
+            if route.by_consumer:
+                routed = ConsumerRoutedStep(
+                    self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
+                )
+                routed.by_consumer = self._consumer_matches(route, key)
+                routed.added = self._gateway_added
+                ep.set_steps([routed])
+            else:
+                step = GatewayStepRuntime(
+                    self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
+                )
+                step.added = self._gateway_added
+                ep.set_steps([step])
+
+    def _consumer_matches(self, route: Route, key: str) -> dict[str, CallStepRuntime]:
+        """The call step of each consumer a `byConsumer` match of the route takes (the first
+        match that names a consumer wins, as Istio tries HTTP routes in order)."""
+        out: dict[str, CallStepRuntime] = {}
+        for i, match in enumerate(route.by_consumer):
+            targets: list[EndpointRuntime] = []
+            invokes: list[Invoke] = []
+            weights: list[float] = []
+            for target, weight in match.targets():
+                if weight <= 0:
+                    continue
+                _, invoke = self._site(
+                    f"{GATEWAY}{key}#{i}->{target}",
+                    GATEWAY,
+                    target,
+                    ClientPolicy(),
+                    sidecars=1,
+                    route=route,
+                )
+                targets.append(self._endpoint(target))
+                invokes.append(invoke)
+                weights.append(float(weight))
+            pick = self.streams.get(f"split:{GATEWAY}.{key}#{i}").random
+            step = CallStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
+            for consumer in match.consumers:
+                out.setdefault(consumer, step)
+        return out
 
     def _find_route(self, path: str, method: str | None) -> tuple[int, Route]:
         gw = self.arch.spec.gateway
@@ -692,18 +738,25 @@ class Engine:
                     self.streams.get(f"thin:{sname}").random,
                 )
                 if src.consumer is not None:
-                    opened.tag = ConsumerTag(src.consumer)
+                    opened.tag = RecordingTag(
+                        src.consumer, self.kernel, self._consumer_outcomes().stats(src.consumer)
+                    )
                 self.sources.append(opened)
             else:
                 assert isinstance(src, ClosedLoop)
                 users = override.users if override and override.users else src.users
-                closed = ClosedSource(
-                    sname,
-                    self.kernel,
-                    users,
-                    self.streams.sampler(src.think_time, f"think:{sname}"),
-                    mixer,
-                )
+                think = self.streams.sampler(src.think_time, f"think:{sname}")
+                if src.consumer is None:
+                    closed = ClosedSource(sname, self.kernel, users, think, mixer)
+                else:
+                    closed = ConsumerClosedSource(
+                        sname,
+                        self.kernel,
+                        users,
+                        think,
+                        mixer,
+                        self._consumer_outcomes().stats(src.consumer),
+                    )
                 closed.consumer = src.consumer
                 self.sources.append(closed)
         if sessions:
@@ -712,6 +765,17 @@ class Engine:
             self.run_extras["sessions"] = lambda _series: {
                 name: s.report() for name, s in sessions.items()
             }
+
+    def _consumer_outcomes(self) -> ConsumerOutcomes:
+        """The run's per-consumer figures (the `consumers` section), made on first use."""
+        outcomes = self.plugins.get(ConsumerOutcomes)
+        if outcomes is None:
+            outcomes = self.plugins.add(ConsumerOutcomes(self.causes))
+            self.reset_hooks.append(outcomes.reset)
+            self.run_extras["consumers"] = lambda _series: outcomes.report(
+                self.kernel.now - self.warmup
+            )
+        return outcomes
 
     def _session_source(
         self, sname: str, src: OpenLoop | ClosedLoop, override: TrafficOverride | None
@@ -893,6 +957,26 @@ class GatewayStepRuntime(CallStepRuntime):
     def start(self, x: Call) -> bool:
         self.added.record(self.kernel.now - x.t_arrive)
         return super().start(x)
+
+
+class ConsumerRoutedStep(CallStepRuntime):
+    """A gateway route with `byConsumer` matches: a request of a matched consumer takes the
+    match's targets, any other the route's own (whose weights scheduled changes move). A sibling
+    of GatewayStepRuntime, not its subclass: the compiled CallStepRuntime admits one level of
+    interpreted subclasses."""
+
+    __slots__ = ("added", "by_consumer")
+
+    added: LogHistogram
+    by_consumer: dict[str, CallStepRuntime]
+
+    def start(self, x: Call) -> bool:
+        self.added.record(self.kernel.now - x.t_arrive)
+        consumer = consumer_of(x)
+        alternative = self.by_consumer.get(consumer) if consumer is not None else None
+        if alternative is None:
+            return super().start(x)
+        return alternative.start(x)
 
 
 def _zero() -> float:

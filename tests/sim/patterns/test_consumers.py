@@ -174,3 +174,73 @@ def test_a_per_tenant_bulkhead_keeps_the_greedy_tenant_out_of_the_others_permits
     # One shared bulkhead: the greedy tenant now takes the modest one's permits too.
     shared = simulate(tenants(False), seed=1, jobs=1).runs[0]
     assert shared.report.entries["front.b"].errors.get("bulkhead_full", 0) > 0
+
+
+def mmck_blocking(c: int, k: int, offered: float) -> float:
+    """Erlang's loss probability of M/M/c/K (c servers, K places in all), from the birth-death
+    chain's stationary distribution."""
+    terms = [offered**n / math.factorial(n) for n in range(c)]
+    terms += [offered**n / (math.factorial(c) * c ** (n - c)) for n in range(c, k + 1)]
+    return terms[-1] / sum(terms)
+
+
+POOL = {"coreThreads": 2, "maxThreads": 2, "queueCapacity": 3}
+"""A fixed pool of 2 threads and a queue of 3: M/M/2/5 per tenant when the calls take Exp(1 s)."""
+
+
+def thread_pool_tenants(per_consumer: bool) -> Any:
+    bulkhead = {"type": "thread-pool", **POOL, "perConsumer": per_consumer}
+    services = {
+        "front": {
+            "workers": 1000,
+            "concurrency": "async",
+            "clients": {"back": {"bulkhead": bulkhead}},
+            "endpoints": {
+                "a": {"work": "0s", "steps": [{"call": "back.work"}]},
+                "b": {"work": "0s", "steps": [{"call": "back.work"}]},
+            },
+        },
+        "back": {
+            "workers": 1000,
+            "endpoints": {"work": {"work": {"type": "exponential", "mean": "1s"}}},
+        },
+    }
+    traffic = {
+        "busy": {
+            "consumer": "acme",
+            "arrival": {"process": "poisson", "rate": "3/s"},
+            "mix": [{"endpoint": "front.a"}],
+        },
+        "quiet": {
+            "consumer": "globex",
+            "arrival": {"process": "poisson", "rate": "1.5/s"},
+            "mix": [{"endpoint": "front.b"}],
+        },
+    }
+    return architecture(services, traffic, duration="3000s", warmup="50s")
+
+
+def refused_share(result: Any, entry: str) -> Any:
+    from scalesim_patterns.sim.core.stats import estimate
+
+    return estimate(
+        [
+            r.report.entries[entry].errors.get("bulkhead_full", 0) / r.report.entries[entry].count
+            for r in result.runs
+        ]
+    )
+
+
+def test_a_per_tenant_thread_pool_is_one_mmck_queue_per_tenant() -> None:
+    result = simulate(thread_pool_tenants(True), replications=10, seed=4)
+    # Each tenant has its own pool and queue: Erlang's M/M/2/5 loss at its own offered load.
+    for entry, offered in (("front.a", 3.0), ("front.b", 1.5)):
+        expected = mmck_blocking(2, 5, offered)
+        est = refused_share(result, entry)
+        assert est.half_width is not None and est.half_width < 0.15 * expected
+        assert est.contains(expected), (entry, est, expected)
+    # One shared pool: the quiet tenant now sees the loss of 4.5 calls a second (0.56, not
+    # its own 0.085).
+    shared = simulate(thread_pool_tenants(False), replications=10, seed=4)
+    quiet = refused_share(shared, "front.b")
+    assert quiet.contains(mmck_blocking(2, 5, 4.5)), quiet

@@ -67,9 +67,13 @@ def _send(session: HttpSession, entry: dict[str, Any], rec: Recorder) -> None:
     sent = time.monotonic()
     if rec.measured(sent):
         rec.sent[entry["key"]] = rec.sent.get(entry["key"], 0) + 1
+    # A source sending as a consumer says who it is the way Kong would tell the services
+    # (X-Consumer-Username): their priority admission and per-tenant bulkheads read it.
+    consumer = entry.get("consumer")
+    headers = {"x-consumer-username": consumer} if consumer else None
     with session.request(
         entry["method"], entry["path"], name=entry["key"], json={}, catch_response=True,
-        timeout=30,
+        timeout=30, headers=headers,
     ) as response:  # fmt: skip
         status = response.status_code or 0
         cause = _cause(
@@ -116,6 +120,8 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
     greenlets = []
     for name, source in sorted(arch.spec.traffic.items()):
         entries = plan["sources"][name]
+        if source.consumer is not None:
+            entries = [{**e, "consumer": source.consumer} for e in entries]
         if isinstance(source, OpenLoop):
             rate, peak = rate_function(source.arrival, plan["scale"])
 

@@ -88,7 +88,12 @@ def load_plan(
             assert mix.route is not None and gateway is not None
             route = next(r for r in gateway.routes if r.path == mix.route)
             key = f"{mix.method} {mix.route}" if mix.method else mix.route
-            for ref, weight in route.targets():
+            targets = route.targets()
+            for match in route.by_consumer:  # priority routing, as the mesh would do it
+                if source.consumer is not None and source.consumer in match.consumers:
+                    targets = match.targets()
+                    break
+            for ref, weight in targets:
                 if weight == 0:
                     continue
                 entry = {

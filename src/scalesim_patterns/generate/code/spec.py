@@ -159,13 +159,18 @@ def _bulkhead(policy: ClientPolicy) -> dict[str, Any] | None:
     b = policy.bulkhead
     if b is None:
         return None
+    out: dict[str, Any]
     if isinstance(b, SemaphoreBulkhead):
-        return {"type": "semaphore", "max_concurrent": b.max_concurrent, "max_wait": b.max_wait}
-    return {
-        "type": "thread-pool",
-        "max_threads": b.max_threads,
-        "queue_capacity": b.queue_capacity,
-    }
+        out = {"type": "semaphore", "max_concurrent": b.max_concurrent, "max_wait": b.max_wait}
+    else:
+        out = {
+            "type": "thread-pool",
+            "max_threads": b.max_threads,
+            "queue_capacity": b.queue_capacity,
+        }
+    if b.per_consumer:
+        out["per_consumer"] = True  # one per consumer (`X-Consumer-Username`), made on first use
+    return out
 
 
 class _Builder:
@@ -388,6 +393,7 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
         "workers": svc.workers,
         "queue_capacity": svc.queue_capacity,
         "concurrency": svc.concurrency,
+        **_scheduling(arch, svc),
         "endpoints": endpoints,
         "sagas": sagas,
         "choreography": choreography,
@@ -482,3 +488,18 @@ def _choreography(
 def spec_json(spec: dict[str, Any]) -> str:
     """Stable text: sorted keys, fixed separators, a final newline."""
     return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _scheduling(arch: Architecture, svc: Service) -> dict[str, Any]:
+    """A priority-scheduled service's consumer priorities (the admission queue orders by them);
+    nothing for a FIFO service, whose spec stays as it was."""
+    if svc.scheduling != "priority":
+        return {}
+    priorities: dict[str, int] = {}
+    for src in arch.spec.traffic.values():
+        if src.consumer is not None and src.priority is not None:
+            priorities[src.consumer] = src.priority
+    if arch.spec.gateway is not None:
+        for name, consumer in arch.spec.gateway.consumers.items():
+            priorities[name] = consumer.priority
+    return {"scheduling": "priority", "priorities": dict(sorted(priorities.items()))}

@@ -365,6 +365,7 @@ class ServiceRuntime:
         "lb",
         "lb_rnd",
         "make_cpu",
+        "make_queue",
         "name",
         "pick",
         "replicas",
@@ -408,6 +409,8 @@ class ServiceRuntime:
         self.arrive_ = self.arrive
         self.make_cpu: Callable[[], Any] | None = None
         """Builds a replica's processor (sim/network/processor.py), for services with `cpu:`."""
+        self.make_queue: Callable[[], deque[Call]] | None = None
+        """Builds a replica's queue when it is not FIFO (sim/network/priority.py)."""
         for _ in range(replicas):
             self.add_replica()
 
@@ -415,6 +418,8 @@ class ServiceRuntime:
         rep = Replica(self, len(self.replicas), self.workers, self.capacity)
         if self.make_cpu is not None:
             rep.cpu = self.make_cpu()
+        if self.make_queue is not None:
+            rep.queue = self.make_queue()
         self.replicas.append(rep)
         self.routable.append(rep)
         return rep

@@ -214,11 +214,17 @@ class ConsumerTag:
 
 
 def consumer_of(c: Call) -> str | None:
-    """The consumer identity a call carries: its chain of parents up to the entry's source."""
+    """The consumer identity a call carries: its chain of parents up to the entry's source,
+    through the attempt states of retries and mesh hops (their `origin` is the caller's call),
+    as a header travels with every hop of the request."""
     node: Any = c
-    while isinstance(node, Call):
-        node = node.parent
-    return getattr(node, "consumer", None)
+    while True:
+        while isinstance(node, Call):
+            node = node.parent
+        origin = getattr(node, "origin", None)
+        if not isinstance(origin, Call):
+            return getattr(node, "consumer", None)
+        node = origin
 
 
 class OpenSource:

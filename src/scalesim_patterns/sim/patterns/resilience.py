@@ -227,9 +227,7 @@ class _Client:
             id(policy.circuit_breaker),
             id(policy.bulkhead),
         )
-        self.per_consumer = (
-            isinstance(policy.bulkhead, SemaphoreSpec) and policy.bulkhead.per_consumer
-        )
+        self.per_consumer = policy.bulkhead is not None and policy.bulkhead.per_consumer
         self.tenants: dict[tuple[Replica | None, str | None], _Guards] = {}
         """Per-tenant guards (`perConsumer`), by caller replica and consumer."""
         self.guarded = policy.circuit_breaker is not None or policy.bulkhead is not None
@@ -259,7 +257,8 @@ class _Client:
         return g
 
     def tenant_guards(self, c: Call) -> _Guards:
-        """A per-tenant bulkhead: the replica's breaker, a bulkhead of the call's consumer."""
+        """A per-tenant bulkhead: the replica's breaker, a bulkhead (semaphore, or thread pool
+        with its own queue) of the call's consumer."""
         consumer = consumer_of(c)
         table = self.tenants
         key = (caller_replica(c), consumer)
