@@ -111,9 +111,7 @@ def test_redis_cache_runs_on_the_local_redis_and_memcached_is_skipped(tmp_path: 
     assert list(local.scan_iter(match=pattern)) == []  # removed at the stop
 
 
-def test_the_twin_makes_a_skipped_cache_miss_and_lifts_a_capacity_local_redis_cannot_hold() -> (
-    None
-):
+def test_the_twin_makes_a_skipped_cache_miss_and_lifts_a_capacity_local_redis_cannot_hold() -> None:
     text = DESIGN.replace("keys: 1}\n      capacity: 1", "keys: 500}\n      capacity: 50")
     arch = loads(text)
     plan = plan_servers(arch, Servers())
