@@ -218,6 +218,22 @@ def test_the_ttl_is_honoured_and_an_expired_key_reads_the_store_again(
     assert seen["rows"] == 2
 
 
+def test_a_whole_second_ttl_is_set_as_is(
+    runtime: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    design = _design("popularity: {keys: 1}, ttl: 2s", "lgttl2")
+    run = Run(runtime, design, monkeypatch)
+    seen: dict[str, Any] = {}
+
+    async def body() -> None:
+        await run.serve(1)
+        (key,) = run.keys()
+        seen["pttl"] = _redis().pttl(key)
+
+    _run(runtime, run, body)
+    assert 1500 < seen["pttl"] <= 2000
+
+
 def test_an_unreachable_cache_sends_every_lookup_to_the_store(
     runtime: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -262,15 +278,19 @@ def test_hits_and_misses_are_on_metrics(
 def test_zipf_keys_follow_the_designs_popularity(runtime: dict[str, ModuleType]) -> None:
     import random
 
-    keys = runtime["caches"].Keys({"kind": "zipf", "keys": 50, "exponent": 1.2})
+    keys = runtime["caches"].Keys({"kind": "zipf", "keys": 200, "exponent": 0.7})
     rng = random.Random(3)
     n = 40_000
-    draws = [keys.draw(rng) for _ in range(n)]
-    total = math.fsum(k**-1.2 for k in range(1, 51))
-    for rank in (1, 2, 10, 50):
-        p = rank**-1.2 / total
-        observed = draws.count(str(rank))
+    draws = [int(keys.draw(rng)) for _ in range(n)]
+    total = math.fsum(k**-0.7 for k in range(1, 201))
+    for rank in (1, 2, 10, 50, 200):
+        p = rank**-0.7 / total
+        observed = draws.count(rank)
         assert abs(observed - n * p) <= 4 * math.sqrt(n * p * (1 - p)), rank
+    tail = math.fsum(k**-0.7 for k in range(151, 201)) / total  # ranks 151..200
+    observed = sum(1 for d in draws if d > 150)
+    assert abs(observed - n * tail) <= 4 * math.sqrt(n * tail * (1 - tail))
+    assert min(draws) == 1 and max(draws) == 200
 
 
 def test_memcached_client_is_built_without_a_server(
