@@ -121,3 +121,48 @@ def test_the_twin_makes_a_skipped_cache_miss_and_lifts_a_capacity_local_redis_ca
     assert caches["items"].capacity == 500 and caches["items"].ttl == 3600
     assert any("pages skipped for real (memcached" in n for n in notes)
     assert any("capacity 50 became the whole key space (500)" in n for n in notes)
+
+
+LOAD = """
+apiVersion: scalesim.dev/v1alpha1
+kind: Architecture
+metadata: {name: lgcacheload}
+spec:
+  services:
+    shop:
+      workers: 8
+      endpoints:
+        item:
+          work: 1ms
+          steps:
+            - cache: items
+              miss: [{query: shopdb}]
+  caches:
+    items: {engine: redis, owner: shop, popularity: {keys: 1}, capacity: 10}
+  databases:
+    shopdb: {engine: postgresql, owner: shop}
+  traffic:
+    t: {arrival: {process: poisson, rate: 20/s}, mix: [{endpoint: shop.item}]}
+"""
+
+
+def test_load_writes_each_caches_real_figures_in_the_simulators_section(tmp_path: Path) -> None:
+    import math
+    import subprocess
+    import sys
+
+    design = tmp_path / "cache.yaml"
+    design.write_text(LOAD, encoding="utf-8")
+    out = tmp_path / "load.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scalesim_patterns.cli", "load", str(design), "--duration", "8s",
+         "--warmup", "2s", "--work", "sleep", "--json", str(out)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    cache = json.loads(out.read_text())["runs"][0]["caches"]["items"]
+    # one key, filled by the first lookup of the warm-up: every measured lookup hits
+    assert cache["hit_ratio"] == 1.0 and cache["hits"] == cache["lookups"]
+    # 6 s at 20/s: 120 expected (Poisson sd 11), ± one 0.5 s scrape period at each end (10)
+    assert abs(cache["lookups"] - 120) <= 4 * math.sqrt(120) + 10, cache
+    assert list(redis.Redis().scan_iter(match="scalesim:*:lgcacheload:*")) == []

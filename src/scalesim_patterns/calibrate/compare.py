@@ -118,19 +118,19 @@ def compare_results(
         out.rows.append(
             FigureRow(key, "error_rate", p, _mean(s["error_rate"]), None, _binomial_halfwidth(p, n))
         )
-    for name, fig in sorted((real_caches or {}).items()):
+    for name, cache_fig in sorted((real_caches or {}).items()):
         runs = [r["caches"][name] for r in simulated.get("runs", []) if name in r.get("caches", {})]
         lookups = math.fsum(r["lookups"] for r in runs)
         simulated_ratio = math.fsum(r["hits"] for r in runs) / lookups if lookups else None
-        p = fig.hit_ratio
+        ratio = cache_fig.hit_ratio
         out.rows.append(
             FigureRow(
                 f"cache {name}",
                 "hit_ratio",
-                p,
+                ratio,
                 simulated_ratio,
                 None,
-                None if p is None else _binomial_halfwidth(p, int(fig.lookups)),
+                None if ratio is None else _binomial_halfwidth(ratio, int(cache_fig.lookups)),
             )
         )
     if real_clients is not None:
