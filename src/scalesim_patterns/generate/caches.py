@@ -87,7 +87,7 @@ def _connections(ctx: Context, clients: set[str]) -> int:
     return 2 * total  # old and new pods overlap during a rolling update
 
 
-def _spec(ctx: Context, key: str, name: str, cache: Cache, clients: set[str]) -> StoreSpec:
+def _spec(ctx: Context, name: str, cache: Cache, clients: set[str]) -> StoreSpec:
     mib = data_mib(cache)
     memory = f"{mib + mib // 2 + _OVERHEAD_MIB}Mi"
     connections = _connections(ctx, clients)
@@ -179,7 +179,7 @@ def cache_files(ctx: Context) -> dict[str, list[Document]]:
     clients = cache_clients(ctx.arch)
     for key, cache in sorted(ctx.arch.spec.caches.items()):
         name = names[key]
-        spec = _spec(ctx, key, name, cache, clients[key])
+        spec = _spec(ctx, name, cache, clients[key])
         prefix = f"caches/{name}"
         out[f"{prefix}/serviceaccount.yaml"] = [service_account(ctx, spec)]
         out[f"{prefix}/statefulset.yaml"] = [statefulset(ctx, spec)]
