@@ -3,7 +3,7 @@
 Tolerances are the ones the calibration benchmark is held to (issue 12): throughput within 5 %,
 mean and p50 latency within 15 %, p99 within 30 %. An error rate is compared in percentage
 points against the binomial 95 % interval of the real count, because a relative error of two
-small shares means little.
+small shares means little; so is a cache's hit ratio (its real lookups are the trials).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .scrape import ClientFigures
+from .scrape import CacheFigures, ClientFigures
 
 __all__ = [
     "TOLERANCE",
@@ -100,8 +100,10 @@ def compare_results(
     real: dict[str, Any],
     simulated: dict[str, Any],
     real_clients: dict[str, ClientFigures] | None = None,
+    real_caches: dict[str, CacheFigures] | None = None,
 ) -> Comparison:
-    """Rows for every entry both results have; clients when the real run was scraped."""
+    """Rows for every entry both results have; clients and caches when the real run was
+    scraped."""
     out = Comparison()
     real_entries = real["runs"][0]["report"]["entries"]
     sim_entries = simulated["summary"]["entries"]
@@ -115,6 +117,21 @@ def compare_results(
         p, n = float(r["error_rate"]), int(r["count"])
         out.rows.append(
             FigureRow(key, "error_rate", p, _mean(s["error_rate"]), None, _binomial_halfwidth(p, n))
+        )
+    for name, cache_fig in sorted((real_caches or {}).items()):
+        runs = [r["caches"][name] for r in simulated.get("runs", []) if name in r.get("caches", {})]
+        lookups = math.fsum(r["lookups"] for r in runs)
+        simulated_ratio = math.fsum(r["hits"] for r in runs) / lookups if lookups else None
+        ratio = cache_fig.hit_ratio
+        out.rows.append(
+            FigureRow(
+                f"cache {name}",
+                "hit_ratio",
+                ratio,
+                simulated_ratio,
+                None,
+                None if ratio is None else _binomial_halfwidth(ratio, int(cache_fig.lookups)),
+            )
         )
     if real_clients is not None:
         sim_clients = simulated["summary"].get("clients") or {}
@@ -155,7 +172,7 @@ def format_figure(figure: str, value: float | None) -> str:
         return "-"
     if figure == "throughput":
         return f"{value:.2f}/s"
-    if figure == "error_rate":
+    if figure in ("error_rate", "hit_ratio"):
         return f"{value:.2%}"
     return f"{value * 1000:.1f} ms"
 
@@ -164,4 +181,4 @@ def format_error(figure: str, error: float | None) -> str:
     """A relative error as a signed percentage; an error rate's difference in points."""
     if error is None:
         return "-"
-    return f"{error * 100:+.2f} pp" if figure == "error_rate" else f"{error:+.1%}"
+    return f"{error * 100:+.2f} pp" if figure in ("error_rate", "hit_ratio") else f"{error:+.1%}"

@@ -89,6 +89,8 @@ def _engines(arch: Architecture, skipped: dict[str, str]) -> list[str]:
         for key, db in arch.spec.databases.items()
         if key not in skipped and db.engine in SUPPORTED_ENGINES
     }
+    if any(c.engine == "redis" and k not in skipped for k, c in arch.spec.caches.items()):
+        found.add("redis")  # a cache GET costs what a Redis read query does
     return sorted(found)
 
 
@@ -199,6 +201,10 @@ def apply_costs(
             table = costs.queries.get((db.engine, op))
             if table is not None:
                 edits.append(edit(("databases", key, "latency", op), _dist(table)))
+    for key, cache in sorted(arch.spec.caches.items()):
+        table = costs.queries.get(("redis", "read"))
+        if key not in skipped and cache.engine == "redis" and table is not None:
+            edits.append(edit(("caches", key, "latency"), _dist(table)))
     for key, broker in sorted(arch.spec.brokers.items()):
         table = costs.publishes.get(broker.type)
         if key not in skipped and table is not None:

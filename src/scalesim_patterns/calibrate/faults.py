@@ -55,7 +55,7 @@ def plan_faults(arch: Architecture, scenario: str | None) -> list[Action]:
         if fault.type == "partition" or service not in arch.spec.services:
             raise Unsupported(
                 f"{where}: only faults on services can be made real here "
-                "(crash, outage, latency, errors); not on databases, brokers or partitions"
+                "(crash, outage, latency, errors); not on databases, caches, brokers or partitions"
             )
         end = None if fault.duration is None else fault.at + fault.duration
         if fault.type in ("crash", "outage"):

@@ -5,7 +5,9 @@ The generated services export `scalesim_client_breaker_state{client}` (0 closed,
 outcome}` and `scalesim_client_fallbacks_total{client,outcome}`. A thread reads every service's
 metrics twice a second on the driver's clock. Openings and fallbacks are counted by the services
 themselves (a half-open state that lasts milliseconds is between two reads); the reads give the
-time of the first opening and the share of time open.
+time of the first opening and the share of time open. Cache-aside lookups
+(`scalesim_cache_lookups_total{cache,outcome}`, summed over the services that share a cache) give
+each cache's real hit ratio over the same span.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scalesim_patterns.generate.code.local import LocalSystem
 
-__all__ = ["ClientFigures", "Scraper"]
+__all__ = ["CacheFigures", "ClientFigures", "Scraper"]
 
 STATES = {0: "CLOSED", 1: "HALF_OPEN", 2: "OPEN"}
 
@@ -42,6 +44,18 @@ class ClientFigures:
     @property
     def first_open(self) -> float | None:
         return next((t for t, _, to in self.transitions if to == "OPEN"), None)
+
+
+@dataclass
+class CacheFigures:
+    """One cache over the measured span, from every service that looks it up."""
+
+    lookups: float = 0.0
+    hits: float = 0.0
+
+    @property
+    def hit_ratio(self) -> float | None:
+        return self.hits / self.lookups if self.lookups else None
 
 
 class Scraper:
@@ -83,6 +97,9 @@ class Scraper:
                         calls[(s.labels["client"], "@fallback:" + s.labels["outcome"])] = s.value
                     elif s.name == "scalesim_client_breaker_openings_total":
                         calls[(s.labels["client"], "@openings")] = s.value
+                    elif s.name == "scalesim_cache_lookups_total":
+                        key = ("@cache:" + s.labels["cache"], s.labels["outcome"])
+                        calls[key] = calls.get(key, 0.0) + s.value
         return states, calls
 
     def _run(self) -> None:
@@ -100,6 +117,8 @@ class Scraper:
         out: dict[str, ClientFigures] = {}
         first, last = measured[0][2], measured[-1][2]
         for (client, outcome), value in last.items():
+            if client.startswith("@cache:"):
+                continue
             fig = out.setdefault(client, ClientFigures())
             got = value - first.get((client, outcome), 0.0)
             if outcome == "@openings":
@@ -124,4 +143,21 @@ class Scraper:
                     c[1] += 1
         for client, (opened, seen) in counts.items():
             out[client].open_share = opened / seen if seen else None
+        return out
+
+    def cache_figures(self) -> dict[str, CacheFigures]:
+        """Per cache over the measured span (from the warm-up's end)."""
+        measured = [s for s in self.samples if s[0] >= self.warmup]
+        if not measured:
+            return {}
+        first, last = measured[0][2], measured[-1][2]
+        out: dict[str, CacheFigures] = {}
+        for (name, outcome), value in sorted(last.items()):
+            if not name.startswith("@cache:"):
+                continue
+            fig = out.setdefault(name.removeprefix("@cache:"), CacheFigures())
+            got = value - first.get((name, outcome), 0.0)
+            fig.lookups += got
+            if outcome == "hit":
+                fig.hits += got
         return out

@@ -168,7 +168,8 @@ def _prepare(
     return _Side(
         system,
         folder,
-        Scraper(system, warmup) if scenario is not None else None,
+        # Scraped for a scenario's breakers, and for the caches' real hit ratios.
+        Scraper(system, warmup) if scenario is not None or arch.spec.caches else None,
         FaultPlan(system, actions) if actions else None,
     )
 
@@ -277,7 +278,12 @@ def calibrate(
     )
     say("simulate", 1, 1)
     simulated = result.to_dict()
-    comparison = compare_results(real, simulated, scraper.figures() if scraper else None)
+    comparison = compare_results(
+        real,
+        simulated,
+        scraper.figures() if scraper and scenario is not None else None,
+        scraper.cache_figures() if scraper else None,
+    )
     if faults is not None:
         notes.extend(faults.errors)
     notes.append(

@@ -12,7 +12,10 @@ both use a copy of the file where:
   the route's weights (locally the load client calls the services directly);
 - the mesh is disabled (no sidecars run);
 - databases and brokers the local run skips (an engine without a driver, Kafka without a broker)
-  cost nothing, because their steps are skipped for real too.
+  cost nothing, because their steps are skipped for real too; a skipped cache (memcached: no
+  server here) never hits and costs nothing, as its real lookups go straight to the store;
+- a Redis cache runs on the machine's shared Redis, which has no memory limit for the run: its
+  `capacity` becomes the whole key space (nothing is evicted for real either); its TTL stays.
 
 Edits go through the same comment-keeping editor as `scalesim new --set`, so the copy keeps the
 user's comments, and it is validated again.
@@ -160,6 +163,24 @@ def twin_text(
     if spec.mesh is not None and spec.mesh.enabled:
         edits.append(_edit(("mesh", "enabled"), False))
         notes.append("no mesh runs locally: sidecars off")
+    for key, cache in sorted(spec.caches.items()):
+        if key in skipped:
+            edits.append(
+                _edit(
+                    ("caches", key),
+                    {"engine": cache.engine, "owner": cache.owner, "hitRatio": 0, "latency": "0s"},
+                )
+            )
+        elif (
+            cache.popularity is not None
+            and cache.capacity is not None
+            and cache.capacity < cache.popularity.keys
+        ):
+            edits.append(_edit(("caches", key, "capacity"), cache.popularity.keys))
+            notes.append(
+                f"cache {key}: the local Redis evicts nothing, so capacity {cache.capacity} "
+                f"became the whole key space ({cache.popularity.keys})"
+            )
     for key, why in sorted(skipped.items()):
         if key in spec.databases:
             edits.append(_edit(("databases", key, "latency"), {"read": "0s", "write": "0s"}))

@@ -25,7 +25,8 @@ from .main import cli, err, fail, load_or_exit, out
 from .servers import server_options
 
 if TYPE_CHECKING:
-    from scalesim_patterns.generate.code.local import Servers
+    from scalesim_patterns.calibrate.scrape import Scraper
+    from scalesim_patterns.generate.code.local import LocalSystem, Servers
 
 
 def _python(requirements: Path, venv: str | None) -> str:
@@ -223,7 +224,7 @@ def load_cmd(
             system.stop()
             fail(str(exc))
         try:
-            results = _drive(folder, span)
+            results = _drive(folder, span, system if arch.spec.caches else None, warm)
         finally:
             system.stop()
     finally:
@@ -252,8 +253,32 @@ def load_window(command: str, duration: str, warmup: str) -> tuple[float, float]
     return span, warm
 
 
-def _drive(folder: Path, span: float) -> dict[str, object]:
-    """Run the Locust driver (its own process: gevent patches its interpreter) with a bar."""
+def _drive(
+    folder: Path, span: float, caches_of: LocalSystem | None = None, warm: float = 0.0
+) -> dict[str, object]:
+    """Run the Locust driver (its own process: gevent patches its interpreter) with a bar.
+
+    With `caches_of`, its services' cache counters are read during the run and each cache's
+    real figures after the warm-up go into `runs[0].caches` (the simulator's section)."""
+    from scalesim_patterns.calibrate.scrape import Scraper
+
+    scraper = Scraper(caches_of, warm) if caches_of is not None else None
+    try:
+        results = _drive_with(folder, span, scraper)
+    finally:
+        if scraper is not None:
+            scraper.stop()
+    if scraper is not None:
+        runs = results["runs"]
+        assert isinstance(runs, list)
+        runs[0]["caches"] = {
+            name: {"lookups": f.lookups, "hits": f.hits, "hit_ratio": f.hit_ratio}
+            for name, f in sorted(scraper.cache_figures().items())
+        }
+    return results
+
+
+def _drive_with(folder: Path, span: float, scraper: Scraper | None) -> dict[str, object]:
     from rich.progress import Progress
 
     from scalesim_patterns.generate.code.drive import DriverFailed, drive
@@ -265,7 +290,14 @@ def _drive(folder: Path, span: float) -> dict[str, object]:
             progress.update(task, completed=clock, description=f"{sent} requests, {failed} failed")
 
         try:
-            return dict(drive(folder / "plan.json", folder / "results.json", on_progress=show))
+            return dict(
+                drive(
+                    folder / "plan.json",
+                    folder / "results.json",
+                    on_start=scraper.start if scraper is not None else None,
+                    on_progress=show,
+                )
+            )
         except DriverFailed as exc:
             fail(str(exc))
 

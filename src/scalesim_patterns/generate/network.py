@@ -13,6 +13,7 @@ from typing import Any
 from scalesim_patterns.model.service import Service
 
 from .brokers import broker_ports
+from .cache_clients import cache_egress
 from .context import Context
 from .names import k8s_name
 from .protocols import scraped_port
@@ -182,6 +183,7 @@ def service_policy(ctx: Context, name: str, svc: Service) -> Document:
                     "ports": _ports(STORE_PORT),
                 }
             )
+    egress.extend(cache_egress(ctx, name))
     if ctx.tracing:
         egress.append(
             {

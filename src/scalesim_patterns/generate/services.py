@@ -11,6 +11,7 @@ from scalesim_patterns.generate.resilience4j import application_yml
 from scalesim_patterns.model.service import Health, Probe, Service
 from scalesim_patterns.model.units import format_duration
 
+from .cache_clients import cache_config, cache_secret_env
 from .context import Context
 from .exposure import expose_ingress
 from .names import env_key, k8s_name, label_value
@@ -104,6 +105,7 @@ def _env(ctx: Context, name: str) -> list[dict[str, Any]]:
             secret = k8s_name(ctx.broker_names[broker], "credentials")
             for key in ("username", "password"):
                 out.append(_secret_env(f"{env_key(broker)}_{key.upper()}", secret, key))
+    out.extend(cache_secret_env(ctx, name))
     return out
 
 
@@ -283,6 +285,7 @@ def _config(ctx: Context, name: str, svc: Service) -> Document:
         if name in g.store_clients[store] and store in spec.event_stores:
             host = ctx.host(ctx.store_names[store])
             data[f"{env_key(store)}_URL"] = f"esdb://{host}:{STORE_PORT}?tls=false"
+    data.update(cache_config(ctx, name))
     if g.publishes.get(name):
         data["TOPICS_PUBLISHED"] = ",".join(sorted(g.publishes[name]))
     if g.consumes.get(name):

@@ -9,6 +9,7 @@ from scalesim_patterns.model import Architecture
 
 from . import kube_values, mesh, network
 from .brokers import broker_files
+from .caches import cache_files
 from .code import service_code_files
 from .context import Context, GenerateError
 from .datastores import database_files, event_store_files
@@ -105,6 +106,7 @@ def generate_documents(
                 ctx, name, "broker", g.broker_clients.get(key, set()), client_ports, peers
             )
         ]
+    _put(out, "base", cache_files(ctx))
     _put(out, "base/gateway", gateway_files(ctx))
     if ctx.mesh:
         _put(out, "base/mesh", mesh.namespace_policies(ctx))

@@ -13,7 +13,7 @@ import pytest
 
 from scalesim_patterns.generate import generate
 from scalesim_patterns.generate.code import service_spec, spec_json
-from scalesim_patterns.generate.code.files import RUNTIME_FILES, template
+from scalesim_patterns.generate.code.files import MEMCACHED_REQUIREMENT, RUNTIME_FILES, template
 from scalesim_patterns.model import load, loads
 
 REPO = Path(__file__).resolve().parents[3]
@@ -164,8 +164,11 @@ def test_requirements_are_pinned_and_match_the_services_extra() -> None:
     extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]["services"]
-    # The extra also holds `scalesim load`'s driver, which the services do not need.
-    assert sorted(pins) == sorted(e for e in extra if not e.startswith("locust=="))
+    # The extra also holds `scalesim load`'s driver, which the services do not need, and the
+    # memcached client, which only services with a memcached cache list.
+    assert sorted([*pins, MEMCACHED_REQUIREMENT]) == sorted(
+        e for e in extra if not e.startswith("locust==")
+    )
 
 
 def test_dockerfile_is_pinned_and_non_root() -> None:

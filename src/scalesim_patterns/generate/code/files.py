@@ -8,14 +8,23 @@ from scalesim_patterns.model import Architecture
 
 from .spec import service_spec, spec_json
 
-__all__ = ["RUNTIME_FILES", "SERVICE_ROOT", "service_code_files", "template"]
+__all__ = [
+    "MEMCACHED_REQUIREMENT",
+    "RUNTIME_FILES",
+    "SERVICE_ROOT",
+    "service_code_files",
+    "template",
+]
 
 SERVICE_ROOT = "services"
+MEMCACHED_REQUIREMENT = "aiomcache==0.8.2"
+"""aio-libs' asyncio memcached client, pinned like the rest of requirements.txt."""
 
 RUNTIME_FILES: tuple[tuple[str, str], ...] = (
     ("app/__init__.py", "app/__init__.py.txt"),
     ("app/main.py", "app/main.py.txt"),
     ("app/runtime/__init__.py", "app/runtime/__init__.py.txt"),
+    ("app/runtime/caches.py", "app/runtime/caches.py.txt"),
     ("app/runtime/resilience.py", "app/runtime/resilience.py.txt"),
     ("app/runtime/server.py", "app/runtime/server.py.txt"),
     ("app/runtime/stores.py", "app/runtime/stores.py.txt"),
@@ -56,4 +65,7 @@ def service_code_files(arch: Architecture, names: list[str]) -> dict[str, str]:
             out[f"{root}/{path}"] = text
         out[f"{root}/app/spec.py"] = _spec_module(spec_json(spec))
         out[f"{root}/Dockerfile"] = dockerfile.replace("__PORT__", str(int(spec["port"])))
+        if any(c["engine"] == "memcached" for c in spec.get("caches", {}).values()):
+            # Only services with a memcached cache need its client (not in `scalesim up`'s set).
+            out[f"{root}/requirements.txt"] += MEMCACHED_REQUIREMENT + "\n"
     return dict(sorted(out.items()))

@@ -6,7 +6,10 @@ ConfigMap would give it, pointed at local servers instead. Servers the design ne
 first with a TCP connection: a missing one is a `ServerUnreachable` naming it and the option that
 points elsewhere. Kafka is the exception: without a reachable broker its publishes and consumers
 are skipped (the services say so on their probes and count the skips), never faked. Engines the
-generated code has no driver for (MongoDB, Cassandra, ...) are skipped the same way.
+generated code has no driver for (MongoDB, Cassandra, ...) are skipped the same way, and so are
+memcached caches (no memcached server runs here): their lookups read the backing store. Redis
+caches use the local Redis under a key prefix of their own per run (`scalesim:<run>:`), removed
+when the run stops.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -95,6 +99,11 @@ REQUIRED_MODULES = (
 """What `requirements.txt` installs, by import name: the interpreter must have all of them."""
 
 
+MEMCACHED_SKIPPED = (
+    "memcached: no memcached server runs on this machine; every lookup reads the backing store"
+)
+
+
 class ServerUnreachable(RuntimeError):
     """A server the design needs does not accept connections."""
 
@@ -141,7 +150,7 @@ class Plan:
     needed: dict[str, list[str]] = field(default_factory=dict)
     """Server kind → the databases and brokers of the file on it."""
     skipped: dict[str, str] = field(default_factory=dict)
-    """Database or broker of the file → why it is skipped."""
+    """Database, broker or cache of the file → why it is skipped."""
 
 
 def plan_servers(arch: Architecture, servers: Servers) -> Plan:
@@ -154,6 +163,11 @@ def plan_servers(arch: Architecture, servers: Servers) -> Plan:
             plan.skipped[key] = f"{db.engine}: the generated services have no driver for it"
     for key, broker in sorted(arch.spec.brokers.items()):
         plan.needed.setdefault(broker.type, []).append(key)
+    for key, cache in sorted(arch.spec.caches.items()):
+        if cache.engine == "redis":
+            plan.needed.setdefault("redis", []).append(key)
+        else:
+            plan.skipped[key] = MEMCACHED_SKIPPED
     for kind, users in sorted(plan.needed.items()):
         if servers.reachable(kind):
             continue
@@ -229,6 +243,8 @@ class LocalSystem:
         self.run_dir = run_dir or tree / ".scalesim-run"
         self.fault_token = fault_token
         """When set, each service accepts injected faults with this token (local runs only)."""
+        self.cache_prefix = f"scalesim:{secrets.token_hex(6)}:"
+        """Every Redis cache key of this run starts with it (removed by `stop`)."""
         self.plan = plan_servers(arch, servers)
         self.services: dict[str, LocalService] = {}
         for name, svc in sorted(arch.spec.services.items()):
@@ -264,13 +280,72 @@ class LocalSystem:
                 host, port = self.servers.address("kafka")
                 url = f"{host}:{port}"
             env[f"{broker['env']}_URL"] = url
+        caches = spec.get("caches", {})
+        for key, cache in caches.items():
+            if cache["engine"] == "redis" and key not in self.plan.skipped:
+                env.update(self._cache_env(cache))
         skipped = sorted(
-            k for k in self.plan.skipped if k in spec["databases"] or k in spec["brokers"]
+            k
+            for k in self.plan.skipped
+            if k in spec["databases"] or k in spec["brokers"] or k in caches
         )
         env["SCALESIM_SKIP"] = ",".join(skipped)
         if self.fault_token:
             env["SCALESIM_FAULT_TOKEN"] = self.fault_token
         return env
+
+    def _cache_env(self, cache: dict[str, str]) -> dict[str, str]:
+        parts = urlsplit(self.servers.urls["redis"])
+        prefix = cache["env"]
+        env = {
+            f"{prefix}_ENGINE": "redis",
+            f"{prefix}_HOST": parts.hostname or "127.0.0.1",
+            f"{prefix}_PORT": str(parts.port or _DEFAULT_PORTS["redis"]),
+            f"{prefix}_DB": parts.path.lstrip("/") or "0",
+            f"{prefix}_PREFIX": self.cache_prefix + cache["prefix"],
+        }
+        if parts.password:
+            env[f"{prefix}_PASSWORD"] = unquote(parts.password)
+        return env
+
+    def clean_caches(self) -> None:
+        """Remove this run's keys from the local Redis (SCAN + UNLINK under the run's prefix),
+        with the services' own interpreter, which has redis-py."""
+        if not any(c.engine == "redis" for c in self.arch.spec.caches.values()):
+            return
+        if "redis" not in self.plan.needed:
+            return
+        parts = urlsplit(self.servers.urls["redis"])
+        script = (
+            "import sys, redis\n"
+            "r = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), db=int(sys.argv[3]),"
+            " password=sys.argv[4] or None)\n"
+            "batch = []\n"
+            "for key in r.scan_iter(match=sys.argv[5] + '*', count=1000):\n"
+            "    batch.append(key)\n"
+            "    if len(batch) >= 1000:\n"
+            "        r.unlink(*batch); batch = []\n"
+            "if batch:\n"
+            "    r.unlink(*batch)\n"
+        )
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                [
+                    self.python,
+                    "-c",
+                    script,
+                    parts.hostname or "127.0.0.1",
+                    str(parts.port or _DEFAULT_PORTS["redis"]),
+                    parts.path.lstrip("/") or "0",
+                    unquote(parts.password or ""),
+                    self.cache_prefix,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+                check=False,
+            )
 
     def _spawn(self, name: str) -> None:
         svc = self.services[name]
@@ -403,6 +478,7 @@ class LocalSystem:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(svc.process.pid, signal.SIGKILL)
                 codes[name] = svc.process.wait()
+        self.clean_caches()
         return codes
 
     @contextlib.contextmanager

@@ -47,11 +47,12 @@ from scalesim_patterns.model.steps import (
     Step,
 )
 
+from ..cache_clients import VALUE_BYTES
 from ..graph import endpoint_path
 from ..names import env_key
 from ..services import DEFAULT_LIVENESS, DEFAULT_READINESS
 
-__all__ = ["SUPPORTED_ENGINES", "distribution", "service_spec", "spec_json"]
+__all__ = ["SUPPORTED_ENGINES", "cache_spec", "distribution", "service_spec", "spec_json"]
 
 SUPPORTED_ENGINES = frozenset({"postgresql", "mysql", "redis"})
 """Engines the generated code has a driver for; queries to others are skipped and reported."""
@@ -185,6 +186,7 @@ class _Builder:
         self.upstreams: set[str] = set()
         self.databases: set[str] = set()
         self.topics: dict[str, set[str]] = {}
+        self.caches: set[str] = set()
 
     def call(self, step: CallStep, site: str) -> dict[str, Any]:
         target = self.arch.spec.services[step.service]
@@ -232,8 +234,9 @@ class _Builder:
                 ],
             }
         if isinstance(step, CacheStep):
-            # No cache client in the generated code yet: every lookup is a miss (counted as
-            # skipped), and the miss steps read the backing store.
+            # Cache-aside (app/runtime/caches.py): look the key up; on a miss run `miss` (the
+            # backing store's read), then set the key with the cache's TTL.
+            self.caches.add(step.cache)
             return {
                 "kind": "cache",
                 "cache": step.cache,
@@ -283,6 +286,34 @@ class _Builder:
 
     def saga_call(self, ref: str, site: str) -> dict[str, Any]:
         return self.call(CallStep.model_validate({"call": ref}), site)
+
+
+HOT_KEYS = 100
+"""A fixed `hitRatio` h is made real with keys: h of the lookups ask for one of `HOT_KEYS`
+recurring keys (each misses once, then hits while cached), the rest for a key never asked before
+(a miss). The cache itself decides every hit and miss."""
+
+
+def cache_spec(arch: Architecture, key: str) -> dict[str, Any]:
+    """What the runtime's cache-aside client needs for cache `key` (app/runtime/caches.py)."""
+    cache = arch.spec.caches[key]
+    if cache.popularity is not None:
+        keys: dict[str, Any] = {
+            "kind": "zipf",
+            "keys": cache.popularity.keys,
+            "exponent": cache.popularity.exponent,
+        }
+    else:
+        assert cache.hit_ratio is not None  # the model asks for one or the other
+        keys = {"kind": "fixed", "hit_ratio": cache.hit_ratio, "hot_keys": HOT_KEYS}
+    return {
+        "engine": cache.engine,
+        "env": env_key(key),
+        "prefix": f"{arch.name}:{key}:",
+        "ttl": cache.ttl,
+        "keys": keys,
+        "value_bytes": VALUE_BYTES,
+    }
 
 
 def _count(count: Count) -> int | dict[str, Any]:
@@ -381,11 +412,12 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
         }
         for key, topics in sorted(b.topics.items())
     }
+    caches = {key: cache_spec(arch, key) for key in sorted(b.caches) if key in spec.caches}
     health = svc.health
     readiness = health.readiness.path if health and health.readiness else None
     liveness = health.liveness.path if health and health.liveness else None
     startup = health.startup.path if health and health.startup else None
-    return {
+    out = {
         "architecture": arch.name,
         "service": name,
         "version": svc.version,
@@ -413,6 +445,9 @@ def service_spec(arch: Architecture, name: str) -> dict[str, Any]:
         },
         "causes": list(CAUSES),
     }
+    if caches:  # only then: every other service's spec stays as it was
+        out["caches"] = caches
+    return out
 
 
 def saga_channels(saga_name: str, steps: int) -> list[tuple[str, str]]:
