@@ -6,9 +6,7 @@ service keeps its arrival order. Per-tenant bulkheads and the consumer header ar
 from __future__ import annotations
 
 import asyncio
-import importlib
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,27 +14,14 @@ from typing import Any
 import pytest
 
 from scalesim_patterns.generate.code import service_spec
-from scalesim_patterns.generate.code.files import RUNTIME_FILES, template
 from scalesim_patterns.model import load
 
 EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "tenant-priority.yaml"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    root = tmp_path_factory.mktemp("svc")
-    for rel, src in RUNTIME_FILES:
-        if rel.startswith("app/"):
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(template(src), encoding="utf-8")
-    sys.path.insert(0, str(root))
-    try:
-        yield importlib.import_module("app.runtime.server")
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-            del sys.modules[name]
+def server(generated_runtime: Callable[[str], ModuleType]) -> ModuleType:
+    return generated_runtime("server")
 
 
 def served_order(

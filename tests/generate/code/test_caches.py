@@ -10,12 +10,10 @@ its keys and expiry are what memcached accepts, its requirement is listed); no s
 from __future__ import annotations
 
 import asyncio
-import importlib
 import math
 import socket
-import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -24,9 +22,7 @@ import pytest
 from scalesim_patterns.generate.code import service_spec
 from scalesim_patterns.generate.code.files import (
     MEMCACHED_REQUIREMENT,
-    RUNTIME_FILES,
     service_code_files,
-    template,
 )
 from scalesim_patterns.model import loads
 
@@ -34,23 +30,8 @@ REDIS = ("127.0.0.1", 6379)
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
-    root = tmp_path_factory.mktemp("svc")
-    for rel, src in RUNTIME_FILES:
-        if rel.startswith("app/"):
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(template(src), encoding="utf-8")
-    sys.path.insert(0, str(root))
-    try:
-        yield {
-            "server": importlib.import_module("app.runtime.server"),
-            "caches": importlib.import_module("app.runtime.caches"),
-        }
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-            del sys.modules[name]
+def runtime(generated_runtime: Callable[[str], ModuleType]) -> dict[str, ModuleType]:
+    return {"server": generated_runtime("server"), "caches": generated_runtime("caches")}
 
 
 def _design(cache: str, name: str, operation: str = "write", engine: str = "redis") -> Any:

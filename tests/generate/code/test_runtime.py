@@ -7,19 +7,16 @@ waits against the simulator's Resilience4j retry, the aspect order by counting a
 from __future__ import annotations
 
 import asyncio
-import importlib
 import math
 import random
 import statistics
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from scalesim_patterns.generate.code import service_spec
-from scalesim_patterns.generate.code.files import RUNTIME_FILES, template
 from scalesim_patterns.generate.code.spec import distribution
 from scalesim_patterns.model import loads
 from scalesim_patterns.model.distributions import Distribution
@@ -27,23 +24,8 @@ from scalesim_patterns.sim.mechanisms.retry import RetryPolicy
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
-    root = tmp_path_factory.mktemp("svc")
-    for rel, src in RUNTIME_FILES:
-        if rel.startswith("app/"):
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(template(src), encoding="utf-8")
-    sys.path.insert(0, str(root))
-    try:
-        yield {
-            "work": importlib.import_module("app.runtime.work"),
-            "resilience": importlib.import_module("app.runtime.resilience"),
-        }
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
-            del sys.modules[name]
+def runtime(generated_runtime: Callable[[str], ModuleType]) -> dict[str, ModuleType]:
+    return {"work": generated_runtime("work"), "resilience": generated_runtime("resilience")}
 
 
 def _dist(text: str) -> Distribution:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -17,7 +17,7 @@ from ..errors import ApiError
 from ..limits import LimitExceeded, RunPlan, plan_run
 from ..runner import QueueFull
 from ..schemas import MAX_ID, CompareRequest, Run, RunRequest
-from ..store import TERMINAL, RunRecord, Store
+from ..store import TERMINAL, ArchitectureRecord, RunRecord, Store, VersionRecord
 from ..views import run_body
 from ..worker import Job
 from .architectures import limit_error, valid_version
@@ -36,7 +36,8 @@ def _jobs(ctx: AppContext) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, ctx.runner.workers))
 
 
-def _check_scenario(names: list[str], scenario: str | None, arch_name: str) -> None:
+def check_scenario(names: list[str], scenario: str | None, arch_name: str) -> None:
+    """422 for a scenario the architecture does not define, before anything is queued."""
     if scenario is not None and scenario not in names:
         known = ", ".join(sorted(names)) or "none defined"
         raise ApiError(
@@ -56,7 +57,10 @@ def _options(body: RunRequest | CompareRequest) -> dict[str, Any]:
     }
 
 
-def _enqueue(ctx: AppContext, make: Any, job: Any) -> RunRecord:
+def _enqueue(
+    ctx: AppContext, make: Callable[[], RunRecord], job: Callable[[int], Job]
+) -> RunRecord:
+    """Reserve a queue slot before storing the run, and give it back if storing fails."""
     try:
         ctx.runner.reserve()
     except QueueFull as exc:
@@ -75,12 +79,65 @@ def _enqueue(ctx: AppContext, make: Any, job: Any) -> RunRecord:
     return ctx.store.run(record.id)
 
 
+Stored = tuple[ArchitectureRecord, VersionRecord]
+"""A stored architecture and the version of it a run reads."""
+
+
+def queue_run(
+    ctx: AppContext,
+    *,
+    kind: Literal["simulate", "compare", "sweep"],
+    a: Stored,
+    b: Stored | None = None,
+    options: dict[str, Any],
+    estimated_requests: int,
+    scenario: str | None,
+    duration: float | None,
+    replications: int | None,
+    seed: int | None,
+    sweep: dict[str, Any] | None = None,
+) -> RunRecord:
+    """Store a web-started run and hand its job to the worker pool (429 when the queue is full).
+
+    Every kind (simulate, compare, sweep) goes through here, so the stored row and the job the
+    worker runs are built from the same values and cannot drift apart."""
+    arch_a, va = a
+    return _enqueue(
+        ctx,
+        lambda: ctx.store.create_run(
+            kind=kind,
+            source="web",
+            architecture_id=arch_a.id,
+            version=va.version,
+            architecture_name=arch_a.name,
+            options=options,
+            estimated_requests=estimated_requests,
+            b=None if b is None else (b[0].id, b[1].version, b[0].name),
+        ),
+        lambda run_id: Job(
+            run_id=run_id,
+            kind=kind,
+            text=va.text,
+            name=arch_a.name,
+            text_b=None if b is None else b[1].text,
+            name_b=None if b is None else b[0].name,
+            scenario=scenario,
+            duration=duration,
+            replications=replications,
+            seed=seed,
+            jobs=_jobs(ctx),
+            nice=ctx.settings.worker_nice,
+            sweep=sweep,
+        ),
+    )
+
+
 @router.post("/runs", status_code=202, response_model=Run, responses=errors(404, 429))
 def start_run(body: RunRequest, ctx: Ctx) -> dict[str, object]:
     """Queue a simulation of an architecture version."""
     arch, v, analysis = valid_version(ctx, body.architecture_id, body.version)
     assert analysis.arch is not None
-    _check_scenario(list(analysis.arch.spec.scenarios), body.scenario, arch.name)
+    check_scenario(list(analysis.arch.spec.scenarios), body.scenario, arch.name)
     duration = body.duration if isinstance(body.duration, float) else None
     try:
         plan: RunPlan = plan_run(
@@ -92,32 +149,16 @@ def start_run(body: RunRequest, ctx: Ctx) -> dict[str, object]:
         )
     except LimitExceeded as exc:
         raise limit_error(exc) from None
-    options = _options(body)
-    record = _enqueue(
+    record = queue_run(
         ctx,
-        lambda: ctx.store.create_run(
-            kind="simulate",
-            source="web",
-            architecture_id=arch.id,
-            version=v.version,
-            architecture_name=arch.name,
-            options=options,
-            estimated_requests=plan.requests,
-        ),
-        lambda run_id: Job(
-            run_id=run_id,
-            kind="simulate",
-            text=v.text,
-            name=arch.name,
-            text_b=None,
-            name_b=None,
-            scenario=body.scenario,
-            duration=duration,
-            replications=body.replications,
-            seed=body.seed,
-            jobs=_jobs(ctx),
-            nice=ctx.settings.worker_nice,
-        ),
+        kind="simulate",
+        a=(arch, v),
+        options=_options(body),
+        estimated_requests=plan.requests,
+        scenario=body.scenario,
+        duration=duration,
+        replications=body.replications,
+        seed=body.seed,
     )
     return run_body(record)
 
@@ -128,8 +169,8 @@ def start_compare(body: CompareRequest, ctx: Ctx) -> dict[str, object]:
     arch_a, va, an_a = valid_version(ctx, body.a.architecture_id, body.a.version)
     arch_b, vb, an_b = valid_version(ctx, body.b.architecture_id, body.b.version)
     assert an_a.arch is not None and an_b.arch is not None
-    _check_scenario(list(an_a.arch.spec.scenarios), body.scenario, arch_a.name)
-    _check_scenario(list(an_b.arch.spec.scenarios), body.scenario, arch_b.name)
+    check_scenario(list(an_a.arch.spec.scenarios), body.scenario, arch_a.name)
+    check_scenario(list(an_b.arch.spec.scenarios), body.scenario, arch_b.name)
     duration = body.duration if isinstance(body.duration, float) else None
     try:
         plan = plan_run(
@@ -152,33 +193,17 @@ def start_compare(body: CompareRequest, ctx: Ctx) -> dict[str, object]:
         )
     except LimitExceeded as exc:
         raise limit_error(exc) from None
-    options = _options(body)
-    record = _enqueue(
+    record = queue_run(
         ctx,
-        lambda: ctx.store.create_run(
-            kind="compare",
-            source="web",
-            architecture_id=arch_a.id,
-            version=va.version,
-            architecture_name=arch_a.name,
-            options=options,
-            estimated_requests=plan.requests,
-            b=(arch_b.id, vb.version, arch_b.name),
-        ),
-        lambda run_id: Job(
-            run_id=run_id,
-            kind="compare",
-            text=va.text,
-            name=arch_a.name,
-            text_b=vb.text,
-            name_b=arch_b.name,
-            scenario=body.scenario,
-            duration=duration,
-            replications=body.replications,
-            seed=body.seed,
-            jobs=_jobs(ctx),
-            nice=ctx.settings.worker_nice,
-        ),
+        kind="compare",
+        a=(arch_a, va),
+        b=(arch_b, vb),
+        options=_options(body),
+        estimated_requests=plan.requests,
+        scenario=body.scenario,
+        duration=duration,
+        replications=body.replications,
+        seed=body.seed,
     )
     return run_body(record)
 

@@ -13,10 +13,9 @@ from ..limits import LimitExceeded, plan_run
 from ..schemas import Run, SweepRequest
 from ..sweeps import check_sweep, plan_body
 from ..views import run_body
-from ..worker import Job
 from .architectures import limit_error, valid_version
 from .common import errors
-from .runs import _check_scenario, _enqueue, _jobs
+from .runs import check_scenario, queue_run
 
 router = APIRouter(prefix="/api", tags=["sweeps"])
 
@@ -29,7 +28,7 @@ def start_sweep(body: SweepRequest, ctx: Ctx) -> dict[str, object]:
     points), every point with the same seeds (common random numbers)."""
     arch, v, analysis = valid_version(ctx, body.architecture_id, body.version)
     assert analysis.arch is not None
-    _check_scenario(list(analysis.arch.spec.scenarios), body.scenario, arch.name)
+    check_scenario(list(analysis.arch.spec.scenarios), body.scenario, arch.name)
     duration = body.duration if isinstance(body.duration, float) else None
     try:  # the duration limit, and the span a point runs for (the file's when not given)
         span = plan_run(
@@ -65,36 +64,21 @@ def start_sweep(body: SweepRequest, ctx: Ctx) -> dict[str, object]:
         "seed": body.seed,
         "sweep": {**plan, "vary": list(body.vary), "sample": body.sample},
     }
-    record = _enqueue(
+    record = queue_run(
         ctx,
-        lambda: ctx.store.create_run(
-            kind="sweep",
-            source="web",
-            architecture_id=arch.id,
-            version=v.version,
-            architecture_name=arch.name,
-            options=options,
-            estimated_requests=checked.requests,
-        ),
-        lambda run_id: Job(
-            run_id=run_id,
-            kind="sweep",
-            text=v.text,
-            name=arch.name,
-            text_b=None,
-            name_b=None,
-            scenario=body.scenario,
-            duration=duration,
-            replications=checked.replications,
-            seed=body.seed,
-            jobs=_jobs(ctx),
-            nice=ctx.settings.worker_nice,
-            sweep={
-                "vary": list(body.vary),
-                "sample": body.sample,
-                "replications": checked.replications,
-                "duration": span,
-            },
-        ),
+        kind="sweep",
+        a=(arch, v),
+        options=options,
+        estimated_requests=checked.requests,
+        scenario=body.scenario,
+        duration=duration,
+        replications=checked.replications,
+        seed=body.seed,
+        sweep={
+            "vary": list(body.vary),
+            "sample": body.sample,
+            "replications": checked.replications,
+            "duration": span,
+        },
     )
     return run_body(record)
