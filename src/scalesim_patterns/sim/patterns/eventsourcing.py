@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from scalesim_patterns.model.data import ENGINE_DEFAULTS, EventStore, Projection
 from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.steps import AppendStep
-from scalesim_patterns.sim.core.causes import ERROR, UNAVAILABLE
+from scalesim_patterns.sim.core.causes import ERROR, OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
@@ -218,9 +218,23 @@ class AppendStepRuntime:
         self.kernel.schedule(delay, self.appended_, op)
 
     def appended(self, op: AppendOp) -> None:
+        status = self.settle(op)
+        if status is None:
+            return
+        x = op.call
+        if status:
+            x.endpoint.finish(x, status)
+        else:
+            x.endpoint.advance(x)
+
+    def settle(self, op: AppendOp) -> int | None:
+        """Book an append that reached the store: None when a version conflict sends it back to
+        reload and try again, else its outcome (OK, or ERROR once the retries are spent).
+
+        Apart from `appended` so that the traced runtime can report the outcome before the
+        caller resumes without copying this bookkeeping."""
         store = self.store
         p = store.conflict_probability
-        x = op.call
         if p and self.conflict_rnd() < p:
             store.conflicts += 1
             if op.attempts <= store.max_retries:
@@ -230,15 +244,14 @@ class AppendStepRuntime:
                     else self.read_latency()
                 )
                 self.kernel.schedule(reload, self.attempt_, op)
-                return
+                return None
             store.appends += 1
             store.failures += 1
-            x.endpoint.finish(x, ERROR)
-            return
+            return ERROR
         store.appends += 1
         store.written(self.events)
         store.latency.record(self.kernel.now - op.t0)
-        x.endpoint.advance(x)
+        return OK
 
 
 class ProjectionRuntime:

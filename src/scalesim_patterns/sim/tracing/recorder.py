@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_TRACES",
+    "QuerySpans",
     "TraceOptions",
     "TracedEndpointRuntime",
     "TracedPublishStepRuntime",
@@ -364,6 +365,13 @@ class Tracer:
             span.attributes["messaging.operation.type"] = "process"
             span.attributes["messaging.message.id"] = str(msg.id)
             span.attributes["scalesim.consumed"] = f"{ep.ref}"
+        return self._open_server_span(span, c, ep)
+
+    def _open_server_span(self, span: Span, c: Call, ep: EndpointRuntime) -> Span:
+        """Open `span` as the one serving `c` at `ep`, named with the replica it runs on.
+
+        The last step of every span an arrival opens (a request, a consumed message, a saga's
+        step), kept in one place so they all carry the same attributes in the same order."""
         rep = getattr(c, "replica", None)
         if rep is not None:
             span.replica = f"{_service_name(rep.service.name)}-{rep.index}"
@@ -397,14 +405,7 @@ class Tracer:
         )
         span.attributes["scalesim.saga.role"] = role
         span.attributes["scalesim.saga"] = saga.attributes.get("scalesim.saga", "")
-        rep = getattr(c, "replica", None)
-        if rep is not None:
-            span.replica = f"{_service_name(rep.service.name)}-{rep.index}"
-            span.attributes["k8s.pod.name"] = span.replica
-        span.attributes["scalesim.endpoint"] = ep.ref
-        self._open(span)
-        self.server[c] = span
-        return span
+        return self._open_server_span(span, c, ep)
 
     def _sidecar(self, client: Span, c: Call) -> None:
         leg = c.t_arrive - c.t0
@@ -717,10 +718,14 @@ class TracedEndpointRuntime(EndpointRuntime):
         super().refuse(c, status)
 
 
-class TracedQueryStepRuntime(QueryStepRuntime):
-    """A query step that reports each query as a span (traced runs only)."""
+class QuerySpans(QueryStepRuntime):
+    """The `run` of a traced query step: the plain one, then the query reported as a span.
 
-    __slots__ = ("engine_name", "operation", "tracer")
+    Shared by the fixed-`repeat` step here and the drawn-`repeat` one in `workflows.py`, so the
+    two report queries alike. It adds no slots, so it can be mixed in before any subclass of
+    `QueryStepRuntime`; each traced class declares the three slots it reads."""
+
+    __slots__ = ()
 
     tracer: Tracer
     engine_name: str
@@ -733,6 +738,12 @@ class TracedQueryStepRuntime(QueryStepRuntime):
         k.seq += 1
         heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
         self.tracer.query(x, self.db.name, self.engine_name, self.operation, waited, latency)
+
+
+class TracedQueryStepRuntime(QuerySpans):
+    """A query step that reports each query as a span (traced runs only)."""
+
+    __slots__ = ("engine_name", "operation", "tracer")
 
 
 class TracedPublishStepRuntime(PublishStepRuntime):

@@ -8,7 +8,6 @@ untraced run. The plain classes stay untouched: an untraced run never sees these
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any
 
 from scalesim_patterns.sim.core.causes import ERROR, OK, UNAVAILABLE
@@ -26,7 +25,7 @@ from scalesim_patterns.sim.patterns.saga import (
     SagaRuntime,
     StateWriter,
 )
-from scalesim_patterns.sim.tracing.recorder import Tracer
+from scalesim_patterns.sim.tracing.recorder import QuerySpans, Tracer
 
 __all__ = [
     "TracedAppendStepRuntime",
@@ -42,22 +41,10 @@ __all__ = [
 _OUTCOMES = {COMPLETED: "completed", COMPENSATED: "compensated"}
 
 
-class TracedCountedQueryStep(CountedQueryStep):
+class TracedCountedQueryStep(QuerySpans, CountedQueryStep):
     """A query step with a drawn `repeat` that reports each query as a span."""
 
     __slots__ = ("engine_name", "operation", "tracer")
-
-    tracer: Tracer
-    engine_name: str
-    operation: str
-
-    def run(self, x: Call, waited: float) -> None:
-        k = self.kernel
-        latency = self.latency()
-        self.db.served(waited, latency)
-        k.seq += 1
-        heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
-        self.tracer.query(x, self.db.name, self.engine_name, self.operation, waited, latency)
 
 
 class TracedSagaRuntime(SagaRuntime):
@@ -106,32 +93,12 @@ class TracedAppendStepRuntime(AppendStepRuntime):
             )
         super().attempt(op)
 
-    def appended(self, op: AppendOp) -> None:
-        # The plain `appended`, with the span reported before the caller resumes (its trace
-        # may end as it does).
-        store = self.store
-        p = store.conflict_probability
-        x = op.call
-        if p and self.conflict_rnd() < p:
-            store.conflicts += 1
-            if op.attempts <= store.max_retries:
-                reload = (
-                    store.load_cost(self.read_latency)
-                    if store.stream_length is not None
-                    else self.read_latency()
-                )
-                self.kernel.schedule(reload, self.attempt_, op)
-                return
-            store.appends += 1
-            store.failures += 1
-            self.tracer.appended(x, store, op.t0, self.events, op.attempts, ERROR)
-            x.endpoint.finish(x, ERROR)
-            return
-        store.appends += 1
-        store.written(self.events)
-        store.latency.record(self.kernel.now - op.t0)
-        self.tracer.appended(x, store, op.t0, self.events, op.attempts, OK)
-        x.endpoint.advance(x)
+    def settle(self, op: AppendOp) -> int | None:
+        # Reported here, before `appended` lets the caller resume (its trace may end as it does).
+        status = super().settle(op)
+        if status is not None:
+            self.tracer.appended(op.call, self.store, op.t0, self.events, op.attempts, status)
+        return status
 
 
 class TracedProjectionRuntime(ProjectionRuntime):
