@@ -41,6 +41,25 @@ class RouteTarget(Spec):
     weight: int = Field(ge=0, le=100)
 
 
+def _check_target(what: str, endpoint: str | None, split: list[RouteTarget] | None) -> None:
+    """A route and a consumer match each send to one `endpoint` or a weighted `split` summing to
+    100; one rule for both, so they refuse the same mistakes with the same words."""
+    if (endpoint is None) == (split is None):
+        raise ValueError(f"{what} has either `endpoint` or `split`")
+    if split is not None:
+        total = sum(t.weight for t in split)
+        if total != 100:
+            raise ValueError(f"split weights must sum to 100, got {total}")
+
+
+def _targets(endpoint: str | None, split: list[RouteTarget] | None) -> list[tuple[str, int]]:
+    """(endpoint, weight) pairs of a checked target: the endpoint at 100, or the split."""
+    if endpoint is not None:
+        return [(endpoint, 100)]
+    assert split is not None
+    return [(t.endpoint, t.weight) for t in split]
+
+
 class ConsumerMatch(Spec):
     """Where a route sends the requests of some consumers instead (priority routing): Istio
     matches the `x-consumer-username` header Kong sets once it has identified the consumer."""
@@ -52,19 +71,11 @@ class ConsumerMatch(Spec):
 
     @model_validator(mode="after")
     def _one_target(self) -> ConsumerMatch:
-        if (self.endpoint is None) == (self.split is None):
-            raise ValueError("a consumer match has either `endpoint` or `split`")
-        if self.split is not None:
-            total = sum(t.weight for t in self.split)
-            if total != 100:
-                raise ValueError(f"split weights must sum to 100, got {total}")
+        _check_target("a consumer match", self.endpoint, self.split)
         return self
 
     def targets(self) -> list[tuple[str, int]]:
-        if self.endpoint is not None:
-            return [(self.endpoint, 100)]
-        assert self.split is not None
-        return [(t.endpoint, t.weight) for t in self.split]
+        return _targets(self.endpoint, self.split)
 
 
 class Route(Spec):
@@ -82,19 +93,11 @@ class Route(Spec):
 
     @model_validator(mode="after")
     def _one_target(self) -> Route:
-        if (self.endpoint is None) == (self.split is None):
-            raise ValueError("a route has either `endpoint` or `split`")
-        if self.split is not None:
-            total = sum(t.weight for t in self.split)
-            if total != 100:
-                raise ValueError(f"split weights must sum to 100, got {total}")
+        _check_target("a route", self.endpoint, self.split)
         return self
 
     def targets(self) -> list[tuple[str, int]]:
-        if self.endpoint is not None:
-            return [(self.endpoint, 100)]
-        assert self.split is not None
-        return [(t.endpoint, t.weight) for t in self.split]
+        return _targets(self.endpoint, self.split)
 
     def all_targets(self) -> list[tuple[str, int]]:
         """The route's own targets, then those of its consumer matches: every endpoint the
