@@ -395,29 +395,32 @@ def test_lint_refuses_placeholder_secrets(shop_files: dict[str, str], linter: Li
 # Options and namespaces ------------------------------------------------------------------------
 
 
-def test_generate_flags_reach_the_manifests(tmp_path: Path) -> None:
-    out = tmp_path / "out"
+def _generate_shop(out: Path, *flags: str) -> None:
+    """Run `scalesim generate` on the e-commerce template into `out` with `flags`, and require
+    success: the flag tests check what the CLI writes, so they go through the CLI, one way."""
     result = CliRunner().invoke(
         cli,
-        [
-            "generate",
-            str(TEMPLATES / "ecommerce.yaml"),
-            "-o",
-            str(out),
-            "--namespace",
-            "shop-prod",
-            "--prometheus-label",
-            "prometheus=platform",
-            "--ingress-class",
-            "kong-public",
-            "--tls-issuer",
-            "corp-ca",
-            "--auth-issuer",
-            "https://id.example.org/realms/shop",
-        ],
+        ["generate", str(TEMPLATES / "ecommerce.yaml"), "-o", str(out), *flags],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
+
+
+def test_generate_flags_reach_the_manifests(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _generate_shop(
+        out,
+        "--namespace",
+        "shop-prod",
+        "--prometheus-label",
+        "prometheus=platform",
+        "--ingress-class",
+        "kong-public",
+        "--tls-issuer",
+        "corp-ca",
+        "--auth-issuer",
+        "https://id.example.org/realms/shop",
+    )
     ingress = yaml.safe_load((out / "base/gateway/ingress.yaml").read_text().split("---")[0])
     assert ingress["spec"]["ingressClassName"] == "kong-public"
     assert ingress["metadata"]["namespace"] == "shop-prod"
@@ -795,25 +798,17 @@ def test_docs_say_an_empty_analysis_result_is_an_error_not_inconclusive() -> Non
 def test_registry_and_shared_namespace_flags_reach_the_manifests(tmp_path: Path) -> None:
     """Major: `generate` exposes registry and namespaces (the rest: test_generate_flags_...)."""
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "generate",
-            str(TEMPLATES / "ecommerce.yaml"),
-            "-o",
-            str(out),
-            "--registry",
-            "reg.example.org/team",
-            "--kong-namespace",
-            "edge",
-            "--monitoring-namespace",
-            "obs",
-            "--dev-namespace",
-            "shop-test",
-        ],
-        catch_exceptions=False,
+    _generate_shop(
+        out,
+        "--registry",
+        "reg.example.org/team",
+        "--kong-namespace",
+        "edge",
+        "--monitoring-namespace",
+        "obs",
+        "--dev-namespace",
+        "shop-test",
     )
-    assert result.exit_code == 0, result.output
     texts = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.yaml")}
     deployment = find(texts, "Deployment", "user")
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == (

@@ -45,6 +45,49 @@ def _line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
+_WEB_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: app}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+"""
+_WEB_POLICY = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: web, namespace: app}
+spec:
+  selector: {matchLabels: {app: web}}
+  rules:
+  - to: [{operation: {paths: [%s]}}]
+"""
+_WEB_MONITOR = """\
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: web
+  namespace: app
+  labels:
+    %s
+spec:
+  selector: {}
+  endpoints:
+  - port: http
+"""
+"""A user's ServiceMonitor of `web` with one label (`key: value`) for the Prometheus selector."""
+
+
+def _users_web_app(*, deployment: str, allowed: str, route: str) -> str:
+    """A user's own manifests for a service `web` in namespace `app`, as one multi-document
+    YAML text: its Service, `deployment`, an AuthorizationPolicy letting the `allowed` paths (a
+    YAML flow list's items) through, and `route` (an Ingress or HTTPRoute).
+
+    The tests of manifests the generator never wrote share the Service and the policy; each
+    spells out only what it is about, the Deployment's labels and the route."""
+    return "---\n".join([_WEB_SERVICE, deployment, _WEB_POLICY % allowed, route])
+
+
 # SSP070: the gateway forwards a path the service's sidecar refuses ----------------------------
 
 
@@ -68,14 +111,8 @@ def test_route_path_that_no_policy_allows_is_flagged(
 
 
 def test_route_path_of_a_users_httproute_is_checked(linter: Linter) -> None:
-    objects = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: app}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80}]
----
+    objects = _users_web_app(
+        deployment="""\
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: app}
@@ -84,15 +121,9 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: "web:1.0"}]}
----
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: web, namespace: app}
-spec:
-  selector: {matchLabels: {app: web}}
-  rules:
-  - to: [{operation: {paths: ["/api/*"]}}]
----
+""",
+        allowed='"/api/*"',
+        route="""\
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: web, namespace: app}
@@ -103,7 +134,8 @@ spec:
     - type: URLRewrite
       urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: %s}}
     backendRefs: [{name: web, port: 80}]
-"""
+""",
+    )
     ok = _found(linter, {"app.yaml": objects % "/api/items"}, "SSP070")
     assert ok == []
     found = _found(linter, {"app.yaml": objects % "/items"}, "SSP070")
@@ -253,11 +285,7 @@ def test_selector_label_read_from_a_users_prometheus(linter: Linter) -> None:
             "  namespace: mon\nspec:\n  serviceMonitorSelector:\n    matchLabels:\n"
             "      team: platform\n"
         ),
-        "sm.yaml": (
-            "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: web\n"
-            "  namespace: app\n  labels:\n    team: web\nspec:\n  selector: {}\n"
-            "  endpoints:\n  - port: http\n"
-        ),
+        "sm.yaml": _WEB_MONITOR % "team: web",
     }
     found = _found(linter, files, "SSP075")
     assert len(found) == 1 and "team=platform" in found[0].message
@@ -375,11 +403,7 @@ def test_lint_cli_takes_the_prometheus_label(tmp_path: object) -> None:
 
     assert isinstance(tmp_path, Path)
     sm = tmp_path / "sm.yaml"
-    sm.write_text(
-        "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: web\n"
-        "  namespace: app\n  labels:\n    release: old\nspec:\n  selector: {}\n"
-        "  endpoints:\n  - port: http\n"
-    )
+    sm.write_text(_WEB_MONITOR % "release: old")
     runner = CliRunner()
     bad = runner.invoke(cli, ["lint", str(sm), "--prometheus-label", "release=kps"])
     assert bad.exit_code == 2 and "SSP075" in bad.output and "release=kps" in bad.output
@@ -392,14 +416,8 @@ def test_lint_cli_takes_the_prometheus_label(tmp_path: object) -> None:
 
 def test_users_conventions_that_are_not_mistakes_stay_clean(linter: Linter) -> None:
     """Kong prefix routes without a rewrite, Istio `version: v1` subsets, `-alpine` tags."""
-    text = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: app}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80}]
----
+    text = _users_web_app(
+        deployment="""\
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: app, labels: {app.kubernetes.io/version: "2.1.0"}}
@@ -409,15 +427,9 @@ spec:
     metadata:
       labels: {app: web, version: v1, app.kubernetes.io/name: web, app.kubernetes.io/version: "2.1.0"}
     spec: {containers: [{name: web, image: "registry.example.org/web:2.1.0-alpine"}]}
----
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: web, namespace: app}
-spec:
-  selector: {matchLabels: {app: web}}
-  rules:
-  - to: [{operation: {paths: ["/api/*", "/health"]}}]
----
+""",
+        allowed='"/api/*", "/health"',
+        route="""\
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -431,7 +443,8 @@ spec:
       paths:
       - {path: /api, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
       - {path: /health, pathType: Exact, backend: {service: {name: web, port: {number: 80}}}}
-"""
+""",
+    )
     report = linter.lint_texts({"app.yaml": text})
     assert [f.render() for f in report.findings if f.rule in {"SSP070", "SSP073"}] == []
     wrong = text.replace("path: /health, pathType: Exact", "path: /admin, pathType: Prefix")
