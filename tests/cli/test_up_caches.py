@@ -25,6 +25,8 @@ from scalesim_patterns.generate.code.local import (
 )
 from scalesim_patterns.model import loads
 
+from .load_run import run_load
+
 CI = os.environ.get("CI") == "true"
 
 DESIGN = """
@@ -148,19 +150,8 @@ spec:
 
 def test_load_writes_each_caches_real_figures_in_the_simulators_section(tmp_path: Path) -> None:
     import math
-    import subprocess
-    import sys
 
-    design = tmp_path / "cache.yaml"
-    design.write_text(LOAD, encoding="utf-8")
-    out = tmp_path / "load.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "scalesim_patterns.cli", "load", str(design), "--duration", "8s",
-         "--warmup", "2s", "--work", "sleep", "--json", str(out)],
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    cache = json.loads(out.read_text())["runs"][0]["caches"]["items"]
+    cache = run_load(tmp_path, LOAD, duration="8s", warmup="2s")["runs"][0]["caches"]["items"]
     # one key, filled by the first lookup of the warm-up: every measured lookup hits
     assert cache["hit_ratio"] == 1.0 and cache["hits"] == cache["lookups"]
     # 6 s at 20/s: 120 expected (Poisson sd 11), ± one 0.5 s scrape period at each end (10)

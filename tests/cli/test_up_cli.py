@@ -12,6 +12,8 @@ from scalesim_patterns.cli.main import cli
 from scalesim_patterns.generate.code.local import Servers, plan_servers
 from scalesim_patterns.model import loads
 
+from .load_run import run_load
+
 KAFKA_ONLY = """
 apiVersion: scalesim.dev/v1alpha1
 kind: Architecture
@@ -154,21 +156,9 @@ spec:
 
 
 def test_load_drives_the_files_traffic_and_writes_simulate_shaped_json(tmp_path: Path) -> None:
-    import json
     import math
-    import subprocess
-    import sys
 
-    design = tmp_path / "open.yaml"
-    design.write_text(OPEN_LOOP, encoding="utf-8")
-    out = tmp_path / "load.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "scalesim_patterns.cli", "load", str(design), "--duration", "6s",
-         "--warmup", "1s", "--work", "sleep", "--json", str(out)],
-        capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(out.read_text())
+    data = run_load(tmp_path, OPEN_LOOP, duration="6s", warmup="1s")
     assert data["format"] == "scalesim.results/v1" and data["architecture"] == "openloop"
     entry = data["runs"][0]["report"]["entries"]["front.go"]
     # Poisson arrivals over the 5 s measured: 300 expected, sd sqrt(300) ≈ 17.
