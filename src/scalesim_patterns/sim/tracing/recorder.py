@@ -155,6 +155,33 @@ class Tracer:
     def span_id(self) -> int:
         return self.rng.getrandbits(64) or 1
 
+    def _child(
+        self,
+        parent: Span,
+        name: str,
+        kind: str,
+        service: str,
+        start: float,
+        end: float = -1.0,
+        *,
+        follows_from: bool = False,
+    ) -> Span:
+        """A new span in `parent`'s trace under `parent` (or following from it), with a fresh id.
+
+        Every span but a trace's root is made this way, so none can pair one span's trace with
+        another's parent."""
+        return Span(
+            parent.trace_id,
+            self.span_id(),
+            parent.span_id,
+            name,
+            kind,
+            service,
+            start,
+            end,
+            follows_from=follows_from,
+        )
+
     def _open(self, span: Span) -> None:
         self.trace_of[span.trace_id].open += 1
 
@@ -328,10 +355,8 @@ class Tracer:
         if client is not None:
             attempt = self.attempts.get(client.span_id, 0)
             self.attempts[client.span_id] = attempt + 1
-            span = Span(
-                client.trace_id,
-                self.span_id(),
-                client.span_id,
+            span = self._child(
+                client,
                 self.server_name(ep),
                 SERVER,
                 service,
@@ -348,10 +373,8 @@ class Tracer:
             producer = self.messages.get((msg.id, msg.t_published))
             if producer is None:
                 return None
-            span = Span(
-                producer.trace_id,
-                self.span_id(),
-                producer.span_id,
+            span = self._child(
+                producer,
                 f"process {producer.attributes['messaging.destination.name']}",
                 CONSUMER,
                 service,
@@ -393,10 +416,8 @@ class Tracer:
         if saga is None or saga.kind != INTERNAL:
             return None
         event = getattr(c.reply, "__name__", "").startswith("choreo")
-        span = Span(
-            saga.trace_id,
-            self.span_id(),
-            saga.span_id,
+        span = self._child(
+            saga,
             f"{role} {ep.ref}",
             CONSUMER if event else INTERNAL,
             service,
@@ -415,10 +436,8 @@ class Tracer:
         else:
             share = leg
             name = "sidecar + network"
-        span = Span(
-            client.trace_id,
-            self.span_id(),
-            client.span_id,
+        span = self._child(
+            client,
             name,
             INTERNAL,
             client.service,
@@ -476,10 +495,8 @@ class Tracer:
         """A database operation under `parent`: from asking the pool for a connection
         (`waited` ago) until the answer (`took` from now)."""
         now = self.now()
-        span = Span(
-            parent.trace_id,
-            self.span_id(),
-            parent.span_id,
+        span = self._child(
+            parent,
             f"{operation} {db}",
             CLIENT,
             parent.service,
@@ -508,10 +525,8 @@ class Tracer:
         parent = self.server.get(inst.call)
         if parent is None:
             return
-        span = Span(
-            parent.trace_id,
-            self.span_id(),
-            parent.span_id,
+        span = self._child(
+            parent,
             f"saga {name}",
             INTERNAL,
             parent.service,
@@ -561,10 +576,8 @@ class Tracer:
         parent = self.server.get(x)
         if parent is None:
             return
-        span = Span(
-            parent.trace_id,
-            self.span_id(),
-            parent.span_id,
+        span = self._child(
+            parent,
             f"streams.append {store.name}",
             PRODUCER,
             parent.service,
@@ -605,10 +618,8 @@ class Tracer:
         store = projection.store.name
         while waiting and waiting[0][0] <= upto:
             _, producer = waiting.popleft()
-            span = Span(
-                producer.trace_id,
-                self.span_id(),
-                producer.span_id,
+            span = self._child(
+                producer,
                 f"streams.subscribe {store}",
                 CONSUMER,
                 _service_name(projection.service.name),
@@ -641,10 +652,8 @@ class Tracer:
         if parent is None:
             return None
         now = self.now()
-        span = Span(
-            parent.trace_id,
-            self.span_id(),
-            parent.span_id,
+        span = self._child(
+            parent,
             f"publish {topic.name}",
             PRODUCER,
             parent.service,
