@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from scalesim_patterns.generate import generate
+from scalesim_patterns.generate import generate, write_secrets, write_tree
 from scalesim_patterns.model import Architecture, load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,3 +69,25 @@ def of_kind(files: dict[str, str], kind: str) -> list[dict[str, Any]]:
 
 def generated_shop() -> dict[str, str]:
     return generate(shop())
+
+
+def kubectl_kustomize(files: dict[str, str], folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """The objects of each overlay (`dev`, `prod`) as the real kustomize (kubectl's) builds them
+    from the generated tree written to `folder` with its secrets; every build must succeed.
+
+    What a user's `kubectl apply -k` would get: the tests that check the output against it
+    write, build and parse it the same way. Needs kubectl (the callers skip without it)."""
+    write_tree(files, folder)
+    write_secrets(folder, files)
+    built: dict[str, list[dict[str, Any]]] = {}
+    for overlay in ("dev", "prod"):
+        proc = subprocess.run(
+            ["kubectl", "kustomize", str(folder / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        built[overlay] = [d for d in yaml.safe_load_all(proc.stdout) if d]
+    return built

@@ -19,7 +19,7 @@ from scalesim_patterns.generate import generate, write_secrets, write_tree
 from scalesim_patterns.model import load, loads
 
 from . import schemas
-from .helpers import documents, find, of_kind, shop
+from .helpers import documents, find, kubectl_kustomize, of_kind, shop
 from .test_valid import _schema_errors
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "cache-aside.yaml"
@@ -211,19 +211,8 @@ def test_designs_without_caches_get_no_cache_objects() -> None:
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_cache_output_builds_with_kustomize(tmp_path: Path) -> None:
-    files = generate(loads(SOCIAL))
-    write_tree(files, tmp_path / "out")
-    write_secrets(tmp_path / "out", files)
-    for overlay in ("dev", "prod"):
-        built = subprocess.run(
-            ["kubectl", "kustomize", str(tmp_path / "out" / "overlays" / overlay)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert built.returncode == 0, built.stderr
-        kinds = [d["kind"] for d in yaml.safe_load_all(built.stdout) if d]
+    for objects in kubectl_kustomize(generate(loads(SOCIAL)), tmp_path / "out").values():
+        kinds = [d["kind"] for d in objects]
         assert kinds.count("StatefulSet") == 4  # two caches, two databases
 
 

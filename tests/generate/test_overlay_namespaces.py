@@ -27,7 +27,7 @@ from scalesim_patterns.cli.main import cli
 from scalesim_patterns.generate import GenerateError, GenerateOptions, generate, write_tree
 from scalesim_patterns.model import load
 
-from .helpers import GOLDEN_INPUT, TEMPLATES
+from .helpers import GOLDEN_INPUT, TEMPLATES, kubectl_kustomize
 from .kbuild import build
 from .synthetic import synthetic_architecture
 
@@ -225,20 +225,9 @@ def test_install_script_waits_in_the_overlays_namespace(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kbuild_agrees_with_kubectl_kustomize(tmp_path: Path) -> None:
     """Our test build against the real one (kustomize v5 in kubectl) on the e-commerce tree."""
-    from scalesim_patterns.generate import write_secrets
-
     files = generate(load(GOLDEN_INPUT))
-    write_tree(files, tmp_path / "t")
-    write_secrets(tmp_path / "t", files)
-    for overlay in ("dev", "prod"):
-        proc = subprocess.run(
-            ["kubectl", "kustomize", str(tmp_path / "t" / "overlays" / overlay)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr
-        real = [d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] != "Secret"]
+    for overlay, objects in kubectl_kustomize(files, tmp_path / "t").items():
+        real = [d for d in objects if d["kind"] != "Secret"]
         ours = build(files, f"overlays/{overlay}")
         key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
         assert sorted(map(key, real)) == sorted(map(key, ours))
