@@ -7,6 +7,12 @@
   M/G/1 (Pollaczek–Khinchine); Kingman's heavy-traffic formula is its c = 1 case.
 - `fork_join_max`: mean of the slowest of a parallel group's branches (independent exponential
   branches: inclusion–exclusion over subsets, the exact mean of their maximum).
+- `priority_waits`: per-class mean wait under non-preemptive priority, Cobham's formula
+  W_k = W0 / ((1 − σ_{k−1})(1 − σ_k)) with W0 the mean residual work an arrival finds (for
+  M/G/1, Σ λ_i E[S_i²] / 2; for M/M/c with one service rate, C(c, a) / (cμ): Gross & Harris,
+  *Fundamentals of Queueing Theory*, 4th ed., §3.4.2, eq. 3.46; Kleinrock vol. 2, §3.6).
+- `mmck_loss`: the share of arrivals an M/M/c/K station turns away (all c servers busy and
+  K − c waiting): Erlang's loss formula for a finite queue (Gross & Harris §2.5).
 - `mva`: exact mean value analysis of a single-class closed network of queueing and delay
   stations (Reiser & Lavenberg 1980); a c-server station by Seidmann's approximation (a queue
   with demand D/c followed by a delay of D·(c−1)/c); `schweitzer` the approximate MVA fixed
@@ -31,7 +37,9 @@ __all__ = [
     "erlang_c",
     "fork_join_max",
     "mgc_wait",
+    "mmck_loss",
     "mva",
+    "priority_waits",
     "schweitzer",
 ]
 
@@ -71,6 +79,48 @@ def mgc_wait(
         return math.inf
     mmc = erlang_c(servers, offered) * service_mean / (servers - offered)
     return mmc * (ca2 + cs2) / 2.0
+
+
+def priority_waits(fifo_wait: float, loads: Sequence[float]) -> list[float]:
+    """Mean wait of each class, highest priority first, under non-preemptive priority.
+
+    `loads` are the classes' shares of the station's capacity (λ_k E[S] / c) and `fifo_wait`
+    the mean wait of the same traffic first come first served. W0 = W_fifo (1 − ρ) is exact
+    for M/G/1 (Pollaczek–Khinchine's W = W0 / (1 − ρ)) and for M/M/c with one service rate
+    (W = C(c, a) / (cμ (1 − ρ))); the classes' rate-weighted mean of the W_k is W_fifo again
+    (Kleinrock's conservation law)."""
+    rho = sum(loads)
+    if not math.isfinite(fifo_wait) or rho >= 1.0:
+        # saturated: the backlog grows without bound; which classes it starves is not a
+        # steady state this formula describes, so every class is reported as saturated
+        return [math.inf] * len(loads)
+    w0 = fifo_wait * (1.0 - rho)
+    waits = []
+    above = 0.0
+    for load in loads:
+        below = above + load
+        waits.append(w0 / ((1.0 - above) * (1.0 - below)))
+        above = below
+    return waits
+
+
+def mmck_loss(servers: int, capacity: int, offered: float) -> float:
+    """Probability that an arrival finds an M/M/c/K station full: c = `servers`, K =
+    `capacity` (servers plus waiting places), `offered` = λ/μ erlangs. p_n ∝ a^n/n! up to c,
+    then × (a/c) per waiting place; computed as ratios so it stays finite for large K."""
+    if servers < 1 or capacity < servers:
+        raise ValueError("need 1 <= servers <= capacity")
+    if offered <= 0.0:
+        return 0.0
+    term = 1.0
+    total = 1.0
+    for n in range(1, capacity + 1):
+        term *= offered / min(n, servers)
+        total += term
+        if total > 1e300:  # rescale: only the ratio term / total matters
+            term /= total
+            total = 1.0
+    return term / total
 
 
 def fork_join_max(means: Sequence[float]) -> float:
