@@ -44,7 +44,21 @@ def estimate_tables(est: Estimate) -> list[Table]:
             _ms(st.wait_mean),
             _ms(st.holding_mean),
         )
-    return [entries, stations]
+    tables = [entries, stations]
+    if est.consumers:
+        consumers = Table(title="consumers (tenants)", title_justify="left")
+        for col in ("consumer", "arrivals/s", "ok/s", "errors", "response"):
+            consumers.add_column(col, justify="left" if col == "consumer" else "right")
+        for name, c in est.consumers.items():
+            consumers.add_row(
+                name,
+                f"{c.arrival_rate:,.1f}",
+                f"{c.throughput:,.1f}",
+                f"{c.error_rate:.2%}",
+                _ms(c.response_mean),
+            )
+        tables.append(consumers)
+    return tables
 
 
 @cli.command("estimate")

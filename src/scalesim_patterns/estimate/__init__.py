@@ -9,16 +9,25 @@ keystroke of an editor. What it ignores is listed in `IGNORED` and printed with 
 
 from __future__ import annotations
 
+import math
 from os import PathLike
 from pathlib import Path
 
 from scalesim_patterns.model.architecture import Architecture
 
 from .network import EstimateError, Network, Solution
-from .report import IGNORED, EndpointEstimate, EntryEstimate, Estimate, StationEstimate
+from .report import (
+    IGNORED,
+    ConsumerEstimate,
+    EndpointEstimate,
+    EntryEstimate,
+    Estimate,
+    StationEstimate,
+)
 
 __all__ = [
     "IGNORED",
+    "ConsumerEstimate",
     "EndpointEstimate",
     "EntryEstimate",
     "Estimate",
@@ -126,6 +135,7 @@ def _report(
         )
         for st in sol.stations.values()
     }
+    consumers = _consumers(network, sol)
     busiest = max(stations.items(), key=lambda kv: kv[1].utilisation, default=None)
     bottleneck = busiest[0] if busiest is not None and busiest[1].utilisation > 0 else None
     sat = load * saturation_load(network) if headroom else float("nan")
@@ -140,4 +150,29 @@ def _report(
         saturation_load=sat,
         iterations=sol.iterations,
         ignored=IGNORED,
+        consumers=consumers,
     )
+
+
+def _consumers(network: Network, sol: Solution) -> dict[str, ConsumerEstimate]:
+    """Per consumer: its sources' rates, failures and responses, rate-weighted."""
+    acc: dict[str, list[float]] = {}
+    for src in network.sources:
+        if src.consumer is None:
+            continue
+        x = sol.source_rate[src.name]
+        a = acc.setdefault(src.consumer, [0.0, 0.0, 0.0])
+        if not x > 0:
+            continue
+        a[0] += x
+        a[1] += x * sol.source_failure.get(src.name, 0.0)
+        a[2] += x * sol.source_response.get(src.name, math.nan)
+    return {
+        name: ConsumerEstimate(
+            arrival_rate=x,
+            throughput=x - failed,
+            error_rate=failed / x if x > 0 else 0.0,
+            response_mean=slow / x if x > 0 else 0.0,
+        )
+        for name, (x, failed, slow) in sorted(acc.items())
+    }

@@ -19,6 +19,12 @@ waits on holding times, so the solver iterates to the fixed point (the layered-q
 approximate mean value analysis on the same stations: a closed customer arriving at a
 station finds (N−1)/N of the closed queue there, stretched by the open traffic's utilisation,
 and the population's throughput follows the response-time law X = N / (Z + R).
+
+Tenants (sources that send as a `consumer`) are followed one source at a time: a route's
+`byConsumer` match sends its consumer's requests to their own target; a `scheduling: priority`
+station gives each class its own wait (Cobham's non-preemptive priority formula on the
+station's FIFO wait, docs/estimate.md); a per-tenant thread-pool bulkhead refuses the share
+Erlang's M/M/c/K loss gives, and refused calls do not reach the target.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from scalesim_patterns.model.counts import count_mean
 from scalesim_patterns.model.data import SagaStep as SagaDefStep
 from scalesim_patterns.model.distributions import Constant, LogNormal
 from scalesim_patterns.model.edge import Route
+from scalesim_patterns.model.resilience import ThreadPoolBulkhead
 from scalesim_patterns.model.series import SeriesArrival
 from scalesim_patterns.model.steps import (
     AppendStep,
@@ -57,7 +64,7 @@ from scalesim_patterns.model.traffic import (
     TrafficOverride,
 )
 
-from .queues import fork_join_max, mgc_wait
+from .queues import fork_join_max, mgc_wait, mmck_loss, priority_waits
 
 __all__ = ["DEFAULT_HOP", "EstimateError", "Network", "Solution", "StationState", "steady_rate"]
 
@@ -73,6 +80,8 @@ MAX_ITERATIONS = 200
 EXACT_POPULATION = 64
 """Closed populations up to this size get the exact MVA recursion over the population."""
 TOLERANCE = 1e-10
+DAMPING = 0.3
+"""Step towards a tenant bulkhead's new accepted share per iteration."""
 
 Kind = Literal["service", "gateway", "pool"]
 
@@ -148,8 +157,12 @@ class StationState:
     holding_scv: float = 1.0
     ca2: float = 1.0
     wait: float = 0.0
-    """Mean wait in queue per visit."""
+    """Mean wait in queue per visit (all classes; under priority scheduling their mean)."""
     open_rate: float = 0.0
+    priority: bool = False
+    """`scheduling: priority`: waits differ by class (`class_wait`)."""
+    class_wait: dict[int, float] = field(default_factory=dict)
+    """Under priority scheduling: mean wait per visit of each class (by priority value)."""
 
     @property
     def utilisation(self) -> float:
@@ -174,6 +187,20 @@ class _Source:
     think: float
     mix: list[tuple[str, float]]
     """(entry name, share)."""
+    consumer: str | None = None
+    priority: int = 0
+    """Its consumer's priority (0 without one), the class a priority queue serves it in."""
+
+
+@dataclass(frozen=True)
+class _TenantPool:
+    """A per-tenant thread-pool bulkhead on `caller`'s calls to `target`: one pool of
+    `threads` threads and `capacity` − `threads` waiting places per caller replica and tenant."""
+
+    caller: str
+    target: str
+    threads: int
+    capacity: int
 
 
 @dataclass
@@ -188,6 +215,10 @@ class Solution:
     entry_failure: dict[str, float]
     source_rate: dict[str, float]
     iterations: int
+    source_response: dict[str, float] = field(default_factory=dict)
+    """Mean response of a source's requests (its consumer's class and routes)."""
+    source_failure: dict[str, float] = field(default_factory=dict)
+    """Share of a source's requests that fail (errors, a tenant's bulkhead full)."""
 
 
 class Network:
@@ -227,8 +258,29 @@ class Network:
         self.order = self._order()
         self.routes: dict[str, tuple[float, list[tuple[str, float]]]] = {}
         self.route_second: dict[str, float] = {}
+        self.route_matches: dict[str, list[tuple[frozenset[str], list[tuple[str, float]]]]] = {}
+        """A route's `byConsumer` matches, tried in order before its own targets."""
+        self.priorities = _consumer_priorities(arch)
         self.sources = [self._source(n, s, overrides.get(n)) for n, s in spec.traffic.items()]
+        self.pools = self._tenant_pools()
+        """Per-tenant thread-pool bulkheads, by (caller service, target service)."""
         self.visits = {src.name: self._visits(src) for src in self.sources}
+        levels = {src.priority for src in self.sources}
+        self.prioritised = len(levels) > 1 and any(
+            svc.scheduling == "priority" for svc in spec.services.values()
+        )
+        """Some queue serves by priority and the traffic carries more than one class."""
+        self.classes = sorted(levels, reverse=True)
+        self.by_consumer = (
+            self.prioritised
+            or bool(self.pools)
+            or any(
+                self._targets(e, src.consumer) != self._targets(e)
+                for src in self.sources
+                for e, _ in src.mix
+            )
+        )
+        """Sources differ by consumer: responses and failures are solved per source."""
 
     # -- building -------------------------------------------------------------------------
 
@@ -392,7 +444,12 @@ class Network:
             check = auth.overhead or Constant(value=DEFAULT_AUTH)
             work += check.mean()
             var += check.scv() * check.mean() ** 2
-        self.route_second[route if method is None else f"{method} {route}"] = var + work * work
+        entry = route if method is None else f"{method} {route}"
+        self.route_second[entry] = var + work * work
+        self.route_matches[entry] = [
+            (frozenset(m.consumers), [(t, w / 100) for t, w in m.targets() if w > 0])
+            for m in found.by_consumer
+        ]
         return work, [(t, w / 100) for t, w in found.targets() if w > 0]
 
     def _source(self, name: str, src: object, override: TrafficOverride | None) -> _Source:
@@ -414,20 +471,64 @@ class Network:
             arrival = override.arrival if override and override.arrival else src.arrival
             scale = override.scale if override and override.scale else 1.0
             rate = steady_rate(arrival) * scale * src.per_arrival()
-            return _Source(name, False, rate, 0, 0.0, mix)
+            return _Source(
+                name, False, rate, 0, 0.0, mix, src.consumer, self._priority(src.consumer)
+            )
         users = override.users if override and override.users is not None else src.users
-        return _Source(name, True, 0.0, users, src.think_time.mean(), mix)
+        return _Source(
+            name,
+            True,
+            0.0,
+            users,
+            src.think_time.mean(),
+            mix,
+            src.consumer,
+            self._priority(src.consumer),
+        )
 
-    def _targets(self, entry: str) -> list[tuple[str, float]]:
+    def _priority(self, consumer: str | None) -> int:
+        return self.priorities.get(consumer, 0) if consumer is not None else 0
+
+    def _tenant_pools(self) -> dict[tuple[str, str], _TenantPool]:
+        """Thread-pool bulkheads kept per consumer (`perConsumer`), on calls the traffic makes
+        as a consumer (a call without one shares a pool of its own: also one pool)."""
+        out: dict[tuple[str, str], _TenantPool] = {}
+        if not any(src.consumer is not None for src in self.sources):
+            return out
+        for sname, svc in self.arch.spec.services.items():
+            for target in svc.clients:
+                if target == "*" or target not in self.arch.spec.services:
+                    continue
+                bulkhead = svc.client_policy(target).bulkhead
+                if isinstance(bulkhead, ThreadPoolBulkhead) and bulkhead.per_consumer:
+                    out[(sname, target)] = _TenantPool(
+                        sname,
+                        target,
+                        bulkhead.max_threads,
+                        bulkhead.max_threads + bulkhead.queue_capacity,
+                    )
+        return out
+
+    def _targets(self, entry: str, consumer: str | None = None) -> list[tuple[str, float]]:
+        """Where an entry's request goes: a route's first `byConsumer` match naming the
+        request's consumer (the gateway tries them in order), else the route's own targets."""
         if entry in self.routes:
+            if consumer is not None:
+                for names, targets in self.route_matches.get(entry, ()):
+                    if consumer in names:
+                        return targets
             return self.routes[entry][1]
         return [(entry, 1.0)]
 
-    def _visits(self, src: _Source) -> dict[str, float]:
-        """Calls at every endpoint per request of the source (sync and async alike)."""
+    def _visits(
+        self, src: _Source, passed: dict[tuple[str, str], float] | None = None
+    ) -> dict[str, float]:
+        """Calls at every endpoint per request of the source (sync and async alike); `passed`
+        is the share of the source's calls each tenant bulkhead lets through (refused calls
+        never reach the target)."""
         rate: dict[str, float] = {}
         for entry, share in src.mix:
-            for target, weight in self._targets(entry):
+            for target, weight in self._targets(entry, src.consumer):
                 rate[target] = rate.get(target, 0.0) + share * weight
         for ref in self.order:
             r = rate.get(ref, 0.0)
@@ -438,7 +539,10 @@ class Network:
             for s in ep.steps:
                 for c in s.calls:
                     if c in self.endpoints:
-                        rate[c] = rate.get(c, 0.0) + go * s.probability * s.repeat
+                        through = 1.0
+                        if passed:
+                            through = passed.get((ep.service, self.endpoints[c].service), 1.0)
+                        rate[c] = rate.get(c, 0.0) + go * s.probability * s.repeat * through
             for t, m in self.async_edges[ref]:
                 rate[t] = rate.get(t, 0.0) + go * m
         return rate
@@ -451,7 +555,12 @@ class Network:
         for sname, svc in spec.services.items():
             ca2 = 1.0 if svc.load_balancer == "random" else 1.0 / svc.replicas
             out[("service", sname)] = StationState(
-                "service", sname, svc.replicas, svc.workers, ca2=ca2
+                "service",
+                sname,
+                svc.replicas,
+                svc.workers,
+                ca2=ca2,
+                priority=self.prioritised and svc.scheduling == "priority",
             )
         for ep in self.endpoints.values():
             for s in ep.steps:
@@ -475,6 +584,10 @@ class Network:
         recursion over the population (exact for a product-form network); larger ones by
         Schweitzer's fixed point at the full population."""
         stations = self._stations()
+        self.passed: dict[str, dict[tuple[str, str], float]] = {}
+        self.pass_change = 0.0
+        if self.pools:  # every bulkhead open to start with
+            self.visits = {src.name: self._visits(src) for src in self.sources}
         open_rate = {s.name: s.rate * load for s in self.sources if not s.closed}
         users = {s.name: s.users * load for s in self.sources if s.closed}
         population = sum(users.values())
@@ -503,16 +616,166 @@ class Network:
                 entry_rate[entry] = entry_rate.get(entry, 0.0) + x * share
                 entry_response[entry] = self._entry_response(entry, response, stations)
         failure = self._failures()
+        entry_failure = {e: self._entry_failure(e, failure) for e in entry_rate}
+        source_response: dict[str, float] = {}
+        source_failure: dict[str, float] = {}
+        if any(src.consumer is not None for src in self.sources):
+            by_class = self._class_responses(stations)
+            weight: dict[str, float] = {}
+            failed: dict[str, float] = {}
+            slow: dict[str, float] = {}
+            for src in self.sources:
+                x = closed_x[src.name] if src.closed else open_rate[src.name]
+                fail = self._failures(self.passed.get(src.name))
+                resp = by_class.get(src.priority, response)
+                source_response[src.name] = 0.0
+                source_failure[src.name] = 0.0
+                for entry, share in src.mix:
+                    r = self._entry_response(entry, resp, stations, src.consumer)
+                    f = sum(w * fail.get(t, 0.0) for t, w in self._targets(entry, src.consumer))
+                    source_response[src.name] += share * r
+                    source_failure[src.name] += share * f
+                    if x * share > 0:  # (a silent source adds nothing, not 0 × inf)
+                        weight[entry] = weight.get(entry, 0.0) + x * share
+                        slow[entry] = slow.get(entry, 0.0) + x * share * r
+                        failed[entry] = failed.get(entry, 0.0) + x * share * f
+            for entry, total in weight.items():
+                if total > 0 and self.by_consumer:  # else the same figures, as computed above
+                    entry_response[entry] = (
+                        slow[entry] / total if math.isfinite(slow[entry]) else math.inf
+                    )
+                    entry_failure[entry] = failed[entry] / total
         return Solution(
             stations=stations,
             endpoint_rate={ref: rates.get(ref, 0.0) for ref in self.endpoints},
             endpoint_response=response,
             entry_rate=entry_rate,
             entry_response=entry_response,
-            entry_failure={e: self._entry_failure(e, failure) for e in entry_rate},
+            entry_failure=entry_failure,
             source_rate={**open_rate, **closed_x},
             iterations=iterations,
+            source_response=source_response,
+            source_failure=source_failure,
         )
+
+    def _class_responses(
+        self, stations: dict[tuple[Kind, str], StationState]
+    ) -> dict[int, dict[str, float]]:
+        """Each endpoint's mean response for a request of each class (the class's own waits
+        at priority stations, down its whole chain of calls); {} without priority."""
+        if not self.prioritised:
+            return {}
+        return {cls: self._spans(stations, cls)[1] for cls in self.classes}
+
+    def _class_rates(
+        self, open_rate: dict[str, float], closed_x: dict[str, float]
+    ) -> dict[int, dict[str, float]]:
+        """Endpoint rates of each class's traffic alone."""
+        out: dict[int, dict[str, float]] = {}
+        for cls in self.classes:
+            mine = {s.name for s in self.sources if s.priority == cls}
+            out[cls] = self._rates(
+                {k: (v if k in mine else 0.0) for k, v in open_rate.items()},
+                {k: (v if k in mine else 0.0) for k, v in closed_x.items()},
+            )
+        return out
+
+    def _mixed_spans(
+        self,
+        stations: dict[tuple[Kind, str], StationState],
+        class_rates: dict[int, dict[str, float]],
+    ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+        """Responses and holding-time moments mixed over the classes by their rates at each
+        endpoint: a thread blocked on a priority callee holds its worker for its class's time."""
+        per = {cls: self._spans(stations, cls) for cls in self.classes}
+        response: dict[str, float] = {}
+        moments: dict[str, tuple[float, float]] = {}
+        for ref in self.endpoints:
+            total = sum(class_rates[cls].get(ref, 0.0) for cls in self.classes)
+            if total <= 0:
+                first = per[self.classes[-1]]
+                response[ref], moments[ref] = first[1][ref], first[2][ref]
+                continue
+            r = m1 = m2 = 0.0
+            for cls in self.classes:
+                w = class_rates[cls].get(ref, 0.0) / total
+                if not w:
+                    continue
+                _, resp, mom = per[cls]
+                r += w * resp[ref]
+                m1 += w * mom[ref][0]
+                m2 += w * mom[ref][1]
+            response[ref], moments[ref] = r, (m1, m2)
+        return response, moments
+
+    def _class_waits(
+        self,
+        stations: dict[tuple[Kind, str], StationState],
+        class_rates: dict[int, dict[str, float]],
+        moments: dict[str, tuple[float, float]],
+    ) -> None:
+        """Per-class waits at priority stations: Cobham's formula on the station's FIFO wait,
+        each class's load its own calls times their own mean holding times."""
+        busy: dict[tuple[int, str], float] = {}
+        for ref, ep in self.endpoints.items():
+            for cls in self.classes:
+                r = class_rates[cls].get(ref, 0.0)
+                if r:
+                    key = (cls, ep.service)
+                    busy[key] = busy.get(key, 0.0) + r * moments[ref][0]
+        for (_, name), st in stations.items():
+            if not st.priority:
+                continue
+            loads = [
+                busy.get((cls, name), 0.0) / (st.replicas * st.servers) for cls in self.classes
+            ]
+            waits = priority_waits(st.wait, loads) if st.arrival_rate > 0 else [0.0] * len(loads)
+            st.class_wait = dict(zip(self.classes, waits, strict=True))
+
+    def _tenant_passes(
+        self,
+        stations: dict[tuple[Kind, str], StationState],
+        open_rate: dict[str, float],
+        closed_x: dict[str, float],
+        by_class: dict[int, dict[str, float]],
+        response: dict[str, float],
+    ) -> dict[str, dict[tuple[str, str], float]]:
+        """The share of each source's calls each per-tenant pool accepts: Erlang's M/M/c/K loss
+        on the tenant's calls per caller replica (offered before refusals thin them), each
+        holding a pool thread for the hop and the callee's response to its class."""
+        offered: dict[tuple[str, str, str | None], float] = {}
+        for src in self.sources:
+            x = closed_x[src.name] if src.closed else open_rate[src.name]
+            if not x:
+                continue
+            resp = by_class.get(src.priority, response)
+            for ref, v in self.visits[src.name].items():
+                ep = self.endpoints[ref]
+                for s in ep.steps:
+                    for c in s.calls:
+                        if c not in self.endpoints:
+                            continue
+                        key = (ep.service, self.endpoints[c].service)
+                        if key not in self.pools:
+                            continue
+                        # offered to the pool: the caller's calls, before its refusals
+                        rate = x * v * (1.0 - ep.error) * s.probability * s.repeat
+                        hold = self.call_delay + resp.get(c, 0.0)
+                        k3 = (*key, src.consumer)
+                        offered[k3] = offered.get(k3, 0.0) + rate * hold
+        loss: dict[tuple[str, str, str | None], float] = {}
+        for (caller, target, consumer), work in offered.items():
+            pool = self.pools[(caller, target)]
+            per_replica = work / self.arch.spec.services[caller].replicas
+            loss[(caller, target, consumer)] = (
+                mmck_loss(pool.threads, pool.capacity, per_replica)
+                if math.isfinite(per_replica)
+                else 1.0
+            )
+        return {
+            src.name: {key: 1.0 - loss.get((*key, src.consumer), 0.0) for key in self.pools}
+            for src in self.sources
+        }
 
     def _fixed_point(
         self,
@@ -532,7 +795,32 @@ class Network:
         for iterations in range(1, MAX_ITERATIONS + 1):
             rates = self._rates(open_rate, closed_x)
             open_only = self._rates(open_rate, dict.fromkeys(closed_x, 0.0))
-            _, response, moments = self._spans(stations)
+            class_rates = self._class_rates(open_rate, closed_x) if self.prioritised else {}
+            if self.prioritised:
+                response, moments = self._mixed_spans(stations, class_rates)
+            else:
+                _, response, moments = self._spans(stations)
+            if self.pools:
+                # refusals thin the flow; iterate with the waits to a common fixed point
+                passed = self._tenant_passes(
+                    stations, open_rate, closed_x, self._class_responses(stations), response
+                )
+                for name, p in passed.items():
+                    old = self.passed.get(name, {})
+                    for key, v in p.items():
+                        # damped: refusals cut the load that makes them, and a full step
+                        # overshoots into a cycle near saturation
+                        was = old.get(key, 1.0)
+                        p[key] = was + DAMPING * (v - was)
+                        self.pass_change = max(self.pass_change, abs(p[key] - was))
+                self.passed = passed
+                self.visits = {
+                    src.name: self._visits(src, passed[src.name]) for src in self.sources
+                }
+                rates = self._rates(open_rate, closed_x)
+                open_only = self._rates(open_rate, dict.fromkeys(closed_x, 0.0))
+                if self.prioritised:
+                    class_rates = self._class_rates(open_rate, closed_x)
             self._load(stations, rates, open_only, moments)
             change = 0.0
             for key, st in stations.items():
@@ -548,6 +836,10 @@ class Network:
                 elif math.isfinite(w) != math.isfinite(st.wait):
                     change = math.inf
                 st.wait = w
+            if self.prioritised:
+                self._class_waits(stations, class_rates, moments)
+            change = max(change, self.pass_change)
+            self.pass_change = 0.0
             # Closed populations: the response-time law, and each station's closed queue.
             if closed_x:
                 _, response, _ = self._spans(stations)  # Gauss-Seidel: with the new waits
@@ -607,10 +899,11 @@ class Network:
         return out
 
     def _spans(
-        self, stations: dict[tuple[Kind, str], StationState]
+        self, stations: dict[tuple[Kind, str], StationState], cls: int | None = None
     ) -> tuple[dict[str, float], dict[str, float], dict[str, tuple[float, float]]]:
         """Each endpoint's span (work and steps), response (wait + span) and the first two
-        moments of the time it holds a worker; callees before callers."""
+        moments of the time it holds a worker; callees before callers. `cls`: for a request
+        of that priority class (its own wait at priority stations)."""
         spans: dict[str, float] = {}
         response: dict[str, float] = {}
         moments: dict[str, tuple[float, float]] = {}
@@ -643,7 +936,8 @@ class Network:
                 steps_var += s.probability * (v + t * t) - (s.probability * t) ** 2
             span = ep.work + (1.0 - ep.error) * steps_mean
             spans[ref] = span
-            wait = stations[("service", ep.service)].wait
+            station = stations[("service", ep.service)]
+            wait = station.class_wait.get(cls, station.wait) if cls is not None else station.wait
             response[ref] = wait + span
             if ep.thread:
                 var = ep.work_var + (1.0 - ep.error) * steps_var
@@ -717,10 +1011,15 @@ class Network:
         return open_wait + st.holding / st.servers * closed_queue / (1.0 - open_util)
 
     def _entry_response(
-        self, entry: str, response: dict[str, float], stations: dict[tuple[Kind, str], StationState]
+        self,
+        entry: str,
+        response: dict[str, float],
+        stations: dict[tuple[Kind, str], StationState],
+        consumer: str | None = None,
     ) -> float:
         if entry in self.routes:
-            work, targets = self.routes[entry]
+            work = self.routes[entry][0]
+            targets = self._targets(entry, consumer)
             gw = stations[("gateway", GATEWAY)]
             return (
                 gw.wait
@@ -737,20 +1036,38 @@ class Network:
     ) -> float:
         return sum(share * self._entry_response(e, response, stations) for e, share in src.mix)
 
-    def _failures(self) -> dict[str, float]:
-        """Probability that a call to each endpoint fails (its own errors and its callees')."""
+    def _failures(self, passed: dict[tuple[str, str], float] | None = None) -> dict[str, float]:
+        """Probability that a call to each endpoint fails (its own errors and its callees',
+        and with `passed` a tenant bulkhead refusing the call)."""
         fail: dict[str, float] = {}
         for ref in reversed(self.order):
             ep = self.endpoints[ref]
             ok = 1.0 - ep.error
             for s in ep.steps:
                 for c in s.calls:
-                    ok *= 1.0 - s.probability * (1.0 - (1.0 - fail.get(c, 0.0)) ** s.repeat)
+                    through = 1.0
+                    if passed and c in self.endpoints:
+                        through = passed.get((ep.service, self.endpoints[c].service), 1.0)
+                    good = through * (1.0 - fail.get(c, 0.0))
+                    ok *= 1.0 - s.probability * (1.0 - good**s.repeat)
             fail[ref] = 1.0 - ok
         return fail
 
     def _entry_failure(self, entry: str, fail: dict[str, float]) -> float:
         return sum(w * fail.get(t, 0.0) for t, w in self._targets(entry))
+
+
+def _consumer_priorities(arch: Architecture) -> dict[str, int]:
+    """Each consumer's priority as the simulator reads it: a gateway consumer's own, else the
+    `priority` of the traffic sources sending as it (validation makes them agree)."""
+    out: dict[str, int] = {}
+    for src in arch.spec.traffic.values():
+        if src.consumer is not None and src.priority is not None:
+            out[src.consumer] = src.priority
+    if arch.spec.gateway is not None:
+        for name, consumer in arch.spec.gateway.consumers.items():
+            out[name] = consumer.priority
+    return out
 
 
 def _until_pivot(steps: list[SagaDefStep]) -> list[SagaDefStep]:

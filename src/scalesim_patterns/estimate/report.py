@@ -7,18 +7,24 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["IGNORED", "EndpointEstimate", "EntryEstimate", "Estimate", "StationEstimate"]
+__all__ = [
+    "IGNORED",
+    "ConsumerEstimate",
+    "EndpointEstimate",
+    "EntryEstimate",
+    "Estimate",
+    "StationEstimate",
+]
 
 IGNORED: tuple[str, ...] = (
     "faults of the scenario (crashes, outages, latency, errors, partitions): only its traffic is used",
-    "resilience policies: timeouts, retries, circuit breakers, bulkheads, rate limits, fallbacks",
+    "resilience policies: timeouts, retries, circuit breakers, bulkheads (but per-tenant "
+    "thread-pool ones), rate limits, fallbacks",
     "autoscaling, rollouts, probes and start-up: replicas are as the file sets them",
     "warm-up and transients: time-varying arrivals are taken at their settled rate "
     "(a ramp's end, a step's last rate, a spike's base, a cycle's mean)",
     "bounded queues (queueCapacity) and database maxConnections: nothing is turned away",
     "saga compensations, event-store conflicts and projections, broker redeliveries",
-    "consumers: a route's byConsumer matches (every request takes the route's own targets) "
-    "and priority scheduling (every queue is first come first served)",
     "percentiles: only means (a p99 needs the whole distribution; simulate for it)",
 )
 """What `scalesim estimate` does not model; the simulator does all of it."""
@@ -33,6 +39,19 @@ class EntryEstimate:
     error_rate: float
     response_mean: float
     """Seconds, client side; infinite when a station on its path is saturated."""
+
+
+@dataclass(frozen=True)
+class ConsumerEstimate:
+    """One consumer's (tenant's) requests: its routes, its class at priority queues, its own
+    bulkheads."""
+
+    arrival_rate: float
+    throughput: float
+    """Successful requests per second: its endpoints' errors and its bulkheads' refusals removed."""
+    error_rate: float
+    response_mean: float
+    """Seconds, client side, over its requests (a refused call counted as answered in full)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,8 @@ class Estimate:
     """Multiplier of every source's load at which the bottleneck reaches 100 %."""
     iterations: int
     ignored: tuple[str, ...] = field(default=IGNORED)
+    consumers: dict[str, ConsumerEstimate] = field(default_factory=dict)
+    """Per consumer the traffic sends as; empty when no source names one."""
 
     @property
     def saturated(self) -> list[str]:
@@ -120,6 +141,21 @@ class Estimate:
                 }
                 for k, v in self.stations.items()
             },
+            **(
+                {
+                    "consumers": {
+                        k: {
+                            "arrival_rate": v.arrival_rate,
+                            "throughput": v.throughput,
+                            "error_rate": v.error_rate,
+                            "response_mean": num(v.response_mean),
+                        }
+                        for k, v in self.consumers.items()
+                    }
+                }
+                if self.consumers
+                else {}
+            ),
             "ignored": list(self.ignored),
         }
 

@@ -236,5 +236,7 @@ export interface Estimate {
   saturated: string[];
   entries: Record<string, { arrival_rate: number; throughput: number; error_rate: number; response_mean: number | null }>;
   stations: Record<string, { kind: string; replicas: number; servers: number; throughput: number; utilisation: number; wait_mean: number | null }>;
+  /** Per consumer (tenant) the traffic sends as; absent when no source names one. */
+  consumers?: Record<string, { arrival_rate: number; throughput: number; error_rate: number; response_mean: number | null }>;
   ignored: string[];
 }
