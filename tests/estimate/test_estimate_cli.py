@@ -43,3 +43,22 @@ def test_unknown_scenario_is_a_usage_error(tmp_path: Path) -> None:
     result = run("estimate", str(path), "--scenario", "nope")
     assert result.exit_code == 2
     assert "no scenario 'nope'" in result.output
+
+
+def test_consumers_table_and_json(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "docs" / "examples" / "tenant-priority.yaml"
+    out = tmp_path / "est.json"
+    result = run("estimate", str(example), "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "consumers (tenants)" in result.output
+    data = json.loads(out.read_text())
+    assert set(data["consumers"]) == {"enterprise", "team", "free"}
+    # enterprise goes first at search: its mean is the lowest, free's the highest
+    means = {k: v["response_mean"] for k, v in data["consumers"].items()}
+    assert means["enterprise"] < means["team"] < means["free"]
+    # a file without consumers has no such section (its JSON unchanged)
+    path = tmp_path / "arch.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    plain = run("estimate", str(path), "--json", str(tmp_path / "plain.json"))
+    assert "consumers (tenants)" not in plain.output
+    assert "consumers" not in json.loads((tmp_path / "plain.json").read_text())
