@@ -19,6 +19,13 @@ def test_mm1_from_a_file() -> None:
     assert est.saturation_load == pytest.approx(2.0, rel=2e-3)
 
 
+def test_saturation_is_a_multiplier_of_the_load_estimated() -> None:
+    # The same M/M/1 (rho 0.5 at the file's load) at 1.5x: rho 0.75, saturating at 1/0.75 of it.
+    est = estimate(station("50/s", exp("10ms")), load=1.5)
+    assert est.stations["s"].utilisation == pytest.approx(0.75)
+    assert est.saturation_load == pytest.approx(1 / 0.75, rel=2e-3)
+
+
 def test_mmc_from_a_file() -> None:
     # M/M/12, lambda 100, mu 10 (published: W = 0.12247 s).
     est = estimate(station("100/s", exp("100ms"), workers=12))

@@ -138,7 +138,9 @@ def _report(
     consumers = _consumers(network, sol)
     busiest = max(stations.items(), key=lambda kv: kv[1].utilisation, default=None)
     bottleneck = busiest[0] if busiest is not None and busiest[1].utilisation > 0 else None
-    sat = load * saturation_load(network) if headroom else float("nan")
+    # saturation_load() is a multiplier of the file's own load; the report's is of the load
+    # asked for ("saturates at 1.33x this load" at --load 1.5 when the file saturates at 2x).
+    sat = saturation_load(network) / load if headroom else float("nan")
     return Estimate(
         architecture=model.name,
         scenario=scenario,

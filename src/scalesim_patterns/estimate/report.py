@@ -94,7 +94,8 @@ class Estimate:
     bottleneck: str | None
     """The station with the highest utilisation."""
     saturation_load: float
-    """Multiplier of every source's load at which the bottleneck reaches 100 %."""
+    """Multiplier of the estimated load (`load` × the file's) at which the bottleneck reaches
+    100 %: 2.0 means twice what was estimated."""
     iterations: int
     ignored: tuple[str, ...] = field(default=IGNORED)
     consumers: dict[str, ConsumerEstimate] = field(default_factory=dict)
