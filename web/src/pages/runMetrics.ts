@@ -7,6 +7,7 @@ import type { EdgeMetrics } from "../graph/ArchitectureCanvas";
 import type { NodeMetrics } from "../graph/ArchNode";
 import { formatRate, formatSeconds } from "../graph/ArchNode";
 import type { Graph } from "../graph/mapping";
+import { routeShares, type MeasuredShares, type RouteSchedule } from "../graph/routeChanges";
 import type { ChartSeries } from "../charts/TimeSeriesChart";
 
 const n = (v: Num | undefined): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -73,6 +74,35 @@ export function edgeMetrics(graph: Graph, w: WindowEvent | undefined): Record<st
       label: `${formatRate(n(s.throughput))} · p99 ${formatSeconds(n(s.p99))}${share ? ` · ${(share * 100).toFixed(1)}% err` : ""}`,
       errorShare: share,
     };
+  }
+  return out;
+}
+
+/** Replication 0's measured share per route and target, per window (the result's `changes.routes`). */
+export function measuredShares(result: Record<string, unknown> | null): MeasuredShares | null {
+  const runs = result?.runs;
+  const first = Array.isArray(runs) ? (runs[0] as { changes?: { routes?: Record<string, { share?: Record<string, (number | null)[]> }> } } | undefined) : undefined;
+  const routes = first?.changes?.routes;
+  if (!routes) return null;
+  const out: MeasuredShares = {};
+  for (const [key, r] of Object.entries(routes)) out[key] = r.share ?? {};
+  return out;
+}
+
+/**
+ * The edge labels with each scheduled route's share put first ("40% of /shop"), and the edges
+ * that carry none of it in the window marked idle (drawn dashed).
+ */
+export function withRouteShares(metrics: Record<string, EdgeMetrics>, graph: Graph, schedules: RouteSchedule[], w: WindowEvent | undefined, measured: MeasuredShares | null): Record<string, EdgeMetrics> {
+  if (schedules.length === 0) return metrics;
+  const shares = routeShares(schedules, w?.time ?? 0, w?.index ?? 0, w ? measured : null);
+  const out = { ...metrics };
+  for (const e of graph.edges) {
+    const s = shares[e.id];
+    if (!s) continue;
+    const idle = e.scheduled === true && s.share === 0;
+    const m = metrics[e.id];
+    out[e.id] = { label: idle || !m ? s.text : `${s.text} · ${m.label}`, errorShare: idle ? null : (m?.errorShare ?? null), idle, farLabel: s.text };
   }
   return out;
 }
