@@ -65,17 +65,18 @@ describe("scheduled route changes", () => {
 
   it("gives each window the schedule's weight, or the run's measured share when it has one", () => {
     const schedules = routeSchedules(strangler(), "extract");
-    const before = routeShares(schedules, 0, 0, null);
+    const before = routeShares(schedules, 0, null);
     expect(before[CATALOG]).toEqual({ text: "0% of /shop · from 10s", share: 0 });
     expect(before[MONOLITH]).toEqual({ text: "100% of /shop", share: 1 });
-    const middle = routeShares(schedules, 30, 30, null);
+    const middle = routeShares(schedules, 30, null);
     expect(middle[CATALOG]).toEqual({ text: "40% of /shop", share: 0.4 });
     expect(middle[MONOLITH]?.text).toBe("60% of /shop");
-    // Measured shares (result `changes.routes["/shop"].share`) win over the schedule.
-    const measured = { "/shop": { "catalog.handle": [0, 0.372], "monolith.handle": [1, 0.628] } };
-    const m = routeShares(schedules, 30, 1, measured);
+    // Measured shares (the window's `routes`) win over the schedule; a window without requests
+    // on the route (null) carried nothing.
+    const m = routeShares(schedules, 30, { "/shop": { "catalog.handle": 0.372, "monolith.handle": 0.628 } });
     expect(m[CATALOG]).toEqual({ text: "37% of /shop", share: 0.372 });
     expect(m[MONOLITH]?.share).toBeCloseTo(0.628, 12);
-    expect(routeShares(schedules, 70, 70, null)[MONOLITH]).toEqual({ text: "0% of /shop", share: 0 });
+    expect(routeShares(schedules, 30, { "/shop": { "catalog.handle": null, "monolith.handle": null } })[CATALOG]?.share).toBe(0);
+    expect(routeShares(schedules, 70, null)[MONOLITH]).toEqual({ text: "0% of /shop", share: 0 });
   });
 });

@@ -131,22 +131,23 @@ export interface RouteShare {
   share: number;
 }
 
-/** The measured share per route key and target endpoint, one value per window (the run's `changes.routes`). */
-export type MeasuredShares = Record<string, Record<string, (number | null)[]>>;
+/** Each route's measured share per target in one window (`{"/shop": {"catalog.handle": 0.4}}`). */
+export type WindowShares = Record<string, Record<string, number | null>>;
 
 /**
- * Per route edge under a schedule, its share in window `index` (starting at `time`): measured
- * when `measured` has the window, else the weight in force. An edge that carries nothing yet
- * says when a change first gives it weight.
+ * Per route edge under a schedule, its share in the window starting at `time`: measured when
+ * `measured` has the route (the window event's `routes`, or the result's `changes.routes`), else
+ * the weight in force. An edge that carries nothing yet says when a change first gives it weight.
  */
-export function routeShares(schedules: RouteSchedule[], time: number, index: number, measured: MeasuredShares | null): Record<string, RouteShare> {
+export function routeShares(schedules: RouteSchedule[], time: number, measured: WindowShares | null): Record<string, RouteShare> {
   const parts = new Map<string, { texts: string[]; share: number; next: number | null }>();
   for (const s of schedules) {
     const now = weightsAt(s, time);
+    const seen = measured?.[s.key];
     const byService = new Map<string, { share: number; next: number | null }>();
     for (const endpoint of scheduleTargets(s)) {
-      const m = measured?.[s.key]?.[endpoint]?.[index];
-      const share = typeof m === "number" ? m : m === null ? 0 : (now[endpoint] ?? 0) / 100;
+      // A window in which the route had no request measures null: it carried nothing.
+      const share = seen ? (seen[endpoint] ?? 0) : (now[endpoint] ?? 0) / 100;
       const next = s.steps.find((st) => st.at > time && (st.weights[endpoint] ?? 0) > 0)?.at ?? null;
       const id = `route:gateway:gateway->${service(endpoint)}`;
       const b = byService.get(id) ?? { share: 0, next: null };

@@ -101,10 +101,13 @@ describe("scheduled route shares on the run's edges", () => {
     expect(after[PAY]?.farLabel).toBe("30% of /orders");
   });
 
-  it("takes the measured share of the run's result once it has it", () => {
+  it("takes the share the window measured, or the result's column for the window", () => {
+    const live = win(6, { routes: { "/orders": { "order.place": 0.68, "payment.pay": 0.32 } } });
+    expect(withRouteShares({}, g, schedules, live, null)[PAY]?.farLabel).toBe("32% of /orders");
     const result = { runs: [{ changes: { routes: { "/orders": { targets: ["order.place", "payment.pay"], share: { "order.place": [1, 0.75], "payment.pay": [0, 0.25] } } } } }] };
     const measured = measuredShares(result);
     expect(withRouteShares({}, g, schedules, win(1, { time: 6 }), measured)[PAY]?.farLabel).toBe("25% of /orders");
+    expect(withRouteShares({}, g, schedules, win(0, { time: 0 }), measured)[PAY]?.idle).toBe(true);
     expect(measuredShares({ runs: [{}] })).toBeNull();
   });
 });
