@@ -16,6 +16,8 @@ if not os.environ.get("CI"):  # under CI a missing Playwright is an error, not a
 
 from playwright.sync_api import Page, expect
 
+from .test_scale import big_architecture
+
 RUN_TIMEOUT = 120_000
 
 
@@ -36,20 +38,37 @@ def _box(page: Page, selector: str) -> dict[str, float]:
     return box
 
 
+CANVAS = '[data-testid="run-canvas"]'
+
+
+def _node_boxes(page: Page, expected: int) -> list[dict[str, float]]:
+    """Every node's box once the view is fitted; asserts every node inside the canvas."""
+    nodes = page.locator(f"{CANVAS} .react-flow__node")
+    expect(nodes).to_have_count(expected)
+    page.wait_for_timeout(800)  # the fit runs once the nodes are measured
+    expect(page.locator(f"{CANVAS} .react-flow.far-view")).to_have_count(1)
+    frame = _box(page, CANVAS)
+    boxes = [b for b in (nodes.nth(i).bounding_box() for i in range(nodes.count())) if b]
+    assert len(boxes) == expected
+    for b in boxes:
+        assert b["x"] >= frame["x"] - 0.5 and b["y"] >= frame["y"] - 0.5, (b, frame)
+        assert b["x"] + b["width"] <= frame["x"] + frame["width"] + 0.5, (b, frame)
+        assert b["y"] + b["height"] <= frame["y"] + frame["height"] + 0.5, (b, frame)
+    return boxes
+
+
 def test_five_layer_graph_is_whole_on_first_draw(page: Page, server: str, shots: Path) -> None:
     created = page.request.post(
         f"{server}/api/architectures", data={"name": "bank", "template": "banking"}
     )
     assert created.status == 201, created.text()
+    topology = page.request.get(
+        f"{server}/api/architectures/{created.json()['id']}/versions/1/topology"
+    ).json()
     _start_run(page, server, created.json()["id"], duration="20s")
-    canvas = '[data-testid="run-canvas"]'
+    canvas = CANVAS
     nodes = page.locator(f"{canvas} .react-flow__node")
-    expect(nodes.first).to_be_visible()
-    page.wait_for_timeout(800)  # the fit runs once the nodes are measured
-    expect(page.locator(f"{canvas} .react-flow.far-view")).to_have_count(1)
-    frame = _box(page, canvas)
-    boxes = [b for b in (nodes.nth(i).bounding_box() for i in range(nodes.count())) if b]
-    assert len(boxes) == nodes.count() > 0
+    boxes = _node_boxes(page, len(topology["nodes"]))
     # The template is deep: its nodes stand in at least five columns (layers) left to right.
     columns = sorted({round(b["x"] / 20) for b in boxes})
     assert len(columns) >= 5, columns
@@ -57,10 +76,6 @@ def test_five_layer_graph_is_whole_on_first_draw(page: Page, server: str, shots:
     # Far view: each name is drawn at least 11 px high on screen, readable at the fitted zoom.
     name = page.locator(f"{canvas} .arch-node-name").first.bounding_box()
     assert name is not None and name["height"] >= 11, name
-    for b in boxes:
-        assert b["x"] >= frame["x"] - 0.5 and b["y"] >= frame["y"] - 0.5, (b, frame)
-        assert b["x"] + b["width"] <= frame["x"] + frame["width"] + 0.5, (b, frame)
-        assert b["y"] + b["height"] <= frame["y"] + frame["height"] + 0.5, (b, frame)
     # Zoom still works: the controls' zoom-in makes a node bigger.
     before = boxes[0]["width"]
     page.locator(f"{canvas} .react-flow__controls-zoomin").click()
@@ -68,6 +83,17 @@ def test_five_layer_graph_is_whole_on_first_draw(page: Page, server: str, shots:
     page.wait_for_timeout(2000)
     after = nodes.first.bounding_box()
     assert after is not None and after["width"] > before * 1.1, (before, after)
+
+
+def test_hundred_services_are_whole_on_first_draw(page: Page, server: str, shots: Path) -> None:
+    created = page.request.post(
+        f"{server}/api/architectures", data={"name": "hundred", "text": big_architecture()}
+    )
+    assert created.status == 201, created.text()
+    _start_run(page, server, created.json()["id"], duration="10s")
+    # 100 services, a database for every fifth, one traffic source.
+    _node_boxes(page, 100 + 20 + 1)
+    page.screenshot(path=str(shots / "run-graph-fit-100.png"))
 
 
 STRANGLER_SCENARIO = """

@@ -73,6 +73,8 @@ function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: nu
 
 /** Below this zoom a node's figures and most edge labels are too small to read (far view). */
 export const FAR_VIEW_ZOOM = 0.6;
+/** The far view enlarges names at most this much: readable down to a zoom of about 0.3. */
+const FAR_VIEW_MAX_SCALE = 3.2;
 
 /**
  * The far view: zoomed out below FAR_VIEW_ZOOM (a deep graph fitted whole), nodes keep only
@@ -87,7 +89,8 @@ function FarView() {
     if (!dom) return;
     const far = zoom < FAR_VIEW_ZOOM;
     dom.classList.toggle("far-view", far);
-    dom.style.setProperty("--inv-zoom", String(far ? 1 / zoom : 1));
+    // Capped: a name taller than a node's share of the layer (64 + 44 px) would cover the next.
+    dom.style.setProperty("--inv-zoom", String(far ? Math.min(1 / zoom, FAR_VIEW_MAX_SCALE) : 1));
   }, [zoom, dom]);
   return null;
 }
@@ -194,7 +197,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
         deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
         fitView
         fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
-        minZoom={0.1}
+        minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
         onlyRenderVisibleElements={graph.nodes.length > 150}
         proOptions={{ hideAttribution: true }}
       >

@@ -14,7 +14,7 @@ import { columns, edgeMetrics, measuredShares, nodeMetrics, nodesOf, progressRat
  * The run view opens with the whole graph in sight, however deep (a five-layer template does not
  * fit at the designer's readable 0.72 and was cut off at the sides); zoom and pan from there.
  */
-const RUN_FIT_MIN_ZOOM = 0.1;
+const RUN_FIT_MIN_ZOOM = 0.02;
 
 export function RunPage({ id }: { id: number }) {
   const run = useStore((s) => s.run);
