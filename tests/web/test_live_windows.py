@@ -43,3 +43,4 @@ def test_windows_stream_live_before_done_and_the_result_is_unchanged(
             assert d["time"] == w.time and d["window"] == w.window and d["variant"] is None
             assert d["entries"] == w.entries and d["services"] == w.services
             assert d["clients"] == w.clients
+            assert d["routes"] == w.routes == {}, "no scheduled changes, no route shares"

@@ -3,6 +3,7 @@ and the `timeline` of what happened when (the same events `scalesim simulate` pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from scalesim_patterns.sim import RunResult, TimeSeries, Window
@@ -42,13 +43,20 @@ def window_event(w: Window, variant: str | None) -> Event:
             "sagas": w.sagas,
             "projections": w.projections,
             "rollouts": w.rollouts,
+            "routes": w.routes,
         },
     )
 
 
-def window_events(series: TimeSeries, replication: int, variant: str | None) -> list[Event]:
+def window_events(
+    series: TimeSeries,
+    replication: int,
+    variant: str | None,
+    changes: Mapping[str, Any] | None = None,
+) -> list[Event]:
     return [
-        window_event(window_of(series, replication, i), variant) for i in range(len(series.time))
+        window_event(window_of(series, replication, i, changes), variant)
+        for i in range(len(series.time))
     ]
 
 

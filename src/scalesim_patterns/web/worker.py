@@ -141,7 +141,9 @@ def run_job(job: Job, out: Any) -> None:
             )
             for variant, result in (("a", cmp.a), ("b", cmp.b)):
                 for run in result.runs:
-                    events += window_events(run.series, run.replication, variant)
+                    events += window_events(
+                        run.series, run.replication, variant, run.extras.get("changes")
+                    )
             for variant, result in (("a", cmp.a), ("b", cmp.b)):
                 for run in result.runs:
                     events += timeline_events(run, variant)

@@ -45,3 +45,25 @@ def test_windows_from_worker_processes_reach_the_caller() -> None:
     seen: list[Window] = []
     result = simulate(PATH, replications=3, jobs=2, on_window=seen.append, **SETTINGS)  # type: ignore[arg-type]
     _check(seen, 3, result.to_json())
+
+
+def test_windows_carry_the_shares_of_routes_under_scheduled_changes() -> None:
+    """Strangler-fig `cutover` moves /shop 90/10 -> (80 s) 50/50 -> (140 s) catalog alone: each
+    live window carries each target's share of /shop, the window's column of the result's
+    `changes.routes`, and the result is the same with or without the hook."""
+    path = TEMPLATES / "strangler-fig.yaml"
+    settings = {"duration": 150, "warmup": 0, "window": 10.0, "scenario": "cutover", "seed": 5}
+    seen: list[Window] = []
+    result = simulate(path, jobs=1, on_window=seen.append, **settings)  # type: ignore[arg-type]
+    plain = simulate(path, jobs=1, **settings)  # type: ignore[arg-type]
+    assert result.to_json() == plain.to_json()
+    (run,) = plain.runs
+    share = run.extras["changes"]["routes"]["/shop"]["share"]
+    assert [w.routes["/shop"]["catalog.handle"] for w in seen] == share["catalog.handle"]
+    assert seen == [window_of(run.series, 0, i, run.extras["changes"]) for i in range(len(seen))]
+    # Independent of the recorder: the window before 80 s is near 10 %, 90-140 s near 50 %,
+    # the window from 140 s all catalog (monolith and customer are off the split).
+    by_time = {w.time: w.routes["/shop"] for w in seen}
+    assert abs((by_time[60.0]["catalog.handle"] or 0) - 0.10) < 0.03
+    assert abs((by_time[100.0]["catalog.handle"] or 0) - 0.50) < 0.05
+    assert by_time[140.0] == {"monolith.handle": 0.0, "catalog.handle": 1.0, "customer.handle": 0.0}

@@ -179,6 +179,8 @@ export interface WindowEvent {
   entries: Record<string, WindowStats>;
   services: Record<string, WindowStats>;
   clients: Record<string, WindowStats>;
+  /** Per route a scenario's changes move, each target's share of its requests in the window. */
+  routes?: Record<string, Record<string, number | null>>;
   [group: string]: unknown;
 }
 

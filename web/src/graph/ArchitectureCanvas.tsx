@@ -11,11 +11,12 @@ import {
   applyNodeChanges,
   useNodesInitialized,
   useReactFlow,
+  useStore,
   type Connection,
   type NodeChange,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ArchNode, type ArchFlowNode, type NodeMetrics } from "./ArchNode";
 import { LabelledEdge, type LabelledFlowEdge } from "./LabelledEdge";
 import type { Positions } from "./layout";
@@ -24,7 +25,11 @@ import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
 
 export interface EdgeMetrics {
   label: string;
+  /** What the far view shows instead of `label` (short enough for a zoomed-out graph). */
+  farLabel?: string;
   errorShare: number | null;
+  /** The edge carries nothing in the window shown (a scheduled route's target before its change). */
+  idle?: boolean;
 }
 
 export interface CanvasProps {
@@ -50,14 +55,43 @@ export interface CanvasProps {
   fitMinZoom?: number;
 }
 
-/** Fits the view once the nodes are measured, and again when `fitKey` changes. */
+/**
+ * Fits the view once the nodes are measured, and again when `fitKey` changes: once per key, so
+ * the user's zoom and pan survive nodes being measured again (a run's windows re-render them).
+ */
 function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: number }) {
   const { fitView } = useReactFlow();
   const ready = useNodesInitialized();
+  const fitted = useRef<string | number | null>(null);
   useEffect(() => {
-    // Never so small that names cannot be read: a large graph opens centred, the rest a pan away.
-    if (ready) void fitView({ padding: 0.08, minZoom });
+    if (!ready || fitted.current === fitKey) return;
+    fitted.current = fitKey;
+    void fitView({ padding: 0.08, minZoom });
   }, [ready, fitKey, fitView, minZoom]);
+  return null;
+}
+
+/** Below this zoom a node's figures and most edge labels are too small to read (far view). */
+export const FAR_VIEW_ZOOM = 0.6;
+/** The far view enlarges names at most this much: readable down to a zoom of about 0.3. */
+const FAR_VIEW_MAX_SCALE = 3.2;
+
+/**
+ * The far view: zoomed out below FAR_VIEW_ZOOM (a deep graph fitted whole), nodes keep only
+ * their name, drawn at a size that stays readable on screen, and their load colour; edge labels
+ * hide but for the ones that matter at a glance (failing edges, scheduled routes' shares), which
+ * are scaled up too (styles.css `.far-view`). Zooming in brings everything back.
+ */
+function FarView() {
+  const zoom = useStore((s) => s.transform[2]);
+  const dom = useStore((s) => s.domNode);
+  useEffect(() => {
+    if (!dom) return;
+    const far = zoom < FAR_VIEW_ZOOM;
+    dom.classList.toggle("far-view", far);
+    // Capped: a name taller than a node's share of the layer (64 + 44 px) would cover the next.
+    dom.style.setProperty("--inv-zoom", String(far ? Math.min(1 / zoom, FAR_VIEW_MAX_SCALE) : 1));
+  }, [zoom, dom]);
   return null;
 }
 
@@ -112,6 +146,8 @@ export function ArchitectureCanvas(props: CanvasProps) {
         const m = edgeMetrics?.[e.id];
         const onCascade = cascadeSet.has(e.source) && cascadeSet.has(e.target);
         const style = EDGE_STYLE[e.kind];
+        // A route only a scheduled change opens is dashed until it carries traffic.
+        const idle = m ? m.idle === true : e.scheduled === true;
         const failing = (m?.errorShare ?? 0) >= 0.01;
         const stroke = onCascade ? CASCADE_COLOUR : failing ? ERROR_COLOUR : style.stroke;
         const label = m ? m.label : shorten([...e.badges.map((b) => `[${b}]`), e.labels.slice(0, 2).join(", ") + (e.labels.length > 2 ? ` +${e.labels.length - 2}` : "")].filter(Boolean).join(" "), 32);
@@ -120,9 +156,9 @@ export function ArchitectureCanvas(props: CanvasProps) {
           type: "labelled" as const,
           source: e.source,
           target: e.target,
-          data: { text: label, failing, kind: e.kind, badges: e.badges },
-          className: `edge-${e.kind}${onCascade ? " edge-cascade" : ""}${e.badges.includes("breaker") ? " edge-breaker" : ""}`,
-          style: { stroke, strokeWidth: onCascade ? 3.5 : failing ? 2.5 : 1.4, strokeDasharray: style.dash },
+          data: { text: label, failing, kind: e.kind, badges: e.badges, key: failing || m?.farLabel !== undefined, farText: m?.farLabel },
+          className: `edge-${e.kind}${onCascade ? " edge-cascade" : ""}${e.badges.includes("breaker") ? " edge-breaker" : ""}${idle ? " edge-idle" : ""}`,
+          style: { stroke, strokeWidth: onCascade ? 3.5 : failing ? 2.5 : 1.4, strokeDasharray: idle ? "7 5" : style.dash },
           markerEnd: { type: MarkerType.ArrowClosed, color: stroke, width: 16, height: 16 },
           ariaLabel: `${e.kind} from ${e.source} to ${e.target}: ${e.labels.join(", ")}`,
         };
@@ -161,11 +197,12 @@ export function ArchitectureCanvas(props: CanvasProps) {
         deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
         fitView
         fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
-        minZoom={0.1}
+        minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
         onlyRenderVisibleElements={graph.nodes.length > 150}
         proOptions={{ hideAttribution: true }}
       >
         <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
+        <FarView />
         <Background gap={24} />
         <Controls showInteractive={false} />
         {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}

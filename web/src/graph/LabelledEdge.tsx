@@ -6,7 +6,11 @@
  */
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps } from "@xyflow/react";
 
-export type LabelledEdgeData = { text: string; failing: boolean; kind: string; badges: string[] };
+/**
+ * `key`: the label stays (scaled up) in the far view: a failing edge, a scheduled route's share;
+ * `farText`: the shorter text the far view shows instead (the route's share alone).
+ */
+export type LabelledEdgeData = { text: string; failing: boolean; kind: string; badges: string[]; key?: boolean; farText?: string };
 export type LabelledFlowEdge = Edge<LabelledEdgeData, "labelled">;
 
 export function LabelledEdge({ id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, style, markerEnd, data }: EdgeProps<LabelledFlowEdge>) {
@@ -17,11 +21,18 @@ export function LabelledEdge({ id, sourceX, sourceY, targetX, targetY, sourcePos
       {data?.text ? (
         <EdgeLabelRenderer>
           <div
-            className={`edge-label${data.failing ? " edge-label-failing" : ""}`}
+            className={`edge-label${data.failing ? " edge-label-failing" : ""}${data.key ? " edge-label-key" : ""}`}
             style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
             data-testid={`edge-label-${id}`}
           >
-            {data.text}
+            {data.farText ? (
+              <>
+                <span className="edge-label-near">{data.text}</span>
+                <span className="edge-label-far">{data.farText}</span>
+              </>
+            ) : (
+              data.text
+            )}
           </div>
         </EdgeLabelRenderer>
       ) : null}

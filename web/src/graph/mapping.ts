@@ -37,6 +37,8 @@ export interface GraphEdge {
   kind: EdgeKind;
   labels: string[];
   badges: Badge[];
+  /** Only a scenario's scheduled route changes send traffic along it (graph/routeChanges.ts). */
+  scheduled?: boolean;
 }
 
 export interface Graph {

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { readDocument } from "../yaml/sync";
 import { autoLayout, hasLayout, placeNewNodes, type Positions } from "./layout";
 import { architectureGraph, type Graph } from "./mapping";
+import { routeSchedules, withScheduledRoutes, type RouteSchedule } from "./routeChanges";
 
 /** The graph of a YAML text; the last readable one while the text does not parse. */
 export function useGraphOf(text: string): Graph {
@@ -11,6 +12,20 @@ export function useGraphOf(text: string): Graph {
     if (errors.length === 0 && value !== null) last.current = architectureGraph(value);
     return last.current;
   }, [text]);
+}
+
+/**
+ * A run's graph: the architecture's, plus an edge to every target the run's scenario's scheduled
+ * route changes can send to, with the schedules to tell each window's share.
+ */
+export function useRunGraphOf(text: string, scenario: string | null): { graph: Graph; schedules: RouteSchedule[] } {
+  const base = useGraphOf(text);
+  return useMemo(() => {
+    const { value, errors } = readDocument(text);
+    if (errors.length > 0 || value === null) return { graph: base, schedules: [] };
+    const schedules = routeSchedules(value, scenario);
+    return { graph: withScheduledRoutes(base, value, schedules), schedules };
+  }, [base, text, scenario]);
 }
 
 /**

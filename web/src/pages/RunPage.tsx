@@ -2,13 +2,19 @@ import { useEffect, useMemo, useState } from "react";
 import { NotOpened } from "../components/NotOpened";
 import { formatSeconds } from "../graph/ArchNode";
 import { ArchitectureCanvas } from "../graph/ArchitectureCanvas";
-import { useGraphOf, usePositions } from "../graph/useGraph";
+import { usePositions, useRunGraphOf } from "../graph/useGraph";
 import { TimeSeriesChart } from "../charts/TimeSeriesChart";
 import { cancelRun, moveNodes, navigate, openRun, runFault, scrubTo, select, setAutoPositions } from "../state/actions";
 import { EstimateVsMeasured } from "../results/EstimateVsMeasured";
 import { ResultSections } from "../results/ResultSections";
 import { useStore, type RunView } from "../state/store";
-import { columns, edgeMetrics, nodeMetrics, nodesOf, progressRate, replicationWindows } from "./runMetrics";
+import { columns, edgeMetrics, measuredShares, nodeMetrics, nodesOf, progressRate, replicationWindows, withRouteShares } from "./runMetrics";
+
+/**
+ * The run view opens with the whole graph in sight, however deep (a five-layer template does not
+ * fit at the designer's readable 0.72 and was cut off at the sides); zoom and pan from there.
+ */
+const RUN_FIT_MIN_ZOOM = 0.02;
 
 export function RunPage({ id }: { id: number }) {
   const run = useStore((s) => s.run);
@@ -25,12 +31,13 @@ export function RunPage({ id }: { id: number }) {
 function RunView({ view }: { view: RunView }) {
   const d = useStore((s) => s.designer);
   const text = d?.id === view.run.architecture_id ? d.text : "";
-  const graph = useGraphOf(text);
+  const { graph, schedules } = useRunGraphOf(text, view.run.scenario ?? null);
   const positions = usePositions(graph, d?.positions ?? {}, (p, ms) => setAutoPositions(p, ms));
   const ws = useMemo(() => replicationWindows(view.windows, 0, view.run.kind === "compare" ? "a" : null), [view.windows, view.run.kind]);
   const shown = view.scrub === null ? ws.at(-1) : ws[Math.min(view.scrub, ws.length - 1)];
   const metrics = useMemo(() => nodeMetrics(shown), [shown]);
-  const edges = useMemo(() => edgeMetrics(graph, shown), [graph, shown]);
+  const measured = useMemo(() => measuredShares(view.result), [view.result]);
+  const edges = useMemo(() => withRouteShares(edgeMetrics(graph, shown), graph, schedules, shown, measured), [graph, shown, schedules, measured]);
   const cascade = useMemo(() => {
     if (view.cascade && view.cascade.path.length) {
       const id = (name: string) => graph.nodes.find((n) => n.name === name && (n.kind === "service" || n.kind === "database"))?.id ?? `service:${name}`;
@@ -92,7 +99,7 @@ function RunView({ view }: { view: RunView }) {
       <div className="run-body">
         <section className="run-graph" aria-label="graph coloured by load">
           {positions && graph.nodes.length > 0 ? (
-            <ArchitectureCanvas graph={graph} positions={positions} metrics={metrics} edgeMetrics={edges} cascade={cascade} selected={d?.selected ?? null} onSelect={select} onMove={moveNodes} testId="run-canvas" fitKey={r.id} />
+            <ArchitectureCanvas graph={graph} positions={positions} metrics={metrics} edgeMetrics={edges} cascade={cascade} selected={d?.selected ?? null} onSelect={select} onMove={moveNodes} testId="run-canvas" fitKey={r.id} fitMinZoom={RUN_FIT_MIN_ZOOM} />
           ) : (
             <p className="loading">Drawing the architecture…</p>
           )}

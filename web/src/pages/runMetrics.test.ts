@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { Progress, WindowEvent } from "../api/types";
 import type { Graph } from "../graph/mapping";
-import { columns, edgeMetrics, nodeMetrics, nodesOf, progressRate, replicationWindows } from "./runMetrics";
+import { routeSchedules, withScheduledRoutes } from "../graph/routeChanges";
+import { columns, edgeMetrics, measuredShares, nodeMetrics, nodesOf, progressRate, replicationWindows, withRouteShares } from "./runMetrics";
 
 const win = (index: number, extra: Partial<WindowEvent> = {}): WindowEvent => ({
   variant: null,
@@ -73,5 +74,40 @@ describe("run metrics", () => {
     expect(nodesOf(t, graph)).toEqual(["service:order", "service:payment"]);
     expect(nodesOf({ ...t, text: "orders-db slow" }, graph)).toEqual(["database:orders-db"]);
     expect(nodesOf({ ...t, nodes: ["service:x"] }, graph)).toEqual(["service:x"]);
+  });
+});
+
+describe("scheduled route shares on the run's edges", () => {
+  // /orders starts on order alone; at 5s a change sends 30 % to payment (an edge only the change makes).
+  const doc = {
+    spec: {
+      gateway: { routes: [{ path: "/orders", endpoint: "order.place" }] },
+      services: { order: {}, payment: {} },
+      scenarios: { move: { changes: [{ type: "route-weights", at: "5s", route: "/orders", split: [{ endpoint: "order.place", weight: 70 }, { endpoint: "payment.pay", weight: 30 }] }] } },
+    },
+  };
+  const schedules = routeSchedules(doc, "move");
+  const g = withScheduledRoutes(graph, doc, schedules);
+  const PAY = "route:gateway:gateway->service:payment";
+  const ORDER = "route:gateway:gateway->service:order";
+
+  it("is idle (dashed) with the time it starts before the change, then carries its weight", () => {
+    const before = withRouteShares(edgeMetrics(g, win(0)), g, schedules, win(0), null);
+    expect(before[PAY]).toEqual({ label: "0% of /orders · from 5s", farLabel: "0% of /orders · from 5s", errorShare: null, idle: true });
+    expect(before[ORDER]?.label).toBe("100% of /orders · 100/s · p99 50ms · 5.0% err");
+    expect(before[ORDER]?.idle).toBe(false);
+    const after = withRouteShares(edgeMetrics(g, win(6)), g, schedules, win(6), null);
+    expect(after[PAY]?.idle).toBe(false);
+    expect(after[PAY]?.farLabel).toBe("30% of /orders");
+  });
+
+  it("takes the share the window measured, or the result's column for the window", () => {
+    const live = win(6, { routes: { "/orders": { "order.place": 0.68, "payment.pay": 0.32 } } });
+    expect(withRouteShares({}, g, schedules, live, null)[PAY]?.farLabel).toBe("32% of /orders");
+    const result = { runs: [{ changes: { routes: { "/orders": { targets: ["order.place", "payment.pay"], share: { "order.place": [1, 0.75], "payment.pay": [0, 0.25] } } } } }] };
+    const measured = measuredShares(result);
+    expect(withRouteShares({}, g, schedules, win(1, { time: 6 }), measured)[PAY]?.farLabel).toBe("25% of /orders");
+    expect(withRouteShares({}, g, schedules, win(0, { time: 0 }), measured)[PAY]?.idle).toBe(true);
+    expect(measuredShares({ runs: [{}] })).toBeNull();
   });
 });

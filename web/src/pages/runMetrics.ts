@@ -7,6 +7,7 @@ import type { EdgeMetrics } from "../graph/ArchitectureCanvas";
 import type { NodeMetrics } from "../graph/ArchNode";
 import { formatRate, formatSeconds } from "../graph/ArchNode";
 import type { Graph } from "../graph/mapping";
+import { routeShares, type RouteSchedule, type WindowShares } from "../graph/routeChanges";
 import type { ChartSeries } from "../charts/TimeSeriesChart";
 
 const n = (v: Num | undefined): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -73,6 +74,48 @@ export function edgeMetrics(graph: Graph, w: WindowEvent | undefined): Record<st
       label: `${formatRate(n(s.throughput))} · p99 ${formatSeconds(n(s.p99))}${share ? ` · ${(share * 100).toFixed(1)}% err` : ""}`,
       errorShare: share,
     };
+  }
+  return out;
+}
+
+/** Replication 0's measured share per route and target, per window (the result's `changes.routes`). */
+export type MeasuredShares = Record<string, Record<string, (number | null)[]>>;
+
+export function measuredShares(result: Record<string, unknown> | null): MeasuredShares | null {
+  const runs = result?.runs;
+  const first = Array.isArray(runs) ? (runs[0] as { changes?: { routes?: Record<string, { share?: Record<string, (number | null)[]> }> } } | undefined) : undefined;
+  const routes = first?.changes?.routes;
+  if (!routes) return null;
+  const out: MeasuredShares = {};
+  for (const [key, r] of Object.entries(routes)) out[key] = r.share ?? {};
+  return out;
+}
+
+/** The shares a window measured: its own `routes`, else the result's column for its index. */
+function windowShares(w: WindowEvent, measured: MeasuredShares | null): WindowShares | null {
+  if (w.routes && Object.keys(w.routes).length > 0) return w.routes;
+  if (!measured) return null;
+  const out: WindowShares = {};
+  for (const [key, targets] of Object.entries(measured)) {
+    out[key] = Object.fromEntries(Object.entries(targets).map(([t, col]) => [t, col[w.index] ?? null]));
+  }
+  return out;
+}
+
+/**
+ * The edge labels with each scheduled route's share put first ("40% of /shop"), and the edges
+ * that carry none of it in the window marked idle (drawn dashed).
+ */
+export function withRouteShares(metrics: Record<string, EdgeMetrics>, graph: Graph, schedules: RouteSchedule[], w: WindowEvent | undefined, measured: MeasuredShares | null): Record<string, EdgeMetrics> {
+  if (schedules.length === 0) return metrics;
+  const shares = routeShares(schedules, w?.time ?? 0, w ? windowShares(w, measured) : null);
+  const out = { ...metrics };
+  for (const e of graph.edges) {
+    const s = shares[e.id];
+    if (!s) continue;
+    const idle = e.scheduled === true && s.share === 0;
+    const m = metrics[e.id];
+    out[e.id] = { label: idle || !m ? s.text : `${s.text} · ${m.label}`, errorShare: idle ? null : (m?.errorShare ?? null), idle, farLabel: s.text };
   }
   return out;
 }

@@ -8,9 +8,9 @@ without it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.sim.reports.results import TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
@@ -39,6 +39,9 @@ class Window:
     sagas: Row
     projections: Row
     rollouts: Row
+    routes: Row = field(default_factory=dict)
+    """Per gateway route a scenario's changes move (`/shop`), each target's share of the
+    route's requests in the window (the window's column of the result's `changes.routes`)."""
 
 
 WindowFn = Callable[[Window], None]
@@ -51,8 +54,20 @@ def _row(groups: dict[str, dict[str, list[float | None]]], i: int) -> Row:
     }
 
 
-def window_of(series: TimeSeries, replication: int, index: int) -> Window:
-    """Window `index` of a replication's series (live or finished: the same figures)."""
+def route_shares(changes: Mapping[str, Any] | None, index: int) -> Row:
+    """Column `index` of a run's `changes.routes` shares: `{route: {target: share}}`."""
+    routes: Mapping[str, Any] = (changes or {}).get("routes") or {}
+    return {
+        key: {t: (col[index] if index < len(col) else None) for t, col in r["share"].items()}
+        for key, r in routes.items()
+    }
+
+
+def window_of(
+    series: TimeSeries, replication: int, index: int, changes: Mapping[str, Any] | None = None
+) -> Window:
+    """Window `index` of a replication's series (live or finished: the same figures);
+    `changes` is the run's `changes` section, when its scenario has one."""
     return Window(
         replication=replication,
         index=index,
@@ -64,6 +79,7 @@ def window_of(series: TimeSeries, replication: int, index: int) -> Window:
         sagas=_row(series.sagas, index),
         projections=_row(series.projections, index),
         rollouts=_row(series.rollouts, index),
+        routes=route_shares(changes, index),
     )
 
 
@@ -71,8 +87,13 @@ def watch_windows(engine: Engine, on_window: WindowFn) -> None:
     """Call `on_window` as each window of `engine`'s run closes, once every window hook
     (including those installed later in the run) has added its columns."""
 
+    from scalesim_patterns.sim.platform.changes import Changes
+
     def closed(recorder: SeriesRecorder) -> None:
-        on_window(window_of(recorder.result(), engine.replication, len(recorder.time) - 1))
+        # The changes' own window hook has closed their route shares by now (hooks run first).
+        state = engine.plugins.get(Changes)
+        section = {"routes": {k: r.section() for k, r in state.routes.items()}} if state else None
+        on_window(window_of(recorder.result(), engine.replication, len(recorder.time) - 1, section))
 
     def attach(recorder: WindowRecorder) -> None:
         if isinstance(recorder, SeriesRecorder):
