@@ -71,6 +71,7 @@ def ext_modules() -> list[object]:
                 [f"src/scalesim_patterns/{m}" for m in compiled_modules()],
                 opt_level=os.environ.get("SCALESIM_COMPILE_OPT", "3"),
                 debug_level=os.environ.get("SCALESIM_COMPILE_DEBUG", "0"),
+                separate=os.environ.get("SCALESIM_COMPILE_SEPARATE", "") == "1",
             )
         )
     except (Exception, SystemExit) as exc:  # mypyc refused the code: fall back, say so
@@ -86,8 +87,8 @@ def cmdclass() -> dict[str, type]:
         not import. On success, the source manifest goes next to the extensions."""
 
         failed: bool = False
-
         def run(self) -> None:
+            self.errors: list[str] = []
             if not self.extensions:
                 return
             try:
@@ -95,6 +96,11 @@ def cmdclass() -> dict[str, type]:
             except Exception as exc:
                 self.failed = True
                 warn(f"the compiled engine was not built ({exc})")
+            if self.errors:
+                warn(
+                    f"{len(self.errors)} of {len(self.extensions)} engine extensions did not "
+                    f"compile (first: {self.errors[0]})"
+                )
             outputs = [Path(self.get_ext_fullpath(ext.name)) for ext in self.extensions]
             package_dirs = {HERE / "src" / "scalesim_patterns"} if self.inplace else set()
             package_dirs.add(Path(self.build_lib) / "scalesim_patterns")
@@ -116,7 +122,7 @@ def cmdclass() -> dict[str, type]:
                 super().build_extension(ext)  # type: ignore[arg-type]
             except Exception as exc:
                 self.failed = True
-                warn(f"{getattr(ext, 'name', ext)} not compiled ({exc})")
+                self.errors.append(f"{getattr(ext, 'name', ext)}: {exc}")
 
     return {"build_ext": OptionalBuildExt}
 
