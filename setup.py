@@ -87,6 +87,7 @@ def cmdclass() -> dict[str, type]:
         not import. On success, the source manifest goes next to the extensions."""
 
         failed: bool = False
+
         def run(self) -> None:
             self.errors: list[str] = []
             if not self.extensions:
