@@ -56,6 +56,22 @@ COMPILED_MODULES: tuple[str, ...] = (
     "sim/patterns/rollout.py",
     "sim/patterns/saga.py",
     "sim/platform/lifecycle.py",
+    # Per-request work of the templates that have them: rate limits, faults' patches,
+    # CPU-bound services, caches, sessions, outlier ejection, probes, event sourcing, workflows
+    # (36 modules). Not `network/loops.py`: its `super().__init__(*args)` into a compiled
+    # class passed the tuple as the first argument (a mypyc miscompilation; tests/sim caught it).
+    "sim/mechanisms/ratelimit.py",
+    "sim/patterns/ratelimiting.py",
+    "sim/platform/patches.py",
+    "sim/network/processor.py",
+    "sim/network/caches.py",
+    "sim/network/sessions.py",
+    "sim/mechanisms/outlier.py",
+    "sim/mechanisms/probes.py",
+    "sim/platform/faults.py",
+    "sim/patterns/eventsourcing.py",
+    "sim/patterns/workflows.py",
+    "sim/patterns/workflow_state.py",
 )
 """Modules compiled by mypyc, in one group, relative to the package directory. A class of
 these that an interpreted module subclasses carries `@mypyc_attr(allow_interpreted_subclasses=
