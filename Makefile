@@ -3,16 +3,42 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ENGINE := $(VENV)/.engine
 
 .PHONY: install run demo test lint typecheck bench calibrate clean page web-test chromium compiled pure
 
+# The package and its dependencies, editable; the compiled engine is built by $(ENGINE) below.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	SCALESIM_COMPILE=0 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The compiled engine (mypyc, the machine's C compiler, in place: about a minute of CPU), rebuilt
+# when the simulator, the model or the build changes. Without mypyc or a compiler, or when the
+# build fails or does not import (mypyc crashes are segfaults), the extensions are removed and
+# the pure-Python engine runs, with a warning; an extension whose source was edited since the
+# build is never used (the package compares the build's source hashes at import).
+ENGINE_SRC := setup.py src/scalesim_patterns/_build.py \
+	$(shell find src/scalesim_patterns/sim src/scalesim_patterns/model -name '*.py' 2>/dev/null)
+ENGINE_OUT := find src -name '*.so' -delete; rm -f src/scalesim_patterns/compiled-sources.txt
+
+$(ENGINE): $(STAMP) $(ENGINE_SRC)
+	$(BIN)/python setup.py -q build_ext --inplace -j 2 || { $(ENGINE_OUT); echo "warning: the compiled engine was not built: pure Python in use"; }
+	@$(BIN)/python -c "import scalesim_patterns.sim" || { $(ENGINE_OUT); echo "warning: the compiled engine does not import; removed, pure Python in use"; }
+	@$(BIN)/python -c "import scalesim_patterns as s; print('compiled engine in use' if s.compiled() else 'warning: pure Python engine in use')"
+	touch $(ENGINE)
+
+install: $(STAMP) $(ENGINE)
+
+# Rebuild the compiled engine now; `make pure` removes it (until the next `make install`).
+compiled: $(STAMP)
+	rm -f $(ENGINE)
+	$(MAKE) $(ENGINE)
+
+pure:
+	$(ENGINE_OUT)
+	rm -f $(ENGINE)
 
 # The page (web/, React + TypeScript) built into the package, where `scalesim serve` serves it.
 WEB_DEPS := web/node_modules/.installed
@@ -36,10 +62,10 @@ web-test: $(WEB_DEPS) $(STAMP)
 	cd web && npm run typecheck && npm test
 
 # The web app on 127.0.0.1:8000 with the embedded SQLite run store (see README: web app).
-run: $(STAMP) $(PAGE)
+run: $(ENGINE) $(PAGE)
 	$(BIN)/scalesim serve $(SERVE_ARGS)
 
-demo: $(STAMP)
+demo: $(ENGINE)
 	$(BIN)/scalesim catalog
 	$(BIN)/scalesim new ecommerce -o build/demo/shop.yaml --force
 	$(BIN)/scalesim validate build/demo/shop.yaml
@@ -54,29 +80,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck web-test chromium $(PAGE)
+test: $(ENGINE) lint typecheck web-test chromium $(PAGE)
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: $(STAMP)
+bench: $(ENGINE)
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/run.py
 
-# Opt-in compiled engine (mypyc, the machine's C compiler; several minutes on a loaded machine).
-# Without a compiler the package stays pure Python, with a warning. `make pure` removes it.
-# A build that does not import (mypyc crashes are segfaults) is removed again: pure Python stays.
-compiled: $(STAMP)
-	SCALESIM_COMPILE=1 $(BIN)/python setup.py build_ext --inplace
-	$(BIN)/python -c "import scalesim_patterns.sim" || { find src -name '*.so' -delete; echo "warning: the compiled engine does not import; removed, pure Python in use"; }
-	$(BIN)/python -c "import scalesim_patterns as s; print('compiled engine in use' if s.compiled() else 'warning: pure Python engine in use')"
-
-pure:
-	find src -name '*.so' -delete
-	rm -f *__mypyc*.so
-
 # The simulator against the generated services running here (about 15 minutes; an idle machine).
-calibrate: $(STAMP)
+calibrate: $(ENGINE)
 	$(BIN)/python benchmarks/calibrate.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
-	find src -name '*.so' -delete
+	$(ENGINE_OUT)

@@ -10,7 +10,7 @@ figures measured in this same invocation, never against a stored number.
   - SimPy expert: the same model with explicit request/release and bound methods.
   - SimPy with our statistics: the expert model plus what ScaleSim records (latency histogram
     per station and end to end, busy-time and queue-length areas, per-window counts).
-  - ScaleSim pure Python (SCALESIM_PURE=1) and ScaleSim compiled (mypyc, `make compiled`),
+  - ScaleSim pure Python (SCALESIM_PURE=1) and ScaleSim compiled (mypyc, built by `make install`),
     the whole product path: `simulate(Architecture)`, statistics and time series.
 * Every catalog template, no scenario: requests per CPU second, pure and compiled.
 * wide-100 (benchmarks/wide.py): 100 services, 1 000 req/s, one simulated minute.
@@ -24,7 +24,6 @@ results JSON on every template and scenario (benchmarks/equivalence.py, short mo
 from __future__ import annotations
 
 import argparse
-import importlib.machinery
 import json
 import os
 import statistics
@@ -188,10 +187,12 @@ def child(kind: str, arg: str) -> dict[str, Any]:
 
 
 def built() -> bool:
+    """A compiled engine is present and was built from the sources on disk."""
     import scalesim_patterns
+    from scalesim_patterns._build import has_extensions, stale_build
 
-    core = Path(scalesim_patterns.__file__).parent / "sim" / "core"
-    return any((core / f"kernel{s}").exists() for s in importlib.machinery.EXTENSION_SUFFIXES)
+    package_dir = Path(scalesim_patterns.__file__).parent
+    return has_extensions(package_dir) and stale_build(package_dir) is None
 
 
 def measure(kind: str, arg: str, pure: bool) -> dict[str, Any]:
@@ -276,7 +277,7 @@ def main() -> None:
             print("compiled figures withheld: the compiled engine's results differ")
             has_compiled = False
     elif not has_compiled:
-        print("compiled engine not built (make compiled): pure Python figures only")
+        print("no current compiled engine (make install builds it): pure Python figures only")
 
     print(f"\nReference model, {requests:,} requests, CPU time, median of {rounds} alternated runs")
     contenders = [

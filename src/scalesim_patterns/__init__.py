@@ -14,14 +14,25 @@ The Python API mirrors the `scalesim` command:
 from __future__ import annotations
 
 import os
+import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._build import compiled, use_pure_python
+from ._build import compiled, stale_build, use_pure_python
 
 __version__ = "0.1.0"
 
 if os.environ.get("SCALESIM_PURE", "") not in ("", "0"):
     use_pure_python()
+elif (_stale := stale_build(Path(__file__).parent)) is not None:
+    # Never run an extension built from another source than the one on disk.
+    use_pure_python()
+    warnings.warn(
+        f"scalesim_patterns: {_stale}; running the pure-Python engine "
+        "(rebuild the compiled one: make install)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 __all__ = [
     "Architecture",

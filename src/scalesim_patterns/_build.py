@@ -1,20 +1,123 @@
 """Which build of the simulator runs: the mypyc-compiled engine or the pure-Python reference.
 
-The compiled build (`make compiled`, see setup.py) puts extension modules next to the sources;
-Python prefers them. `SCALESIM_PURE=1` in the environment makes `scalesim_patterns` import its
-sources instead, so the reference engine can run beside the compiled one (the benchmark and the
-equivalence test compare their JSON byte for byte).
+The compiled build (`make install` builds it, see setup.py) puts extension modules next to the
+sources; Python prefers them. `SCALESIM_PURE=1` in the environment makes `scalesim_patterns`
+import its sources instead, so the reference engine can run beside the compiled one (the
+benchmark and the equivalence test compare their JSON byte for byte).
+
+The build also writes `COMPILED_MANIFEST`: the SHA-256 of every source it compiled. In an
+editable install the sources stay editable, and an extension built from an older source would
+otherwise run instead of the edited file without a word; `stale_build()` compares the
+manifest with the sources at import, and `scalesim_patterns` falls back to the pure-Python
+engine, with a warning, when they differ (or when the manifest is missing).
+
+Standard library only: setup.py loads this file by path before the package's dependencies are
+installed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 PACKAGE = "scalesim_patterns"
+
+COMPILED_MODULES: tuple[str, ...] = (
+    # The event loop and what every event touches: kernel, samplers, histograms, stations,
+    # steps, balancing, the client pipeline, traffic, topics, the time series.
+    "sim/core/causes.py",
+    "sim/core/histogram.py",
+    "sim/core/kernel.py",
+    "sim/core/plugins.py",
+    "sim/core/rng.py",
+    "sim/core/stats.py",
+    "sim/network/balancing.py",
+    "sim/network/host.py",
+    "sim/network/pipeline.py",
+    "sim/network/station.py",
+    "sim/network/steps.py",
+    "sim/network/topics.py",
+    "sim/network/traffic.py",
+    "sim/reports/timeseries.py",
+    "sim/reports/telemetry.py",
+    # Resilience on the call path.
+    "sim/mechanisms/breaker.py",
+    "sim/mechanisms/bulkhead.py",
+    "sim/mechanisms/retry.py",
+    "sim/mechanisms/subscription.py",
+    "sim/patterns/resilience.py",
+    "sim/patterns/mesh.py",
+    # Subclasses of station classes, compiled with them.
+    "sim/patterns/rollout.py",
+    "sim/patterns/saga.py",
+    "sim/platform/lifecycle.py",
+    # Per-request work of the templates that have them: rate limits, faults' patches,
+    # CPU-bound services, caches, sessions, outlier ejection, probes, event sourcing, workflows
+    # (36 modules). Not `network/loops.py`: its `super().__init__(*args)` into a compiled
+    # class passed the tuple as the first argument (a mypyc miscompilation; tests/sim caught it).
+    "sim/mechanisms/ratelimit.py",
+    "sim/patterns/ratelimiting.py",
+    "sim/platform/patches.py",
+    "sim/network/processor.py",
+    "sim/network/caches.py",
+    "sim/network/sessions.py",
+    "sim/mechanisms/outlier.py",
+    "sim/mechanisms/probes.py",
+    "sim/platform/faults.py",
+    "sim/patterns/eventsourcing.py",
+    "sim/patterns/workflows.py",
+    "sim/patterns/workflow_state.py",
+)
+"""Modules compiled by mypyc, in one group, relative to the package directory. A class of
+these that an interpreted module subclasses carries `@mypyc_attr(allow_interpreted_subclasses=
+True)` (tests/test_build.py checks it); a dataclass's field types must exist at run time."""
+
+COMPILED_MANIFEST = "compiled-sources.txt"
+"""Written next to the extensions by the build: `<sha256>  <module path>` per compiled module."""
+
+
+def source_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest_text(package_dir: Path, modules: Sequence[str] = COMPILED_MODULES) -> str:
+    """The manifest of the sources as they are now (what the build records)."""
+    return "".join(f"{source_digest(package_dir / rel)}  {rel}\n" for rel in sorted(modules))
+
+
+def has_extensions(package_dir: Path) -> bool:
+    kernel = package_dir / "sim" / "core" / "kernel"
+    return any(
+        Path(f"{kernel}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
+    )
+
+
+def stale_build(package_dir: Path) -> str | None:
+    """Why the compiled extensions present must not run (None when there are none, or when
+    every compiled source is byte for byte the one they were built from)."""
+    if not has_extensions(package_dir):
+        return None
+    manifest = package_dir / COMPILED_MANIFEST
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return f"the compiled engine has no {COMPILED_MANIFEST} (built by an older setup.py)"
+    if not lines:
+        return f"{COMPILED_MANIFEST} is empty"
+    for line in lines:
+        digest, _, rel = line.partition("  ")
+        source = package_dir / rel
+        try:
+            if source_digest(source) != digest:
+                return f"{rel} changed since the compiled engine was built"
+        except OSError:
+            return f"{rel} is missing"
+    return None
 
 
 class _SourcesOnly(importlib.abc.MetaPathFinder):

@@ -1,15 +1,15 @@
-"""The compiled engine (mypyc, `make compiled`) writes the same results JSON as the pure-Python
+"""The compiled engine (mypyc, built by `make install`) writes the same results JSON as the pure-Python
 reference, byte for byte, on every template and scenario (benchmarks/equivalence.py's short mode:
 6 simulated seconds, scenario clocks compressed so every fault happens inside the run).
 
-Runs only where the compiled build is present (`make compiled`); CI that builds it sets
-SCALESIM_REQUIRE_COMPILED=1 so that a missing build fails instead of skipping. `make bench`
-runs the same comparison before it reports any compiled figure.
+Runs where the compiled build is present and current (`make install` and `make test` build it);
+skips otherwise, e.g. on a machine without a C compiler, where the pure-Python engine runs.
+CI (.ci/run) sets SCALESIM_REQUIRE_COMPILED=1: a missing or stale build fails there instead of
+skipping. `make bench` runs the same comparison before it reports any compiled figure.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
 import subprocess
 import sys
@@ -25,19 +25,21 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from equivalence import differences, dump  # noqa: E402
 
 
-def _built() -> bool:
+def _unusable() -> str | None:
+    """Why the compiled engine cannot be compared here (None: it is built and current)."""
     import scalesim_patterns
+    from scalesim_patterns._build import has_extensions, stale_build
 
-    core = Path(scalesim_patterns.__file__).parent / "sim" / "core"
-    return any(
-        (core / f"kernel{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
-    )
+    package_dir = Path(scalesim_patterns.__file__).parent
+    if not has_extensions(package_dir):
+        return "compiled engine not built (make install builds it)"
+    return stale_build(package_dir)
 
 
-if not _built():
+if (_why := _unusable()) is not None:
     if os.environ.get("SCALESIM_REQUIRE_COMPILED") == "1":
-        raise RuntimeError("SCALESIM_REQUIRE_COMPILED=1 but the compiled engine is not built")
-    pytest.skip("compiled engine not built (make compiled)", allow_module_level=True)
+        raise RuntimeError(f"SCALESIM_REQUIRE_COMPILED=1 but {_why}")
+    pytest.skip(_why, allow_module_level=True)
 
 
 def test_this_process_runs_the_compiled_engine() -> None:

@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from scalesim_patterns.model.distributions import Distribution
-from scalesim_patterns.sim.core.rng import Streams, stream_seed
+from scalesim_patterns.sim.core.rng import Streams, sampler, stream_seed
 from scalesim_patterns.sim.core.stats import estimate
 
 _DIST: TypeAdapter[Any] = TypeAdapter(Distribution)
@@ -98,3 +98,23 @@ def test_streams_with_different_names_are_uncorrelated() -> None:
     v = [s.get("v").random() for _ in range(20_000)]
     r = statistics.correlation(u, v)
     assert abs(r) < 4 / math.sqrt(20_000)
+
+
+@pytest.mark.parametrize("spec", [{"mean": "20ms", "sd": "10ms"}, {"p50": "5ms", "p99": "50ms"}])
+def test_lognormal_draws_are_bit_for_bit_the_standard_librarys(spec: dict[str, str]) -> None:
+    """The sampler writes `random.gauss` out (to compile it): the same stream must give exactly
+    `exp(gauss(mu, sigma))`, also when other code draws from the stream in between (odd and even
+    draws of the Box–Muller pair, `gauss_next` shared with the stream's own `gauss`)."""
+    lognormal = dist({"type": "lognormal", **spec})
+    mu, sigma = lognormal.mu_sigma
+    ours = Streams(7).get("work:x")
+    reference = Streams(7).get("work:x")
+    draw = Streams(7).sampler(lognormal, "unused")  # a sampler on another stream: independent
+    mine = sampler(lognormal, ours)
+    for i in range(2001):
+        assert mine() == math.exp(reference.gauss(mu, sigma))
+        if i % 7 == 0:  # someone else on the stream: a plain draw, or a gauss of its own
+            assert ours.random() == reference.random()
+        if i % 11 == 0:
+            assert ours.gauss(1.0, 2.0) == reference.gauss(1.0, 2.0)
+    assert draw() > 0

@@ -88,14 +88,40 @@ def sampler(dist: AnyDistribution, rng: random.Random) -> Sampler:
         return _erlang(dist.k, float(dist.mean_), rnd)
     if isinstance(dist, LogNormal):
         mu, sigma = dist.mu_sigma
-        gauss = rng.gauss
-        exp = math.exp
-        return lambda: exp(gauss(mu, sigma))
+        return _LogNormal(rng, mu, sigma).draw
     if isinstance(dist, HyperExponential):
         return _hyperexponential(dist.branches(), rnd)
     if isinstance(dist, Empirical):
         return _empirical(dist.points(), rnd)
     raise TypeError(f"no sampler for {type(dist).__name__}")
+
+
+class _LogNormal:
+    """`exp(rng.gauss(mu, sigma))`, with `random.Random.gauss` written out here (CPython's own
+    Box–Muller, the pair's second value kept in the stream's `gauss_next` exactly as `gauss`
+    keeps it): the same floating-point operations in the same order, so the same draws, bit for
+    bit (tests/sim/core/test_rng.py), but compiled with the engine instead of running the
+    standard library's interpreted `gauss` for every lognormal work time."""
+
+    __slots__ = ("mu", "rnd", "rng", "sigma")
+
+    def __init__(self, rng: random.Random, mu: float, sigma: float) -> None:
+        self.rng = rng
+        self.rnd = rng.random
+        self.mu = mu
+        self.sigma = sigma
+
+    def draw(self) -> float:
+        rng = self.rng
+        z = rng.gauss_next  # type: ignore[attr-defined]
+        rng.gauss_next = None  # type: ignore[attr-defined]
+        if z is None:
+            rnd = self.rnd
+            x2pi = rnd() * math.tau
+            g2rad = math.sqrt(-2.0 * math.log(1.0 - rnd()))
+            z = math.cos(x2pi) * g2rad
+            rng.gauss_next = math.sin(x2pi) * g2rad  # type: ignore[attr-defined]
+        return math.exp(self.mu + z * self.sigma)
 
 
 def _erlang(k: int, mean: float, rnd: Callable[[], float]) -> Sampler:

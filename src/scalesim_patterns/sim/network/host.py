@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mypy_extensions import mypyc_attr
+
 if TYPE_CHECKING:
     from scalesim_patterns.model.architecture import Architecture
     from scalesim_patterns.model.resilience import ClientPolicy
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Host", "SimulationError", "WindowRecorder"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # budget's SimulationTooLarge
 class SimulationError(ValueError):
     """The architecture uses something the simulator cannot run."""
 

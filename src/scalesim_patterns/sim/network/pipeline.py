@@ -39,6 +39,7 @@ from scalesim_patterns.model.resilience import ClientPolicy
 from scalesim_patterns.sim.core.causes import TIMEOUT
 from scalesim_patterns.sim.core.kernel import Callback, Kernel
 from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.network.host import Host  # at run time: mypyc's dataclass reads it
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
     ANSWERED,
@@ -50,8 +51,6 @@ from scalesim_patterns.sim.network.station import (
 
 if TYPE_CHECKING:
     import random
-
-    from scalesim_patterns.sim.network.host import Host
 
 __all__ = [
     "CallSite",

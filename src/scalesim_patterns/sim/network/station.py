@@ -347,6 +347,7 @@ class _Draining(dict[Call, None]):
             self.stopped(rep)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # processor's CpuServiceRuntime
 class ServiceRuntime:
     """A service's replicas and the load balancer in front of them.
 

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from heapq import heappush
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from scalesim_patterns.sim.core.causes import OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
@@ -70,6 +72,7 @@ def _callee(c: Call) -> str:
     return (c.replica.service if ep is LOST else ep.service).name
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # loops' CountedCallStep, the gateway's step
 class CallStepRuntime:
     """`call:` (and a gateway route): one target, or a weighted choice of targets (route split).
 
@@ -151,6 +154,7 @@ class CallStepRuntime:
             x.endpoint.advance(x)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # loops' CountedParallelStep
 class ParallelStepRuntime:
     """`parallel:`: all calls sent at once, the caller resumes when the last one has answered.
 
@@ -331,6 +335,7 @@ class DatabaseRuntime:
         self.hist.clear()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # loops, tracing
 class QueryStepRuntime:
     """`query:`: take a connection from the replica's pool (waiting FIFO), hold it for the
     operation's latency, give it back. Database latency is as the client measures it, so no
@@ -400,6 +405,7 @@ class QueryStepRuntime:
             x.endpoint.advance(x)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedPublishStepRuntime
 class PublishStepRuntime:
     """`publish:`: the publisher waits for the broker's acknowledgement only."""
 

@@ -96,10 +96,13 @@ class Pod:
         "up",
     )
 
-    def __init__(self, pod_id: int, replica: Replica, tomb: Refusing) -> None:
+    tomb: Refusing
+    """What stands in for the pod while it is down; set by the fleet right after the pod is
+    made (it needs the pod). Never None, not even for a moment: the compiled build checks."""
+
+    def __init__(self, pod_id: int, replica: Replica) -> None:
         self.id = pod_id
         self.replica = replica
-        self.tomb = tomb
         self.up = True
         """The application in the current container serves (it has started)."""
         self.broken: set[int] = set()
@@ -200,7 +203,7 @@ class Fleet:
     # ---- building blocks ------------------------------------------------------------------
 
     def _pod(self, rep: Replica) -> Pod:
-        pod = Pod(self._next_id, rep, cast(Refusing, None))
+        pod = Pod(self._next_id, rep)
         pod.tomb = Refusing(self.svc, pod)
         self._next_id += 1
         self.pods.append(pod)

@@ -1,0 +1,177 @@
+"""The compiled build's guards (src/scalesim_patterns/_build.py): an extension built from another
+source than the one on disk never runs, and every engine class an interpreted module subclasses
+is open to interpreted subclasses (else the compiled build raises "interpreted classes cannot
+inherit from compiled" on the templates that use it)."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.machinery
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import scalesim_patterns
+from scalesim_patterns._build import (
+    COMPILED_MANIFEST,
+    COMPILED_MODULES,
+    has_extensions,
+    manifest_text,
+    stale_build,
+)
+
+PACKAGE_DIR = Path(scalesim_patterns.__file__).parent
+ROOT = PACKAGE_DIR.parents[1]
+SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def _fake_package(tmp_path: Path, extension: bool = True) -> Path:
+    """Two compiled sources, a stand-in kernel extension and the manifest the build writes."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sim" / "core").mkdir(parents=True)
+    (pkg / "sim" / "core" / "kernel.py").write_text("X = 1\n")
+    (pkg / "sim" / "core" / "rng.py").write_text("Y = 2\n")
+    if extension:
+        (pkg / "sim" / "core" / f"kernel{SUFFIX}").write_bytes(b"\0")
+    text = manifest_text(pkg, ["sim/core/kernel.py", "sim/core/rng.py"])
+    (pkg / COMPILED_MANIFEST).write_text(text)
+    return pkg
+
+
+def test_manifest_holds_the_sha256_of_each_source(tmp_path: Path) -> None:
+    pkg = _fake_package(tmp_path)
+    lines = (pkg / COMPILED_MANIFEST).read_text().splitlines()
+    assert lines == [
+        f"{hashlib.sha256(b'X = 1' + bytes([10])).hexdigest()}  sim/core/kernel.py",
+        f"{hashlib.sha256(b'Y = 2' + bytes([10])).hexdigest()}  sim/core/rng.py",
+    ]
+
+
+def test_a_current_build_is_used(tmp_path: Path) -> None:
+    assert stale_build(_fake_package(tmp_path)) is None
+
+
+def test_no_extension_means_nothing_to_check(tmp_path: Path) -> None:
+    pkg = _fake_package(tmp_path, extension=False)
+    (pkg / "sim" / "core" / "rng.py").write_text("Y = 3\n")
+    assert stale_build(pkg) is None
+
+
+def test_an_edited_source_makes_the_build_stale(tmp_path: Path) -> None:
+    pkg = _fake_package(tmp_path)
+    (pkg / "sim" / "core" / "rng.py").write_text("Y = 2  # edited\n")
+    assert stale_build(pkg) == "sim/core/rng.py changed since the compiled engine was built"
+
+
+def test_a_missing_manifest_or_source_makes_the_build_stale(tmp_path: Path) -> None:
+    pkg = _fake_package(tmp_path)
+    (pkg / "sim" / "core" / "rng.py").unlink()
+    assert stale_build(pkg) == "sim/core/rng.py is missing"
+    (pkg / COMPILED_MANIFEST).unlink()
+    reason = stale_build(pkg)
+    assert reason is not None and COMPILED_MANIFEST in reason
+
+
+# ---- interpreted subclasses of compiled classes ------------------------------------------------
+
+
+def _open_classes(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(every class, classes marked @mypyc_attr(allow_interpreted_subclasses=True))."""
+    every, open_ = set(), set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            every.add(node.name)
+            for deco in node.decorator_list:
+                if (
+                    isinstance(deco, ast.Call)
+                    and getattr(deco.func, "id", "") == "mypyc_attr"
+                    and any(
+                        k.arg == "allow_interpreted_subclasses"
+                        and isinstance(k.value, ast.Constant)
+                        and k.value.value is True
+                        for k in deco.keywords
+                    )
+                ):
+                    open_.add(node.name)
+    return every, open_
+
+
+def test_compiled_classes_subclassed_elsewhere_allow_interpreted_subclasses() -> None:
+    """By name: a class outside the compiled modules whose base is a class of a compiled module
+    (imported directly, relatively or through a re-export) and not one of its own file's."""
+    compiled = {(PACKAGE_DIR / rel).resolve() for rel in COMPILED_MODULES}
+    defined: dict[str, str] = {}
+    open_: set[str] = set()
+    for path in sorted(compiled):
+        every, marked = _open_classes(ast.parse(path.read_text()))
+        defined.update({name: path.name for name in every})
+        open_ |= marked
+    sources = [*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    closed = []
+    seen = 0
+    for path in sources:
+        if path.resolve() in compiled:
+            continue
+        tree = ast.parse(path.read_text())
+        local = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for base in node.bases:
+                name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+                if name in defined and name not in local:
+                    seen += 1
+                    if name not in open_:
+                        closed.append(f"{path.name}: {node.name}({defined[name]}:{name})")
+    assert closed == []
+    assert seen >= 5, f"the scan found {seen} engine subclasses, fewer than exist today"
+
+
+# ---- the real build: an edited source is not shadowed by its extension ---------------------------
+
+
+def _real_build() -> bool:
+    if has_extensions(PACKAGE_DIR) and stale_build(PACKAGE_DIR) is None:
+        return True
+    if os.environ.get("SCALESIM_REQUIRE_COMPILED") == "1":
+        raise AssertionError("SCALESIM_REQUIRE_COMPILED=1 but no current compiled engine")
+    return False
+
+
+def _run(src: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SCALESIM_PURE"}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import scalesim_patterns as s, scalesim_patterns.sim; print(s.compiled())",
+        ],
+        env={**env, "PYTHONPATH": str(src)},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=src,
+    )
+
+
+def test_editing_a_compiled_source_falls_back_to_pure_python(tmp_path: Path) -> None:
+    if not _real_build():
+        pytest.skip("no current compiled engine here (make install builds it)")
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE_DIR, src / "scalesim_patterns", ignore=shutil.ignore_patterns("web"))
+    for runtime in PACKAGE_DIR.parent.glob(f"*__mypyc{SUFFIX}"):
+        shutil.copy2(runtime, src)
+    untouched = _run(src)
+    assert untouched.stdout.strip() == "True", untouched.stderr
+    assert "RuntimeWarning" not in untouched.stderr
+    steps = src / "scalesim_patterns" / "sim" / "network" / "steps.py"
+    steps.write_text(steps.read_text() + "\n# edited after the build\n")
+    edited = _run(src)
+    assert edited.stdout.strip() == "False"
+    assert "sim/network/steps.py changed since the compiled engine was built" in edited.stderr
+    assert "running the pure-Python engine" in edited.stderr
