@@ -161,9 +161,9 @@ def test_designer_flow(page: Page, server: str, shots: Path) -> None:
     expect(page.get_by_test_id("validity")).to_have_text("valid")
     expect(editor).to_contain_text("replicas: 5")
 
-    # A long run, shot while it is live (progress part way, charts filling as windows close),
-    # then cancelled from the page.
-    page.get_by_test_id("run-duration").fill("30m")
+    # A long run (6 h simulated: minutes of work even for the compiled engine), shot while it
+    # is live (progress part way, charts filling as windows close), then cancelled from the page.
+    page.get_by_test_id("run-duration").fill("6h")
     page.get_by_test_id("run-start").click()
     expect(page).to_have_url(re.compile(r"#/runs/\d+"))
     expect(page.get_by_test_id("run-progress")).to_contain_text(

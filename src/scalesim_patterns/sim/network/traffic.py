@@ -15,6 +15,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from scalesim_patterns.model.traffic import (
     Arrival,
     ConstantArrival,
@@ -200,6 +202,7 @@ class Picker(Protocol):
     def pick(self) -> EntryStarter: ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # consumer_stats' RecordingTag
 class ConsumerTag:
     """The parent of an open-loop consumer's requests: it carries the identity (read by the
     gateway's per-consumer rate limit and per-tenant bulkheads) and expects no answer."""
@@ -273,6 +276,7 @@ class OpenSource:
         k.schedule(self.gap(), self.arrive_, None)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # consumer_stats' ConsumerClosedSource
 class ClosedSource:
     __slots__ = ("consumer", "go_", "kernel", "mix", "name", "think", "users")
 

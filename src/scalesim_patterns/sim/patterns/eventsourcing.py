@@ -27,6 +27,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from scalesim_patterns.model.data import ENGINE_DEFAULTS, EventStore, Projection
 from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.steps import AppendStep
@@ -142,6 +144,7 @@ class AppendOp:
         self.attempts = 0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedAppendStepRuntime
 class AppendStepRuntime:
     """`append:`: append with expected version; on a conflict reload and retry."""
 
@@ -254,6 +257,7 @@ class AppendStepRuntime:
         return OK
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedProjectionRuntime
 class ProjectionRuntime:
     """A catch-up subscription: read a page, apply it on the service's leader replica, repeat."""
 

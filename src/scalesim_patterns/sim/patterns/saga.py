@@ -37,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from scalesim_patterns.model.data import Saga
 from scalesim_patterns.model.steps import SagaStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, TIMEOUT
@@ -110,6 +112,7 @@ class SagaInstance:
         self.then: Callable[[SagaInstance], None] | None = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedStateWriter
 class StateWriter:
     """Writes saga state to the orchestrator's database through its replica's pool.
 
@@ -194,6 +197,7 @@ class LocalInvoke:
         c.endpoint.begin(c)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedSagaRuntime
 class SagaRuntime:
     """A saga definition compiled for one replication: its participants and its counters."""
 
