@@ -87,7 +87,7 @@ def test_five_layer_graph_is_whole_on_first_draw(page: Page, server: str, shots:
 
 def test_hundred_services_are_whole_on_first_draw(page: Page, server: str, shots: Path) -> None:
     created = page.request.post(
-        f"{server}/api/architectures", data={"name": "hundred", "text": big_architecture()}
+        f"{server}/api/architectures", data={"name": "hundred-fit", "text": big_architecture()}
     )
     assert created.status == 201, created.text()
     _start_run(page, server, created.json()["id"], duration="10s")

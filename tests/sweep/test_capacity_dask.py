@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,17 +157,29 @@ def test_worker_killed_mid_search_loses_and_repeats_nothing(
     client = two_processes
     path = tmp_path / "search.jsonl"
     killed: list[int] = []
+    watchers: list[threading.Thread] = []
+
+    def kill_when_one_holds_a_replication() -> None:
+        # Polled, not timed: the replications are submitted just after the progress call, and
+        # the compiled engine finishes one in tens of milliseconds.
+        deadline = time.monotonic() + 30
+        while not killed and time.monotonic() < deadline:
+            busy = [w for w, keys in client.processing().items() if keys]
+            if busy:
+                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            time.sleep(0.002)
 
     def kill_a_busy_worker(p: SearchProgress) -> None:
-        if killed or p.candidate < 2 or p.done != 1:
+        if watchers or p.candidate < 2 or p.done != 0:
             return
-        busy = [w for w, keys in client.processing().items() if keys]
-        if busy:  # a worker with the candidate's other replication in hand
-            pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
+        watchers.append(threading.Thread(target=kill_when_one_holds_a_replication, daemon=True))
+        watchers[0].start()
 
     result = knee(TEXT, tolerance=TOLERANCE, cluster=Cluster(client=client), saved=Saved(path), progress=kill_a_busy_worker, **RUN)  # fmt: skip
+    for watcher in watchers:
+        watcher.join()
     assert killed, "no worker was busy when one could be killed: the test tested nothing"
     same(result, reference)
     keys = journal_keys(path)
