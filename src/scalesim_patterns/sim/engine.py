@@ -7,7 +7,7 @@ a name or a model field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from time import perf_counter
 from typing import Any
 
@@ -603,27 +603,11 @@ class Engine:
             )
             ep.error_status = UNAUTHORIZED  # the gateway's only failure of its own: a 401
             rt.endpoints[key] = ep
-            targets: list[EndpointRuntime] = []
-            invokes: list[Invoke] = []
-            weights: list[float] = []
             # Targets a scheduled change will weight get their call site now, at weight 0.
             later = changed_route_targets(self.scenario, gw, index)
             planned = route.targets()
             planned += [(t, 0) for t in later if t not in {name for name, _ in planned}]
-            for target, weight in planned:
-                if weight <= 0 and target not in later:
-                    continue
-                _, invoke = self._site(
-                    f"{GATEWAY}{key}->{target}",
-                    GATEWAY,
-                    target,
-                    ClientPolicy(),
-                    sidecars=1,
-                    route=route,
-                )
-                targets.append(self._endpoint(target))
-                invokes.append(invoke)
-                weights.append(float(weight))
+            targets, invokes, weights = self._route_sites(route, key, planned, later)
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
             if route.by_consumer:
                 routed = ConsumerRoutedStep(
@@ -639,28 +623,41 @@ class Engine:
                 step.added = self._gateway_added
                 ep.set_steps([step])
 
+    def _route_sites(
+        self,
+        route: Route,
+        key: str,
+        planned: list[tuple[str, int]],
+        later: Collection[str],
+    ) -> tuple[list[EndpointRuntime], list[Invoke], list[float]]:
+        """The gateway's call site to each target of a route (or of one of its consumer
+        matches) with its weight: a target at weight 0 gets one only when a scheduled change
+        will weight it (`later`), so an unused target costs nothing."""
+        targets: list[EndpointRuntime] = []
+        invokes: list[Invoke] = []
+        weights: list[float] = []
+        for target, weight in planned:
+            if weight <= 0 and target not in later:
+                continue
+            _, invoke = self._site(
+                f"{GATEWAY}{key}->{target}",
+                GATEWAY,
+                target,
+                ClientPolicy(),
+                sidecars=1,
+                route=route,
+            )
+            targets.append(self._endpoint(target))
+            invokes.append(invoke)
+            weights.append(float(weight))
+        return targets, invokes, weights
+
     def _consumer_matches(self, route: Route, key: str) -> dict[str, CallStepRuntime]:
         """The call step of each consumer a `byConsumer` match of the route takes (the first
         match that names a consumer wins, as Istio tries HTTP routes in order)."""
         out: dict[str, CallStepRuntime] = {}
         for i, match in enumerate(route.by_consumer):
-            targets: list[EndpointRuntime] = []
-            invokes: list[Invoke] = []
-            weights: list[float] = []
-            for target, weight in match.targets():
-                if weight <= 0:
-                    continue
-                _, invoke = self._site(
-                    f"{GATEWAY}{key}#{i}->{target}",
-                    GATEWAY,
-                    target,
-                    ClientPolicy(),
-                    sidecars=1,
-                    route=route,
-                )
-                targets.append(self._endpoint(target))
-                invokes.append(invoke)
-                weights.append(float(weight))
+            targets, invokes, weights = self._route_sites(route, f"{key}#{i}", match.targets(), ())
             pick = self.streams.get(f"split:{GATEWAY}.{key}#{i}").random
             step = CallStepRuntime(self.kernel, targets, invokes, weights, 1.0, 1, pick, pick)
             for consumer in match.consumers:
