@@ -20,9 +20,10 @@ from scalesim_patterns.sweep.capacity import (
     parse_load,
     search_id,
 )
-from scalesim_patterns.sweep.cluster import ENV_SCHEDULER, TaskFailed
+from scalesim_patterns.sweep.cluster import TaskFailed
 from scalesim_patterns.sweep.journal import JournalError
 
+from .dask_options import dask_options
 from .main import INTERRUPTED, cli, err, fail, load_or_exit, out
 from .runs_progress import runs_progress
 from .simulate_cmds import _duration
@@ -49,13 +50,7 @@ NOT_FOUND = 1
 @click.option("--seed", type=int, help="Override spec.simulation.seed.")
 @click.option("--duration", callback=_duration, help="Simulated time per candidate, e.g. 2m.")
 @click.option("--warmup", callback=_duration, help="Excluded start, e.g. 10s.")
-@click.option(
-    "--scheduler",
-    help=f"Dask scheduler address (tcp://HOST:8786); default ${ENV_SCHEDULER}, else all local cores.",
-)
-@click.option(
-    "--workers", type=click.IntRange(min=1), help="Local worker processes (default: one per core)."
-)
+@dask_options
 @click.option("--jobs", type=click.IntRange(min=1), hidden=True, help="Older name of --workers.")
 @click.option("--max-replicas", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option(

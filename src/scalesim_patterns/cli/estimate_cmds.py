@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import click
 from rich.table import Table
 
-from scalesim_patterns.estimate import Estimate, EstimateError, estimate
+from scalesim_patterns.estimate import (
+    ConsumerEstimate,
+    EntryEstimate,
+    Estimate,
+    EstimateError,
+    estimate,
+)
 
 from .main import cli, err, fail, load_or_exit, out, write_or_exit
 
@@ -16,20 +23,29 @@ def _ms(seconds: float) -> str:
     return "saturated" if not math.isfinite(seconds) else f"{seconds * 1000:,.1f} ms"
 
 
-def estimate_tables(est: Estimate) -> list[Table]:
-    entries = Table(
-        title=f"{est.architecture}: entries (steady state, means)", title_justify="left"
-    )
-    for col in ("entry", "arrivals/s", "ok/s", "errors", "response"):
-        entries.add_column(col, justify="left" if col == "entry" else "right")
-    for name, e in est.entries.items():
-        entries.add_row(
+def _flows_table(
+    title: str, what: str, rows: Iterable[tuple[str, EntryEstimate | ConsumerEstimate]]
+) -> Table:
+    """Arrivals, successes, errors and mean response of each entry or consumer: one layout,
+    so the two tables read alike."""
+    table = Table(title=title, title_justify="left")
+    for col in (what, "arrivals/s", "ok/s", "errors", "response"):
+        table.add_column(col, justify="left" if col == what else "right")
+    for name, flow in rows:
+        table.add_row(
             name,
-            f"{e.arrival_rate:,.1f}",
-            f"{e.throughput:,.1f}",
-            f"{e.error_rate:.2%}",
-            _ms(e.response_mean),
+            f"{flow.arrival_rate:,.1f}",
+            f"{flow.throughput:,.1f}",
+            f"{flow.error_rate:.2%}",
+            _ms(flow.response_mean),
         )
+    return table
+
+
+def estimate_tables(est: Estimate) -> list[Table]:
+    entries = _flows_table(
+        f"{est.architecture}: entries (steady state, means)", "entry", est.entries.items()
+    )
     stations = Table(title="stations, busiest first", title_justify="left")
     for col in ("station", "kind", "replicas × servers", "calls/s", "utilisation", "wait", "hold"):
         stations.add_column(col, justify="left" if col in ("station", "kind") else "right")
@@ -46,18 +62,7 @@ def estimate_tables(est: Estimate) -> list[Table]:
         )
     tables = [entries, stations]
     if est.consumers:
-        consumers = Table(title="consumers (tenants)", title_justify="left")
-        for col in ("consumer", "arrivals/s", "ok/s", "errors", "response"):
-            consumers.add_column(col, justify="left" if col == "consumer" else "right")
-        for name, c in est.consumers.items():
-            consumers.add_row(
-                name,
-                f"{c.arrival_rate:,.1f}",
-                f"{c.throughput:,.1f}",
-                f"{c.error_rate:.2%}",
-                _ms(c.response_mean),
-            )
-        tables.append(consumers)
+        tables.append(_flows_table("consumers (tenants)", "consumer", est.consumers.items()))
     return tables
 
 

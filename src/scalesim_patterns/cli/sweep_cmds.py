@@ -15,8 +15,9 @@ from scalesim_patterns.sweep import (
     parse_vary,
     run_sweep,
 )
-from scalesim_patterns.sweep.cluster import ENV_SCHEDULER, TaskFailed
+from scalesim_patterns.sweep.cluster import TaskFailed
 
+from .dask_options import dask_options
 from .main import INTERRUPTED, cli, err, fail, load_or_exit, out
 from .runs_progress import runs_progress
 from .simulate_cmds import _duration
@@ -47,13 +48,7 @@ from .simulate_cmds import _duration
 )
 @click.option("--force", is_flag=True, help="Overwrite results already in the folder.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted sweep from its journal.")
-@click.option(
-    "--scheduler",
-    help=f"Dask scheduler address (tcp://HOST:8786); default ${ENV_SCHEDULER}, else all local cores.",
-)
-@click.option(
-    "--workers", type=click.IntRange(min=1), help="Local worker processes (default: one per core)."
-)
+@dask_options
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
