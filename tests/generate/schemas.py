@@ -18,9 +18,11 @@ import jsonschema
 import kubernetes_validate
 from referencing import Registry, Resource
 
+from scalesim_patterns.generate.lint.crds import BUNDLED_CRDS
+
 KUBE_VERSION = "1.33.0"
 REPO = Path(__file__).resolve().parents[2]
-CRD_DIR = REPO.parent / "shared" / "schemas" / "crds"
+CRD_DIR = BUNDLED_CRDS
 _K8S_DIR = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
 UNCHECKED_KINDS = {
     ("networking.istio.io/v1", "ServiceEntry"),

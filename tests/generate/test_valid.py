@@ -62,10 +62,9 @@ def test_schema_check_catches_a_misspelt_field() -> None:
 
 
 def _lint(files: dict[str, str], tmp_path: Path) -> list[str]:
-    """Errors of the project linter (skips while it is absent) with the shared CRD schemas."""
-    lint = pytest.importorskip("scalesim_patterns.generate.lint")
-    if not schemas.CRD_DIR.is_dir():
-        pytest.skip(f"no CRD schemas at {schemas.CRD_DIR}")
+    """Errors of the project linter with the CRD schemas bundled with the package."""
+    from scalesim_patterns.generate import lint
+
     write_tree(files, tmp_path / "out")
     write_secrets(tmp_path / "out", files)
     report = lint.lint_paths([tmp_path / "out"], crd_paths=[schemas.CRD_DIR])

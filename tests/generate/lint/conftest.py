@@ -1,4 +1,5 @@
-"""Shared fixtures: the third-party CRD schemas in ../shared, and one warm Linter per session."""
+"""Shared fixtures: the third-party CRD schemas bundled with the package, and one warm Linter
+per session."""
 
 from __future__ import annotations
 
@@ -9,24 +10,21 @@ from pathlib import Path
 import pytest
 
 from scalesim_patterns.generate.lint import Linter, LintReport
+from scalesim_patterns.generate.lint.crds import BUNDLED_CRDS
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 GOOD = FIXTURES / "good"
 REPO_ROOT = HERE.parents[2]
-SHARED_CRDS = REPO_ROOT.parent / "shared" / "schemas" / "crds"
+SHARED_CRDS = BUNDLED_CRDS
 
 Problem = tuple[str, str, str]  # rule, file relative to the linted root, field path
 
 
 def shared_crds() -> Path:
-    """The shared CRD schema folder; CI always provides it, so its absence is a failure."""
+    """The CRD schema folder the package ships; its absence is a failure (a packaging fault)."""
     if not (SHARED_CRDS / "networking.istio.io" / "destinationrule_v1.json").is_file():
-        pytest.fail(
-            f"CRD schemas not found at {SHARED_CRDS}: the repository expects a copy of "
-            "shared/ beside it (see docs/lint.md)",
-            pytrace=False,
-        )
+        pytest.fail(f"CRD schemas not found at {SHARED_CRDS}", pytrace=False)
     return SHARED_CRDS
 
 

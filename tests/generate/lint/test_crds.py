@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scalesim_patterns.generate.lint import CrdSchemas, Linter, default_crd_paths, strict_schema
-from scalesim_patterns.generate.lint.crds import ENV_VAR
+from scalesim_patterns.generate.lint.crds import BUNDLED_CRDS, ENV_VAR
 
 from .conftest import FIXTURES, REPO_ROOT, shared_crds
 
@@ -194,4 +194,21 @@ def test_default_paths_env_first_then_cwd(tmp_path: Path, monkeypatch: pytest.Mo
 def test_default_paths_find_shared_from_source_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.chdir("/")
-    assert default_crd_paths() == [(REPO_ROOT / ".." / "shared" / "schemas" / "crds").resolve()]
+    shared = (REPO_ROOT / ".." / "shared" / "schemas" / "crds").resolve()
+    expected = [shared] if shared.is_dir() else []
+    assert default_crd_paths() == [*expected, BUNDLED_CRDS]
+
+
+def test_bundled_schemas_cover_what_the_generator_writes() -> None:
+    # Istio, Argo Rollouts, Kong, prometheus-operator and the OpenTelemetry operator, with the
+    # licence of the collection they were converted by.
+    kinds = {p.relative_to(BUNDLED_CRDS).as_posix() for p in BUNDLED_CRDS.rglob("*.json")}
+    assert {
+        "networking.istio.io/virtualservice_v1.json",
+        "argoproj.io/rollout_v1alpha1.json",
+        "configuration.konghq.com/kongplugin_v1.json",
+        "monitoring.coreos.com/servicemonitor_v1.json",
+        "opentelemetry.io/opentelemetrycollector_v1beta1.json",
+    } <= kinds
+    assert (BUNDLED_CRDS / "LICENSE").is_file()
+    assert len(CrdSchemas.from_paths([BUNDLED_CRDS])) >= len(kinds)

@@ -31,6 +31,10 @@ from scalesim_patterns.generate.lint.schema_tools import map_schema, merge_type_
 from scalesim_patterns.generate.lint.yaml_source import parse_text
 
 ENV_VAR = "SCALESIM_CRDS"
+BUNDLED_CRDS = Path(__file__).resolve().parent / "crd_schemas"
+"""The CRD schemas shipped with the package (Istio, Argo Rollouts, Kong, prometheus-operator,
+OpenTelemetry operator; converted by datreeio/CRDs-catalog, MIT: LICENSE and SOURCE.md there), so
+`scalesim lint` checks the custom resources the generator writes wherever it is installed."""
 
 # Istio serves the same schema under all its API versions; an object still written against an
 # older version is checked with the v1 schema (and flagged as superseded by rule SSP043).
@@ -301,7 +305,9 @@ def default_crd_paths() -> list[Path]:
 
     1. every entry of the SCALESIM_CRDS environment variable (os.pathsep-separated) that exists;
     2. ``../shared/schemas/crds`` relative to the current working directory;
-    3. ``../shared/schemas/crds`` relative to the repository root, when running from a checkout.
+    3. ``../shared/schemas/crds`` relative to the repository root, when running from a checkout;
+    4. the schemas bundled with the package (:data:`BUNDLED_CRDS`), last: a schema found earlier
+       for the same group, version and kind wins.
 
     Duplicates (same resolved folder) are listed once. An empty result means custom resources
     will be reported as unchecked.
@@ -314,6 +320,7 @@ def default_crd_paths() -> list[Path]:
     root = _repo_root()
     if root is not None:
         candidates.append(root / ".." / "shared" / "schemas" / "crds")
+    candidates.append(BUNDLED_CRDS)
     out: list[Path] = []
     seen: set[Path] = set()
     for candidate in candidates:
@@ -326,4 +333,11 @@ def default_crd_paths() -> list[Path]:
     return out
 
 
-__all__ = ["ENV_VAR", "CrdSchema", "CrdSchemas", "default_crd_paths", "strict_schema"]
+__all__ = [
+    "BUNDLED_CRDS",
+    "ENV_VAR",
+    "CrdSchema",
+    "CrdSchemas",
+    "default_crd_paths",
+    "strict_schema",
+]
