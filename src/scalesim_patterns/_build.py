@@ -43,6 +43,8 @@ COMPILED_MODULES: tuple[str, ...] = (
     "sim/network/steps.py",
     "sim/network/topics.py",
     "sim/network/traffic.py",
+    "sim/network/gateway.py",
+    "sim/network/legs.py",
     "sim/reports/timeseries.py",
     "sim/reports/telemetry.py",
     # Resilience on the call path.
@@ -58,7 +60,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "sim/platform/lifecycle.py",
     # Per-request work of the templates that have them: rate limits, faults' patches,
     # CPU-bound services, caches, sessions, outlier ejection, probes, event sourcing, workflows
-    # (36 modules). Not `network/loops.py`: its `super().__init__(*args)` into a compiled
+    # (38 modules). Not `network/loops.py`: its `super().__init__(*args)` into a compiled
     # class passed the tuple as the first argument (a mypyc miscompilation; tests/sim caught it).
     "sim/mechanisms/ratelimit.py",
     "sim/patterns/ratelimiting.py",

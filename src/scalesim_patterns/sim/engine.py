@@ -49,7 +49,9 @@ from scalesim_patterns.sim.network.consumer_stats import (
     ConsumerOutcomes,
     RecordingTag,
 )
+from scalesim_patterns.sim.network.gateway import ConsumerRoutedStep, GatewayStepRuntime
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
+from scalesim_patterns.sim.network.legs import meshed_leg, sum2, zero
 from scalesim_patterns.sim.network.loops import (
     ChoiceStepRuntime,
     CountedCallStep,
@@ -70,7 +72,6 @@ from scalesim_patterns.sim.network.priority import consumer_priorities, use_prio
 from scalesim_patterns.sim.network.processor import cpu_section, service_runtime
 from scalesim_patterns.sim.network.sessions import SessionSource, SessionStepRuntime
 from scalesim_patterns.sim.network.station import (
-    Call,
     EndpointRuntime,
     ServiceRuntime,
     StepRuntime,
@@ -89,7 +90,6 @@ from scalesim_patterns.sim.network.traffic import (
     EntryRuntime,
     OpenSource,
     Picker,
-    consumer_of,
     make_mix,
 )
 from scalesim_patterns.sim.patterns import workflows
@@ -119,8 +119,6 @@ CLIENT = "@client"
 DEFAULT_HOP = 0.00025
 """One-way network latency when `spec.network.hopLatency` is not given (0.25 ms)."""
 DEFAULT_AUTH = 0.0002
-MESH_SAMPLE_EVERY = 4
-"""The per-hop mesh overhead histogram records one meshed call in this many."""
 MAX_WINDOWS = 5000
 """Time-series windows are widened so that a run never records more than this many."""
 
@@ -277,39 +275,11 @@ class Engine:
         with_mesh = self._mesh and sidecars > 0
         if net_zero and not with_mesh:
             return None
-        zero: Sampler = _zero
         net = zero if net_zero else self.streams.sampler(self._net, f"net:{site}")
         if not with_mesh:
             return net, net
         side = self.streams.sampler(self._sidecar, f"sidecar:{site}")
-        record = self._mesh_hop.record
-        count = self._mesh_count
-        if sidecars == 1:
-
-            def one(n: Sampler = net, s: Sampler = side) -> float:
-                a = n()
-                b = s()
-                k = count[0] + 1
-                if k == MESH_SAMPLE_EVERY:
-                    k = 0
-                    record(b)
-                count[0] = k
-                return a + b
-
-            return one, net
-
-        def two(n: Sampler = net, s: Sampler = side) -> float:
-            a = n()
-            b = s()
-            c = s()
-            k = count[0] + 1
-            if k == MESH_SAMPLE_EVERY:
-                k = 0
-                record(b + c)
-            count[0] = k
-            return a + b + c
-
-        return two, net
+        return meshed_leg(net, side, self._mesh_hop, self._mesh_count, sidecars), net
 
     def _entry_legs(self, site: str, caller: str) -> tuple[Sampler, Sampler] | None:
         """A client request's two legs when `network.entryLatency` is set, else none at all."""
@@ -591,7 +561,7 @@ class Engine:
             if auth is not None and route.auth:
                 auth_dist: AnyDistribution = auth.overhead or _constant(DEFAULT_AUTH)
                 check = self.streams.sampler(auth_dist, f"auth:{GATEWAY}.{key}")
-                work = _sum2(base, check)
+                work = sum2(base, check)
                 invalid = auth.invalid_share
             ep = self._endpoint_runtime(
                 rt,
@@ -609,19 +579,22 @@ class Engine:
             planned += [(t, 0) for t in later if t not in {name for name, _ in planned}]
             targets, invokes, weights = self._route_sites(route, key, planned, later)
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
+            step: GatewayStepRuntime
             if route.by_consumer:
-                routed = ConsumerRoutedStep(
-                    self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
+                step = ConsumerRoutedStep(
+                    self.kernel,
+                    targets,
+                    invokes,
+                    weights,
+                    pick,
+                    self._gateway_added,
+                    self._consumer_matches(route, key),
                 )
-                routed.by_consumer = self._consumer_matches(route, key)
-                routed.added = self._gateway_added
-                ep.set_steps([routed])
             else:
                 step = GatewayStepRuntime(
-                    self.kernel, targets, invokes, weights, 1.0, 1, pick, pick
+                    self.kernel, targets, invokes, weights, pick, self._gateway_added
                 )
-                step.added = self._gateway_added
-                ep.set_steps([step])
+            ep.set_steps([step])
 
     def _route_sites(
         self,
@@ -781,7 +754,7 @@ class Engine:
         default_think = (
             self.streams.sampler(src.think_time, f"think:{sname}")
             if isinstance(src, ClosedLoop)
-            else _zero
+            else zero
         )
         steps: list[SessionStepRuntime] = []
         for i, step in enumerate(src.session):
@@ -941,51 +914,6 @@ def _broker_system(arch: Architecture, topic: str) -> str:
         if topic in broker.topics:
             return str(broker.type)
     return "unknown"
-
-
-class GatewayStepRuntime(CallStepRuntime):
-    """A gateway route's call upstream, which first notes how long the request has been in the
-    gateway (queueing, proxy work, auth): the brief's gateway-added latency."""
-
-    __slots__ = ("added",)
-
-    added: LogHistogram
-
-    def start(self, x: Call) -> bool:
-        self.added.record(self.kernel.now - x.t_arrive)
-        return super().start(x)
-
-
-class ConsumerRoutedStep(CallStepRuntime):
-    """A gateway route with `byConsumer` matches: a request of a matched consumer takes the
-    match's targets, any other the route's own (whose weights scheduled changes move). A sibling
-    of GatewayStepRuntime, not its subclass: the compiled CallStepRuntime admits one level of
-    interpreted subclasses."""
-
-    __slots__ = ("added", "by_consumer")
-
-    added: LogHistogram
-    by_consumer: dict[str, CallStepRuntime]
-
-    def start(self, x: Call) -> bool:
-        self.added.record(self.kernel.now - x.t_arrive)
-        consumer = consumer_of(x)
-        alternative = self.by_consumer.get(consumer) if consumer is not None else None
-        if alternative is None:
-            return super().start(x)
-        return alternative.start(x)
-
-
-def _zero() -> float:
-    return 0.0
-
-
-def _sum2(a: Sampler, b: Sampler) -> Sampler:
-    return lambda: a() + b()
-
-
-def _sum3(a: Sampler, b: Sampler, c: Sampler) -> Sampler:
-    return lambda: a() + b() + c()
 
 
 def route_key(route: Route) -> str:

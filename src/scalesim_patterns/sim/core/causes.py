@@ -6,6 +6,8 @@ names are the model's `Cause` literals, so a policy's `retryOn: [timeout]` maps 
 
 from __future__ import annotations
 
+from typing import Final
+
 from scalesim_patterns.model.resilience import CAUSES
 
 __all__ = [
@@ -22,7 +24,7 @@ __all__ = [
     "cause_code",
 ]
 
-CAUSE_NAMES: tuple[str, ...] = ("ok", *CAUSES)
+CAUSE_NAMES: Final[tuple[str, ...]] = ("ok", *CAUSES)
 """Index = code."""
 
 
@@ -31,12 +33,12 @@ def cause_code(name: str) -> int:
     return CAUSE_NAMES.index(name)
 
 
-OK = 0
-ERROR = cause_code("error")
-TIMEOUT = cause_code("timeout")
-REJECTED = cause_code("rejected")
-UNAVAILABLE = cause_code("unavailable")
-CIRCUIT_OPEN = cause_code("circuit_open")
-BULKHEAD_FULL = cause_code("bulkhead_full")
-RATE_LIMITED = cause_code("rate_limited")
-UNAUTHORIZED = cause_code("unauthorized")
+OK: Final = 0
+ERROR: Final = cause_code("error")
+TIMEOUT: Final = cause_code("timeout")
+REJECTED: Final = cause_code("rejected")
+UNAVAILABLE: Final = cause_code("unavailable")
+CIRCUIT_OPEN: Final = cause_code("circuit_open")
+BULKHEAD_FULL: Final = cause_code("bulkhead_full")
+RATE_LIMITED: Final = cause_code("rate_limited")
+UNAUTHORIZED: Final = cause_code("unauthorized")

@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Final
 
 __all__ = ["ALPHA", "INV_LOG_GAMMA", "OFFSET", "TINY", "LogHistogram"]
 
-ALPHA = 0.01
+ALPHA: Final = 0.01
 """Relative accuracy of reported quantiles."""
-_GAMMA = (1 + ALPHA) / (1 - ALPHA)
-INV_LOG_GAMMA = 1.0 / math.log(_GAMMA)
-OFFSET = 4096.0
+_GAMMA: Final = (1 + ALPHA) / (1 - ALPHA)
+INV_LOG_GAMMA: Final = 1.0 / math.log(_GAMMA)
+OFFSET: Final = 4096.0
 """Keeps bucket keys positive for values down to γ^-4096 (about 1e-36) so int() floors them."""
-_log = math.log
-TINY = 1e-12
+TINY: Final = 1e-12
 """Values at or below this (a picosecond) are counted as zero."""
 
 
@@ -42,7 +42,7 @@ class LogHistogram:
         if value > self.max:
             self.max = value
         if value > TINY:
-            self.buckets[int(_log(value) * INV_LOG_GAMMA + OFFSET)] += 1
+            self.buckets[int(math.log(value) * INV_LOG_GAMMA + OFFSET)] += 1
         else:
             self.zeros += 1
 

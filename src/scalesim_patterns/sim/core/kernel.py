@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["Callback", "Kernel", "Timer"]
 
@@ -83,7 +83,7 @@ class Kernel:
         return self.seq - len(self.heap) - self.parked
 
 
-_LAST = 1 << 62
+_LAST: Final = 1 << 62
 """Sequence number of the end-of-run sentinel: after any real event at the same time."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 __all__ = [
     "Estimate",
@@ -88,9 +89,9 @@ def paired_difference(a: Sequence[float], b: Sequence[float]) -> Estimate:
     return estimate([y - x for x, y in zip(a, b, strict=True)])
 
 
-BATCHES = 20
+BATCHES: Final = 20
 """The interval's batches; the independence test needs at least as many, or it cannot tell."""
-START_BATCHES = 1024
+START_BATCHES: Final = 1024
 """The search for a batch size starts from at most this many batches."""
 
 

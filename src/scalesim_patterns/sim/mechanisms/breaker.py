@@ -18,7 +18,7 @@ the two differ and what the simulator does about it.
 from __future__ import annotations
 
 import math
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 __all__ = [
     "CLOSED",
@@ -29,12 +29,12 @@ __all__ = [
     "FailureRateBreaker",
 ]
 
-CLOSED = "CLOSED"
-OPEN = "OPEN"
-HALF_OPEN = "HALF_OPEN"
+CLOSED: Final = "CLOSED"
+OPEN: Final = "OPEN"
+HALF_OPEN: Final = "HALF_OPEN"
 
-_FAILED = 1
-_SLOW = 2
+_FAILED: Final = 1
+_SLOW: Final = 2
 
 
 class CircuitBreaker(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 __all__ = [
     "QUEUED",
@@ -21,14 +21,14 @@ __all__ = [
 
 T = TypeVar("T", bound=Hashable)
 
-RUN = 0
+RUN: Final = 0
 """submit(): the task runs now, on a new or an idle thread."""
-QUEUED = 1
+QUEUED: Final = 1
 """submit(): the task waits in the queue; complete() hands it out later."""
-REJECTED = 2
+REJECTED: Final = 2
 """submit(): pool and queue are full (BulkheadFullException)."""
 
-_INF = float("inf")
+_INF: Final = float("inf")
 
 
 class SemaphoreBulkhead(Generic[T]):

@@ -8,6 +8,8 @@ creation, and asks `is_ejected` when balancing.
 
 from __future__ import annotations
 
+from typing import Final
+
 __all__ = [
     "DISPATCH",
     "OVERFLOW",
@@ -17,12 +19,12 @@ __all__ = [
     "OutlierDetector",
 ]
 
-UNLIMITED = 2**32 - 1
+UNLIMITED: Final = 2**32 - 1
 """Istio's "effectively unlimited" connection-pool default."""
 
-DISPATCH = 0
-QUEUE = 1
-OVERFLOW = 2
+DISPATCH: Final = 0
+QUEUE: Final = 1
+OVERFLOW: Final = 2
 
 
 class OutlierDetector:

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Literal
+from typing import Final, Literal
 
 __all__ = ["KONG_PERIODS", "FixedWindowRateLimiter", "TokenBucket"]
 
-_ONE_TOKEN = 1.0 - 1e-9
+_ONE_TOKEN: Final = 1.0 - 1e-9
 """A whole token, forgiving the rounding that continuous refill accumulates."""
 
-KONG_PERIODS: dict[str, float] = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+KONG_PERIODS: Final[dict[str, float]] = {
+    "second": 1.0,
+    "minute": 60.0,
+    "hour": 3600.0,
+    "day": 86400.0,
+}
 """Kong's fixed periods in seconds (month and year are calendar-length, not modelled)."""
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 __all__ = [
     "BULKHEAD_FULL",
@@ -52,17 +52,17 @@ __all__ = [
     "envoy_retries_cause",
 ]
 
-ERROR = "error"
-TIMEOUT = "timeout"
-REJECTED = "rejected"
-UNAVAILABLE = "unavailable"
-CIRCUIT_OPEN = "circuit_open"
-BULKHEAD_FULL = "bulkhead_full"
-RATE_LIMITED = "rate_limited"
-OVERFLOW = "overflow"
-NO_HEALTHY_UPSTREAM = "no_healthy_upstream"
+ERROR: Final = "error"
+TIMEOUT: Final = "timeout"
+REJECTED: Final = "rejected"
+UNAVAILABLE: Final = "unavailable"
+CIRCUIT_OPEN: Final = "circuit_open"
+BULKHEAD_FULL: Final = "bulkhead_full"
+RATE_LIMITED: Final = "rate_limited"
+OVERFLOW: Final = "overflow"
+NO_HEALTHY_UPSTREAM: Final = "no_healthy_upstream"
 
-CAUSES: tuple[str, ...] = (
+CAUSES: Final[tuple[str, ...]] = (
     ERROR,
     TIMEOUT,
     REJECTED,
@@ -76,7 +76,7 @@ CAUSES: tuple[str, ...] = (
 """The engine's causes plus two the proxy distinguishes: `overflow` (connection-pool limit hit,
 local 503) and `no_healthy_upstream` (nothing to send to, local 503)."""
 
-ISTIO_DEFAULT_RETRY_ON: frozenset[str] = frozenset(
+ISTIO_DEFAULT_RETRY_ON: Final[frozenset[str]] = frozenset(
     {"connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"}
 )
 """Istio's default route retry policy (pilot DefaultPolicy), used with retriable code 503."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass
+from typing import Final
 
 __all__ = [
     "DEAD_LETTERED",
@@ -46,11 +47,11 @@ __all__ = [
     "Subscription",
 ]
 
-REQUEUED = 1
+REQUEUED: Final = 1
 """The failed message went back to the head of the backlog for redelivery."""
-DEAD_LETTERED = 2
+DEAD_LETTERED: Final = 2
 """The failed message reached the delivery limit and left the subscription."""
-STALE = 0
+STALE: Final = 0
 """The outcome was for an earlier delivery of a message already redelivered or settled."""
 
 

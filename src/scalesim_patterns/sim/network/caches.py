@@ -23,7 +23,7 @@ import math
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from scalesim_patterns.model.caches import Cache, zipf_bins
 from scalesim_patterns.sim.core.kernel import Kernel
@@ -32,7 +32,7 @@ from scalesim_patterns.sim.network.station import Call
 
 __all__ = ["DOWN", "CacheFill", "CacheLookup", "CacheRuntime", "CacheRuntimes", "cache_section"]
 
-DOWN = -1
+DOWN: Final = -1
 """The key of a lookup that failed because the cache was down: nothing to fill."""
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
+from typing import Final
 
 from scalesim_patterns.model.service import Service
 from scalesim_patterns.sim.core.causes import UNAVAILABLE
@@ -43,7 +44,7 @@ __all__ = [
     "service_runtime",
 ]
 
-_EPS = 1e-9
+_EPS: Final = 1e-9
 """Relative tolerance on virtual times and quota (floating-point rounding of rescheduled
 events); one nanosecond of work per second of virtual time."""
 

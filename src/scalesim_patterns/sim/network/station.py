@@ -26,7 +26,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -47,12 +47,11 @@ __all__ = [
     "StepRuntime",
 ]
 
-_log = math.log
 
-PENDING = 0
-ANSWERED = 1
+PENDING: Final = 0
+ANSWERED: Final = 1
 """The caller has its answer."""
-ABANDONED = 2
+ABANDONED: Final = 2
 """The caller stopped waiting (timeout); the server still finishes the work, but the answer is dropped."""
 
 
@@ -565,7 +564,7 @@ class EndpointRuntime:
             if value > h.max:
                 h.max = value
             if value > TINY:
-                h.buckets[int(_log(value) * INV_LOG_GAMMA + OFFSET)] += 1
+                h.buckets[int(math.log(value) * INV_LOG_GAMMA + OFFSET)] += 1
             else:
                 h.zeros += 1
         if c.state == PENDING:
@@ -617,5 +616,5 @@ class _Lost(EndpointRuntime):
         pass
 
 
-LOST: EndpointRuntime = _Lost()
+LOST: Final[EndpointRuntime] = _Lost()
 """Stands in for the endpoint of a call lost with its replica (`Replica.kill`)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -51,7 +51,7 @@ __all__ = [
     "compile_append_step",
 ]
 
-_TRIM = 4096
+_TRIM: Final = 4096
 """Append marks kept beyond the slowest projection before the list is trimmed."""
 
 

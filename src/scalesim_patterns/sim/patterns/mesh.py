@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import Any, Final
 
 from scalesim_patterns.model.edge import ConnectionPool, Mesh, OutlierDetection
 from scalesim_patterns.model.resilience import EnvoyRetry
@@ -78,9 +78,9 @@ HTTP_STATUS = {
 """The status an application answers for each cause, as the caller's sidecar sees it."""
 
 # Why the sidecar itself failed a try (None: the upstream answered).
-_CONNECT = 1
-_TIMEOUT = 2
-_RESET = 3
+_CONNECT: Final = 1
+_TIMEOUT: Final = 2
+_RESET: Final = 3
 
 
 def _retries_response(policy: EnvoyRetryPolicy, code: int) -> bool:

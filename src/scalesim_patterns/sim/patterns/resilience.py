@@ -24,7 +24,7 @@ policies keeps the `next` it was given (no cost).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from scalesim_patterns.model.resilience import (
     ClientPolicy,
@@ -138,9 +138,9 @@ def make_retry(spec: Resilience4jRetry | EnvoyRetry) -> RetryStyle:
     )
 
 
-_SUCCESS = 0
-_FAILURE = 1
-_IGNORED = 2
+_SUCCESS: Final = 0
+_FAILURE: Final = 1
+_IGNORED: Final = 2
 
 
 def _verdicts(spec: FailureRateSpec | ConsecutiveSpec | None) -> tuple[int, ...]:
@@ -176,7 +176,7 @@ class _Guards:
         self.semaphore = isinstance(bulkhead, SemaphoreBulkhead)
 
 
-_UNGUARDED = _Guards(None, None)
+_UNGUARDED: Final = _Guards(None, None)
 """The guards of a policy with neither breaker nor bulkhead (shared: it holds nothing)."""
 
 GuardKey = tuple[str, str, int, int, Replica | None]

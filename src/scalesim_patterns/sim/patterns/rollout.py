@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim_patterns.model.service import Analysis, Deployment, Service
 from scalesim_patterns.sim.core.histogram import LogHistogram
@@ -73,9 +73,9 @@ __all__ = [
     "prepare_rollout",
 ]
 
-ABORT_SCALE_DOWN_DELAY = 30.0
+ABORT_SCALE_DOWN_DELAY: Final = 30.0
 """Argo's abortScaleDownDelaySeconds default: the aborted version's pods stay 30 s."""
-CANARY_SCALE_DOWN_DELAY = 30.0
+CANARY_SCALE_DOWN_DELAY: Final = 30.0
 """Argo's canary scaleDownDelaySeconds default with traffic routing."""
 
 

@@ -35,7 +35,7 @@ enforces `timeout` without a coordinator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -66,12 +66,12 @@ __all__ = [
 
 Invoke = Callable[[Call], None]
 
-FORWARD_ATTEMPTS_LIMIT = 1000
+FORWARD_ATTEMPTS_LIMIT: Final = 1000
 """Attempts at a step after the pivot before the saga is reported stuck (≈17 min at 1 s backoff)."""
 
-COMPLETED = 0
-COMPENSATED = 1
-STUCK = 2
+COMPLETED: Final = 0
+COMPENSATED: Final = 1
+STUCK: Final = 2
 
 
 class SagaInstance:

@@ -7,7 +7,7 @@ report) so that the three features keep their logic in their own modules (`saga`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from scalesim_patterns.model.steps import AppendStep, SagaStep
 from scalesim_patterns.sim.core.histogram import LogHistogram
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-_NONE = Workflows()
+_NONE: Final = Workflows()
 """Read in place of the state of a run that has no saga, event store or rollout (never changed)."""
 
 
