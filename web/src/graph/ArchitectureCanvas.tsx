@@ -20,6 +20,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ArchNode, type ArchFlowNode, type NodeMetrics } from "./ArchNode";
 import { LabelledEdge, type LabelledFlowEdge } from "./LabelledEdge";
 import type { Positions } from "./layout";
+import type { Size } from "./labelPlacement";
+import { NodeBoxes, nodeBoxes } from "./nodeBoxes";
 import type { EdgeKind, Graph } from "./mapping";
 import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
 
@@ -139,6 +141,9 @@ export function ArchitectureCanvas(props: CanvasProps) {
   // React Flow needs its own copy while dragging; the page's positions win otherwise.
   const [nodes, setNodes] = useState<ArchFlowNode[]>(computed);
   useEffect(() => setNodes(computed), [computed]);
+  // Each node's size as React Flow measured it (the far view shrinks them): edge labels keep off.
+  const [sizes, setSizes] = useState<Record<string, Size>>({});
+  const boxes = useMemo(() => nodeBoxes(nodes, sizes), [nodes, sizes]);
 
   const edges = useMemo<LabelledFlowEdge[]>(
     () =>
@@ -169,6 +174,10 @@ export function ArchitectureCanvas(props: CanvasProps) {
   const onNodesChange = useCallback(
     (changes: NodeChange<ArchFlowNode>[]) => {
       setNodes((ns) => applyNodeChanges(changes, ns));
+      const measured = changes.flatMap((c) => (c.type === "dimensions" && c.dimensions ? [[c.id, c.dimensions] as const] : []));
+      if (measured.length > 0) {
+        setSizes((s) => (measured.every(([id, d]) => s[id]?.width === d.width && s[id]?.height === d.height) ? s : { ...s, ...Object.fromEntries(measured) }));
+      }
       const done: Positions = {};
       for (const c of changes) {
         if (c.type === "position" && c.dragging === false && c.position) done[c.id] = c.position;
@@ -184,29 +193,31 @@ export function ArchitectureCanvas(props: CanvasProps) {
 
   return (
     <div className="canvas" data-testid={props.testId ?? "canvas"}>
-      <ReactFlow<ArchFlowNode, LabelledFlowEdge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        onNodesChange={onNodesChange}
-        onConnect={editable ? onConnect : undefined}
-        onPaneClick={() => props.onSelect?.(null)}
-        nodesDraggable
-        nodesConnectable={editable}
-        deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
-        fitView
-        fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
-        minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
-        onlyRenderVisibleElements={graph.nodes.length > 150}
-        proOptions={{ hideAttribution: true }}
-      >
-        <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
-        <FarView />
-        <Background gap={24} />
-        <Controls showInteractive={false} />
-        {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}
-      </ReactFlow>
+      <NodeBoxes.Provider value={boxes}>
+        <ReactFlow<ArchFlowNode, LabelledFlowEdge>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange}
+          onConnect={editable ? onConnect : undefined}
+          onPaneClick={() => props.onSelect?.(null)}
+          nodesDraggable
+          nodesConnectable={editable}
+          deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
+          fitView
+          fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
+          minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
+          onlyRenderVisibleElements={graph.nodes.length > 150}
+          proOptions={{ hideAttribution: true }}
+        >
+          <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
+          <FarView />
+          <Background gap={24} />
+          <Controls showInteractive={false} />
+          {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}
+        </ReactFlow>
+      </NodeBoxes.Provider>
     </div>
   );
 }
