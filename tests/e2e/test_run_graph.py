@@ -120,6 +120,24 @@ def test_hundred_services_are_whole_on_first_draw(page: Page, server: str, shots
     # 100 services, a database for every fifth, one traffic source.
     _node_boxes(page, 100 + 20 + 1)
     page.screenshot(path=str(shots / "run-graph-fit-100.png"))
+    # Far view at a zoom of about 0.1: every name is readable (its text at least 9.5 px high on
+    # screen; 4.9 px before) and covers no other name (the text itself, which may run past its
+    # node's box).
+    names = page.evaluate(
+        """sel => [...document.querySelectorAll(sel)].map(el => {
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const r = range.getBoundingClientRect();
+            return {text: el.textContent, x: r.x, y: r.y, width: r.width, height: r.height};
+        })""",
+        f"{CANVAS} .arch-node-name",
+    )
+    assert len(names) == 121
+    small = [n for n in names if n["height"] < 9.5]
+    assert not small, small[:3]
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not _overlap(a, b), (a, b)
 
 
 STRANGLER_SCENARIO = """

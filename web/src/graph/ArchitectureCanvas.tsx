@@ -23,6 +23,7 @@ import type { Positions } from "./layout";
 import type { Size } from "./labelPlacement";
 import { NodeBoxes, nodeBoxes } from "./nodeBoxes";
 import type { EdgeKind, Graph } from "./mapping";
+import { farViewSizes } from "./farView";
 import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
 
 export interface EdgeMetrics {
@@ -73,26 +74,24 @@ function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: nu
   return null;
 }
 
-/** Below this zoom a node's figures and most edge labels are too small to read (far view). */
-export const FAR_VIEW_ZOOM = 0.6;
-/** The far view enlarges names at most this much: readable down to a zoom of about 0.3. */
-const FAR_VIEW_MAX_SCALE = 3.2;
-
 /**
- * The far view: zoomed out below FAR_VIEW_ZOOM (a deep graph fitted whole), nodes keep only
- * their name, drawn at a size that stays readable on screen, and their load colour; edge labels
- * hide but for the ones that matter at a glance (failing edges, scheduled routes' shares), which
- * are scaled up too (styles.css `.far-view`). Zooming in brings everything back.
+ * The far view (graph/farView.ts): zoomed out below FAR_VIEW_ZOOM, nodes keep only their name,
+ * as large as the layout's rows allow, and their load; edge labels hide but for the ones that
+ * matter at a glance (failing edges, scheduled routes' shares), which are scaled up
+ * (styles.css `.far-view`). Zooming in brings everything back. The sizes go to CSS variables,
+ * so zooming re-renders no node.
  */
 function FarView() {
   const zoom = useStore((s) => s.transform[2]);
   const dom = useStore((s) => s.domNode);
   useEffect(() => {
     if (!dom) return;
-    const far = zoom < FAR_VIEW_ZOOM;
-    dom.classList.toggle("far-view", far);
-    // Capped: a name taller than a node's share of the layer (64 + 44 px) would cover the next.
-    dom.style.setProperty("--inv-zoom", String(far ? Math.min(1 / zoom, FAR_VIEW_MAX_SCALE) : 1));
+    const s = farViewSizes(zoom);
+    dom.classList.toggle("far-view", s.far);
+    dom.style.setProperty("--far-name-px", `${s.namePx}px`);
+    dom.style.setProperty("--far-name-room", `${s.nameRoomPx}px`);
+    dom.style.setProperty("--far-bar-px", `${s.barPx}px`);
+    dom.style.setProperty("--far-label-scale", String(s.labelScale));
   }, [zoom, dom]);
   return null;
 }
