@@ -75,6 +75,11 @@ def test_estimate_and_sweep(page: Page, server: str, shots: Path) -> None:
     table = page.get_by_test_id("sweep-table")
     expect(table.locator("tbody tr")).to_have_count(4)
     expect(page.get_by_test_id("chart-sweep-p99")).to_have_attribute("data-points", "2")
+    # Both swept values are labelled on the x axes (the chart, made when the first points
+    # finished, labelled "1" alone): what the axis drew, published beside its points.
+    for chart in ("sweep-p99", "sweep-throughput"):
+        drawn = page.evaluate(f"window.__scalesim.charts[{chart!r}].xLabels")
+        assert drawn == ["1", "3"], (chart, drawn)
     heat = page.get_by_test_id("sweep-heatmap")
     expect(heat.locator("td")).to_have_count(4)
     rows = {

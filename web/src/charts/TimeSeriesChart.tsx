@@ -6,6 +6,7 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { SERIES } from "../graph/palette";
+import { labelGap, sweepTicks } from "./sweepTicks";
 
 export interface ChartSeries {
   label: string;
@@ -24,8 +25,10 @@ export interface TimeSeriesChartProps {
   stepped?: boolean;
   /** Labels of the x axis (default: seconds, "30s"); a sweep's chart shows the varied value. */
   xFormat?: (v: number) => string;
-  /** Ticks of the x axis exactly here (a sweep's varied values), instead of uPlot's choice. */
+  /** Ticks of the x axis at these values only (a sweep's varied values), instead of uPlot's choice. */
   xTicks?: number[];
+  /** Label every one of `xTicks` (categories); otherwise crowded numeric values are thinned, ends kept. */
+  xTicksEvery?: boolean;
   /** Draw each point (a sweep has few, far apart). */
   points?: boolean;
   /** What the chart says while it has no data. */
@@ -36,7 +39,7 @@ export interface TimeSeriesChartProps {
 
 declare global {
   interface Window {
-    __scalesim?: { charts: Record<string, { points: number; series: string[] }>; [k: string]: unknown };
+    __scalesim?: { charts: Record<string, { points: number; series: string[]; xLabels?: string[] }>; [k: string]: unknown };
   }
 }
 
@@ -59,14 +62,25 @@ export function paddedRange(_u: unknown, min: number | null, max: number | null)
 
 export function publishChart(testId: string, points: number, series: string[]): void {
   window.__scalesim ??= { charts: {} };
-  window.__scalesim.charts[testId] = { points, series };
+  window.__scalesim.charts[testId] = { ...window.__scalesim.charts[testId], points, series };
 }
 
-export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false, xFormat, xTicks, points = false, empty = "no window yet: the server sends a replication's windows when it ends" }: TimeSeriesChartProps) {
+/** The x axis labels the chart drew last (published beside its points, for the same reason). */
+function publishXLabels(testId: string, xLabels: string[]): void {
+  window.__scalesim ??= { charts: {} };
+  window.__scalesim.charts[testId] = { points: 0, series: [], ...window.__scalesim.charts[testId], xLabels };
+}
+
+export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false, xFormat, xTicks, xTicksEvery = false, points = false, empty = "no window yet: the server sends a replication's windows when it ends" }: TimeSeriesChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const markerRef = useRef<number | null>(marker);
   markerRef.current = marker;
+  // The chart is made once per set of series; its axes read the latest ticks and labels from
+  // here when they are drawn (a sweep's values grow while its points finish).
+  const axis = useRef({ xTicks, xTicksEvery, xFormat, format, testId });
+  axis.current = { xTicks, xTicksEvery, xFormat, format, testId };
+  const givenTicks = xTicks !== undefined;
   const key = series.map((s) => s.label).join("|");
   const hasData = time.length > 0 && series.length > 0;
 
@@ -74,6 +88,17 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
     // uPlot cannot lay out axes without data: the chart is made once the first window is in.
     if (!host.current || !hasData) return;
     const width = Math.max(200, host.current.clientWidth);
+    const xText = (t: number) => (axis.current.xFormat ? axis.current.xFormat(t) : `${t}s`);
+    const xLabels = (_u: uPlot, ticks: number[]) => {
+      const labels = ticks.map(xText);
+      if (givenTicks) publishXLabels(axis.current.testId, labels);
+      return labels;
+    };
+    const xSplits = (u: uPlot) => {
+      const at = axis.current.xTicks ?? [];
+      const chars = Math.max(1, ...at.map((t) => xText(t).length));
+      return sweepTicks(at, (v) => u.valToPos(v, "x"), labelGap(chars), axis.current.xTicksEvery);
+    };
     const opts: uPlot.Options = {
       width,
       height,
@@ -81,12 +106,12 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
       cursor: { drag: { x: false, y: false } },
       scales: {
         // Given ticks (a sweep's values) get some room, so the first and last are drawn.
-        x: xTicks ? { time: false, range: paddedRange } : { time: false },
+        x: givenTicks ? { time: false, range: paddedRange } : { time: false },
         ...(integer ? { y: { range: integerRange } } : {}),
       },
       axes: [
-        { stroke: "#444", grid: { stroke: "#eee" }, values: (_u, ticks) => ticks.map((t) => (xFormat ? xFormat(t) : `${t}s`)), size: 28, ...(xTicks ? { splits: () => xTicks } : {}) },
-        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))), ...(integer ? { incrs: INTEGER_STEPS } : {}) },
+        { stroke: "#444", grid: { stroke: "#eee" }, values: xLabels, size: 28, ...(givenTicks ? { splits: xSplits } : {}) },
+        { stroke: "#444", grid: { stroke: "#eee" }, size: 62, values: (_u, ticks) => ticks.map((t) => (axis.current.format ? axis.current.format(t) : String(t))), ...(integer ? { incrs: INTEGER_STEPS } : {}) },
       ],
       series: [
         {},
@@ -97,7 +122,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
           spanGaps: false,
           ...(points ? { points: { show: true, size: 7 } } : {}),
           paths: stepped ? uPlot.paths.stepped?.({ align: 1 }) : undefined,
-          value: (_u: uPlot, v: number | null) => (v === null ? "–" : format ? format(v) : v.toFixed(2)),
+          value: (_u: uPlot, v: number | null) => (v === null ? "–" : axis.current.format ? axis.current.format(v) : v.toFixed(2)),
         })),
       ],
       hooks: {
@@ -132,7 +157,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
     };
     // Rebuilt when the set of series changes; data updates go through setData below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, height, stepped, integer, hasData]);
+  }, [key, height, stepped, integer, hasData, givenTicks]);
 
   useEffect(() => {
     if (hasData) plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);

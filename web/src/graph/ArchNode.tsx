@@ -1,5 +1,5 @@
 import { Handle, Position, type NodeProps, type Node } from "@xyflow/react";
-import { memo } from "react";
+import { memo, type CSSProperties } from "react";
 import type { GraphNode } from "./mapping";
 import { ERROR_COLOUR, CASCADE_COLOUR, textOn, utilisationColour } from "./palette";
 
@@ -49,10 +49,12 @@ function ArchNodeView({ data, selected }: NodeProps<ArchFlowNode>) {
   const err = metrics?.errorShare ?? null;
   const failing = err !== null && err >= 0.01;
   const border = cascade === "origin" ? CASCADE_COLOUR : failing ? ERROR_COLOUR : problems > 0 ? ERROR_COLOUR : undefined;
+  // The far view caps a name's size by its length (styles.css, graph/farView.ts).
+  const style = { "--name-chars": node.name.length, ...(border ? { borderColor: border } : {}) } as CSSProperties;
   return (
     <div
       className={`arch-node kind-${node.kind}${selected ? " selected" : ""}${cascade ? ` cascade-${cascade}` : ""}${failing ? " failing" : ""}`}
-      style={border ? { borderColor: border } : undefined}
+      style={style}
       data-testid={`node-${node.id}`}
       data-utilisation={u ?? undefined}
       data-cascade={cascade ?? undefined}

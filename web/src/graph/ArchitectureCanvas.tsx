@@ -20,7 +20,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ArchNode, type ArchFlowNode, type NodeMetrics } from "./ArchNode";
 import { LabelledEdge, type LabelledFlowEdge } from "./LabelledEdge";
 import type { Positions } from "./layout";
+import type { Size } from "./labelPlacement";
+import { NodeBoxes, nodeBoxes } from "./nodeBoxes";
 import type { EdgeKind, Graph } from "./mapping";
+import { farViewSizes } from "./farView";
 import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
 
 export interface EdgeMetrics {
@@ -71,26 +74,24 @@ function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: nu
   return null;
 }
 
-/** Below this zoom a node's figures and most edge labels are too small to read (far view). */
-export const FAR_VIEW_ZOOM = 0.6;
-/** The far view enlarges names at most this much: readable down to a zoom of about 0.3. */
-const FAR_VIEW_MAX_SCALE = 3.2;
-
 /**
- * The far view: zoomed out below FAR_VIEW_ZOOM (a deep graph fitted whole), nodes keep only
- * their name, drawn at a size that stays readable on screen, and their load colour; edge labels
- * hide but for the ones that matter at a glance (failing edges, scheduled routes' shares), which
- * are scaled up too (styles.css `.far-view`). Zooming in brings everything back.
+ * The far view (graph/farView.ts): zoomed out below FAR_VIEW_ZOOM, nodes keep only their name,
+ * as large as the layout's rows allow, and their load; edge labels hide but for the ones that
+ * matter at a glance (failing edges, scheduled routes' shares), which are scaled up
+ * (styles.css `.far-view`). Zooming in brings everything back. The sizes go to CSS variables,
+ * so zooming re-renders no node.
  */
 function FarView() {
   const zoom = useStore((s) => s.transform[2]);
   const dom = useStore((s) => s.domNode);
   useEffect(() => {
     if (!dom) return;
-    const far = zoom < FAR_VIEW_ZOOM;
-    dom.classList.toggle("far-view", far);
-    // Capped: a name taller than a node's share of the layer (64 + 44 px) would cover the next.
-    dom.style.setProperty("--inv-zoom", String(far ? Math.min(1 / zoom, FAR_VIEW_MAX_SCALE) : 1));
+    const s = farViewSizes(zoom);
+    dom.classList.toggle("far-view", s.far);
+    dom.style.setProperty("--far-name-px", `${s.namePx}px`);
+    dom.style.setProperty("--far-name-room", `${s.nameRoomPx}px`);
+    dom.style.setProperty("--far-bar-px", `${s.barPx}px`);
+    dom.style.setProperty("--far-label-scale", String(s.labelScale));
   }, [zoom, dom]);
   return null;
 }
@@ -139,6 +140,9 @@ export function ArchitectureCanvas(props: CanvasProps) {
   // React Flow needs its own copy while dragging; the page's positions win otherwise.
   const [nodes, setNodes] = useState<ArchFlowNode[]>(computed);
   useEffect(() => setNodes(computed), [computed]);
+  // Each node's size as React Flow measured it (the far view shrinks them): edge labels keep off.
+  const [sizes, setSizes] = useState<Record<string, Size>>({});
+  const boxes = useMemo(() => nodeBoxes(nodes, sizes), [nodes, sizes]);
 
   const edges = useMemo<LabelledFlowEdge[]>(
     () =>
@@ -169,6 +173,10 @@ export function ArchitectureCanvas(props: CanvasProps) {
   const onNodesChange = useCallback(
     (changes: NodeChange<ArchFlowNode>[]) => {
       setNodes((ns) => applyNodeChanges(changes, ns));
+      const measured = changes.flatMap((c) => (c.type === "dimensions" && c.dimensions ? [[c.id, c.dimensions] as const] : []));
+      if (measured.length > 0) {
+        setSizes((s) => (measured.every(([id, d]) => s[id]?.width === d.width && s[id]?.height === d.height) ? s : { ...s, ...Object.fromEntries(measured) }));
+      }
       const done: Positions = {};
       for (const c of changes) {
         if (c.type === "position" && c.dragging === false && c.position) done[c.id] = c.position;
@@ -184,29 +192,31 @@ export function ArchitectureCanvas(props: CanvasProps) {
 
   return (
     <div className="canvas" data-testid={props.testId ?? "canvas"}>
-      <ReactFlow<ArchFlowNode, LabelledFlowEdge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        onNodesChange={onNodesChange}
-        onConnect={editable ? onConnect : undefined}
-        onPaneClick={() => props.onSelect?.(null)}
-        nodesDraggable
-        nodesConnectable={editable}
-        deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
-        fitView
-        fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
-        minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
-        onlyRenderVisibleElements={graph.nodes.length > 150}
-        proOptions={{ hideAttribution: true }}
-      >
-        <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
-        <FarView />
-        <Background gap={24} />
-        <Controls showInteractive={false} />
-        {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}
-      </ReactFlow>
+      <NodeBoxes.Provider value={boxes}>
+        <ReactFlow<ArchFlowNode, LabelledFlowEdge>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange}
+          onConnect={editable ? onConnect : undefined}
+          onPaneClick={() => props.onSelect?.(null)}
+          nodesDraggable
+          nodesConnectable={editable}
+          deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
+          fitView
+          fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
+          minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
+          onlyRenderVisibleElements={graph.nodes.length > 150}
+          proOptions={{ hideAttribution: true }}
+        >
+          <FitOnChange fitKey={props.fitKey ?? graph.nodes.length} minZoom={props.fitMinZoom ?? 0.72} />
+          <FarView />
+          <Background gap={24} />
+          <Controls showInteractive={false} />
+          {props.showMiniMap && <MiniMap pannable zoomable ariaLabel="overview of the architecture" />}
+        </ReactFlow>
+      </NodeBoxes.Provider>
     </div>
   );
 }

@@ -21,6 +21,9 @@ export interface LayoutResponse {
 
 export const NODE_WIDTH = 176;
 export const NODE_HEIGHT = 64;
+/** Between two nodes of a layer, and between two layers (ELK's spacing, flow px). */
+export const NODE_SPACING = 44;
+export const LAYER_SPACING = 160;
 
 export function elkGraph(g: Graph): ElkNode {
   const ids = new Set(g.nodes.map((n) => n.id));
@@ -29,8 +32,8 @@ export function elkGraph(g: Graph): ElkNode {
     layoutOptions: {
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "160",
-      "elk.spacing.nodeNode": "44",
+      "elk.layered.spacing.nodeNodeBetweenLayers": String(LAYER_SPACING),
+      "elk.spacing.nodeNode": String(NODE_SPACING),
       "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
       "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
       "elk.edgeRouting": "POLYLINE",

@@ -66,6 +66,8 @@ export interface SweepLines {
   x: number[];
   /** The value each x stands for, as typed. */
   labels: string[];
+  /** The first dimension's values are numbers (x is their value), not categories (x is 0, 1, 2...). */
+  numeric: boolean;
   series: ChartSeries[];
 }
 
@@ -87,7 +89,7 @@ export function sweepLines(rows: SweepRow[], dimensions: string[], metric: strin
       return ms.length ? ms.reduce((a, m) => a + (m.mean as number), 0) / ms.length : null;
     }),
   }));
-  return { x, labels: first, series };
+  return { x, labels: first, numeric, series };
 }
 
 export interface HeatMap {
