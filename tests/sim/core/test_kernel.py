@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scalesim_patterns.sim.core.kernel import Kernel
+import pytest
+
+from scalesim_patterns.sim.core.kernel import Deadlines, Kernel, Timer
 
 
 def test_events_run_in_time_order_and_ties_first_in_first_out() -> None:
@@ -71,3 +73,56 @@ def test_exceptions_from_callbacks_propagate() -> None:
         assert "callback" in str(exc)
     else:
         raise AssertionError("the callback's exception was swallowed")
+
+
+def _deadline_trace(use_fifo: bool, seed: int) -> tuple[list[tuple[float, str]], list[int]]:
+    """A random mix of work events and constant-delay timers (most cancelled early, as a saga's
+    deadline is), run in slices; what fired, when, and the event count after each slice."""
+    import random
+
+    rng = random.Random(seed)
+    k = Kernel()
+    fifo = Deadlines(k, 2.5)
+    fired: list[tuple[float, str]] = []
+    timers: list[Timer] = []
+
+    def expire(name: Any) -> None:
+        fired.append((k.now, f"expire {name}"))
+
+    def work(name: Any) -> None:
+        fired.append((k.now, f"work {name}"))
+        if rng.random() < 0.7:
+            timer = fifo.start(expire, name) if use_fifo else k.timer(2.5, expire, name)
+            timers.append(timer)
+        if timers and rng.random() < 0.6:
+            timers.pop(rng.randrange(len(timers))).cancel()
+        if rng.random() < 0.9:
+            k.schedule(rng.choice((0.0, 0.5, rng.expovariate(2.0))), work, f"{name}.")
+
+    for i in range(40):
+        k.schedule(rng.expovariate(1.0), work, str(i))
+    counts = []
+    for until in (3.0, 7.5, 7.5, 20.0, 60.0):
+        k.run(until)
+        counts.append(k.events)
+    return fired, counts
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_deadlines_fire_exactly_as_kernel_timers(seed: int) -> None:
+    """The FIFO of constant-delay timers changes neither which events run, nor when, nor in
+    which order, nor the event count at the end of each run."""
+    direct = _deadline_trace(use_fifo=False, seed=seed)
+    fifo = _deadline_trace(use_fifo=True, seed=seed)
+    assert any(what.startswith("expire") for _, what in direct[0])
+    assert fifo == direct
+
+
+def test_deadlines_keep_the_heap_small_when_timers_are_cancelled() -> None:
+    k = Kernel()
+    fifo = Deadlines(k, 10.0)
+    for _ in range(1000):
+        fifo.start(lambda _: None, None).cancel()
+    assert len(k.heap) == 1 and k.parked == 999
+    k.run(20.0)
+    assert k.events == 1000 and not k.heap and k.parked == 0

@@ -11,11 +11,11 @@ times in a row.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Final, Literal
 
 __all__ = ["Probe"]
 
-_RESULT_NAMES = {
+_RESULT_NAMES: Final = {
     "readiness": ("READY", "UNREADY"),
     "liveness": ("LIVE", "RESTART"),
     "startup": ("STARTED", "RESTART"),

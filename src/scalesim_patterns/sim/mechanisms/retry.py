@@ -81,7 +81,7 @@ ISTIO_DEFAULT_RETRY_ON: Final[frozenset[str]] = frozenset(
 )
 """Istio's default route retry policy (pilot DefaultPolicy), used with retriable code 503."""
 
-_KNOWN_ENVOY_CONDITIONS = frozenset(
+_KNOWN_ENVOY_CONDITIONS: Final = frozenset(
     {
         "5xx",
         "gateway-error",
@@ -102,7 +102,7 @@ _KNOWN_ENVOY_CONDITIONS = frozenset(
     }
 )
 
-_STATUS_OF_CAUSE = {ERROR: 500, REJECTED: 503, RATE_LIMITED: 429}
+_STATUS_OF_CAUSE: Final = {ERROR: 500, REJECTED: 503, RATE_LIMITED: 429}
 
 
 class RetryStyle(Protocol):

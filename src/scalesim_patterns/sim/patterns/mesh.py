@@ -66,7 +66,7 @@ from scalesim_patterns.sim.reports.telemetry import ClientStats, add_section, cl
 
 __all__ = ["HTTP_STATUS", "MeshOutliers", "MeshPools", "SidecarRequests", "mesh_layer"]
 
-HTTP_STATUS = {
+HTTP_STATUS: Final = {
     ERROR: 500,
     TIMEOUT: 504,
     REJECTED: 503,

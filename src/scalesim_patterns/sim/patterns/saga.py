@@ -43,7 +43,7 @@ from scalesim_patterns.model.data import Saga
 from scalesim_patterns.model.steps import SagaStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, TIMEOUT
 from scalesim_patterns.sim.core.histogram import LogHistogram
-from scalesim_patterns.sim.core.kernel import Kernel, Timer
+from scalesim_patterns.sim.core.kernel import Deadlines, Kernel, Timer
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.station import ABANDONED, Call, EndpointRuntime, Replica
@@ -255,6 +255,7 @@ class SagaRuntime:
         self.comp_backoff_ = self.comp_backoff
         self.stuck_ = self.end_stuck
         self.expire_ = self.expire
+        self.deadlines = Deadlines(kernel, self.timeout) if self.timeout is not None else None
         self.first_reply_ = self.first_reply
         self.answer_ok_ = self.answer_ok
         self.deliver_ = self.deliver
@@ -327,8 +328,8 @@ class SagaRuntime:
 
     def start(self, x: Call) -> None:
         inst = self.begin(x)
-        if self.timeout is not None:
-            inst.timer = self.kernel.timer(self.timeout, self.expire_, inst)
+        if self.deadlines is not None:
+            inst.timer = self.deadlines.start(self.expire_, inst)
         self.persist(inst, self.forward_)
 
     def forward(self, inst: SagaInstance) -> None:

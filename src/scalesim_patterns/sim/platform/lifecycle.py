@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.service import Probe as ProbeSpec
@@ -56,7 +56,7 @@ __all__ = [
     "install_lifecycle",
 ]
 
-DEFAULT_STARTUP = LogNormal(p50=5.0, p99=15.0)
+DEFAULT_STARTUP: Final = LogNormal(p50=5.0, p99=15.0)
 """Pod start-up time when the service gives none: scheduling, image pull and warm-up."""
 
 

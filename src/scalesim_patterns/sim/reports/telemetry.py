@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from scalesim_patterns.sim.mechanisms.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from scalesim_patterns.sim.reports.resilience_reports import ClientReport
@@ -33,7 +33,7 @@ __all__ = [
     "time_in_states",
 ]
 
-COUNTERS = (
+COUNTERS: Final = (
     "calls",
     "attempts",
     "retries",
@@ -50,7 +50,7 @@ COUNTERS = (
 )
 """Monotonic counters of a client."""
 
-_SERIES = (
+_SERIES: Final = (
     "calls",
     "retries",
     "failed",
@@ -63,7 +63,7 @@ _SERIES = (
 )
 """Counters shown per window (differences)."""
 
-_CODE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
+_CODE: Final = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 
 
 def state_code(state: str) -> int:
