@@ -3,9 +3,16 @@
 `first-event` runs `scalesim simulate FILE` in this process with the kernel's `run` wrapped to note
 `time.process_time()` when the first replication starts its event loop: everything the user
 waits for before the first event (interpreter, imports, validation, building the model). `help`
-is `scalesim --help` as a whole process. Each figure is the median of `--runs` fresh processes.
+is `scalesim --help` as a whole process. Each figure is the median of `--runs` fresh processes,
+after one warm-up run of each.
 
-    python benchmarks/startup.py [FILE] [--runs 7]
+The children may write and read the bytecode cache (`__pycache__`) even when
+`PYTHONDONTWRITEBYTECODE` is set here, as an installed package has it (pip compiles at install):
+without it every process compiles the package's sources again, 0.1 s of the figure that no user
+pays. `--no-bytecode-cache` keeps the variable; it measures a compile only where no
+`__pycache__` exists yet.
+
+    python benchmarks/startup.py [FILE] [--runs 7] [--no-bytecode-cache]
 """
 
 from __future__ import annotations
@@ -39,7 +46,14 @@ def _child_first_event(path: str) -> None:
     main(["simulate", path, "--duration", "1s", "--replications", "1", "--jobs", "1"])
 
 
-def first_event(path: str) -> float:
+def child_env(bytecode_cache: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def first_event(path: str, env: dict[str, str]) -> float:
     """CPU seconds of a fresh `scalesim simulate` process up to its first event."""
     out = subprocess.run(
         [sys.executable, __file__, "--child", path],
@@ -47,7 +61,7 @@ def first_event(path: str) -> float:
         text=True,
         check=False,
         # The probe wraps Kernel.run, which a compiled Kernel does not allow: the sources run.
-        env={**os.environ, "SCALESIM_PURE": "1"},
+        env={**env, "SCALESIM_PURE": "1"},
     )
     for line in out.stderr.splitlines():
         if line.startswith("FIRST-EVENT "):
@@ -55,10 +69,10 @@ def first_event(path: str) -> float:
     raise RuntimeError(f"no first event: {out.stderr[-2000:]}")
 
 
-def whole_process(args: list[str]) -> float:
+def whole_process(args: list[str], env: dict[str, str]) -> float:
     """User + system CPU seconds of one finished child process."""
     before = os.times()
-    subprocess.run(args, capture_output=True, check=True)
+    subprocess.run(args, capture_output=True, check=True, env=env)
     after = os.times()
     return (after.children_user - before.children_user) + (
         after.children_system - before.children_system
@@ -71,6 +85,11 @@ def main() -> None:
         "file", nargs="?", help="architecture file (default: the ecommerce template)"
     )
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE for the children",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -82,11 +101,13 @@ def main() -> None:
 
         path = str(catalog.template("ecommerce").path)
     scalesim = str(Path(sys.executable).with_name("scalesim"))
+    env = child_env(not args.no_bytecode_cache)
+    first_event(path, env)  # warm-up: writes the bytecode cache of what changed
     bare = statistics.median(
-        whole_process([sys.executable, "-c", "pass"]) for _ in range(args.runs)
+        whole_process([sys.executable, "-c", "pass"], env) for _ in range(args.runs)
     )
-    helps = statistics.median(whole_process([scalesim, "--help"]) for _ in range(args.runs))
-    firsts = statistics.median(first_event(path) for _ in range(args.runs))
+    helps = statistics.median(whole_process([scalesim, "--help"], env) for _ in range(args.runs))
+    firsts = statistics.median(first_event(path, env) for _ in range(args.runs))
     print(f"python -c pass            {bare:6.3f} s CPU")
     print(f"scalesim --help           {helps:6.3f} s CPU")
     print(f"simulate to first event   {firsts:6.3f} s CPU  ({path})")

@@ -28,7 +28,8 @@ try:
     cli.main(args=args, prog_name="scalesim", standalone_mode=True)
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in sys.modules if m.startswith(("scalesim_patterns", "fastapi", "sqlalchemy")))), file=sys.stderr)
+watched = ("scalesim_patterns", "fastapi", "sqlalchemy", "multiprocessing", "concurrent")
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(watched))), file=sys.stderr)
 """
 
 
@@ -58,6 +59,8 @@ def test_simulate_imports_only_what_it_runs() -> None:
         "scalesim_patterns.calibrate",
     ):
         assert not _loaded(modules, heavy), heavy
+    # The process pool's modules load when a pool starts, not for a serial run.
+    assert not _loaded(modules, "multiprocessing") and not _loaded(modules, "concurrent")
 
 
 def test_command_table_matches_the_commands() -> None:

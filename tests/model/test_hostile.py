@@ -216,6 +216,37 @@ def test_issue_examples_of_numbers(old: str, new: str, expected: str) -> None:
     assert any(expected in m for m in messages), messages
 
 
+@pytest.mark.parametrize(
+    ("key", "path", "sign"),
+    [
+        ("count: ", "spec.services.order.deployment.canary.steps[2].analysis.count", ""),
+        ("pool: ", "spec.databases.users-db.pool", ""),
+        ("partitions: ", "spec.brokers.events.topics.order-placed.partitions", ""),
+        ("consecutive5xxErrors: ", "spec.mesh.outlierDetection.consecutive5xxErrors", ""),
+        ("seed: ", "spec.simulation.seed", ""),
+        ("seed: ", "spec.simulation.seed", "-"),  # the one without a lower bound
+    ],
+)
+def test_whole_numbers_beyond_2_53_anywhere_point_at_their_field(
+    key: str, path: str, sign: str
+) -> None:
+    """The bound holds in every int field at any depth (one validator on the `Spec` base), the
+    error at its key's line and column, with its path; 2^53 itself is taken."""
+    from scalesim_patterns.catalog import template
+
+    text = template("ecommerce").path.read_text(encoding="utf-8")
+    start = text.index(key) + len(key)
+    end = start + len(re.match(r"\d+", text[start:]).group())  # type: ignore[union-attr]
+    line = text.count("\n", 0, start) + 1
+    column = start - len(key) - text.rfind("\n", 0, start)  # where the key is
+    message = "whole numbers must be at most 2^53 (9007199254740992)"
+
+    _, diags = validate_text(text[:start] + sign + str(2**53 + 1) + text[end:], "x.yaml")
+    assert f"x.yaml:{line}:{column}: error: {path}: {message}" in [str(d) for d in diags]
+    _, diags = validate_text(text[:start] + sign + str(2**53) + text[end:], "x.yaml")
+    assert not any(message in str(d) for d in diags), diags
+
+
 def test_merge_of_a_scalar_is_an_error_not_dropped() -> None:
     for value in ("5", "text", "[1, 2]", "~"):
         text = BASE.replace("      replicas: 2\n", f"      <<: {value}\n      replicas: 2\n", 1)
