@@ -177,6 +177,7 @@ class SeriesRecorder:
         if held is None:
             held = self.last_hist[s.name] = _Latency(len(endpoints))
         window = LogHistogram()
+        single = len(endpoints) == 1
         count = zeros = 0
         total = 0.0
         for hist, cumulative in zip(endpoints, held.buckets, strict=True):
@@ -189,7 +190,12 @@ class SeriesRecorder:
                 hist.buckets = defaultdict(int)
                 for key, n in part.items():
                     cumulative[key] = cumulative.get(key, 0) + n
-                    window.buckets[key] += n
+                if single:
+                    window.buckets = part  # the window's buckets are this endpoint's
+                else:
+                    merged = window.buckets
+                    for key, n in part.items():
+                        merged[key] += n
         window.count = count - held.count
         window.zeros = zeros - held.zeros
         window.sum = total - held.sum
