@@ -28,16 +28,14 @@ act on each attempt the application sends, as a sidecar proxy or the network wou
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import ClientPolicy
 from scalesim_patterns.sim.core.causes import TIMEOUT
-from scalesim_patterns.sim.core.kernel import Callback, Kernel
+from scalesim_patterns.sim.core.kernel import ConstantDelayQueue, Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.host import Host  # at run time: mypyc's dataclass reads it
 from scalesim_patterns.sim.network.station import (
@@ -166,55 +164,31 @@ def timeout_layer(kernel: Kernel, timeout: float, nxt: Invoke) -> Invoke:
     return _Timeout(kernel, timeout, nxt).invoke
 
 
-class _Timeout:
+class _Timeout(ConstantDelayQueue):
     """A caller's timeout on every call of a site, at nearly no cost while it never fires.
 
-    It is exactly one kernel event per call — `kernel.schedule(timeout, expire, c)` — but since
-    the delay is constant the deadlines fall due in the order they were set: they wait in a FIFO
-    and only the earliest is in the kernel's heap, under the very `(time, seq)` its own event
-    would have had, so every event runs in the same order as before. When one fires, the
-    following deadlines whose call is already answered (a call never becomes PENDING again) and
-    that fall within the current run are events that would do nothing: they are counted as
-    processed (`Kernel.parked`) and never enter the heap. Everything is inlined: this runs once
-    per call of every site with a timeout.
+    It is exactly one kernel event per call — `kernel.schedule(timeout, expire, c)` — kept in a
+    `ConstantDelayQueue`: the deadlines of one site fall due in the order they were set, only the
+    earliest is in the heap, and those of calls already answered (a call never becomes PENDING
+    again) are never pushed. This runs once per call of every site with a timeout.
     """
 
-    __slots__ = ("delay", "fire_", "kernel", "next", "waiting")
+    __slots__ = ("next",)
 
     def __init__(self, kernel: Kernel, delay: float, nxt: Invoke) -> None:
-        self.kernel = kernel
-        self.delay = delay
+        super().__init__(kernel, delay)
         self.next = nxt
-        self.waiting: deque[tuple[float, int, Call]] = deque()
-        """(deadline, seq, call); the first is in the kernel's heap, the others are parked."""
-        self.fire_: Callback = self.fire
 
     def invoke(self, c: Call) -> None:
-        k = self.kernel
-        k.seq += 1
-        t = k.now + self.delay
-        waiting = self.waiting
-        if waiting:
-            k.parked += 1
-        else:
-            heappush(k.heap, (t, k.seq, self.fire_, None))
-        waiting.append((t, k.seq, c))
+        self.add(c)
         self.next(c)
 
+    def settled(self, item: Any) -> bool:
+        c: Call = item
+        return c.state != PENDING
+
     def fire(self, _: Any) -> None:
-        waiting = self.waiting
-        c = waiting.popleft()[2]
-        k = self.kernel
-        until = k.until
-        while waiting:
-            t, seq, nxt = waiting[0]
-            if t <= until and nxt.state != PENDING:
-                waiting.popleft()  # its event would do nothing before the run ends
-                k.parked -= 1
-                continue
-            k.parked -= 1
-            heappush(k.heap, (t, seq, self.fire_, None))
-            break
+        c: Call = self.due()
         if c.state == PENDING:  # expire
             c.state = ABANDONED
             c.status = TIMEOUT
