@@ -32,6 +32,7 @@ from scalesim_patterns.model.steps import (
 )
 from scalesim_patterns.model.traffic import ClosedLoop, EntryMix, OpenLoop, TrafficOverride
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES, UNAUTHORIZED
+from scalesim_patterns.sim.core.collector import young_generation
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
@@ -808,20 +809,21 @@ class Engine:
         end = self.duration
         chunks = 200 if progress is not None else 1
         wall0 = perf_counter()
-        for i in range(1, chunks + 1):
-            k.run(end * i / chunks)
-            if progress is not None:
-                progress(
-                    Progress(
-                        replication=self.replication,
-                        replications=replications,
-                        time=k.now,
-                        end=end,
-                        requests=sum(e.stats.n for e in self.entries.values()),
-                        events=k.events,
-                        wall=perf_counter() - wall0,
+        with young_generation():
+            for i in range(1, chunks + 1):
+                k.run(end * i / chunks)
+                if progress is not None:
+                    progress(
+                        Progress(
+                            replication=self.replication,
+                            replications=replications,
+                            time=k.now,
+                            end=end,
+                            requests=sum(e.stats.n for e in self.entries.values()),
+                            events=k.events,
+                            wall=perf_counter() - wall0,
+                        )
                     )
-                )
         self._series.finish()
         series = self._series.result()
         report = self._report()
