@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any, Final, Protocol
 
 from mypy_extensions import mypyc_attr
@@ -449,7 +448,7 @@ class ServiceRuntime:
             ep = c.endpoint
             k = self.kernel
             k.seq += 1
-            heappush(k.heap, (now + ep.work(), k.seq, ep.work_done_, c))
+            k.push(now + ep.work(), k.seq, ep.work_done_, c)
             return
         rep.enqueue(c, now)
 
@@ -518,7 +517,7 @@ class EndpointRuntime:
             return
         k = self.kernel
         k.seq += 1
-        heappush(k.heap, (k.now + self.work(), k.seq, self.work_done_, c))
+        k.push(k.now + self.work(), k.seq, self.work_done_, c)
 
     def work_done(self, c: Call) -> None:
         if c.endpoint is not self:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any
 
 from mypy_extensions import mypyc_attr
@@ -393,7 +392,7 @@ class QueryStepRuntime:
         latency = self.latency()
         self.db.served(waited, latency)
         k.seq += 1
-        heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
+        k.push(k.now + latency, k.seq, self.done_, x)
 
     def done(self, x: Call) -> None:
         pool: Pool = x.replica.pools[self.db.name]

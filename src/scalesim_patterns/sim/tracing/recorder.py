@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.model.distributions import Constant
@@ -745,7 +744,7 @@ class QuerySpans(QueryStepRuntime):
         latency = self.latency()
         self.db.served(waited, latency)
         k.seq += 1
-        heappush(k.heap, (k.now + latency, k.seq, self.done_, x))
+        k.push(k.now + latency, k.seq, self.done_, x)
         self.tracer.query(x, self.db.name, self.engine_name, self.operation, waited, latency)
 
 
