@@ -580,21 +580,10 @@ class Engine:
             planned += [(t, 0) for t in later if t not in {name for name, _ in planned}]
             targets, invokes, weights = self._route_sites(route, key, planned, later)
             pick = self.streams.get(f"split:{GATEWAY}.{key}").random
-            step: GatewayStepRuntime
-            if route.by_consumer:
-                step = ConsumerRoutedStep(
-                    self.kernel,
-                    targets,
-                    invokes,
-                    weights,
-                    pick,
-                    self._gateway_added,
-                    self._consumer_matches(route, key),
-                )
-            else:
-                step = GatewayStepRuntime(
-                    self.kernel, targets, invokes, weights, pick, self._gateway_added
-                )
+            kind = ConsumerRoutedStep if route.by_consumer else GatewayStepRuntime
+            step = kind(self.kernel, targets, invokes, weights, pick, self._gateway_added)
+            if isinstance(step, ConsumerRoutedStep):
+                step.by_consumer = self._consumer_matches(route, key)
             ep.set_steps([step])
 
     def _route_sites(

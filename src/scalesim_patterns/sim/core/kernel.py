@@ -73,16 +73,7 @@ class Kernel:
             return
         ev = Event(t, seq, fn, arg)
         heap.append(ev)
-        pos = len(heap) - 1
-        while pos > 0:
-            up = (pos - 1) >> 1
-            parent: Event = heap[up]
-            if t < parent.t or (t == parent.t and seq < parent.seq):
-                heap[pos] = parent
-                pos = up
-            else:
-                break
-        heap[pos] = ev
+        _sift_up(heap, len(heap) - 1, ev)
 
     def _pop(self) -> Event:
         """The earliest event (compiled heap): heapq's bottom-up sift, on typed fields."""
@@ -105,17 +96,7 @@ class Kernel:
             heap[pos] = a
             pos = child
             child = 2 * pos + 1
-        t = last.t
-        seq = last.seq
-        while pos > 0:
-            up = (pos - 1) >> 1
-            parent: Event = heap[up]
-            if t < parent.t or (t == parent.t and seq < parent.seq):
-                heap[pos] = parent
-                pos = up
-            else:
-                break
-        heap[pos] = last
+        _sift_up(heap, pos, last)
         return top
 
     def schedule(self, delay: float, fn: Callback, arg: Any) -> None:
@@ -167,6 +148,21 @@ class Kernel:
     def events(self) -> int:
         """Events processed so far (scheduled minus still pending)."""
         return self.seq - len(self.heap) - self.parked
+
+
+def _sift_up(heap: list[Any], pos: int, ev: Event) -> None:
+    """Put `ev` at `pos` or above, moving down each parent that sorts after it."""
+    t = ev.t
+    seq = ev.seq
+    while pos > 0:
+        up = (pos - 1) >> 1
+        parent: Event = heap[up]
+        if t < parent.t or (t == parent.t and seq < parent.seq):
+            heap[pos] = parent
+            pos = up
+        else:
+            break
+    heap[pos] = ev
 
 
 _LAST: Final = 1 << 62

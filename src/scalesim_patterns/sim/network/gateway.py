@@ -40,21 +40,10 @@ class GatewayStepRuntime(CallStepRuntime):
 
 class ConsumerRoutedStep(GatewayStepRuntime):
     """A gateway route with `byConsumer` matches: a request of a matched consumer takes the
-    match's targets (`by_consumer`), any other the route's own (whose weights scheduled changes
-    move)."""
+    match's targets (`by_consumer`, set once built), any other the route's own (whose weights
+    scheduled changes move)."""
 
-    def __init__(
-        self,
-        kernel: Kernel,
-        targets: list[EndpointRuntime],
-        invokes: list[Invoke],
-        weights: list[float],
-        pick: Callable[[], float],
-        added: LogHistogram,
-        by_consumer: dict[str, CallStepRuntime],
-    ) -> None:
-        super().__init__(kernel, targets, invokes, weights, pick, added)
-        self.by_consumer = by_consumer
+    by_consumer: dict[str, CallStepRuntime]
 
     def start(self, x: Call) -> bool:
         self.added.record(self.kernel.now - x.t_arrive)
