@@ -593,6 +593,8 @@ class Network:
         stations = self._stations()
         self.passed: dict[str, dict[tuple[str, str], float]] = {}
         self.pass_change = 0.0
+        self.pass_steps: dict[tuple[str, tuple[str, str]], tuple[float, float]] = {}
+        """Each accepted share's last step and the part of a step it takes."""
         if self.pools:  # every bulkhead open to start with
             self.visits = {src.name: self._visits(src) for src in self.sources}
         open_rate = {s.name: s.rate * load for s in self.sources if not s.closed}
@@ -863,13 +865,24 @@ class Network:
             if self.pools:
                 # refusals thin the flow; iterate with the waits to a common fixed point
                 passed = self._tenant_passes(stations, open_rate, closed_x)
-                # A full step: the flow-equivalent pool's refusals do not cut the load that
-                # makes them (the tenant's own calls are not ahead of themselves), so they
-                # move only with the waits and the other tenants' shares.
+                # A full step: a tenant's refusals do not cut the load that makes them (its
+                # calls are not ahead of themselves); they move with the waits and the other
+                # tenants' shares, which can swing back and forth past saturation (each
+                # tenant's share is what the others leave): a share whose step reverses
+                # direction takes half its last step from then on.
                 for name, p in passed.items():
                     old = self.passed.get(name, {})
                     for key, v in p.items():
-                        self.pass_change = max(self.pass_change, abs(v - old.get(key, 1.0)))
+                        was = old.get(key, 1.0)
+                        step = v - was
+                        last, size = self.pass_steps.get((name, key), (0.0, 1.0))
+                        if step * last < 0.0:
+                            size /= 2.0
+                        elif step * last > 0.0:
+                            size = min(1.0, size * 1.5)
+                        p[key] = was + size * step
+                        self.pass_steps[(name, key)] = (step, size)
+                        self.pass_change = max(self.pass_change, abs(p[key] - was))
                 self.passed = passed
                 self.visits = {
                     src.name: self._visits(src, passed[src.name]) for src in self.sources
