@@ -70,6 +70,7 @@ from .queues import (
     MAX_POOL_POPULATION,
     fork_join_max,
     mgc_wait,
+    pool_busy,
     pool_loss,
     pool_throughputs,
     priority_waits,
@@ -594,6 +595,8 @@ class Network:
         self.passed: dict[str, dict[tuple[str, str], float]] = {}
         self.pass_change = 0.0
         self.pass_steps: dict[tuple[str, tuple[str, str]], tuple[float, float]] = {}
+        self.pool_presence: dict[tuple[str, str, str | None], float] = {}
+        """Each tenant pool's mean calls at its callee (all replicas), from the last step."""
         """Each accepted share's last step and the part of a step it takes."""
         if self.pools:  # every bulkhead open to start with
             self.visits = {src.name: self._visits(src) for src in self.sources}
@@ -754,9 +757,11 @@ class Network:
         taken with its callee as a flow-equivalent server (docs/estimate.md): with k threads
         busy at every caller replica, the tenant's calls cycle through the hop (plus the wait
         for the traffic ahead of them and the callee's time beyond its worker) and the callee
-        replicas' servers that traffic leaves (`pool_throughputs`); the pool is a birth–death
-        chain on that completion rate (`pool_loss`), offered the tenant's calls before any
-        refusal."""
+        replicas' servers that traffic leaves (`pool_throughputs`), shared with its peers'
+        mean calls there (other tenants' pools served in the same order); the pool is a
+        birth–death chain on that completion rate (`pool_loss`), offered the tenant's calls
+        before any refusal. Each pool's mean calls at its callee are kept for its peers' next
+        step (`pool_presence`)."""
         per_class = (
             {cls: self._spans(stations, cls) for cls in self.classes}
             if self.prioritised
@@ -786,29 +791,42 @@ class Network:
                         rate = x * v * (1.0 - ep.error) * s.probability * s.repeat
                         hold = moments[c][0]
                         beyond = self.call_delay + spans[c] - hold
-                        got = pooled.setdefault((*key, src.consumer), [0.0, 0.0, 0.0, 0.0])
+                        got = pooled.setdefault((*key, src.consumer), [0.0, 0.0, 0.0, 0.0, 0.0])
                         got[0] += rate
                         got[1] += rate * hold
                         got[2] += rate * beyond
                         got[3] += rate * passed.get(key, 1.0)
+                        got[4] += rate * passed.get(key, 1.0) * hold
         loss: dict[tuple[str, str, str | None], float] = {}
-        for (caller, target, consumer), (rate, hold, beyond, through) in pooled.items():
+        presence: dict[tuple[str, str, str | None], float] = {}
+        for (caller, target, consumer), (rate, hold, beyond, _, mine_work) in pooled.items():
             if rate <= 0.0:
                 continue
             pool = self.pools[(caller, target)]
             callers = self.arch.spec.services[caller].replicas
             st = stations[("service", target)]
             mine = self._priority(consumer)
+            ranked = self.prioritised and st.priority
             # busy servers (all replicas) of the traffic served before the tenant's calls: a
             # priority station's higher and equal classes, a FIFO station's every call
             ahead = 0.0
             for src in self.sources:
-                if not (self.prioritised and st.priority and src.priority < mine):
+                if not (ranked and src.priority < mine):
                     ahead += work.get((src.name, target), 0.0)
+            # but not the tenant's own calls through this pool, nor its peers' (other tenants'
+            # pools into the same station served in the same order as it): those share the
+            # workers with its calls by the calls present, as the peers' mean calls there
+            ahead -= mine_work
+            present = 0.0
+            for other, (_, _, _, _, other_work) in pooled.items():
+                if other[1] != target or other == (caller, target, consumer):
+                    continue
+                if other[2] != consumer and (not ranked or self._priority(other[2]) == mine):
+                    ahead -= other_work
+                    present += self.pool_presence.get(other, 0.0)
+            ahead = max(0.0, ahead)
             hold /= rate
             beyond /= rate
-            # the tenant's own calls through this pool are not ahead of themselves
-            ahead = max(0.0, ahead - through * hold)
             free = st.servers * st.replicas - ahead
             if not free > 0.0 or not math.isfinite(free + hold + beyond):
                 loss[(caller, target, consumer)] = 1.0
@@ -816,10 +834,22 @@ class Network:
             wait = self._wait_ahead(st, ahead)
             offered = rate / callers
             throughputs = _pool_rates(
-                pool.threads, callers, st.replicas, beyond + wait, hold, free / st.replicas
+                pool.threads,
+                callers,
+                st.replicas,
+                beyond + wait,
+                hold,
+                free / st.replicas,
+                present / st.replicas,
             )
             waiting = pool.capacity - pool.threads
-            loss[(caller, target, consumer)] = pool_loss(offered, throughputs, waiting)
+            refused = pool_loss(offered, throughputs, waiting)
+            loss[(caller, target, consumer)] = refused
+            # its calls at the callee, all caller replicas: busy threads less those in the delay
+            busy = pool_busy(offered, throughputs, waiting)
+            there = busy - offered * (1.0 - refused) * (beyond + wait)
+            presence[(caller, target, consumer)] = max(0.0, callers * there)
+        self.pool_presence = presence
         return {
             src.name: {key: 1.0 - loss.get((*key, src.consumer), 0.0) for key in self.pools}
             for src in self.sources
@@ -1153,19 +1183,27 @@ def _pool_name(pool: tuple[str, str]) -> str:
 
 
 def _pool_rates(
-    threads: int, callers: int, replicas: int, delay: float, service: float, servers: float
+    threads: int,
+    callers: int,
+    replicas: int,
+    delay: float,
+    service: float,
+    servers: float,
+    present: float,
 ) -> list[float]:
     """A per-tenant pool's completion rate with k = 0..`threads` threads busy: every one of
     `callers` caller replicas alike (k each), their calls spread at random over the callee's
-    `replicas`, `servers` of each left to them. Beyond MAX_POOL_POPULATION calls in all, one
-    caller replica's calls on its share of the servers of all replicas taken together; beyond
-    that many threads, k calls each taking delay + service up to that share's capacity."""
+    `replicas`, `servers` of each left to them, shared with `present` peer calls at each.
+    Beyond MAX_POOL_POPULATION calls in all, one caller replica's calls on its share of the
+    servers (and peers) of all replicas taken together; beyond that many threads, k calls
+    each taking delay + service up to that share's capacity (less the peers' part of it)."""
     if threads * callers <= MAX_POOL_POPULATION:
-        joint = pool_throughputs(threads * callers, delay, service, servers, replicas)
+        joint = pool_throughputs(threads * callers, delay, service, servers, replicas, present)
         return [joint[k * callers] / callers for k in range(threads + 1)]
     share = servers * replicas / callers
+    peers = present * replicas / callers
     if threads <= MAX_POOL_POPULATION:
-        return pool_throughputs(threads, delay, service, share)
-    top = share / service if service > 0.0 else math.inf
+        return pool_throughputs(threads, delay, service, share, 1, peers)
+    top = share / service * threads / (threads + peers) if service > 0.0 else math.inf
     each = 1.0 / (delay + service) if delay + service > 0.0 else math.inf
     return [min(k * each, top) if k else 0.0 for k in range(threads + 1)]
