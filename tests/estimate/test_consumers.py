@@ -1,6 +1,7 @@
 """Consumers in the estimate: a route's `byConsumer` matches send a tenant's requests to its own
-target, and a per-tenant thread-pool bulkhead refuses the share Erlang's M/M/c/K loss formula
-gives (computed here from its textbook product form, not the code's ratios)."""
+target, and a per-tenant thread-pool bulkhead whose callee has servers to spare refuses the
+share Erlang's M/M/c/K loss formula gives (computed here from its textbook product form, not the
+code's ratios); test_tenant_pool_sim.py checks a callee the pool's calls saturate."""
 
 from __future__ import annotations
 

@@ -23,8 +23,10 @@ and the population's throughput follows the response-time law X = N / (Z + R).
 Tenants (sources that send as a `consumer`) are followed one source at a time: a route's
 `byConsumer` match sends its consumer's requests to their own target; a `scheduling: priority`
 station gives each class its own wait (Cobham's non-preemptive priority formula on the
-station's FIFO wait, docs/estimate.md); a per-tenant thread-pool bulkhead refuses the share
-Erlang's M/M/c/K loss gives, and refused calls do not reach the target.
+station's FIFO wait, docs/estimate.md); a per-tenant thread-pool bulkhead refuses the share a
+flow-equivalent server gives (the pool as a birth–death chain whose completion rate is the
+tenant's throughput at the callee with that many calls there), and refused calls do not reach
+the target.
 """
 
 from __future__ import annotations
@@ -64,7 +66,15 @@ from scalesim_patterns.model.traffic import (
     TrafficOverride,
 )
 
-from .queues import fork_join_max, mgc_wait, mmck_loss, priority_waits
+from .queues import (
+    MAX_POOL_POPULATION,
+    fork_join_max,
+    mgc_wait,
+    pool_busy,
+    pool_loss,
+    pool_throughputs,
+    priority_waits,
+)
 
 __all__ = ["DEFAULT_HOP", "EstimateError", "Network", "Solution", "StationState", "steady_rate"]
 
@@ -80,8 +90,6 @@ MAX_ITERATIONS = 200
 EXACT_POPULATION = 64
 """Closed populations up to this size get the exact MVA recursion over the population."""
 TOLERANCE = 1e-10
-DAMPING = 0.3
-"""Step towards a tenant bulkhead's new accepted share per iteration."""
 
 Kind = Literal["service", "gateway", "pool"]
 
@@ -586,6 +594,10 @@ class Network:
         stations = self._stations()
         self.passed: dict[str, dict[tuple[str, str], float]] = {}
         self.pass_change = 0.0
+        self.pass_steps: dict[tuple[str, tuple[str, str]], tuple[float, float]] = {}
+        self.pool_presence: dict[tuple[str, str, str | None], float] = {}
+        """Each tenant pool's mean calls at its callee (all replicas), from the last step."""
+        """Each accepted share's last step and the part of a step it takes."""
         if self.pools:  # every bulkhead open to start with
             self.visits = {src.name: self._visits(src) for src in self.sources}
         open_rate = {s.name: s.rate * load for s in self.sources if not s.closed}
@@ -737,20 +749,37 @@ class Network:
         stations: dict[tuple[Kind, str], StationState],
         open_rate: dict[str, float],
         closed_x: dict[str, float],
-        by_class: dict[int, dict[str, float]],
-        response: dict[str, float],
     ) -> dict[str, dict[tuple[str, str], float]]:
-        """The share of each source's calls each per-tenant pool accepts: Erlang's M/M/c/K loss
-        on the tenant's calls per caller replica (offered before refusals thin them), each
-        holding a pool thread for the hop and the callee's response to its class."""
-        offered: dict[tuple[str, str, str | None], float] = {}
+        """The share of each source's calls each per-tenant pool accepts.
+
+        A pool thread holds a call for the hop and the callee's response, and the callee's
+        response grows with the tenant's own calls there, which the pool caps; so the pool is
+        taken with its callee as a flow-equivalent server (docs/estimate.md): with k threads
+        busy at every caller replica, the tenant's calls cycle through the hop (plus the wait
+        for the traffic ahead of them and the callee's time beyond its worker) and the callee
+        replicas' servers that traffic leaves (`pool_throughputs`), shared with its peers'
+        mean calls there (other tenants' pools served in the same order); the pool is a
+        birth–death chain on that completion rate (`pool_loss`), offered the tenant's calls
+        before any refusal. Each pool's mean calls at its callee are kept for its peers' next
+        step (`pool_presence`)."""
+        per_class = (
+            {cls: self._spans(stations, cls) for cls in self.classes}
+            if self.prioritised
+            else {0: self._spans(stations)}
+        )
+        # each source's work at each service, and its pooled calls
+        work: dict[tuple[str, str], float] = {}
+        pooled: dict[tuple[str, str, str | None], list[float]] = {}
         for src in self.sources:
             x = closed_x[src.name] if src.closed else open_rate[src.name]
             if not x:
                 continue
-            resp = by_class.get(src.priority, response)
+            spans, _, moments = per_class[src.priority if self.prioritised else 0]
+            passed = self.passed.get(src.name, {})
             for ref, v in self.visits[src.name].items():
                 ep = self.endpoints[ref]
+                key2 = (src.name, ep.service)
+                work[key2] = work.get(key2, 0.0) + x * v * moments[ref][0]
                 for s in ep.steps:
                     for c in s.calls:
                         if c not in self.endpoints:
@@ -760,22 +789,85 @@ class Network:
                             continue
                         # offered to the pool: the caller's calls, before its refusals
                         rate = x * v * (1.0 - ep.error) * s.probability * s.repeat
-                        hold = self.call_delay + resp.get(c, 0.0)
-                        k3 = (*key, src.consumer)
-                        offered[k3] = offered.get(k3, 0.0) + rate * hold
+                        hold = moments[c][0]
+                        beyond = self.call_delay + spans[c] - hold
+                        got = pooled.setdefault((*key, src.consumer), [0.0, 0.0, 0.0, 0.0, 0.0])
+                        got[0] += rate
+                        got[1] += rate * hold
+                        got[2] += rate * beyond
+                        got[3] += rate * passed.get(key, 1.0)
+                        got[4] += rate * passed.get(key, 1.0) * hold
         loss: dict[tuple[str, str, str | None], float] = {}
-        for (caller, target, consumer), work in offered.items():
+        presence: dict[tuple[str, str, str | None], float] = {}
+        for (caller, target, consumer), (rate, hold, beyond, _, mine_work) in pooled.items():
+            if rate <= 0.0:
+                continue
             pool = self.pools[(caller, target)]
-            per_replica = work / self.arch.spec.services[caller].replicas
-            loss[(caller, target, consumer)] = (
-                mmck_loss(pool.threads, pool.capacity, per_replica)
-                if math.isfinite(per_replica)
-                else 1.0
+            callers = self.arch.spec.services[caller].replicas
+            st = stations[("service", target)]
+            mine = self._priority(consumer)
+            ranked = self.prioritised and st.priority
+            # busy servers (all replicas) of the traffic served before the tenant's calls: a
+            # priority station's higher and equal classes, a FIFO station's every call
+            ahead = 0.0
+            for src in self.sources:
+                if not (ranked and src.priority < mine):
+                    ahead += work.get((src.name, target), 0.0)
+            # but not the tenant's own calls through this pool, nor its peers' (other tenants'
+            # pools into the same station served in the same order as it): those share the
+            # workers with its calls by the calls present, as the peers' mean calls there
+            ahead -= mine_work
+            present = 0.0
+            for other, (_, _, _, _, other_work) in pooled.items():
+                if other[1] != target or other == (caller, target, consumer):
+                    continue
+                if other[2] != consumer and (not ranked or self._priority(other[2]) == mine):
+                    ahead -= other_work
+                    present += self.pool_presence.get(other, 0.0)
+            ahead = max(0.0, ahead)
+            hold /= rate
+            beyond /= rate
+            free = st.servers * st.replicas - ahead
+            if not free > 0.0 or not math.isfinite(free + hold + beyond):
+                loss[(caller, target, consumer)] = 1.0
+                continue
+            wait = self._wait_ahead(st, ahead)
+            offered = rate / callers
+            throughputs = _pool_rates(
+                pool.threads,
+                callers,
+                st.replicas,
+                beyond + wait,
+                hold,
+                free / st.replicas,
+                present / st.replicas,
             )
+            waiting = pool.capacity - pool.threads
+            refused = pool_loss(offered, throughputs, waiting)
+            loss[(caller, target, consumer)] = refused
+            # its calls at the callee, all caller replicas: busy threads less those in the delay
+            busy = pool_busy(offered, throughputs, waiting)
+            there = busy - offered * (1.0 - refused) * (beyond + wait)
+            presence[(caller, target, consumer)] = max(0.0, callers * there)
+        self.pool_presence = presence
         return {
             src.name: {key: 1.0 - loss.get((*key, src.consumer), 0.0) for key in self.pools}
             for src in self.sources
         }
+
+    def _wait_ahead(self, st: StationState, ahead: float) -> float:
+        """The wait a lone call of the tenant finds at `st` for the work `ahead` of it (busy
+        servers of the other traffic, all replicas): Allen–Cunneen on that traffic alone, and
+        at a priority station the wait of the tenant's class behind it (Cobham)."""
+        if ahead <= 0.0 or st.holding <= 0.0:
+            return 0.0
+        rate = ahead / st.holding / st.replicas
+        fifo = mgc_wait(rate, st.holding, st.servers, st.ca2, max(st.holding_scv, 0.0))
+        if not (self.prioritised and st.priority):
+            return fifo
+        # the traffic ahead is one class just above the tenant's: Cobham's lowest class
+        waits = priority_waits(fifo, [ahead / (st.replicas * st.servers), 0.0])
+        return waits[1]
 
     def _fixed_point(
         self,
@@ -802,16 +894,24 @@ class Network:
                 _, response, moments = self._spans(stations)
             if self.pools:
                 # refusals thin the flow; iterate with the waits to a common fixed point
-                passed = self._tenant_passes(
-                    stations, open_rate, closed_x, self._class_responses(stations), response
-                )
+                passed = self._tenant_passes(stations, open_rate, closed_x)
+                # A full step: a tenant's refusals do not cut the load that makes them (its
+                # calls are not ahead of themselves); they move with the waits and the other
+                # tenants' shares, which can swing back and forth past saturation (each
+                # tenant's share is what the others leave): a share whose step reverses
+                # direction takes half its last step from then on.
                 for name, p in passed.items():
                     old = self.passed.get(name, {})
                     for key, v in p.items():
-                        # damped: refusals cut the load that makes them, and a full step
-                        # overshoots into a cycle near saturation
                         was = old.get(key, 1.0)
-                        p[key] = was + DAMPING * (v - was)
+                        step = v - was
+                        last, size = self.pass_steps.get((name, key), (0.0, 1.0))
+                        if step * last < 0.0:
+                            size /= 2.0
+                        elif step * last > 0.0:
+                            size = min(1.0, size * 1.5)
+                        p[key] = was + size * step
+                        self.pass_steps[(name, key)] = (step, size)
                         self.pass_change = max(self.pass_change, abs(p[key] - was))
                 self.passed = passed
                 self.visits = {
@@ -1080,3 +1180,30 @@ def _until_pivot(steps: list[SagaDefStep]) -> list[SagaDefStep]:
 
 def _pool_name(pool: tuple[str, str]) -> str:
     return f"{pool[1]}@{pool[0]}"
+
+
+def _pool_rates(
+    threads: int,
+    callers: int,
+    replicas: int,
+    delay: float,
+    service: float,
+    servers: float,
+    present: float,
+) -> list[float]:
+    """A per-tenant pool's completion rate with k = 0..`threads` threads busy: every one of
+    `callers` caller replicas alike (k each), their calls spread at random over the callee's
+    `replicas`, `servers` of each left to them, shared with `present` peer calls at each.
+    Beyond MAX_POOL_POPULATION calls in all, one caller replica's calls on its share of the
+    servers (and peers) of all replicas taken together; beyond that many threads, k calls
+    each taking delay + service up to that share's capacity (less the peers' part of it)."""
+    if threads * callers <= MAX_POOL_POPULATION:
+        joint = pool_throughputs(threads * callers, delay, service, servers, replicas, present)
+        return [joint[k * callers] / callers for k in range(threads + 1)]
+    share = servers * replicas / callers
+    peers = present * replicas / callers
+    if threads <= MAX_POOL_POPULATION:
+        return pool_throughputs(threads, delay, service, share, 1, peers)
+    top = share / service * threads / (threads + peers) if service > 0.0 else math.inf
+    each = 1.0 / (delay + service) if delay + service > 0.0 else math.inf
+    return [min(k * each, top) if k else 0.0 for k in range(threads + 1)]

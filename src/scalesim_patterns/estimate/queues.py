@@ -13,6 +13,11 @@
   *Fundamentals of Queueing Theory*, 4th ed., §3.4.2, eq. 3.46; Kleinrock vol. 2, §3.6).
 - `mmck_loss`: the share of arrivals an M/M/c/K station turns away (all c servers busy and
   K − c waiting): Erlang's loss formula for a finite queue (Gross & Harris §2.5).
+- `pool_throughputs` and `pool_loss`: a thread pool in front of a shared station as a
+  flow-equivalent server (Chandy, Herzog & Woo 1975; Lazowska et al. ch. 8): the pool's
+  completion rate with k threads busy is the throughput of k calls cycling through a delay and
+  the callee's stations (product form, Buzen's convolution), and the pool a birth–death chain
+  over its calls that refuses what arrives when every thread and waiting place is taken.
 - `mva`: exact mean value analysis of a single-class closed network of queueing and delay
   stations (Reiser & Lavenberg 1980); a c-server station by Seidmann's approximation (a queue
   with demand D/c followed by a delay of D·(c−1)/c); `schweitzer` the approximate MVA fixed
@@ -39,10 +44,15 @@ __all__ = [
     "mgc_wait",
     "mmck_loss",
     "mva",
+    "pool_busy",
+    "pool_loss",
+    "pool_throughputs",
     "priority_waits",
     "schweitzer",
 ]
 
+MAX_POOL_POPULATION = 128
+"""Largest population `pool_throughputs` weighs (128! and e^128 stay within float range)."""
 EXACT_FORK_JOIN = 12
 """Branches up to which the maximum is computed exactly (2^n subsets); beyond, an approximation."""
 
@@ -116,6 +126,131 @@ def mmck_loss(servers: int, capacity: int, offered: float) -> float:
     total = 1.0
     for n in range(1, capacity + 1):
         term *= offered / min(n, servers)
+        total += term
+        if total > 1e300:  # rescale: only the ratio term / total matters
+            term /= total
+            total = 1.0
+    return term / total
+
+
+def pool_throughputs(
+    population: int,
+    delay: float,
+    service: float,
+    servers: float,
+    stations: int = 1,
+    present: float = 0.0,
+) -> list[float]:
+    """X(n), n = 0..`population`: calls completed per second when n calls cycle through a pure
+    `delay` and then one of `stations` identical stations picked at random (visit ratio
+    1/stations), each of `servers` exponential servers (fractional allowed: min(j, servers) of
+    its j calls are served) of mean `service`. Product form (Baskett, Chandy, Muntz & Palacios
+    1975): j calls at a station weigh (service/stations)^j / Π_{i≤j} min(i, servers), r in the
+    delay delay^r / r!; G(n) convolves them and X(n) = G(n−1)/G(n) (Buzen's algorithm).
+
+    `present` other calls (a fractional mean allowed) stay at every station for good, served
+    first come first served with these at the same rate: j of these calls then weigh
+    C(j + m, j) (service/stations)^j / Π_{i≤j} min(m + i, servers), m = `present` (the
+    multi-class product form with the other class held at its mean)."""
+    if population < 0 or stations < 1 or present < 0.0:
+        raise ValueError("need population >= 0, stations >= 1 and present >= 0")
+    if servers <= 0.0:
+        return [0.0] * (population + 1)
+    if service <= 0.0 and delay <= 0.0:
+        return [0.0] + [math.inf] * population
+    if population > MAX_POOL_POPULATION:
+        raise ValueError(f"population above {MAX_POOL_POPULATION}: the weights leave float range")
+    if present > 0.0 and service > 0.0:
+        return _shared_throughputs(population, delay, service, servers, stations, present)
+    # times in units in which neither the delay's nor a visit's weights overflow
+    unit = max(service / stations / min(servers, 1.0), delay / max(population, 1))
+    visit = [1.0]
+    for j in range(1, population + 1):
+        visit.append(visit[-1] * (service / stations / unit) / min(float(j), servers))
+    g = [1.0]
+    for r in range(1, population + 1):
+        g.append(g[-1] * (delay / unit) / r)
+    for _ in range(stations):
+        g = [sum(g[i] * visit[n - i] for i in range(n + 1)) for n in range(population + 1)]
+    return [0.0] + [g[n - 1] / g[n] / unit for n in range(1, population + 1)]
+
+
+def _shared_throughputs(
+    population: int, delay: float, service: float, servers: float, stations: int, present: float
+) -> list[float]:
+    """`pool_throughputs` with `present` other calls at each station, in logarithms (the
+    binomial weights grow too fast for floats)."""
+    log_d = math.log(service / stations)
+    visit = [0.0]
+    for j in range(1, population + 1):
+        visit.append(
+            visit[-1] + math.log((j + present) / j) + log_d - math.log(min(present + j, servers))
+        )
+    log_delay = math.log(delay) if delay > 0.0 else None
+    g: list[float | None] = [0.0]
+    for r in range(1, population + 1):
+        g.append(None if log_delay is None else r * log_delay - math.lgamma(r + 1))
+    for _ in range(stations):
+        nxt: list[float | None] = []
+        for n in range(population + 1):
+            terms = [a + visit[n - i] for i, a in enumerate(g[: n + 1]) if a is not None]
+            if not terms:
+                nxt.append(None)
+                continue
+            top = max(terms)
+            nxt.append(top + math.log(sum(math.exp(t - top) for t in terms)))
+        g = nxt
+    out = [0.0]
+    for n in range(1, population + 1):
+        below, here = g[n - 1], g[n]
+        out.append(0.0 if below is None or here is None else math.exp(below - here))
+    return out
+
+
+def pool_busy(arrival_rate: float, throughputs: Sequence[float], waiting: int) -> float:
+    """Mean busy threads, E[min(n, c)], of the chain `pool_loss` describes."""
+    threads = len(throughputs) - 1
+    if arrival_rate <= 0.0:
+        return 0.0
+    term = 1.0
+    total = 1.0
+    busy = 0.0
+    for n in range(1, threads + waiting + 1):
+        rate = throughputs[min(n, threads)]
+        if rate <= 0.0:
+            return float(threads)  # nothing completes: the pool stays full
+        term *= arrival_rate / rate
+        total += term
+        busy += term * min(n, threads)
+        if total > 1e300:
+            term /= total
+            busy /= total
+            total = 1.0
+    return busy / total
+
+
+def pool_loss(arrival_rate: float, throughputs: Sequence[float], waiting: int) -> float:
+    """Share of arrivals a pool of c = len(throughputs) − 1 threads and `waiting` places turns
+    away: a birth–death chain over the calls in the pool, n → n+1 at `arrival_rate`, n → n−1 at
+    throughputs[min(n, c)] (the flow-equivalent server of `pool_throughputs`); the refused share
+    is P(n = c + waiting) (Poisson arrivals see time averages)."""
+    threads = len(throughputs) - 1
+    if threads < 1 or waiting < 0:
+        raise ValueError("need at least one thread and waiting >= 0")
+    if arrival_rate <= 0.0:
+        return 0.0
+    return _chain_loss(arrival_rate, throughputs, threads + waiting)
+
+
+def _chain_loss(arrival_rate: float, throughputs: Sequence[float], capacity: int) -> float:
+    threads = len(throughputs) - 1
+    term = 1.0
+    total = 1.0
+    for n in range(1, capacity + 1):
+        rate = throughputs[min(n, threads)]
+        if rate <= 0.0:
+            return 1.0
+        term *= arrival_rate / rate
         total += term
         if total > 1e300:  # rescale: only the ratio term / total matters
             term /= total
