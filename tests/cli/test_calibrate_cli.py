@@ -26,6 +26,7 @@ from scalesim_patterns.generate.code.local import (
     missing_requirements,
 )
 from scalesim_patterns.model import loads
+from scalesim_patterns.sim.core.histogram import ALPHA
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -95,8 +96,12 @@ def test_a_latency_fault_made_real_and_simulated(tmp_path: Path) -> None:
     times = [t for t, _, _ in report["faults"]]
     assert times[0] == pytest.approx(6.0, abs=1.0) and times[1] == pytest.approx(10.0, abs=1.0)
     rows = {(r["entry"], r["figure"]): r for r in report["comparison"]["entries"]}
+    # A 2 s slow-down on `back` for 4 of the 10 s measured: p99 is above 2 s. The simulator
+    # reports a quantile within ALPHA of its sample's own (its log buckets, core/histogram.py),
+    # so a simulated p99 of 2.01 s may read 1.994 s (seen once in CI's suite).
+    floor = {"real": 2.0, "simulated": 2.0 * (1 - ALPHA)}
     for side in ("real", "simulated"):
-        assert rows[("front.go", "p99")][side] >= 2.0, (side, rows[("front.go", "p99")])
+        assert rows[("front.go", "p99")][side] >= floor[side], (side, rows[("front.go", "p99")])
         assert rows[("front.go", "p50")][side] < 2.0, (side, rows[("front.go", "p50")])
     # the load client offered 25/s over the 10 s measured: within 4 Poisson sd of 250
     count = rows[("front.go", "throughput")]["real"] * 10
