@@ -104,17 +104,21 @@ def test_streams_with_different_names_are_uncorrelated() -> None:
 def test_lognormal_draws_are_bit_for_bit_the_standard_librarys(spec: dict[str, str]) -> None:
     """The sampler writes `random.gauss` out (to compile it): the same stream must give exactly
     `exp(gauss(mu, sigma))`, also when other code draws from the stream in between (odd and even
-    draws of the Box–Muller pair, `gauss_next` shared with the stream's own `gauss`)."""
+    draws of the Box–Muller pair; plain draws; another lognormal sampler of the same stream,
+    which shares the pair's second value as the stream's own `gauss` calls share `gauss_next`)."""
     lognormal = dist({"type": "lognormal", **spec})
+    other = dist({"type": "lognormal", "p50": "1s", "p99": "4s"})
     mu, sigma = lognormal.mu_sigma
+    mu2, sigma2 = other.mu_sigma
     ours = Streams(7).get("work:x")
     reference = Streams(7).get("work:x")
     draw = Streams(7).sampler(lognormal, "unused")  # a sampler on another stream: independent
     mine = sampler(lognormal, ours)
+    theirs = sampler(other, ours)
     for i in range(2001):
         assert mine() == math.exp(reference.gauss(mu, sigma))
-        if i % 7 == 0:  # someone else on the stream: a plain draw, or a gauss of its own
+        if i % 7 == 0:  # someone else on the stream: a plain draw, or a lognormal of its own
             assert ours.random() == reference.random()
         if i % 11 == 0:
-            assert ours.gauss(1.0, 2.0) == reference.gauss(1.0, 2.0)
+            assert theirs() == math.exp(reference.gauss(mu2, sigma2))
     assert draw() > 0

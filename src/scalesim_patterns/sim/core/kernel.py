@@ -4,7 +4,8 @@ SimPy builds an Event object, a callback list and a generator resumption for eve
 process. Here an event is one heap entry: a tuple under `heapq` in pure Python, an `Event` with
 typed fields in the compiled build, whose heap code compares two doubles (and, on a tie, two
 integers) where `heapq` compared tuples through four generic calls per level (1.15-1.25x on the
-templates and the reference model); both take events in `(time, seq)` order. The callback is a plain function (usually a method bound
+templates and the reference model), and which are filled again once run instead of freed and
+allocated anew; both take events in `(time, seq)` order. The callback is a plain function (usually a method bound
 once at build time) and `arg` is the one object it acts on (typically the call being served). The
 sequence number breaks ties in scheduling order, so runs are deterministic and same-time events
 run first-in first-out.
@@ -52,7 +53,7 @@ there. Both pop events in `(t, seq)` order, and `seq` is unique, so the order is
 class Kernel:
     """Simulated clock plus the pending-event heap."""
 
-    __slots__ = ("heap", "now", "parked", "seq", "until")
+    __slots__ = ("heap", "now", "parked", "seq", "spare", "until")
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -64,6 +65,9 @@ class Kernel:
         deadlines, `network/pipeline.py`); counted as pending."""
         self.until = 0.0
         """The bound of the current (or last) `run`."""
+        self.spare: list[Event] = []
+        """Events already run, for `push` to fill again (compiled build): no allocation and no
+        deallocation per event. At most as many as the heap once held."""
 
     def push(self, t: float, seq: int, fn: Callback, arg: Any) -> None:
         """Put `fn(arg)` at `(t, seq)` in the heap (`seq` taken from `self.seq` by the caller)."""
@@ -71,7 +75,15 @@ class Kernel:
         if not NATIVE_HEAP:
             heappush(heap, (t, seq, fn, arg))
             return
-        ev = Event(t, seq, fn, arg)
+        spare = self.spare
+        if spare:
+            ev = spare.pop()
+            ev.t = t
+            ev.seq = seq
+            ev.fn = fn
+            ev.arg = arg
+        else:
+            ev = Event(t, seq, fn, arg)
         heap.append(ev)
         _sift_up(heap, len(heap) - 1, ev)
 
@@ -129,10 +141,12 @@ class Kernel:
         self.push(until, _LAST, _stop, None)
         try:
             if NATIVE_HEAP:
+                spare = self.spare
                 while True:
                     ev = self._pop()
                     self.now = ev.t
                     ev.fn(ev.arg)
+                    spare.append(ev)
             else:
                 heap = self.heap
                 pop = heappop

@@ -19,6 +19,7 @@ import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable
+from typing import Final
 
 from scalesim_patterns.model.distributions import (
     Constant,
@@ -96,31 +97,59 @@ def sampler(dist: AnyDistribution, rng: random.Random) -> Sampler:
     raise TypeError(f"no sampler for {type(dist).__name__}")
 
 
+class _GaussPair:
+    """The Box–Muller pair's second value of one stream, waiting for the next normal draw: what
+    `random.Random.gauss` keeps in the stream's `gauss_next`, kept here in typed fields (the
+    compiled engine reads and writes them directly, not as attributes of a Python object)."""
+
+    __slots__ = ("has", "spare")
+
+    def __init__(self) -> None:
+        self.has = False
+        self.spare = 0.0
+
+
+def _pair_of(rng: random.Random) -> _GaussPair:
+    """The stream's one `_GaussPair`, shared by every lognormal sampler drawing from it."""
+    pair: _GaussPair | None = getattr(rng, "_scalesim_gauss_pair", None)
+    if pair is None:
+        pair = _GaussPair()
+        setattr(rng, "_scalesim_gauss_pair", pair)  # noqa: B010 (not an attribute of Random)
+    return pair
+
+
+_TAU: Final = math.tau
+
+
 class _LogNormal:
     """`exp(rng.gauss(mu, sigma))`, with `random.Random.gauss` written out here (CPython's own
-    Box–Muller, the pair's second value kept in the stream's `gauss_next` exactly as `gauss`
-    keeps it): the same floating-point operations in the same order, so the same draws, bit for
-    bit (tests/sim/core/test_rng.py), but compiled with the engine instead of running the
-    standard library's interpreted `gauss` for every lognormal work time."""
+    Box–Muller: the same floating-point operations in the same order, so the same draws, bit for
+    bit, tests/sim/core/test_rng.py), compiled with the engine instead of running the standard
+    library's interpreted `gauss` for every lognormal work time. The pair's second value waits
+    in the stream's `_GaussPair` (shared by every lognormal sampler of the stream, as
+    `gauss_next` is shared by the stream's `gauss` calls), not in `gauss_next`: the engine draws
+    normals only here, and the attribute traffic on the `Random` object was a third of a draw."""
 
-    __slots__ = ("mu", "rnd", "rng", "sigma")
+    __slots__ = ("mu", "pair", "rnd", "sigma")
 
     def __init__(self, rng: random.Random, mu: float, sigma: float) -> None:
-        self.rng = rng
+        self.pair = _pair_of(rng)
         self.rnd = rng.random
         self.mu = mu
         self.sigma = sigma
 
     def draw(self) -> float:
-        rng = self.rng
-        z = rng.gauss_next  # type: ignore[attr-defined]
-        rng.gauss_next = None  # type: ignore[attr-defined]
-        if z is None:
+        pair = self.pair
+        if pair.has:
+            pair.has = False
+            z = pair.spare
+        else:
             rnd = self.rnd
-            x2pi = rnd() * math.tau
+            x2pi = rnd() * _TAU
             g2rad = math.sqrt(-2.0 * math.log(1.0 - rnd()))
             z = math.cos(x2pi) * g2rad
-            rng.gauss_next = math.sin(x2pi) * g2rad  # type: ignore[attr-defined]
+            pair.spare = math.sin(x2pi) * g2rad
+            pair.has = True
         return math.exp(self.mu + z * self.sigma)
 
 
