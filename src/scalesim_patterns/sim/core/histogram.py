@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["ALPHA", "INV_LOG_GAMMA", "OFFSET", "TINY", "LogHistogram"]
+__all__ = ["ALPHA", "INV_LOG_GAMMA", "OFFSET", "TINY", "LogHistogram", "add_counts"]
 
 ALPHA: Final = 0.01
 """Relative accuracy of reported quantiles."""
@@ -24,6 +24,14 @@ OFFSET: Final = 4096.0
 """Keeps bucket keys positive for values down to γ^-4096 (about 1e-36) so int() floors them."""
 TINY: Final = 1e-12
 """Values at or below this (a picosecond) are counted as zero."""
+
+
+def add_counts(into: dict[Any, Any], part: dict[Any, Any]) -> None:
+    """Add `part`'s bucket counts to `into`'s. Typed `Any`, the compiled loop passes the keys and
+    counts on as the objects they are; typed `int`, it unboxed each key and boxed it again for
+    the look-up and for the store (a window's close does this for every bucket it saw)."""
+    for key, n in part.items():
+        into[key] = into.get(key, 0) + n
 
 
 class LogHistogram:
@@ -54,9 +62,7 @@ class LogHistogram:
         self.max = 0.0
 
     def merge(self, other: LogHistogram) -> None:
-        buckets = self.buckets
-        for key, n in other.buckets.items():
-            buckets[key] = buckets.get(key, 0) + n
+        add_counts(self.buckets, other.buckets)
         self.count += other.count
         self.zeros += other.zeros
         self.sum += other.sum

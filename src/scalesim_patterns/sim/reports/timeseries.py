@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scalesim_patterns.sim.core.histogram import LogHistogram
+from scalesim_patterns.sim.core.histogram import LogHistogram, add_counts
 from scalesim_patterns.sim.network.station import ServiceRuntime
 from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.reports.assemble import worker_seconds
@@ -118,8 +118,7 @@ class SeriesRecorder:
                 continue
             for ep, cumulative in zip(s.endpoints.values(), held.buckets, strict=True):
                 hist = ep.stats.hist
-                for key, n in hist.buckets.items():
-                    cumulative[key] = cumulative.get(key, 0) + n
+                add_counts(cumulative, hist.buckets)
                 hist.buckets = defaultdict(int, cumulative)
             del self.last_hist[s.name]
 
@@ -188,14 +187,11 @@ class SeriesRecorder:
             part = hist.buckets
             if part:
                 hist.buckets = defaultdict(int)
-                for key, n in part.items():
-                    cumulative[key] = cumulative.get(key, 0) + n
+                add_counts(cumulative, part)
                 if single:
                     window.buckets = part  # the window's buckets are this endpoint's
                 else:
-                    merged = window.buckets
-                    for key, n in part.items():
-                        merged[key] += n
+                    add_counts(window.buckets, part)
         window.count = count - held.count
         window.zeros = zeros - held.zeros
         window.sum = total - held.sum
