@@ -43,54 +43,20 @@ def scaled(scale: float) -> Architecture:
 
 
 def product_form(
-    population: int, delay: float, service: float, servers: int, stations: int = 1
+    population: int,
+    delay: float,
+    service: float,
+    servers: int,
+    stations: int = 1,
+    present: int = 0,
 ) -> list[float]:
-    """X(n) of n calls cycling through a delay and one of `stations` identical `servers`-server
-    stations picked at random, from the stationary distribution written out state by state
-    (every split of the n calls over the delay and the stations): P ∝ Π over stations of
-    d^j / (j! for j ≤ c, else c! c^(j−c)) with d = service/stations, × delay^r / r!;
-    X = the stations' mean busy servers / service."""
-    d = service / stations
-
-    def weight(j: int) -> float:
-        if j <= servers:
-            return d**j / math.factorial(j)
-        return d**j / (math.factorial(servers) * servers ** (j - servers))
-
-    out = [0.0]
-    for n in range(1, population + 1):
-        total = busy = 0.0
-        for split in itertools.product(range(n + 1), repeat=stations):
-            rest = n - sum(split)
-            if rest < 0:
-                continue
-            w = delay**rest / math.factorial(rest) if rest else 1.0
-            for j in split:
-                w *= weight(j)
-            total += w
-            busy += w * sum(min(j, servers) for j in split)
-        out.append(busy / total / service)
-    return out
-
-
-@pytest.mark.parametrize(
-    ("population", "delay", "servers", "stations"),
-    [(6, 0.003, 2, 1), (10, 0.02, 4, 1), (5, 0.0, 3, 1), (8, 0.004, 2, 2), (6, 0.01, 1, 3)],
-)
-def test_pool_throughputs_is_the_product_form(
-    population: int, delay: float, servers: int, stations: int
-) -> None:
-    got = pool_throughputs(population, delay, 0.01, float(servers), stations)
-    assert got == pytest.approx(product_form(population, delay, 0.01, servers, stations), rel=1e-10)
-
-
-def two_class_product_form(
-    population: int, delay: float, service: float, servers: int, stations: int, present: int
-) -> list[float]:
-    """X(n) of n calls through a delay and one of `stations` FCFS stations, each also holding
-    `present` calls of another class for good: state by state, j of ours and m of theirs at a
-    station weigh (j + m)! / (j! m!) d^j / Π_{i ≤ j+m} min(i, c) (the multi-class product form,
-    equal service rates; their own d^m is a constant), and X = E[Σ min(j+m, c) j/(j+m)] / service."""
+    """X(n) of n calls through a delay and one of `stations` FCFS stations picked at random,
+    each also holding `present` calls of another class for good, from the stationary
+    distribution written out state by state (every split of the n calls over the delay and the
+    stations): j of ours and m of theirs at a station weigh (j + m)! / (j! m!) d^j /
+    Π_{i ≤ j+m} min(i, c) with d = service/stations (the multi-class product form, equal service
+    rates; their own d^m is a constant; with m = 0 the single-class d^j / Π min(i, c)), r in the
+    delay delay^r / r!; X = E[Σ min(j+m, c) j/(j+m)] / service."""
     d = service / stations
 
     def weight(j: int) -> float:
@@ -116,6 +82,17 @@ def two_class_product_form(
 
 
 @pytest.mark.parametrize(
+    ("population", "delay", "servers", "stations"),
+    [(6, 0.003, 2, 1), (10, 0.02, 4, 1), (5, 0.0, 3, 1), (8, 0.004, 2, 2), (6, 0.01, 1, 3)],
+)
+def test_pool_throughputs_is_the_product_form(
+    population: int, delay: float, servers: int, stations: int
+) -> None:
+    got = pool_throughputs(population, delay, 0.01, float(servers), stations)
+    assert got == pytest.approx(product_form(population, delay, 0.01, servers, stations), rel=1e-10)
+
+
+@pytest.mark.parametrize(
     ("population", "delay", "servers", "stations", "present"),
     [(6, 0.003, 2, 1, 1), (6, 0.01, 4, 2, 3), (5, 0.0, 1, 1, 2), (4, 0.02, 3, 3, 5)],
 )
@@ -123,7 +100,7 @@ def test_pool_throughputs_with_peers_is_the_two_class_product_form(
     population: int, delay: float, servers: int, stations: int, present: int
 ) -> None:
     got = pool_throughputs(population, delay, 0.01, float(servers), stations, float(present))
-    want = two_class_product_form(population, delay, 0.01, servers, stations, present)
+    want = product_form(population, delay, 0.01, servers, stations, present)
     assert got == pytest.approx(want, rel=1e-9)
 
 
@@ -149,17 +126,22 @@ def test_two_callee_replicas_are_slower_than_one_of_both_sizes() -> None:
     assert two[-1] < 400.0 < one[-1] * 1.01
 
 
+def refused_share(run: dict[str, Any], consumer: str) -> tuple[float, float]:
+    """The share of `consumer`'s requests that failed, over the replications: mean and the
+    half-width of its 95 % confidence interval (Student t, 4 degrees of freedom)."""
+    refused = [
+        1 - r["consumers"][consumer]["ok"] / r["consumers"][consumer]["count"] for r in run["runs"]
+    ]
+    return statistics.mean(refused), T_975_4 * statistics.stdev(refused) / math.sqrt(len(refused))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scale", [1.42, 1.5])
 def test_free_tiers_refused_share_is_inside_the_simulators_interval(scale: float) -> None:
     arch = scaled(scale)
     est = estimate(arch, headroom=False)
     run = simulate(arch, duration=130, warmup=10, replications=5, jobs=2, seed=7).to_dict()
-    refused = [
-        1 - r["consumers"]["free"]["ok"] / r["consumers"]["free"]["count"] for r in run["runs"]
-    ]
-    mean = statistics.mean(refused)
-    half = T_975_4 * statistics.stdev(refused) / math.sqrt(len(refused))
+    mean, half = refused_share(run, "free")
     got = est.consumers["free"].error_rate
     report = f"{scale:g}x free refused: simulated {mean:.3%} ± {half:.3%}, estimate {got:.3%}"
     print(report)
@@ -223,14 +205,7 @@ def test_tenants_of_equal_priority_share_a_saturated_callee_as_the_simulator_doe
     run = simulate(arch, duration=60, warmup=10, replications=5, jobs=2, seed=7).to_dict()
     shares = {}
     for name in ("gold", "free"):
-        refused = [
-            1 - r["consumers"][name]["ok"] / r["consumers"][name]["count"] for r in run["runs"]
-        ]
-        shares[name] = (
-            statistics.mean(refused),
-            T_975_4 * statistics.stdev(refused) / math.sqrt(len(refused)),
-            est.consumers[name].error_rate,
-        )
+        shares[name] = (*refused_share(run, name), est.consumers[name].error_rate)
     report = ", ".join(
         f"{k}: simulated {m:.2%} ± {h:.2%}, estimate {e:.2%}" for k, (m, h, e) in shares.items()
     )

@@ -70,8 +70,7 @@ from .queues import (
     MAX_POOL_POPULATION,
     fork_join_max,
     mgc_wait,
-    pool_busy,
-    pool_loss,
+    pool_state,
     pool_throughputs,
     priority_waits,
 )
@@ -595,9 +594,9 @@ class Network:
         self.passed: dict[str, dict[tuple[str, str], float]] = {}
         self.pass_change = 0.0
         self.pass_steps: dict[tuple[str, tuple[str, str]], tuple[float, float]] = {}
+        """Each accepted share's last step and the part of a step it takes."""
         self.pool_presence: dict[tuple[str, str, str | None], float] = {}
         """Each tenant pool's mean calls at its callee (all replicas), from the last step."""
-        """Each accepted share's last step and the part of a step it takes."""
         if self.pools:  # every bulkhead open to start with
             self.visits = {src.name: self._visits(src) for src in self.sources}
         open_rate = {s.name: s.rate * load for s in self.sources if not s.closed}
@@ -759,7 +758,7 @@ class Network:
         for the traffic ahead of them and the callee's time beyond its worker) and the callee
         replicas' servers that traffic leaves (`pool_throughputs`), shared with its peers'
         mean calls there (other tenants' pools served in the same order); the pool is a
-        birth–death chain on that completion rate (`pool_loss`), offered the tenant's calls
+        birth–death chain on that completion rate (`pool_state`), offered the tenant's calls
         before any refusal. Each pool's mean calls at its callee are kept for its peers' next
         step (`pool_presence`)."""
         per_class = (
@@ -767,7 +766,8 @@ class Network:
             if self.prioritised
             else {0: self._spans(stations)}
         )
-        # each source's work at each service, and its pooled calls
+        # each source's work at each service, and per pool: [offered rate, rate × hold, rate ×
+        # the time beyond the worker, accepted rate × hold]
         work: dict[tuple[str, str], float] = {}
         pooled: dict[tuple[str, str, str | None], list[float]] = {}
         for src in self.sources:
@@ -791,15 +791,14 @@ class Network:
                         rate = x * v * (1.0 - ep.error) * s.probability * s.repeat
                         hold = moments[c][0]
                         beyond = self.call_delay + spans[c] - hold
-                        got = pooled.setdefault((*key, src.consumer), [0.0, 0.0, 0.0, 0.0, 0.0])
+                        got = pooled.setdefault((*key, src.consumer), [0.0, 0.0, 0.0, 0.0])
                         got[0] += rate
                         got[1] += rate * hold
                         got[2] += rate * beyond
-                        got[3] += rate * passed.get(key, 1.0)
-                        got[4] += rate * passed.get(key, 1.0) * hold
+                        got[3] += rate * passed.get(key, 1.0) * hold
         loss: dict[tuple[str, str, str | None], float] = {}
         presence: dict[tuple[str, str, str | None], float] = {}
-        for (caller, target, consumer), (rate, hold, beyond, _, mine_work) in pooled.items():
+        for (caller, target, consumer), (rate, hold, beyond, mine_work) in pooled.items():
             if rate <= 0.0:
                 continue
             pool = self.pools[(caller, target)]
@@ -818,7 +817,7 @@ class Network:
             # workers with its calls by the calls present, as the peers' mean calls there
             ahead -= mine_work
             present = 0.0
-            for other, (_, _, _, _, other_work) in pooled.items():
+            for other, (_, _, _, other_work) in pooled.items():
                 if other[1] != target or other == (caller, target, consumer):
                     continue
                 if other[2] != consumer and (not ranked or self._priority(other[2]) == mine):
@@ -843,10 +842,9 @@ class Network:
                 present / st.replicas,
             )
             waiting = pool.capacity - pool.threads
-            refused = pool_loss(offered, throughputs, waiting)
+            refused, busy = pool_state(offered, throughputs, waiting)
             loss[(caller, target, consumer)] = refused
             # its calls at the callee, all caller replicas: busy threads less those in the delay
-            busy = pool_busy(offered, throughputs, waiting)
             there = busy - offered * (1.0 - refused) * (beyond + wait)
             presence[(caller, target, consumer)] = max(0.0, callers * there)
         self.pool_presence = presence

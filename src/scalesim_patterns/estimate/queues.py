@@ -13,7 +13,7 @@
   *Fundamentals of Queueing Theory*, 4th ed., §3.4.2, eq. 3.46; Kleinrock vol. 2, §3.6).
 - `mmck_loss`: the share of arrivals an M/M/c/K station turns away (all c servers busy and
   K − c waiting): Erlang's loss formula for a finite queue (Gross & Harris §2.5).
-- `pool_throughputs` and `pool_loss`: a thread pool in front of a shared station as a
+- `pool_throughputs` and `pool_state`: a thread pool in front of a shared station as a
   flow-equivalent server (Chandy, Herzog & Woo 1975; Lazowska et al. ch. 8): the pool's
   completion rate with k threads busy is the throughput of k calls cycling through a delay and
   the callee's stations (product form, Buzen's convolution), and the pool a birth–death chain
@@ -46,6 +46,7 @@ __all__ = [
     "mva",
     "pool_busy",
     "pool_loss",
+    "pool_state",
     "pool_throughputs",
     "priority_waits",
     "schweitzer",
@@ -207,55 +208,44 @@ def _shared_throughputs(
     return out
 
 
-def pool_busy(arrival_rate: float, throughputs: Sequence[float], waiting: int) -> float:
-    """Mean busy threads, E[min(n, c)], of the chain `pool_loss` describes."""
+def pool_state(
+    arrival_rate: float, throughputs: Sequence[float], waiting: int
+) -> tuple[float, float]:
+    """(refused share, mean busy threads) of a pool of c = len(throughputs) − 1 threads and
+    `waiting` places: a birth–death chain over the calls in the pool, n → n+1 at
+    `arrival_rate`, n → n−1 at throughputs[min(n, c)] (the flow-equivalent server of
+    `pool_throughputs`). The refused share is P(n = c + waiting) (Poisson arrivals see time
+    averages), the busy threads E[min(n, c)]; a pool nothing leaves stays full."""
     threads = len(throughputs) - 1
+    if threads < 1 or waiting < 0:
+        raise ValueError("need at least one thread and waiting >= 0")
     if arrival_rate <= 0.0:
-        return 0.0
+        return 0.0, 0.0
     term = 1.0
     total = 1.0
     busy = 0.0
     for n in range(1, threads + waiting + 1):
         rate = throughputs[min(n, threads)]
         if rate <= 0.0:
-            return float(threads)  # nothing completes: the pool stays full
+            return 1.0, float(threads)
         term *= arrival_rate / rate
         total += term
         busy += term * min(n, threads)
-        if total > 1e300:
+        if total > 1e300:  # rescale: only the ratios to `total` matter
             term /= total
             busy /= total
             total = 1.0
-    return busy / total
+    return term / total, busy / total
+
+
+def pool_busy(arrival_rate: float, throughputs: Sequence[float], waiting: int) -> float:
+    """Mean busy threads, E[min(n, c)], of the chain `pool_state` describes."""
+    return pool_state(arrival_rate, throughputs, waiting)[1]
 
 
 def pool_loss(arrival_rate: float, throughputs: Sequence[float], waiting: int) -> float:
-    """Share of arrivals a pool of c = len(throughputs) − 1 threads and `waiting` places turns
-    away: a birth–death chain over the calls in the pool, n → n+1 at `arrival_rate`, n → n−1 at
-    throughputs[min(n, c)] (the flow-equivalent server of `pool_throughputs`); the refused share
-    is P(n = c + waiting) (Poisson arrivals see time averages)."""
-    threads = len(throughputs) - 1
-    if threads < 1 or waiting < 0:
-        raise ValueError("need at least one thread and waiting >= 0")
-    if arrival_rate <= 0.0:
-        return 0.0
-    return _chain_loss(arrival_rate, throughputs, threads + waiting)
-
-
-def _chain_loss(arrival_rate: float, throughputs: Sequence[float], capacity: int) -> float:
-    threads = len(throughputs) - 1
-    term = 1.0
-    total = 1.0
-    for n in range(1, capacity + 1):
-        rate = throughputs[min(n, threads)]
-        if rate <= 0.0:
-            return 1.0
-        term *= arrival_rate / rate
-        total += term
-        if total > 1e300:  # rescale: only the ratio term / total matters
-            term /= total
-            total = 1.0
-    return term / total
+    """Share of arrivals the pool of `pool_state` turns away."""
+    return pool_state(arrival_rate, throughputs, waiting)[0]
 
 
 def fork_join_max(means: Sequence[float]) -> float:

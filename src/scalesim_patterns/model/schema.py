@@ -101,6 +101,7 @@ def field_docstrings(cls: type[Spec]) -> dict[str, str]:
     return docs
 
 
+@cache
 def attribute_docstrings(cls: type[Any]) -> dict[str, str]:
     """Names annotated in the class statement's own body, each followed by a string, mapped to
     that string (cleaned as `inspect.cleandoc` cleans docstrings)."""

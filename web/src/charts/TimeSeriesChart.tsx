@@ -37,9 +37,11 @@ export interface TimeSeriesChartProps {
   integer?: boolean;
 }
 
+type PublishedChart = { points: number; series: string[]; xLabels?: string[] };
+
 declare global {
   interface Window {
-    __scalesim?: { charts: Record<string, { points: number; series: string[]; xLabels?: string[] }>; [k: string]: unknown };
+    __scalesim?: { charts: Record<string, PublishedChart>; [k: string]: unknown };
   }
 }
 
@@ -60,15 +62,11 @@ export function paddedRange(_u: unknown, min: number | null, max: number | null)
   return [lo - pad, hi + pad];
 }
 
-export function publishChart(testId: string, points: number, series: string[]): void {
+/** What a chart shows, for the browser tests: its points and series, and the x axis labels it
+ * drew last. */
+function publish(testId: string, fields: Partial<PublishedChart>): void {
   window.__scalesim ??= { charts: {} };
-  window.__scalesim.charts[testId] = { ...window.__scalesim.charts[testId], points, series };
-}
-
-/** The x axis labels the chart drew last (published beside its points, for the same reason). */
-function publishXLabels(testId: string, xLabels: string[]): void {
-  window.__scalesim ??= { charts: {} };
-  window.__scalesim.charts[testId] = { points: 0, series: [], ...window.__scalesim.charts[testId], xLabels };
+  window.__scalesim.charts[testId] = { points: 0, series: [], ...window.__scalesim.charts[testId], ...fields };
 }
 
 export function TimeSeriesChart({ title, testId, time, series, format, marker = null, height = 130, stepped = false, integer = false, xFormat, xTicks, xTicksEvery = false, points = false, empty = "no window yet: the server sends a replication's windows when it ends" }: TimeSeriesChartProps) {
@@ -91,7 +89,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
     const xText = (t: number) => (axis.current.xFormat ? axis.current.xFormat(t) : `${t}s`);
     const xLabels = (_u: uPlot, ticks: number[]) => {
       const labels = ticks.map(xText);
-      if (givenTicks) publishXLabels(axis.current.testId, labels);
+      if (givenTicks) publish(axis.current.testId, { xLabels: labels });
       return labels;
     };
     const xSplits = (u: uPlot) => {
@@ -161,7 +159,7 @@ export function TimeSeriesChart({ title, testId, time, series, format, marker = 
 
   useEffect(() => {
     if (hasData) plot.current?.setData([time, ...series.map((s) => s.values)] as uPlot.AlignedData);
-    publishChart(testId, time.length, series.map((s) => s.label));
+    publish(testId, { points: time.length, series: series.map((s) => s.label) });
   }, [time, series, testId, hasData]);
 
   useEffect(() => {
