@@ -9,6 +9,7 @@ import {
   MiniMap,
   ReactFlow,
   applyNodeChanges,
+  getViewportForBounds,
   useNodesInitialized,
   useReactFlow,
   useStore,
@@ -23,7 +24,7 @@ import type { Positions } from "./layout";
 import type { Size } from "./labelPlacement";
 import { NodeBoxes, nodeBoxes } from "./nodeBoxes";
 import type { EdgeKind, Graph } from "./mapping";
-import { farViewSizes } from "./farView";
+import { FAR_NAME_OVERHANG, FAR_VIEW_ZOOM, farViewSizes } from "./farView";
 import { CASCADE_COLOUR, ERROR_COLOUR } from "./palette";
 
 export interface EdgeMetrics {
@@ -58,19 +59,31 @@ export interface CanvasProps {
   fitMinZoom?: number;
 }
 
+/** Room around a fitted graph, as a share of the canvas (React Flow's `padding`). */
+const FIT_PADDING = 0.08;
+
 /**
  * Fits the view once the nodes are measured, and again when `fitKey` changes: once per key, so
  * the user's zoom and pan survive nodes being measured again (a run's windows re-render them).
  */
 function FitOnChange({ fitKey, minZoom }: { fitKey: string | number; minZoom: number }) {
-  const { fitView } = useReactFlow();
+  const { fitView, getNodes, getNodesBounds } = useReactFlow();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  const maxZoom = useStore((s) => s.maxZoom);
   const ready = useNodesInitialized();
   const fitted = useRef<string | number | null>(null);
   useEffect(() => {
     if (!ready || fitted.current === fitKey) return;
     fitted.current = fitKey;
-    void fitView({ padding: 0.08, minZoom });
-  }, [ready, fitKey, fitView, minZoom]);
+    // Fitted into the far view, the last layer's names run past their nodes: leave them room on
+    // the right (the room only lowers the zoom, so it still covers them at the zoom it gives).
+    const { zoom } = getViewportForBounds(getNodesBounds(getNodes()), width, height, minZoom, maxZoom, FIT_PADDING);
+    const side = Math.floor((width - width / (1 + FIT_PADDING)) / 2);
+    const right: `${number}px` = `${side + Math.ceil(FAR_NAME_OVERHANG * zoom)}px`;
+    const padding = zoom < FAR_VIEW_ZOOM ? { y: FIT_PADDING, left: FIT_PADDING, right } : FIT_PADDING;
+    void fitView({ padding, minZoom });
+  }, [ready, fitKey, fitView, getNodes, getNodesBounds, width, height, maxZoom, minZoom]);
   return null;
 }
 
@@ -205,7 +218,7 @@ export function ArchitectureCanvas(props: CanvasProps) {
           nodesConnectable={editable}
           deleteKeyCode={editable ? ["Delete", "Backspace"] : null}
           fitView
-          fitViewOptions={{ padding: 0.08, minZoom: props.fitMinZoom ?? 0.72 }}
+          fitViewOptions={{ padding: FIT_PADDING, minZoom: props.fitMinZoom ?? 0.72 }}
           minZoom={Math.min(0.1, props.fitMinZoom ?? 0.1)}
           onlyRenderVisibleElements={graph.nodes.length > 150}
           proOptions={{ hideAttribution: true }}

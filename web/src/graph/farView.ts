@@ -24,6 +24,11 @@ export const FAR_ROW_GAP = 4;
 export const TEXT_EM = 1.17;
 /** The widest a name may run: its node and most of the gap to the next layer (flow px). */
 export const FAR_NAME_ROOM = NODE_WIDTH + LAYER_SPACING - 40;
+/**
+ * How far a far-view name may run past the right side of its node (flow px): the room beyond the
+ * node, and a margin for names whose letters are wider than the average `CHAR_WIDTH_EM`.
+ */
+export const FAR_NAME_OVERHANG = FAR_NAME_ROOM - NODE_WIDTH + 24;
 /** Width of a name's average character, in font sizes (bold sans, digits and lower case). */
 export const CHAR_WIDTH_EM = 0.68;
 /** The part of a name's line below its letters (digits and lower case), in font sizes. */
