@@ -52,7 +52,7 @@ from scalesim_patterns.sim.network.consumer_stats import (
 )
 from scalesim_patterns.sim.network.gateway import ConsumerRoutedStep, GatewayStepRuntime
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
-from scalesim_patterns.sim.network.legs import meshed_leg, sum2, zero
+from scalesim_patterns.sim.network.legs import ZERO, meshed_leg, sum2
 from scalesim_patterns.sim.network.loops import (
     ChoiceStepRuntime,
     CountedCallStep,
@@ -276,7 +276,7 @@ class Engine:
         with_mesh = self._mesh and sidecars > 0
         if net_zero and not with_mesh:
             return None
-        net = zero if net_zero else self.streams.sampler(self._net, f"net:{site}")
+        net = ZERO if net_zero else self.streams.sampler(self._net, f"net:{site}")
         if not with_mesh:
             return net, net
         side = self.streams.sampler(self._sidecar, f"sidecar:{site}")
@@ -744,7 +744,7 @@ class Engine:
         default_think = (
             self.streams.sampler(src.think_time, f"think:{sname}")
             if isinstance(src, ClosedLoop)
-            else zero
+            else ZERO
         )
         steps: list[SessionStepRuntime] = []
         for i, step in enumerate(src.session):

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 
 import pytest
 
-from scalesim_patterns.sim.core.histogram import ALPHA, LogHistogram
+from scalesim_patterns.sim.core.histogram import ALPHA, INV_LOG_GAMMA, OFFSET, TINY, LogHistogram
 
 QS = (0.01, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999)
 
@@ -36,9 +37,60 @@ def test_memory_depends_on_spread_not_on_count() -> None:
     h = LogHistogram()
     for _ in range(200_000):
         h.record(rng.uniform(0.001, 1.0))
-    # Three decades at about 115 buckets per decade.
+    # Three decades at about 115 buckets per decade; the list of counts grows by doubling on
+    # the side that widens, so it holds at most twice the spread plus the slack on each side.
     assert len(h.buckets) <= 3 * 116
+    assert len(h.counts) <= 2 * 3 * 116 + 2 * 16
     assert h.count == 200_000
+
+
+def test_the_list_of_counts_is_bounded_whatever_is_recorded() -> None:
+    h = LogHistogram()
+    for v in (1e308, 2e-12, 1.0, sys.float_info.max, 1.0000001e-12):
+        h.record(v)
+    floor = int(math.log(TINY) * INV_LOG_GAMMA + OFFSET)
+    ceiling = int(math.log(sys.float_info.max) * INV_LOG_GAMMA + OFFSET)
+    assert len(h.counts) <= ceiling - floor + 4
+    assert h.quantile(1.0) == sys.float_info.max
+    assert sum(h.buckets.values()) == 5
+
+
+def _key(v: float) -> int:
+    return int(math.log(v) * INV_LOG_GAMMA + OFFSET)
+
+
+def test_buckets_after_windows_match_a_dictionary_of_keys() -> None:
+    """Random windows of values (some far apart, so the list widens on both sides), each
+    window's buckets added to a running total and then emptied: at every step the buckets and
+    quantiles agree with counts kept in a plain dictionary by the bucket rule."""
+    rng = random.Random(11)
+    h = LogHistogram()
+    total = LogHistogram()
+    want_total: dict[int, int] = {}
+    for window in range(40):
+        want: dict[int, int] = {}
+        scale = 10.0 ** rng.randint(-6, 3)
+        for _ in range(rng.randint(0, 300)):
+            v = rng.expovariate(1.0) * scale
+            h.record(v)
+            if v > TINY:
+                want[_key(v)] = want.get(_key(v), 0) + 1
+        assert h.buckets == want, window
+        assert list(h.items()) == sorted(want.items())
+        total.absorb(h)
+        for k, n in want.items():
+            want_total[k] = want_total.get(k, 0) + n
+        assert total.buckets == want_total
+        h.empty_buckets()
+        assert h.buckets == {} and h.kmin > h.kmax
+        assert not any(h.counts)
+    total.count = sum(want_total.values())
+    total.max = math.inf
+    ranked = sorted(k for k, n in want_total.items() for _ in range(n))
+    for q, got in zip(QS, total.quantiles(QS), strict=True):
+        key = ranked[max(1, math.ceil(q * len(ranked) - 1e-9)) - 1]
+        upper = math.exp((key + 1 - OFFSET) / INV_LOG_GAMMA)
+        assert got == 2 * upper / ((1 + ALPHA) / (1 - ALPHA) + 1)
 
 
 def test_merge_equals_recording_everything_in_one() -> None:

@@ -5,16 +5,23 @@ point 2γ^(k+1)/(γ + 1) is within a factor (1 ± α) of every value in it, so a
 reported within α = 1 % of the true sample quantile. Memory depends only on the spread of the
 values (about 115 buckets per decade), never on how many were recorded, and two histograms merge
 by adding counts, which is how replications and windows are combined.
+
+The counts live in a list indexed by key (`counts[k - lo]`), widened when a value falls outside
+it, with the range of keys touched so far (`kmin`..`kmax`). Recording a value is an index and an
+add, where a dictionary of buckets boxed and hashed the key on every record; a quantile walks the
+touched range in key order, where the dictionary's keys had to be sorted first; and emptying the
+buckets (a time-series window's close) zeroes the touched range only, so its cost is that of the
+values seen since, not of the histogram's whole spread.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Final
 
-__all__ = ["ALPHA", "INV_LOG_GAMMA", "OFFSET", "TINY", "LogHistogram", "add_counts"]
+__all__ = ["ALPHA", "INV_LOG_GAMMA", "OFFSET", "TINY", "LogHistogram", "bucket_quantiles"]
 
 ALPHA: Final = 0.01
 """Relative accuracy of reported quantiles."""
@@ -24,21 +31,27 @@ OFFSET: Final = 4096.0
 """Keeps bucket keys positive for values down to γ^-4096 (about 1e-36) so int() floors them."""
 TINY: Final = 1e-12
 """Values at or below this (a picosecond) are counted as zero."""
-
-
-def add_counts(into: dict[Any, Any], part: dict[Any, Any]) -> None:
-    """Add `part`'s bucket counts to `into`'s. Typed `Any`, the compiled loop passes the keys and
-    counts on as the objects they are; typed `int`, it unboxed each key and boxed it again for
-    the look-up and for the store (a window's close does this for every bucket it saw)."""
-    for key, n in part.items():
-        into[key] = into.get(key, 0) + n
+_KEY_FLOOR: Final = int(math.log(TINY) * INV_LOG_GAMMA + OFFSET) - 1
+_KEY_CEILING: Final = int(math.log(sys.float_info.max) * INV_LOG_GAMMA + OFFSET) + 2
+"""Every recorded value's key lies in [_KEY_FLOOR, _KEY_CEILING): the list never grows beyond
+about 42 600 counts, whatever is recorded."""
+_LOG_MAX: Final = math.log(sys.float_info.max)
+_NONE: Final = 1 << 62
+"""`kmin` of a histogram with no bucket touched (`kmax` is then -1)."""
+_SLACK: Final = 16
+"""Keys added beyond the one that widens the list, on its side."""
 
 
 class LogHistogram:
-    __slots__ = ("buckets", "count", "max", "sum", "zeros")
+    __slots__ = ("count", "counts", "kmax", "kmin", "lo", "max", "sum", "zeros")
 
     def __init__(self) -> None:
-        self.buckets: defaultdict[int, int] = defaultdict(int)
+        self.counts: list[int] = []
+        """`counts[i]` values in bucket `lo + i`."""
+        self.lo = 0
+        self.kmin = _NONE
+        self.kmax = -1
+        """Every nonzero count's key is in `kmin`..`kmax`."""
         self.count = 0
         self.zeros = 0
         self.sum = 0.0
@@ -50,19 +63,100 @@ class LogHistogram:
         if value > self.max:
             self.max = value
         if value > TINY:
-            self.buckets[int(math.log(value) * INV_LOG_GAMMA + OFFSET)] += 1
+            self.add(int(math.log(value) * INV_LOG_GAMMA + OFFSET), 1)
         else:
             self.zeros += 1
 
+    def add(self, key: int, n: int) -> None:
+        """`n` more values in bucket `key` (the count, sum and maximum are the caller's)."""
+        i = key - self.lo
+        counts = self.counts
+        if i < 0 or i >= len(counts):
+            self.cover(key, key)
+            counts = self.counts
+            i = key - self.lo
+        counts[i] += n
+        if key < self.kmin:
+            self.kmin = key
+        if key > self.kmax:
+            self.kmax = key
+
+    def cover(self, low: int, high: int) -> None:
+        """Widen the list to hold keys `low`..`high`: at least doubled on the side that grows (so
+        widening costs amortised constant time per key), never past the keys a value can have."""
+        counts = self.counts
+        n = len(counts)
+        if n == 0:
+            lo = max(_KEY_FLOOR, low - _SLACK)
+            hi = min(_KEY_CEILING, high + _SLACK + 1)
+            self.counts = [0] * (max(hi, high + 1) - min(lo, low))
+            self.lo = min(lo, low)
+            return
+        lo0 = self.lo
+        hi0 = lo0 + n
+        lo = lo0
+        hi = hi0
+        if low < lo0:
+            lo = min(low, max(_KEY_FLOOR, min(low - _SLACK, lo0 - n)))
+        if high >= hi0:
+            hi = max(high + 1, min(_KEY_CEILING, max(high + _SLACK + 1, hi0 + n)))
+        if lo < lo0 or hi > hi0:
+            self.counts = [0] * (lo0 - lo) + counts + [0] * (hi - hi0)
+            self.lo = lo
+
+    def items(self) -> Iterator[tuple[int, int]]:
+        """(key, count) of every nonempty bucket, in key order."""
+        counts = self.counts
+        lo = self.lo
+        for key in range(self.kmin, self.kmax + 1):
+            n = counts[key - lo]
+            if n:
+                yield key, n
+
+    @property
+    def buckets(self) -> dict[int, int]:
+        """The nonempty buckets as {key: count} (a copy)."""
+        return dict(self.items())
+
+    def absorb(self, other: LogHistogram) -> None:
+        """Add `other`'s bucket counts to this one's (not its count, sum or maximum)."""
+        kmin = other.kmin
+        kmax = other.kmax
+        if kmin > kmax:
+            return
+        self.cover(kmin, kmax)
+        counts = self.counts
+        lo = self.lo
+        theirs = other.counts
+        their_lo = other.lo
+        for key in range(kmin, kmax + 1):
+            n = theirs[key - their_lo]
+            if n:
+                counts[key - lo] += n
+        if kmin < self.kmin:
+            self.kmin = kmin
+        if kmax > self.kmax:
+            self.kmax = kmax
+
+    def empty_buckets(self) -> None:
+        """Zero every bucket (the count, sum and maximum stay): the touched range only."""
+        kmin = self.kmin
+        if kmin <= self.kmax:
+            counts = self.counts
+            start = kmin - self.lo
+            counts[start : self.kmax - self.lo + 1] = [0] * (self.kmax - kmin + 1)
+            self.kmin = _NONE
+            self.kmax = -1
+
     def clear(self) -> None:
-        self.buckets = defaultdict(int)
+        self.empty_buckets()
         self.count = 0
         self.zeros = 0
         self.sum = 0.0
         self.max = 0.0
 
     def merge(self, other: LogHistogram) -> None:
-        add_counts(self.buckets, other.buckets)
+        self.absorb(other)
         self.count += other.count
         self.zeros += other.zeros
         self.sum += other.sum
@@ -75,9 +169,10 @@ class LogHistogram:
         """
         out = LogHistogram()
         old = earlier.buckets
-        out.buckets.update(
-            (k, n - old.get(k, 0)) for k, n in self.buckets.items() if n > old.get(k, 0)
-        )
+        for key, n in self.items():
+            before = old.get(key, 0)
+            if n > before:
+                out.add(key, n - before)
         out.count = self.count - earlier.count
         out.zeros = self.zeros - earlier.zeros
         out.sum = self.sum - earlier.sum
@@ -104,25 +199,38 @@ class LogHistogram:
         The answer for rank r is the bucket holding the r-th smallest value (r = ⌈q·n⌉), clamped
         to the observed maximum so p100 is exact.
         """
-        if self.count == 0:
-            return [None] * len(qs)
-        order = sorted(range(len(qs)), key=lambda i: qs[i])
-        out: list[float | None] = [None] * len(qs)
-        keys = sorted(self.buckets)
-        seen = self.zeros
-        ki = 0
-        for i in order:
-            rank = max(1, math.ceil(qs[i] * self.count - 1e-9))
-            if rank <= self.zeros:
-                out[i] = 0.0
-                continue
-            while ki < len(keys) and seen + self.buckets[keys[ki]] < rank:
-                seen += self.buckets[keys[ki]]
-                ki += 1
-            if ki == len(keys):
-                out[i] = self.max
-                continue
-            upper = math.exp((keys[ki] + 1 - OFFSET) / INV_LOG_GAMMA)
-            value = 2 * upper / (_GAMMA + 1)
-            out[i] = min(value, self.max)
-        return out
+        return bucket_quantiles(self, qs, self.count, self.zeros, self.max)
+
+
+def bucket_quantiles(
+    h: LogHistogram, qs: Sequence[float], count: int, zeros: int, vmax: float
+) -> list[float | None]:
+    """`h.quantiles(qs)` for `h`'s buckets with the given count, zeros and maximum (a window's,
+    whose buckets are an endpoint's own)."""
+    if count == 0:
+        return [None] * len(qs)
+    order = sorted(range(len(qs)), key=lambda i: qs[i])
+    out: list[float | None] = [None] * len(qs)
+    counts = h.counts
+    lo = h.lo
+    end = h.kmax + 1
+    key = h.kmin
+    seen = zeros
+    for i in order:
+        rank = max(1, math.ceil(qs[i] * count - 1e-9))
+        if rank <= zeros:
+            out[i] = 0.0
+            continue
+        while key < end and seen + counts[key - lo] < rank:
+            seen += counts[key - lo]
+            key += 1
+        if key >= end:
+            out[i] = vmax
+            continue
+        exponent = (key + 1 - OFFSET) / INV_LOG_GAMMA
+        if exponent > _LOG_MAX:  # the bucket of the largest doubles: its bound is not a float
+            out[i] = vmax
+            continue
+        value = 2 * math.exp(exponent) / (_GAMMA + 1)
+        out[i] = min(value, vmax)
+    return out

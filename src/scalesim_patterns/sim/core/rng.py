@@ -8,8 +8,11 @@ stream's sequence untouched. That is what makes two variants of an architecture 
 same arrivals and the same work times where they agree (common random numbers), so their
 difference is measured with far less noise than two independent runs would give.
 
-Samplers are closures with the distribution's parameters and the stream's `random` bound in, so
-drawing a value is one Python call.
+Samplers are small objects with the distribution's parameters and the stream's `random` bound
+in (`Sampler` and its subclasses). Drawing a value is `sampler.draw()`: in the compiled engine a
+direct call of a C function that returns an unboxed float, where a closure (what samplers were)
+went through Python's generic call protocol and called `math.log` through its argument parser.
+`sampler()` still works, for code that only needs a function.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Final
 
+from mypy_extensions import mypyc_attr
+
 from scalesim_patterns.model.distributions import (
     Constant,
     Empirical,
@@ -31,9 +36,18 @@ from scalesim_patterns.model.distributions import (
     Uniform,
 )
 
-__all__ = ["Sampler", "Streams", "constant_zero", "sampler", "stream_seed"]
+__all__ = [
+    "Constant_",
+    "Function",
+    "Sampler",
+    "Scaled",
+    "Streams",
+    "Sum",
+    "constant_zero",
+    "sampler",
+    "stream_seed",
+]
 
-Sampler = Callable[[], float]
 AnyDistribution = (
     Constant | Exponential | Uniform | Erlang | LogNormal | HyperExponential | Empirical
 )
@@ -67,33 +81,198 @@ class Streams:
         return sampler(dist, self.get(name))
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Sampler:
+    """A source of draws from one distribution: `draw()` returns the next value.
+
+    The engine's extension point for anything that yields a duration (work times, gaps between
+    arrivals, network legs, fault patches): subclass it and override `draw`."""
+
+    __slots__ = ()
+
+    def draw(self) -> float:
+        raise NotImplementedError
+
+    def __call__(self) -> float:
+        return self.draw()
+
+
+class Constant_(Sampler):
+    """Always `value`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def draw(self) -> float:
+        return self.value
+
+
+class Exponential_(Sampler):
+    """Inverse transform: `-mean · ln(1 − U)`."""
+
+    __slots__ = ("mean", "rnd")
+
+    def __init__(self, mean: float, rnd: Callable[[], float]) -> None:
+        self.mean = mean
+        self.rnd = rnd
+
+    def draw(self) -> float:
+        return -self.mean * math.log(1.0 - self.rnd())
+
+
+class Uniform_(Sampler):
+    __slots__ = ("lo", "rnd", "width")
+
+    def __init__(self, lo: float, width: float, rnd: Callable[[], float]) -> None:
+        self.lo = lo
+        self.width = width
+        self.rnd = rnd
+
+    def draw(self) -> float:
+        return self.lo + self.width * self.rnd()
+
+
+class Erlang_(Sampler):
+    """The sum of `k` exponential phases (k > 1)."""
+
+    __slots__ = ("k", "phase", "rnd")
+
+    def __init__(self, k: int, phase: float, rnd: Callable[[], float]) -> None:
+        self.k = k
+        self.phase = phase
+        self.rnd = rnd
+
+    def draw(self) -> float:
+        # One log of a product is cheaper than k logs; stay in sums of logs when the product
+        # could underflow (k large).
+        rnd = self.rnd
+        k = self.k
+        if k <= 32:
+            prod = 1.0
+            for _ in range(k):
+                prod *= 1.0 - rnd()
+            return -self.phase * math.log(prod)
+        return -self.phase * sum([math.log(1.0 - rnd()) for _ in range(k)])
+
+
+class HyperExponential2_(Sampler):
+    """Branch 1 (mean `m1`) with probability `p1`, else branch 2."""
+
+    __slots__ = ("m1", "m2", "p1", "rnd")
+
+    def __init__(self, p1: float, m1: float, m2: float, rnd: Callable[[], float]) -> None:
+        self.p1 = p1
+        self.m1 = m1
+        self.m2 = m2
+        self.rnd = rnd
+
+    def draw(self) -> float:
+        rnd = self.rnd
+        return -(self.m1 if rnd() < self.p1 else self.m2) * math.log(1.0 - rnd())
+
+
+class HyperExponential_(Sampler):
+    __slots__ = ("cumulative", "means", "rnd")
+
+    def __init__(
+        self, cumulative: list[float], means: list[float], rnd: Callable[[], float]
+    ) -> None:
+        self.cumulative = cumulative
+        self.means = means
+        self.rnd = rnd
+
+    def draw(self) -> float:
+        rnd = self.rnd
+        return -self.means[bisect_right(self.cumulative, rnd())] * math.log(1.0 - rnd())
+
+
+class Empirical_(Sampler):
+    """Inverse CDF of a piecewise-linear distribution through the given percentile points."""
+
+    __slots__ = ("last", "qs", "rnd", "vs")
+
+    def __init__(self, points: list[tuple[float, float]], rnd: Callable[[], float]) -> None:
+        self.qs = [q for q, _ in points]
+        self.vs = [v for _, v in points]
+        self.last = len(points) - 1
+        self.rnd = rnd
+
+    def draw(self) -> float:
+        u = self.rnd()
+        qs = self.qs
+        vs = self.vs
+        i = bisect_right(qs, u) - 1
+        if i >= self.last:
+            return vs[self.last]
+        q0, q1 = qs[i], qs[i + 1]
+        return vs[i] + (vs[i + 1] - vs[i]) * (u - q0) / (q1 - q0)
+
+
+class Sum(Sampler):
+    """`a` plus `b`, each drawn in that order."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: Sampler, b: Sampler) -> None:
+        self.a = a
+        self.b = b
+
+    def draw(self) -> float:
+        return self.a.draw() + self.b.draw()
+
+
+class Scaled(Sampler):
+    """`base`'s draw times `factor`."""
+
+    __slots__ = ("base", "factor")
+
+    def __init__(self, base: Sampler, factor: float) -> None:
+        self.base = base
+        self.factor = factor
+
+    def draw(self) -> float:
+        return self.base.draw() * self.factor
+
+
+class Function(Sampler):
+    """Draws by calling `fn`: for a value that is not a distribution's (time left until a
+    fault ends, a test's fixed sequence)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], float]) -> None:
+        self.fn = fn
+
+    def draw(self) -> float:
+        return self.fn()
+
+
 def constant_zero(dist: AnyDistribution | None) -> bool:
     """True when the distribution always yields 0 (so the engine can skip scheduling a delay)."""
     return dist is None or (isinstance(dist, Constant) and dist.value == 0)
 
 
 def sampler(dist: AnyDistribution, rng: random.Random) -> Sampler:
-    """A no-argument function drawing from `dist` with `rng`."""
+    """A sampler drawing from `dist` with `rng`."""
     rnd = rng.random
-    log = math.log
     if isinstance(dist, Constant):
-        value = float(dist.value)
-        return lambda: value
+        return Constant_(float(dist.value))
     if isinstance(dist, Exponential):
-        mean = float(dist.mean_)
-        return lambda: -mean * log(1.0 - rnd())
+        return Exponential_(float(dist.mean_), rnd)
     if isinstance(dist, Uniform):
-        lo, width = float(dist.min), float(dist.max - dist.min)
-        return lambda: lo + width * rnd()
+        return Uniform_(float(dist.min), float(dist.max - dist.min), rnd)
     if isinstance(dist, Erlang):
-        return _erlang(dist.k, float(dist.mean_), rnd)
+        phase = float(dist.mean_) / dist.k
+        return Exponential_(phase, rnd) if dist.k == 1 else Erlang_(dist.k, phase, rnd)
     if isinstance(dist, LogNormal):
         mu, sigma = dist.mu_sigma
-        return _LogNormal(rng, mu, sigma).draw
+        return _LogNormal(rng, mu, sigma)
     if isinstance(dist, HyperExponential):
         return _hyperexponential(dist.branches(), rnd)
     if isinstance(dist, Empirical):
-        return _empirical(dist.points(), rnd)
+        return Empirical_(dist.points(), rnd)
     raise TypeError(f"no sampler for {type(dist).__name__}")
 
 
@@ -121,7 +300,7 @@ def _pair_of(rng: random.Random) -> _GaussPair:
 _TAU: Final = math.tau
 
 
-class _LogNormal:
+class _LogNormal(Sampler):
     """`exp(rng.gauss(mu, sigma))`, with `random.Random.gauss` written out here (CPython's own
     Box–Muller: the same floating-point operations in the same order, so the same draws, bit for
     bit, tests/sim/core/test_rng.py), compiled with the engine instead of running the standard
@@ -153,25 +332,6 @@ class _LogNormal:
         return math.exp(self.mu + z * self.sigma)
 
 
-def _erlang(k: int, mean: float, rnd: Callable[[], float]) -> Sampler:
-    phase = mean / k
-    log = math.log
-    if k == 1:
-        return lambda: -phase * log(1.0 - rnd())
-
-    def draw() -> float:
-        # One log of a product is cheaper than k logs; stay in sums of logs when the product
-        # could underflow (k large).
-        if k <= 32:
-            prod = 1.0
-            for _ in range(k):
-                prod *= 1.0 - rnd()
-            return -phase * log(prod)
-        return -phase * sum(log(1.0 - rnd()) for _ in range(k))
-
-    return draw
-
-
 def _hyperexponential(branches: list[tuple[float, float]], rnd: Callable[[], float]) -> Sampler:
     cumulative: list[float] = []
     total = 0.0
@@ -180,29 +340,6 @@ def _hyperexponential(branches: list[tuple[float, float]], rnd: Callable[[], flo
         cumulative.append(total)
     cumulative[-1] = 1.0
     means = [m for _, m in branches]
-    log = math.log
     if len(branches) == 2:
-        p1, m1, m2 = cumulative[0], means[0], means[1]
-        return lambda: -(m1 if rnd() < p1 else m2) * log(1.0 - rnd())
-
-    def draw() -> float:
-        return -means[bisect_right(cumulative, rnd())] * log(1.0 - rnd())
-
-    return draw
-
-
-def _empirical(points: list[tuple[float, float]], rnd: Callable[[], float]) -> Sampler:
-    """Inverse CDF of a piecewise-linear distribution through the given percentile points."""
-    qs = [q for q, _ in points]
-    vs = [v for _, v in points]
-    last = len(points) - 1
-
-    def draw() -> float:
-        u = rnd()
-        i = bisect_right(qs, u) - 1
-        if i >= last:
-            return vs[last]
-        q0, q1 = qs[i], qs[i + 1]
-        return vs[i] + (vs[i + 1] - vs[i]) * (u - q0) / (q1 - q0)
-
-    return draw
+        return HyperExponential2_(cumulative[0], means[0], means[1], rnd)
+    return HyperExponential_(cumulative, means, rnd)

@@ -168,9 +168,9 @@ class CacheLookup:
             x.pc = self.end
             return True
         cache = self.cache
-        delay = 0.0 if not cache.up else self.latency()  # a down cache refuses at once
+        delay = 0.0 if not cache.up else self.latency.draw()  # a down cache refuses at once
         if cache.extra is not None and cache.up:
-            delay += cache.extra()
+            delay += cache.extra.draw()
         self.kernel.schedule(delay, self.looked_, x)
         return False
 
@@ -198,9 +198,9 @@ class CacheFill:
         cache = self.cache
         if x.cache_key == DOWN or not cache.up:
             return True
-        delay = self.latency()
+        delay = self.latency.draw()
         if cache.extra is not None:
-            delay += cache.extra()
+            delay += cache.extra.draw()
         self.kernel.schedule(delay, self.filled_, x)
         return False
 

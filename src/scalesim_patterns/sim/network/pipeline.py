@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from scalesim_patterns.model.edge import Gateway, Route
 from scalesim_patterns.model.resilience import ClientPolicy
@@ -135,6 +135,8 @@ class Transport:
         self.deliver_ = self.deliver
         self.return_ = self.go_back
         self.send: Invoke
+        self.leg_there: Sampler
+        self.leg_back: Sampler
         if legs is None:
             self.send = self.arrive
             self.leg_there = self.leg_back = _never
@@ -144,10 +146,10 @@ class Transport:
 
     def send_later(self, c: Call) -> None:
         c.back = self.return_
-        self.kernel.schedule(self.leg_there(), self.arrive, c)
+        self.kernel.schedule(self.leg_there.draw(), self.arrive, c)
 
     def go_back(self, c: Call) -> None:
-        self.kernel.schedule(self.leg_back(), self.deliver_, c)
+        self.kernel.schedule(self.leg_back.draw(), self.deliver_, c)
 
     def deliver(self, c: Call) -> None:
         if c.state == PENDING:
@@ -155,8 +157,14 @@ class Transport:
             c.reply(c)
 
 
-def _never() -> float:
-    raise AssertionError("a zero-latency transport has no legs")
+class _Never(Sampler):
+    __slots__ = ()
+
+    def draw(self) -> float:
+        raise AssertionError("a zero-latency transport has no legs")
+
+
+_never: Final = _Never()
 
 
 def timeout_layer(kernel: Kernel, timeout: float, nxt: Invoke) -> Invoke:

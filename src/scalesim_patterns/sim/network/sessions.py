@@ -130,7 +130,7 @@ class SessionSource:
             return
         assert self.think is not None
         for _ in range(self.users):
-            self.kernel.schedule(self.think(), self.go_, None)
+            self.kernel.schedule(self.think.draw(), self.go_, None)
 
     def pick(self) -> _Arrival:
         """Open loop: `OpenSource` picks what an arrival starts; an arrival starts a session."""
@@ -176,7 +176,7 @@ class SessionSource:
         if c.status:
             step.failed += 1
         s.left -= 1
-        self.kernel.schedule(step.think(), self.carry_on_, s)
+        self.kernel.schedule(step.think.draw(), self.carry_on_, s)
 
     def carry_on(self, s: Session) -> None:
         if s.left > 0:
@@ -194,7 +194,7 @@ class SessionSource:
             self.begin()
         else:
             assert self.think is not None
-            self.kernel.schedule(self.think(), self.go_, None)
+            self.kernel.schedule(self.think.draw(), self.go_, None)
 
     # ---- figures ---------------------------------------------------------------------------
 

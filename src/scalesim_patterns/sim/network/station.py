@@ -448,7 +448,7 @@ class ServiceRuntime:
             ep = c.endpoint
             k = self.kernel
             k.seq += 1
-            k.push(now + ep.work(), k.seq, ep.work_done_, c)
+            k.push(now + ep.work.draw(), k.seq, ep.work_done_, c)
             return
         rep.enqueue(c, now)
 
@@ -513,11 +513,11 @@ class EndpointRuntime:
         """The call has a worker: do the endpoint's own work."""
         cpu = c.replica.cpu
         if cpu is not None:
-            cpu.start(c, self.work())
+            cpu.start(c, self.work.draw())
             return
         k = self.kernel
         k.seq += 1
-        k.push(k.now + self.work(), k.seq, self.work_done_, c)
+        k.push(k.now + self.work.draw(), k.seq, self.work_done_, c)
 
     def work_done(self, c: Call) -> None:
         if c.endpoint is not self:
@@ -563,7 +563,17 @@ class EndpointRuntime:
             if value > h.max:
                 h.max = value
             if value > TINY:
-                h.buckets[int(math.log(value) * INV_LOG_GAMMA + OFFSET)] += 1
+                key = int(math.log(value) * INV_LOG_GAMMA + OFFSET)
+                i = key - h.lo
+                counts = h.counts
+                if 0 <= i < len(counts):
+                    counts[i] += 1
+                    if key < h.kmin:
+                        h.kmin = key
+                    if key > h.kmax:
+                        h.kmax = key
+                else:
+                    h.add(key, 1)
             else:
                 h.zeros += 1
         if c.state == PENDING:

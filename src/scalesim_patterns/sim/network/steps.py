@@ -389,7 +389,7 @@ class QueryStepRuntime:
 
     def run(self, x: Call, waited: float) -> None:
         k = self.kernel
-        latency = self.latency()
+        latency = self.latency.draw()
         self.db.served(waited, latency)
         k.seq += 1
         k.push(k.now + latency, k.seq, self.done_, x)
@@ -428,7 +428,7 @@ class PublishStepRuntime:
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
             return True
-        ack = self.ack()
+        ack = self.ack.draw()
         self.topic.publish(ack)
         self.kernel.schedule(ack, self.acked_, x)
         return False

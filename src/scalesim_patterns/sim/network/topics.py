@@ -124,7 +124,7 @@ class GroupRuntime:
                 if msg is None:
                     break
                 service, endpoint = members[msg.member]
-                k.schedule(delivery(), service.arrive_, Call(endpoint, answered, msg, now))
+                k.schedule(delivery.draw(), service.arrive_, Call(endpoint, answered, msg, now))
             wake = sub.next_wake(now)
             if wake is not None and not (now < self.wake_at <= wake):
                 self.wake_at = wake

@@ -29,7 +29,7 @@ from scalesim_patterns.model.traffic import (
 )
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
-from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.core.rng import Constant_, Exponential_, Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, EndpointStats
 
 __all__ = [
@@ -250,30 +250,29 @@ class OpenSource:
         self.accept: Callable[[float], bool] | None = None
         self.tag: ConsumerTag | None = None
         """Parent of every request when the source sends as a consumer."""
-        log = math.log
         if isinstance(arrival, ConstantArrival):
             spacing = 1.0 / (arrival.rate * scale)
-            self.gap: Sampler | None = lambda: spacing
+            self.gap: Sampler | None = Constant_(spacing)
             return
         rate, peak = rate_function(arrival, scale)
         if peak <= 0:
             self.gap = None
             return
         mean = 1.0 / peak
-        self.gap = lambda: -mean * log(1.0 - arrival_rnd())
+        self.gap = Exponential_(mean, arrival_rnd)
         if not isinstance(arrival, PoissonArrival):
             self.accept = lambda t: thin_rnd() * peak < rate(t)
 
     def start(self) -> None:
         if self.gap is not None:
-            self.kernel.schedule(self.gap(), self.arrive_, None)
+            self.kernel.schedule(self.gap.draw(), self.arrive_, None)
 
     def arrive(self, _: Any) -> None:
         k = self.kernel
         if self.accept is None or self.accept(k.now):
             self.mix.pick().start(self.tag)
         assert self.gap is not None
-        k.schedule(self.gap(), self.arrive_, None)
+        k.schedule(self.gap.draw(), self.arrive_, None)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # consumer_stats' ConsumerClosedSource
@@ -291,13 +290,13 @@ class ClosedSource:
 
     def start(self) -> None:
         for _ in range(self.users):
-            self.kernel.schedule(self.think(), self.go_, None)
+            self.kernel.schedule(self.think.draw(), self.go_, None)
 
     def go(self, _: Any) -> None:
         self.mix.pick().start(self)
 
     def next(self, _: Call) -> None:
-        self.kernel.schedule(self.think(), self.go_, None)
+        self.kernel.schedule(self.think.draw(), self.go_, None)
 
 
 def make_mix(entries: list[EntryRuntime], weights: list[float], rnd: Callable[[], float]) -> _Mix:

@@ -35,7 +35,7 @@ from scalesim_patterns.model.steps import AppendStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
-from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.core.rng import Function, Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
 from scalesim_patterns.sim.tracing.recorder import Tracer
@@ -100,9 +100,9 @@ class EventStoreRuntime:
         else:
             reads = -(-length // page)
             replayed = length
-        total = sum(read() for _ in range(reads)) + replayed * self.replay_cost
+        total = sum(read.draw() for _ in range(reads)) + replayed * self.replay_cost
         if self.extra is not None:
-            total += sum(self.extra() for _ in range(reads))
+            total += sum(self.extra.draw() for _ in range(reads))
         return total
 
     def capacity_wait(self, events: int) -> float:
@@ -208,16 +208,16 @@ class AppendStepRuntime:
             x = op.call
             x.endpoint.finish(x, UNAVAILABLE)
             return
-        delay = store.capacity_wait(self.events) + self.append_latency()
+        delay = store.capacity_wait(self.events) + self.append_latency.draw()
         if store.extra is not None:
-            delay += store.extra()
+            delay += store.extra.draw()
         every = store.snapshot_every
         if (
             every is not None
             and store.stream_length is not None
             and self.snapshot_rnd() < self.events / every
         ):
-            delay += self.append_latency()  # this append crosses a snapshot: write it too
+            delay += self.append_latency.draw()  # this append crosses a snapshot: write it too
         self.kernel.schedule(delay, self.appended_, op)
 
     def appended(self, op: AppendOp) -> None:
@@ -244,7 +244,7 @@ class AppendStepRuntime:
                 reload = (
                     store.load_cost(self.read_latency)
                     if store.stream_length is not None
-                    else self.read_latency()
+                    else self.read_latency.draw()
                 )
                 self.kernel.schedule(reload, self.attempt_, op)
                 return None
@@ -285,7 +285,7 @@ class ProjectionRuntime:
         self.batch = projection.batch
         self.poll_interval = float(projection.poll_interval)
         self.endpoint = EndpointRuntime(
-            service, f"projection:{name}", self.batch_work, 0.0, error_rnd, causes
+            service, f"projection:{name}", Function(self.batch_work), 0.0, error_rnd, causes
         )
         self.checkpoint = 0
         self.mark = 0
@@ -317,7 +317,7 @@ class ProjectionRuntime:
 
     def batch_work(self) -> float:
         handle = self.handle
-        return sum(handle() for _ in range(self.k))
+        return sum(handle.draw() for _ in range(self.k))
 
     def start(self) -> None:
         self.kernel.at(0.0, self.poll_, None)
@@ -327,9 +327,9 @@ class ProjectionRuntime:
         if not store.up:  # the store is down: try again after the poll interval
             self.kernel.schedule(self.poll_interval, self.poll_, None)
             return
-        delay = self.read()
+        delay = self.read.draw()
         if store.extra is not None:
-            delay += store.extra()
+            delay += store.extra.draw()
         self.kernel.schedule(delay, self.fetched_, None)
 
     def fetched(self, _: object) -> None:

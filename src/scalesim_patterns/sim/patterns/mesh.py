@@ -415,7 +415,7 @@ class _Sidecar:
             self.arrive(t)
         else:
             t.back = self.go_back_
-            self.kernel.schedule(self.leg_there(), self.arrive_, t)
+            self.kernel.schedule(self.leg_there.draw(), self.arrive_, t)
 
     def arrive(self, t: Call) -> None:
         host = t.replica
@@ -455,7 +455,7 @@ class _Sidecar:
 
     def go_back(self, t: Call) -> None:
         assert self.leg_back is not None
-        self.kernel.schedule(self.leg_back(), self.deliver_, t)
+        self.kernel.schedule(self.leg_back.draw(), self.deliver_, t)
 
     def deliver(self, t: Call) -> None:
         if t.state == PENDING:

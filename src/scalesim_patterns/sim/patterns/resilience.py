@@ -418,7 +418,7 @@ class _Client:
             result = OK if self.fallback_ok else status
             if self.fallback_latency is not None:
                 ex.result = result
-                self.kernel.schedule(self.fallback_latency(), self.answer_later_, ex)
+                self.kernel.schedule(self.fallback_latency.draw(), self.answer_later_, ex)
             else:
                 self.answer(ex, result)
             return

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Final
 from scalesim_patterns.model.service import Analysis, Deployment, Service
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
-from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.core.rng import Sampler, Scaled
 from scalesim_patterns.sim.network.processor import service_runtime
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
@@ -242,7 +242,7 @@ class ReplicaSet:
             rep = svc.add_replica()
             svc.routable.remove(rep)
             self.starting.append(rep)
-            delay = self.startup() if self.startup is not None else 0.0
+            delay = self.startup.draw() if self.startup is not None else 0.0
             self.kernel.schedule(max(delay, 0.0), self.ready_, rep)
         while self.total > n:
             if self.starting:
@@ -764,7 +764,7 @@ def prepare_rollout(engine: Host, name: str, connections: Connections) -> Rollou
 
 
 def _scaled(base: Sampler, factor: float) -> Sampler:
-    return lambda: base() * factor
+    return Scaled(base, factor)
 
 
 def share_steps(ctl: RolloutController) -> None:

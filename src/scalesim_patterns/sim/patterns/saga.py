@@ -44,7 +44,7 @@ from scalesim_patterns.model.steps import SagaStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, TIMEOUT
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Deadlines, Kernel, Timer
-from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.core.rng import Constant_, Sampler
 from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.station import ABANDONED, Call, EndpointRuntime, Replica
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
@@ -141,7 +141,7 @@ class StateWriter:
             self.run(inst, 0.0)
 
     def run(self, inst: SagaInstance, waited: float) -> None:
-        latency = self.latency()
+        latency = self.latency.draw()
         self.db.served(waited, latency)
         self.kernel.schedule(latency, self.done_, inst)
 
@@ -438,7 +438,7 @@ class SagaRuntime:
 
     def hop(self) -> float:
         """Publish until the broker acknowledges, then delivery to the next participant."""
-        return self.ack() + self.delivery()
+        return self.ack.draw() + self.delivery.draw()
 
     def first_reply(self, c: Call) -> None:
         inst: SagaInstance = c.parent
@@ -449,9 +449,9 @@ class SagaRuntime:
                 self.end(inst, COMPLETED)
                 return
             inst.step = 1
-            ack = self.ack()
+            ack = self.ack.draw()
             k.schedule(ack, self.answer_ok_, inst)
-            k.schedule(ack + self.delivery(), self.deliver_, inst)
+            k.schedule(ack + self.delivery.draw(), self.deliver_, inst)
             return
         self.failures[0] += 1
         inst.cause = c.status
@@ -551,8 +551,7 @@ class SagaRuntime:
         self._window = now
 
 
-def _zero() -> float:
-    return 0.0
+_zero: Final = Constant_(0.0)
 
 
 class SagaStepRuntime:

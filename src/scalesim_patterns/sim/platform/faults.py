@@ -19,12 +19,12 @@ Without `duration` a fault lasts to the end of the run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from scalesim_patterns.model.traffic import Fault
 from scalesim_patterns.sim.core.causes import UNAVAILABLE
 from scalesim_patterns.sim.core.kernel import Kernel
-from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.core.rng import Constant_, Sampler
 from scalesim_patterns.sim.network.caches import CacheRuntimes
 from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host
 
 __all__ = ["Partition", "Partitions", "install_faults", "partition_between", "partition_layer"]
+
+NEVER_ACKED: Final = Constant_(1e18)
+"""The wait of a publisher whose broker never comes back within the run."""
 
 
 class Partition:
@@ -213,7 +216,7 @@ class _FaultRun:
                     assert f.add is not None
                     extra = engine.streams.sampler(f.add, f"fault:{self.index}:{self.label()}:{i}")
                 elif end is None:
-                    extra = _never_acked
+                    extra = NEVER_ACKED
                 else:
                     extra = _until(k, end)
                 sampler_patch(engine.plugins, pub, "ack").add(self, extra)
@@ -307,13 +310,21 @@ class _FaultRun:
                 db.left -= pool.size
 
 
-def _until(kernel: Kernel, end: float) -> Sampler:
+class _Until(Sampler):
     """The wait until `end` (a publisher blocked until the broker is back)."""
-    return lambda: max(end - kernel.now, 0.0)
+
+    __slots__ = ("end", "kernel")
+
+    def __init__(self, kernel: Kernel, end: float) -> None:
+        self.kernel = kernel
+        self.end = end
+
+    def draw(self) -> float:
+        return max(self.end - self.kernel.now, 0.0)
 
 
-def _never_acked() -> float:
-    return 1e18
+def _until(kernel: Kernel, end: float) -> Sampler:
+    return _Until(kernel, end)
 
 
 def install_faults(engine: Host) -> None:

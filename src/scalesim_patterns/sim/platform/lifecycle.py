@@ -291,7 +291,7 @@ class Fleet:
         pod.start = start
         gen = pod.generation
         now = self.kernel.now
-        serve_at = start + self.startup()
+        serve_at = start + self.startup.draw()
         self.kernel.at(serve_at, self._started, (pod, gen))
         pod.probes = {}
         for kind, spec in self.specs.items():

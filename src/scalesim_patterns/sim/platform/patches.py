@@ -8,11 +8,10 @@ rebuilds the sampler whenever one is added or removed, so overlapping faults end
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from scalesim_patterns.sim.core.plugins import PluginStates
-from scalesim_patterns.sim.core.rng import Sampler
+from scalesim_patterns.sim.core.rng import Sampler, Sum
 
 __all__ = [
     "CpuMeter",
@@ -34,6 +33,43 @@ class CpuMeter:
         self.total = 0.0
 
 
+class _Added(Sampler):
+    """The original's draw plus each added delay's, in order."""
+
+    __slots__ = ("adds", "base")
+
+    def __init__(self, base: Sampler, adds: list[Sampler]) -> None:
+        self.base = base
+        self.adds = adds
+
+    def draw(self) -> float:
+        v = self.base.draw()
+        extra = 0.0
+        for a in self.adds:
+            extra += a.draw()
+        return v + extra
+
+
+class _Metered(_Added):
+    """`_Added`, counting the original's draws in `meter`."""
+
+    __slots__ = ("meter",)
+
+    def __init__(self, base: Sampler, adds: list[Sampler], meter: CpuMeter) -> None:
+        super().__init__(base, adds)
+        self.meter = meter
+
+    def draw(self) -> float:
+        v = self.base.draw()
+        self.meter.total += v
+        if not self.adds:
+            return v
+        extra = 0.0
+        for a in self.adds:
+            extra += a.draw()
+        return v + extra
+
+
 class SamplerPatch:
     """The sampler held in `owner.<attr>`: the original, plus added delays, plus a CPU meter
     counting the original's draws only (a fault's extra delay holds the worker, it is not
@@ -43,10 +79,10 @@ class SamplerPatch:
         self.owner = owner
         self.attr = attr
         self.base: Sampler = getattr(owner, attr)
-        self.adds: dict[object, Callable[[], float]] = {}
+        self.adds: dict[object, Sampler] = {}
         self.meter: CpuMeter | None = None
 
-    def add(self, key: object, extra: Callable[[], float]) -> None:
+    def add(self, key: object, extra: Sampler) -> None:
         self.adds[key] = extra
         self.rebuild()
 
@@ -68,19 +104,9 @@ class SamplerPatch:
         if meter is None and not adds:
             sampler = base
         elif meter is None:
-            if len(adds) == 1:
-                extra = adds[0]
-                sampler = lambda: base() + extra()  # noqa: E731
-            else:
-                sampler = lambda: base() + sum(a() for a in adds)  # noqa: E731
+            sampler = Sum(base, adds[0]) if len(adds) == 1 else _Added(base, adds)
         else:
-            m = meter
-
-            def sampler() -> float:
-                v = base()
-                m.total += v
-                return v + sum(a() for a in adds) if adds else v
-
+            sampler = _Metered(base, adds, meter)
         setattr(self.owner, self.attr, sampler)
 
 

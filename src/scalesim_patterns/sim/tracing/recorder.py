@@ -741,7 +741,7 @@ class QuerySpans(QueryStepRuntime):
 
     def run(self, x: Call, waited: float) -> None:
         k = self.kernel
-        latency = self.latency()
+        latency = self.latency.draw()
         self.db.served(waited, latency)
         k.seq += 1
         k.push(k.now + latency, k.seq, self.done_, x)
@@ -765,7 +765,7 @@ class TracedPublishStepRuntime(PublishStepRuntime):
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
             return True
-        ack = self.ack()
+        ack = self.ack.draw()
         span = self.tracer.publish(x, self.topic, self.system, ack)
         if span is None:
             self.topic.publish(ack)

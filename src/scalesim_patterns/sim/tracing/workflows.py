@@ -73,7 +73,7 @@ class TracedStateWriter(StateWriter):
     saga: str
 
     def run(self, inst: SagaInstance, waited: float) -> None:
-        latency = self.latency()
+        latency = self.latency.draw()
         self.db.served(waited, latency)
         self.kernel.schedule(latency, self.done_, inst)
         self.tracer.saga_write(inst, self.db.name, self.engine_name, waited, latency, self.saga)
