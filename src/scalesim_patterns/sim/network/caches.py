@@ -28,7 +28,7 @@ from typing import Any, Final
 from scalesim_patterns.model.caches import Cache, zipf_bins
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
-from scalesim_patterns.sim.network.station import Call
+from scalesim_patterns.sim.network.station import Call, StepRuntime
 
 __all__ = ["DOWN", "CacheFill", "CacheLookup", "CacheRuntime", "CacheRuntimes", "cache_section"]
 
@@ -141,7 +141,7 @@ class CacheRuntimes(dict[str, CacheRuntime]):
     """Plug-in state: the file's caches by name."""
 
 
-class CacheLookup:
+class CacheLookup(StepRuntime):
     """The GET of a cache step; a hit (or the step's probability missed) jumps past the fill."""
 
     __slots__ = ("cache", "end", "kernel", "latency", "looked_", "prob_rnd", "probability")
@@ -183,7 +183,7 @@ class CacheLookup:
         x.endpoint.advance(x)
 
 
-class CacheFill:
+class CacheFill(StepRuntime):
     """The SET after a miss's steps."""
 
     __slots__ = ("cache", "filled_", "kernel", "latency")

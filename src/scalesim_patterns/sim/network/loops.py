@@ -172,7 +172,7 @@ class CountedParallelStep(ParallelStepRuntime):
         return False
 
 
-class ChoiceStepRuntime:
+class ChoiceStepRuntime(StepRuntime):
     """`choice:`: one option by weight; its call step runs, or nothing when it has no call."""
 
     __slots__ = ("cumulative", "options", "pick_rnd")
@@ -204,7 +204,7 @@ class ChoiceStepRuntime:
         return [o for o in self.options if isinstance(o, CallStepRuntime)]
 
 
-class GroupStart:
+class GroupStart(StepRuntime):
     """Draw the group's count; 0 (or the probability missed) jumps past its end."""
 
     __slots__ = ("count", "end", "prob_rnd", "probability")
@@ -233,7 +233,7 @@ class GroupStart:
         return True
 
 
-class GroupEnd:
+class GroupEnd(StepRuntime):
     """One pass of the body is done: go back to its first step, or leave the group."""
 
     __slots__ = ("body",)

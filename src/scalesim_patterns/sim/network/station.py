@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -68,6 +68,8 @@ class Call:
         "cache_key",
         "endpoint",
         "first",
+        "hnext",
+        "hprev",
         "loops",
         "parent",
         "pc",
@@ -92,6 +94,9 @@ class Call:
         self.state = PENDING
         self.pc = 0
         self.back: Callable[[Call], None] | None = None
+        self.hprev: Call | None = None
+        self.hnext: Call | None = None
+        """Neighbours in the record of calls its replica holds (`Replica.hold`)."""
         self.replica: Replica
         self.t_arrive: float
         self.rep: int
@@ -104,12 +109,17 @@ class Call:
         only when a group starts."""
 
 
-class StepRuntime(Protocol):
+@mypyc_attr(allow_interpreted_subclasses=True)  # loops' and tracing's steps
+class StepRuntime:
     """A compiled step. `start` returns True when the step finished at once (skipped, or
     fire-and-forget); otherwise it resumes the call later through `endpoint.advance` or ends it
-    through `endpoint.finish`."""
+    through `endpoint.finish`. A base class, not a protocol: the compiled engine calls `start`
+    through the class's table of methods, not by looking the name up on every step."""
 
-    def start(self, call: Call) -> bool: ...
+    __slots__ = ()
+
+    def start(self, call: Call) -> bool:
+        raise NotImplementedError
 
 
 class EndpointStats:
@@ -135,11 +145,11 @@ class EndpointStats:
 class Replica:
     """One pod's container: `workers` servers in front of one FIFO queue, and what it holds.
 
-    `held` records every call the replica has accepted and not yet answered — queued, at work,
-    or waiting on its steps — oldest first: accepting a call adds it, answering or turning it
-    away removes it (a dict keyed by the call, in place of a counter: O(1) each, and ordered,
-    so a kill answers the lost calls in the same order every run). Its length is the
-    replica's active calls.
+    It records every call it has accepted and not yet answered — queued, at work, or waiting on
+    its steps — oldest first: accepting a call adds it (`hold`), answering or turning it away
+    removes it (`unhold`). The record is a list threaded through the calls themselves
+    (`Call.hprev`/`hnext`): O(1) each without hashing, and ordered, so a kill answers the lost
+    calls in the same order every run. `nheld` is the replica's active calls.
 
     Its life has two ends that can differ: `removed`, when it left the balancer for good (a
     scale-down deletes its pod, or its container is gone), and `died`, when it stopped working
@@ -160,14 +170,17 @@ class Replica:
         "capacity",
         "cpu",
         "died",
-        "held",
+        "hhead",
+        "htail",
         "index",
         "kernel",
+        "nheld",
         "pools",
         "qmax",
         "queue",
         "removed",
         "service",
+        "stopped",
         "t_busy",
         "t_q",
         "workers",
@@ -180,8 +193,13 @@ class Replica:
         self.workers = workers
         self.capacity = capacity
         self.busy = 0
-        self.held: dict[Call, None] = {}
-        """Calls accepted and not yet answered (queued, working or waiting on steps)."""
+        self.hhead: Call | None = None
+        self.htail: Call | None = None
+        """Oldest and newest of the calls accepted and not yet answered (queued, working or
+        waiting on steps)."""
+        self.nheld = 0
+        self.stopped: Callable[[Replica], None] | None = None
+        """Set while draining: called once the last held call is answered."""
         self.queue: deque[Call] = deque()
         now = self.kernel.now
         self.area_busy = 0.0
@@ -204,13 +222,56 @@ class Replica:
     @property
     def active(self) -> int:
         """Calls accepted and not yet answered."""
-        return len(self.held)
+        return self.nheld
+
+    def hold(self, c: Call) -> None:
+        """Record `c` as accepted (newest)."""
+        tail = self.htail
+        if c.hprev is not None or c.hnext is not None or self.hhead is c:
+            raise AssertionError(f"a call to {c.endpoint.name} is held twice")
+        c.hprev = tail
+        if tail is None:
+            self.hhead = c
+        else:
+            tail.hnext = c
+        self.htail = c
+        self.nheld += 1
+
+    def unhold(self, c: Call) -> None:
+        """`c` is answered or turned away: out of the record (a draining replica whose record
+        is then empty stops)."""
+        before = c.hprev
+        after = c.hnext
+        if before is None:
+            if self.hhead is not c:
+                raise AssertionError(f"a call to {c.endpoint.name} is not held here")
+            self.hhead = after
+        else:
+            before.hnext = after
+            c.hprev = None
+        if after is None:
+            self.htail = before
+        else:
+            after.hprev = before
+            c.hnext = None
+        self.nheld -= 1
+        if self.stopped is not None and self.nheld == 0:
+            self.over()
+
+    def held(self) -> list[Call]:
+        """The calls held, oldest first."""
+        out: list[Call] = []
+        c = self.hhead
+        while c is not None:
+            out.append(c)
+            c = c.hnext
+        return out
 
     def accept(self, c: Call) -> None:
         now = self.kernel.now
         c.replica = self
         c.t_arrive = now
-        self.held[c] = None
+        self.hold(c)
         busy = self.busy
         if busy < self.workers:
             self.area_busy += busy * (now - self.t_busy)
@@ -231,7 +292,7 @@ class Replica:
             if n >= self.qmax:
                 self.qmax = n + 1
             return
-        del self.held[c]
+        self.unhold(c)
         c.endpoint.refuse(c, REJECTED)
 
     def release(self) -> None:
@@ -275,9 +336,11 @@ class Replica:
         to it (its endpoint becomes `LOST`); the workers are free and the queue is empty.
         A draining replica has then finished. Returns how many calls were lost."""
         self.flush()
-        held = self.held
-        lost = list(held)
-        held.clear()
+        lost = self.held()
+        for c in lost:
+            c.hprev = c.hnext = None
+        self.hhead = self.htail = None
+        self.nheld = 0
         self.queue.clear()
         self.busy = 0
         if self.cpu is not None:
@@ -294,19 +357,26 @@ class Replica:
             c.rep = 1  # a repeated step ends at its current repetition
         for c, ep in zip(lost, endpoints, strict=True):
             ep.refuse(c, UNAVAILABLE)
-        if isinstance(held, _Draining):
-            held.over()
+        if self.stopped is not None:
+            self.over()
         return len(lost)
 
     def drain(self, stopped: Callable[[Replica], None]) -> None:
         """Out of the balancer for good (the caller takes it out of `routable`): finish what is
         held, then stop; `stopped(self)` runs then — at once when nothing is held."""
-        if self.died != math.inf or isinstance(self.held, _Draining):
+        if self.died != math.inf or self.stopped is not None:
             return
         self.removed = min(self.removed, self.kernel.now)
-        if self.held:
-            self.held = _Draining(self, stopped)
+        if self.nheld:
+            self.stopped = stopped
         else:
+            self.stop()
+            stopped(self)
+
+    def over(self) -> None:
+        """A draining replica has answered everything it held: it stops."""
+        stopped = self.stopped
+        if self.died == math.inf and stopped is not None:
             self.stop()
             stopped(self)
 
@@ -318,31 +388,6 @@ class Replica:
         now = self.kernel.now
         self.removed = min(self.removed, now)
         self.died = now
-
-
-class _Draining(dict[Call, None]):
-    """The record of a draining replica: when its last call is answered, the replica stops.
-
-    Only a draining replica's record is of this type, so the hot path's `del held[call]` costs
-    nothing more for the others."""
-
-    __slots__ = ("replica", "stopped")
-
-    def __init__(self, replica: Replica, stopped: Callable[[Replica], None]) -> None:
-        super().__init__(replica.held)
-        self.replica = replica
-        self.stopped = stopped
-
-    def __delitem__(self, c: Call) -> None:
-        dict.__delitem__(self, c)
-        if not self:
-            self.over()
-
-    def over(self) -> None:
-        rep = self.replica
-        if rep.died == math.inf:
-            rep.stop()
-            self.stopped(rep)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # processor's CpuServiceRuntime
@@ -438,7 +483,7 @@ class ServiceRuntime:
         now = self.kernel.now
         c.replica = rep
         c.t_arrive = now
-        rep.held[c] = None
+        rep.hold(c)
         busy = rep.busy
         if busy < rep.workers:
             rep.area_busy += busy * (now - rep.t_busy)
@@ -549,7 +594,7 @@ class EndpointRuntime:
         rep = c.replica
         if self.holds:
             rep.release()
-        del rep.held[c]
+        rep.unhold(c)
         st = self.stats
         st.n += 1
         if status:

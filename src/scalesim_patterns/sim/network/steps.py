@@ -30,6 +30,7 @@ from scalesim_patterns.sim.network.station import (
     Call,
     EndpointRuntime,
     Replica,
+    StepRuntime,
 )
 from scalesim_patterns.sim.network.topics import TopicRuntime
 
@@ -72,7 +73,7 @@ def _callee(c: Call) -> str:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # loops' CountedCallStep, the gateway's step
-class CallStepRuntime:
+class CallStepRuntime(StepRuntime):
     """`call:` (and a gateway route): one target, or a weighted choice of targets (route split).
 
     `probability` skips the step; `repeat` sends that many calls one after another.
@@ -154,7 +155,7 @@ class CallStepRuntime:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # loops' CountedParallelStep
-class ParallelStepRuntime:
+class ParallelStepRuntime(StepRuntime):
     """`parallel:`: all calls sent at once, the caller resumes when the last one has answered.
 
     A member's `repeat` sends that many concurrent calls; its `probability` may leave it out.
@@ -335,7 +336,7 @@ class DatabaseRuntime:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # loops, tracing
-class QueryStepRuntime:
+class QueryStepRuntime(StepRuntime):
     """`query:`: take a connection from the replica's pool (waiting FIFO), hold it for the
     operation's latency, give it back. Database latency is as the client measures it, so no
     network hop is added."""
@@ -405,7 +406,7 @@ class QueryStepRuntime:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedPublishStepRuntime
-class PublishStepRuntime:
+class PublishStepRuntime(StepRuntime):
     """`publish:`: the publisher waits for the broker's acknowledgement only."""
 
     __slots__ = ("ack", "acked_", "kernel", "prob_rnd", "probability", "topic")

@@ -36,7 +36,13 @@ from scalesim_patterns.sim.core.causes import ERROR, OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Function, Sampler
-from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
+from scalesim_patterns.sim.network.station import (
+    Call,
+    EndpointRuntime,
+    Replica,
+    ServiceRuntime,
+    StepRuntime,
+)
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
 from scalesim_patterns.sim.tracing.recorder import Tracer
 
@@ -145,7 +151,7 @@ class AppendOp:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # tracing's TracedAppendStepRuntime
-class AppendStepRuntime:
+class AppendStepRuntime(StepRuntime):
     """`append:`: append with expected version; on a conflict reload and retry."""
 
     __slots__ = (

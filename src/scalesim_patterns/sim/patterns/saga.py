@@ -46,7 +46,13 @@ from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Deadlines, Kernel, Timer
 from scalesim_patterns.sim.core.rng import Constant_, Sampler
 from scalesim_patterns.sim.network.host import SimulationError
-from scalesim_patterns.sim.network.station import ABANDONED, Call, EndpointRuntime, Replica
+from scalesim_patterns.sim.network.station import (
+    ABANDONED,
+    Call,
+    EndpointRuntime,
+    Replica,
+    StepRuntime,
+)
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
 from scalesim_patterns.sim.tracing.recorder import Tracer
@@ -193,7 +199,7 @@ class LocalInvoke:
         c.endpoint = svc.endpoints[c.endpoint.name]
         c.replica = shadow
         c.t_arrive = self.kernel.now
-        shadow.held[c] = None
+        shadow.hold(c)
         c.endpoint.begin(c)
 
 
@@ -554,7 +560,7 @@ class SagaRuntime:
 _zero: Final = Constant_(0.0)
 
 
-class SagaStepRuntime:
+class SagaStepRuntime(StepRuntime):
     """A `saga:` step: start the saga for this call; the call resumes when the saga answers."""
 
     __slots__ = ("invoke0", "prob_rnd", "probability", "saga")

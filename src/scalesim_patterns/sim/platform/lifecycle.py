@@ -71,7 +71,7 @@ class Refusing(Replica):
 
     def enqueue(self, c: Call, now: float) -> None:
         # ServiceRuntime.arrive recorded the call as held before finding no free worker.
-        del self.held[c]
+        self.unhold(c)
         c.endpoint.refuse(c, UNAVAILABLE)
 
     def accept(self, c: Call) -> None:

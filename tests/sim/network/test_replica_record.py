@@ -1,0 +1,79 @@
+"""A replica's record of the calls it holds (a list threaded through the calls): random holds
+and answers against an insertion-ordered dictionary, a kill's order, a drain's end."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.rng import Constant_
+from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
+
+
+def _service() -> tuple[ServiceRuntime, EndpointRuntime]:
+    svc = ServiceRuntime(
+        "svc",
+        Kernel(),
+        replicas=1,
+        workers=1,
+        queue_capacity=None,
+        holds=True,
+        lb="round-robin",
+        lb_rnd=random.Random(0).random,
+    )
+    return svc, EndpointRuntime(svc, "work", Constant_(0.0), 0.0, random.Random(1).random, 4)
+
+
+def _noop(_: Call) -> None:
+    pass
+
+
+def test_holds_and_answers_in_any_order_keep_the_oldest_first_record() -> None:
+    svc, ep = _service()
+    rep = Replica(svc, 0, 1, 0)
+    rng = random.Random(3)
+    model: dict[Call, None] = {}
+    for step in range(5000):
+        if model and rng.random() < 0.5:
+            c = rng.choice(list(model))
+            del model[c]
+            rep.unhold(c)
+        else:
+            c = Call(ep, _noop, None, 0.0)
+            model[c] = None
+            rep.hold(c)
+        assert rep.active == len(model), step
+        if step % 97 == 0:
+            assert rep.held() == list(model)
+    assert rep.held() == list(model)
+
+
+def test_a_call_held_twice_or_answered_twice_is_an_engine_error() -> None:
+    svc, ep = _service()
+    rep = Replica(svc, 0, 1, 0)
+    a, b = Call(ep, _noop, None, 0.0), Call(ep, _noop, None, 0.0)
+    rep.hold(a)
+    with pytest.raises(AssertionError, match="held twice"):
+        rep.hold(a)
+    rep.hold(b)
+    rep.unhold(a)
+    with pytest.raises(AssertionError, match="not held"):
+        rep.unhold(a)
+    assert rep.held() == [b]
+
+
+def test_a_draining_replica_stops_when_its_last_call_is_answered() -> None:
+    svc, ep = _service()
+    rep = Replica(svc, 0, 1, 0)
+    calls = [Call(ep, _noop, None, 0.0) for _ in range(3)]
+    for c in calls:
+        rep.hold(c)
+    stopped: list[Replica] = []
+    rep.drain(stopped.append)
+    rep.unhold(calls[1])
+    rep.unhold(calls[0])
+    assert stopped == [] and rep.died == float("inf")
+    rep.unhold(calls[2])
+    assert stopped == [rep] and rep.died == 0.0
