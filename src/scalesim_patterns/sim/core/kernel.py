@@ -1,11 +1,12 @@
 """The event loop: a binary heap of `(time, seq, callback, arg)` entries and nothing else.
 
 SimPy builds an Event object, a callback list and a generator resumption for every step of every
-process. Here an event is one heap entry: a tuple under `heapq` in pure Python, an `Event` with
-typed fields in the compiled build, whose heap code compares two doubles (and, on a tie, two
-integers) where `heapq` compared tuples through four generic calls per level (1.15-1.25x on the
-templates and the reference model), and which are filled again once run instead of freed and
-allocated anew; both take events in `(time, seq)` order. The callback is a plain function (usually a method bound
+process. Here an event is one heap entry: a tuple under `heapq` in pure Python; in the compiled
+build, three typed arrays in heap order (`librt.vecs`: the times as C doubles, the sequence
+numbers and the slot of each event's callback as 64-bit integers), so sifting compares and
+moves machine numbers with no reference counting, while the callback and its argument stay put
+in an `Event` of the slot, filled again once run instead of freed and allocated anew. Both take
+events in `(time, seq)` order. The callback is a plain function (usually a method bound
 once at build time) and `arg` is the one object it acts on (typically the call being served). The
 sequence number breaks ties in scheduling order, so runs are deterministic and same-time events
 run first-in first-out.
@@ -23,19 +24,20 @@ from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any, Final
 
+from librt.vecs import append, pop, vec
+from mypy_extensions import i64
+
 __all__ = ["Callback", "ConstantDelayQueue", "Deadlines", "Kernel", "Timer"]
 
 Callback = Callable[[Any], None]
 
 
 class Event:
-    """A pending event of the compiled engine's heap: `fn(arg)` at `(t, seq)`."""
+    """The callback of a pending event of the compiled engine's heap: `fn(arg)`."""
 
-    __slots__ = ("arg", "fn", "seq", "t")
+    __slots__ = ("arg", "fn")
 
-    def __init__(self, t: float, seq: int, fn: Callback, arg: Any) -> None:
-        self.t = t
-        self.seq = seq
+    def __init__(self, fn: Callback, arg: Any) -> None:
         self.fn = fn
         self.arg = arg
 
@@ -45,7 +47,7 @@ def _probe() -> None:
 
 
 NATIVE_HEAP: Final = type(_probe).__name__ != "function"
-"""True in the compiled build: the heap holds `Event`s ordered by typed comparisons written
+"""True in the compiled build: the heap is the typed arrays, ordered by comparisons written
 here; in pure Python it holds `(t, seq, fn, arg)` tuples ordered by `heapq`, which is faster
 there. Both pop events in `(t, seq)` order, and `seq` is unique, so the order is the same."""
 
@@ -53,62 +55,127 @@ there. Both pop events in `(t, seq)` order, and `seq` is unique, so the order is
 class Kernel:
     """Simulated clock plus the pending-event heap."""
 
-    __slots__ = ("heap", "now", "parked", "seq", "spare", "until")
+    __slots__ = (
+        "free",
+        "heap",
+        "hseq",
+        "hslot",
+        "ht",
+        "n",
+        "now",
+        "parked",
+        "seq",
+        "slots",
+        "until",
+    )
 
     def __init__(self) -> None:
         self.now = 0.0
-        self.heap: list[Any] = []
-        """`Event`s (compiled) or `(t, seq, fn, arg)` tuples (pure Python), a binary heap."""
+        self.heap: list[tuple[float, int, Callback, Any]] = []
+        """`(t, seq, fn, arg)` tuples, a binary heap (pure Python)."""
+        self.ht: vec[float] = vec[float]()
+        self.hseq: vec[i64] = vec[i64]()
+        self.hslot: vec[i64] = vec[i64]()
+        """The compiled build's heap, `n` entries in heap order: each event's time, sequence
+        number and slot in `slots`. The arrays only grow (to the most events ever pending)."""
+        self.n: i64 = 0
+        self.slots: list[Event] = []
+        """The callback of each slot's event; a slot is taken again once its event has run."""
+        self.free: vec[i64] = vec[i64]()
+        """Slots whose event has run."""
         self.seq = 0
         self.parked = 0
         """Events scheduled (their `seq` taken) but held outside the heap (a timeout's FIFO of
         deadlines, `network/pipeline.py`); counted as pending."""
         self.until = 0.0
         """The bound of the current (or last) `run`."""
-        self.spare: list[Event] = []
-        """Events already run, for `push` to fill again (compiled build): no allocation and no
-        deallocation per event. At most as many as the heap once held."""
+
+    def pending(self) -> int:
+        """Events in the heap."""
+        return self.n if NATIVE_HEAP else len(self.heap)
 
     def push(self, t: float, seq: int, fn: Callback, arg: Any) -> None:
         """Put `fn(arg)` at `(t, seq)` in the heap (`seq` taken from `self.seq` by the caller)."""
-        heap = self.heap
         if not NATIVE_HEAP:
-            heappush(heap, (t, seq, fn, arg))
+            heappush(self.heap, (t, seq, fn, arg))
             return
-        spare = self.spare
-        if spare:
-            ev = spare.pop()
-            ev.t = t
-            ev.seq = seq
+        free = self.free
+        slot: i64
+        if len(free):
+            free, slot = pop(free)
+            self.free = free
+            ev = self.slots[slot]
             ev.fn = fn
             ev.arg = arg
         else:
-            ev = Event(t, seq, fn, arg)
-        heap.append(ev)
-        _sift_up(heap, len(heap) - 1, ev)
+            slot = len(self.slots)
+            self.slots.append(Event(fn, arg))
+        s: i64 = seq
+        pos = self.n
+        ht = self.ht
+        hseq = self.hseq
+        hslot = self.hslot
+        if pos == len(ht):
+            ht = self.ht = append(ht, t)
+            hseq = self.hseq = append(hseq, s)
+            hslot = self.hslot = append(hslot, slot)
+        self.n = pos + 1
+        while pos > 0:
+            up = (pos - 1) >> 1
+            pt = ht[up]
+            if t < pt or (t == pt and s < hseq[up]):
+                ht[pos] = pt
+                hseq[pos] = hseq[up]
+                hslot[pos] = hslot[up]
+                pos = up
+            else:
+                break
+        ht[pos] = t
+        hseq[pos] = s
+        hslot[pos] = slot
 
-    def _pop(self) -> Event:
-        """The earliest event (compiled heap): heapq's bottom-up sift, on typed fields."""
-        heap = self.heap
-        last: Event = heap.pop()
-        if not heap:
-            return last
-        top: Event = heap[0]
-        end = len(heap)
-        pos = 0
-        child = 1
+    def _pop(self) -> i64:
+        """Take the earliest event out of the compiled heap (heapq's bottom-up sift, on the
+        typed arrays); `now` becomes its time and its slot is returned."""
+        ht = self.ht
+        hseq = self.hseq
+        hslot = self.hslot
+        top = hslot[0]
+        self.now = ht[0]
+        end = self.n - 1
+        self.n = end
+        if end == 0:
+            return top
+        t = ht[end]
+        s = hseq[end]
+        slot = hslot[end]
+        pos: i64 = 0
+        child: i64 = 1
         while child < end:
             right = child + 1
-            a: Event = heap[child]
             if right < end:
-                b: Event = heap[right]
-                if not (a.t < b.t or (a.t == b.t and a.seq < b.seq)):
+                a = ht[child]
+                b = ht[right]
+                if not (a < b or (a == b and hseq[child] < hseq[right])):
                     child = right
-                    a = b
-            heap[pos] = a
+            ht[pos] = ht[child]
+            hseq[pos] = hseq[child]
+            hslot[pos] = hslot[child]
             pos = child
             child = 2 * pos + 1
-        _sift_up(heap, pos, last)
+        while pos > 0:
+            up = (pos - 1) >> 1
+            pt = ht[up]
+            if t < pt or (t == pt and s < hseq[up]):
+                ht[pos] = pt
+                hseq[pos] = hseq[up]
+                hslot[pos] = hslot[up]
+                pos = up
+            else:
+                break
+        ht[pos] = t
+        hseq[pos] = s
+        hslot[pos] = slot
         return top
 
     def schedule(self, delay: float, fn: Callback, arg: Any) -> None:
@@ -141,12 +208,14 @@ class Kernel:
         self.push(until, _LAST, _stop, None)
         try:
             if NATIVE_HEAP:
-                spare = self.spare
+                slots = self.slots
                 while True:
-                    ev = self._pop()
-                    self.now = ev.t
-                    ev.fn(ev.arg)
-                    spare.append(ev)
+                    slot = self._pop()
+                    ev = slots[slot]
+                    fn = ev.fn
+                    arg = ev.arg
+                    self.free = append(self.free, slot)
+                    fn(arg)
             else:
                 heap = self.heap
                 pop = heappop
@@ -161,22 +230,7 @@ class Kernel:
     @property
     def events(self) -> int:
         """Events processed so far (scheduled minus still pending)."""
-        return self.seq - len(self.heap) - self.parked
-
-
-def _sift_up(heap: list[Any], pos: int, ev: Event) -> None:
-    """Put `ev` at `pos` or above, moving down each parent that sorts after it."""
-    t = ev.t
-    seq = ev.seq
-    while pos > 0:
-        up = (pos - 1) >> 1
-        parent: Event = heap[up]
-        if t < parent.t or (t == parent.t and seq < parent.seq):
-            heap[pos] = parent
-            pos = up
-        else:
-            break
-    heap[pos] = ev
+        return self.seq - self.pending() - self.parked
 
 
 _LAST: Final = 1 << 62
