@@ -83,9 +83,12 @@ typecheck: $(STAMP)
 test: $(ENGINE) lint typecheck web-test chromium $(PAGE)
 	$(BIN)/python -m pytest -n 2 -q
 
+# speed.py: SimPy, pure and compiled (after checking their JSON is identical); run.py: memory;
+# baseline.py: every template against the engine issue 17 was filed on (from git history).
 bench: $(ENGINE)
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/baseline.py
 
 # The simulator against the generated services running here (about 15 minutes; an idle machine).
 calibrate: $(ENGINE)

@@ -37,6 +37,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
+# Simulated seconds per catalog template (benchmarks/baseline.py uses the same).
+TEMPLATE_SECONDS = 20.0
+QUICK_TEMPLATE_SECONDS = 5.0
+
 
 # ---- children: one measurement each, JSON on the last line -----------------------------------
 
@@ -268,7 +272,7 @@ def main() -> None:
         return
     rounds = args.rounds or (1 if args.quick else 3)
     requests = args.requests or (50_000 if args.quick else 200_000)
-    seconds = args.template_seconds or (5.0 if args.quick else 20.0)
+    seconds = args.template_seconds or (QUICK_TEMPLATE_SECONDS if args.quick else TEMPLATE_SECONDS)
     has_compiled = built()
     if has_compiled and not args.skip_check:
         ok, note = equivalent()
