@@ -132,3 +132,17 @@ def test_minus_gives_what_was_recorded_since_a_snapshot() -> None:
     assert since.mean == pytest.approx(0.025)
     assert since.quantile(0.5) == pytest.approx(0.020, rel=0.01)
     assert since.quantile(0.01) == pytest.approx(0.010, rel=0.01)
+
+
+def test_a_histogram_copies_and_pickles_with_its_buckets() -> None:
+    import copy
+    import pickle
+
+    h = LogHistogram()
+    for v in (0.0, 0.001, 0.5, 0.5, 30.0):
+        h.record(v)
+    for twin in (copy.deepcopy(h), pickle.loads(pickle.dumps(h)), copy.copy(h)):
+        assert twin.buckets == h.buckets and twin.quantiles(QS) == h.quantiles(QS)
+        assert (twin.count, twin.zeros, twin.sum, twin.max) == (h.count, h.zeros, h.sum, h.max)
+        twin.record(1.0)
+        assert twin.count == h.count + 1 and h.buckets != twin.buckets

@@ -6,9 +6,10 @@ reported within α = 1 % of the true sample quantile. Memory depends only on the
 values (about 115 buckets per decade), never on how many were recorded, and two histograms merge
 by adding counts, which is how replications and windows are combined.
 
-The counts live in a list indexed by key (`counts[k - lo]`), widened when a value falls outside
-it, with the range of keys touched so far (`kmin`..`kmax`). Recording a value is an index and an
-add, where a dictionary of buckets boxed and hashed the key on every record; a quantile walks the
+The counts live in a typed array of 64-bit integers indexed by key (`counts[k - lo]`,
+`librt.vecs`: machine integers in the compiled engine, no boxing), widened when a value falls
+outside it, with the range of keys touched so far (`kmin`..`kmax`). Recording a value is an
+index and an add, where a dictionary of buckets boxed and hashed the key on every record; a quantile walks the
 touched range in key order, where the dictionary's keys had to be sorted first; and emptying the
 buckets (a time-series window's close) zeroes the touched range only, so its cost is that of the
 values seen since, not of the histogram's whole spread.
@@ -20,6 +21,9 @@ import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Final
+
+from librt.vecs import vec
+from mypy_extensions import i64
 
 __all__ = ["ALPHA", "INV_LOG_GAMMA", "OFFSET", "TINY", "LogHistogram", "bucket_quantiles"]
 
@@ -46,7 +50,7 @@ class LogHistogram:
     __slots__ = ("count", "counts", "kmax", "kmin", "lo", "max", "sum", "zeros")
 
     def __init__(self) -> None:
-        self.counts: list[int] = []
+        self.counts: vec[i64] = vec[i64]()
         """`counts[i]` values in bucket `lo + i`."""
         self.lo = 0
         self.kmin = _NONE
@@ -56,6 +60,19 @@ class LogHistogram:
         self.zeros = 0
         self.sum = 0.0
         self.max = 0.0
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Copied and pickled through its figures (the typed array itself is neither)."""
+        return _rebuilt, (
+            list(self.counts),
+            self.lo,
+            self.kmin,
+            self.kmax,
+            self.count,
+            self.zeros,
+            self.sum,
+            self.max,
+        )
 
     def record(self, value: float) -> None:
         self.count += 1
@@ -67,7 +84,7 @@ class LogHistogram:
         else:
             self.zeros += 1
 
-    def add(self, key: int, n: int) -> None:
+    def add(self, key: int, n: i64) -> None:
         """`n` more values in bucket `key` (the count, sum and maximum are the caller's)."""
         i = key - self.lo
         counts = self.counts
@@ -85,11 +102,11 @@ class LogHistogram:
         """Widen the list to hold keys `low`..`high`: at least doubled on the side that grows (so
         widening costs amortised constant time per key), never past the keys a value can have."""
         counts = self.counts
-        n = len(counts)
+        n: int = len(counts)
         if n == 0:
             lo = max(_KEY_FLOOR, low - _SLACK)
             hi = min(_KEY_CEILING, high + _SLACK + 1)
-            self.counts = [0] * (max(hi, high + 1) - min(lo, low))
+            self.counts = vec[i64]([0] * (max(hi, high + 1) - min(lo, low)))
             self.lo = min(lo, low)
             return
         lo0 = self.lo
@@ -101,7 +118,7 @@ class LogHistogram:
         if high >= hi0:
             hi = max(high + 1, min(_KEY_CEILING, max(high + _SLACK + 1, hi0 + n)))
         if lo < lo0 or hi > hi0:
-            self.counts = [0] * (lo0 - lo) + counts + [0] * (hi - hi0)
+            self.counts = vec[i64]([0] * (lo0 - lo) + list(counts) + [0] * (hi - hi0))
             self.lo = lo
 
     def items(self) -> Iterator[tuple[int, int]]:
@@ -143,8 +160,9 @@ class LogHistogram:
         kmin = self.kmin
         if kmin <= self.kmax:
             counts = self.counts
-            start = kmin - self.lo
-            counts[start : self.kmax - self.lo + 1] = [0] * (self.kmax - kmin + 1)
+            lo = self.lo
+            for key in range(kmin, self.kmax + 1):
+                counts[key - lo] = 0
             self.kmin = _NONE
             self.kmax = -1
 
@@ -200,6 +218,23 @@ class LogHistogram:
         to the observed maximum so p100 is exact.
         """
         return bucket_quantiles(self, qs, self.count, self.zeros, self.max)
+
+
+def _rebuilt(
+    counts: list[int],
+    lo: int,
+    kmin: int,
+    kmax: int,
+    count: int,
+    zeros: int,
+    total: float,
+    vmax: float,
+) -> LogHistogram:
+    h = LogHistogram()
+    h.counts = vec[i64](counts)
+    h.lo, h.kmin, h.kmax = lo, kmin, kmax
+    h.count, h.zeros, h.sum, h.max = count, zeros, total, vmax
+    return h
 
 
 def bucket_quantiles(

@@ -24,7 +24,7 @@ from typing import Any
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.station import Call
-from scalesim_patterns.sim.network.traffic import EntryRuntime
+from scalesim_patterns.sim.network.traffic import EntryRuntime, EntryStarter, Picker
 
 __all__ = ["SessionSource", "SessionStepRuntime"]
 
@@ -82,7 +82,7 @@ class Session:
         return self.source.consumer
 
 
-class _Arrival:
+class _Arrival(EntryStarter):
     """What an open-loop arrival starts: a new user's session."""
 
     __slots__ = ("source",)
@@ -94,7 +94,7 @@ class _Arrival:
         self.source.begin()
 
 
-class SessionSource:
+class SessionSource(Picker):
     """A closed population (`users`) or open arrivals (`pick()` by an `OpenSource`) of users
     following one session definition."""
 

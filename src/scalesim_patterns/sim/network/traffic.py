@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from mypy_extensions import mypyc_attr
 
@@ -44,7 +44,29 @@ __all__ = [
 Invoke = Callable[[Call], None]
 
 
-class EntryRuntime:
+@mypyc_attr(allow_interpreted_subclasses=True)
+class EntryStarter:
+    """What an open-loop arrival starts (a request of the mix, or a user's session). A base
+    class rather than a protocol, so the compiled engine calls `start` through the class's
+    method table."""
+
+    __slots__ = ()
+
+    def start(self, parent: Any) -> None:
+        raise NotImplementedError
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Picker:
+    """Chooses what an open-loop arrival starts."""
+
+    __slots__ = ()
+
+    def pick(self) -> EntryStarter:
+        raise NotImplementedError
+
+
+class EntryRuntime(EntryStarter):
     """One kind of request as its client sees it: latency from send to answer, in-flight count."""
 
     __slots__ = (
@@ -124,7 +146,7 @@ class EntryRuntime:
         self.area0 = self.area
 
 
-class _Mix:
+class _Mix(Picker):
     __slots__ = ("cumulative", "entries", "rnd")
 
     def __init__(
@@ -190,16 +212,6 @@ def rate_function(arrival: Arrival, scale: float = 1.0) -> tuple[Callable[[float
     )
     w = 2 * math.pi / period
     return (lambda t: mean * (1 + amp * math.cos(w * (t - peak_at)))), mean * (1 + amp)
-
-
-class EntryStarter(Protocol):
-    def start(self, parent: Any) -> None: ...
-
-
-class Picker(Protocol):
-    """What an open-loop arrival starts: a request of the mix, or a user's session."""
-
-    def pick(self) -> EntryStarter: ...
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # consumer_stats' RecordingTag
