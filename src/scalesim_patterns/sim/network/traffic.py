@@ -243,7 +243,17 @@ def consumer_of(c: Call) -> str | None:
 
 
 class OpenSource:
-    __slots__ = ("accept", "arrive_", "gap", "kernel", "mix", "name", "tag")
+    """Open-loop arrivals: a Poisson process (exponential gaps), constant spacing, or a
+    time-varying rate by thinning (candidates at the peak rate, each kept with probability
+    rate(t) / peak, decided by its own draw of the thinning stream).
+
+    A thinned process's candidates that fall within the current run are decided as soon as they
+    are drawn, not at an event of their own: the decision depends only on the candidate's time
+    and the thinning stream, so deciding it early gives the same arrivals at the same times
+    from the same draws, and a rejected candidate costs no event. A candidate beyond the run's
+    bound (`Kernel.until`) waits for its time as an event and is decided then."""
+
+    __slots__ = ("accept", "arrive_", "candidate_", "gap", "kernel", "mix", "name", "tag")
 
     def __init__(
         self,
@@ -259,6 +269,7 @@ class OpenSource:
         self.kernel = kernel
         self.mix = mix
         self.arrive_ = self.arrive
+        self.candidate_ = self.candidate
         self.accept: Callable[[float], bool] | None = None
         self.tag: ConsumerTag | None = None
         """Parent of every request when the source sends as a consumer."""
@@ -277,14 +288,42 @@ class OpenSource:
 
     def start(self) -> None:
         if self.gap is not None:
-            self.kernel.schedule(self.gap.draw(), self.arrive_, None)
+            first = self.arrive_ if self.accept is None else self.candidate_
+            self.kernel.schedule(self.gap.draw(), first, None)
 
     def arrive(self, _: Any) -> None:
+        """An arrival (a kept candidate, when thinned): its request starts, the next is drawn."""
+        self.mix.pick().start(self.tag)
+        self.after(self.kernel.now)
+
+    def candidate(self, _: Any) -> None:
+        """A thinned candidate that was beyond the run's bound when drawn, decided now."""
+        accept = self.accept
+        assert accept is not None
+        if accept(self.kernel.now):
+            self.arrive(None)
+        else:
+            self.after(self.kernel.now)
+
+    def after(self, t: float) -> None:
+        """Schedule the arrival that follows one at `t`."""
         k = self.kernel
-        if self.accept is None or self.accept(k.now):
-            self.mix.pick().start(self.tag)
-        assert self.gap is not None
-        k.schedule(self.gap.draw(), self.arrive_, None)
+        gap = self.gap
+        assert gap is not None
+        t += gap.draw()
+        accept = self.accept
+        if accept is not None:
+            until = k.until
+            while t <= until:
+                if accept(t):
+                    break
+                t += gap.draw()
+            else:
+                k.seq += 1
+                k.push(t, k.seq, self.candidate_, None)
+                return
+        k.seq += 1
+        k.push(t, k.seq, self.arrive_, None)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # consumer_stats' ConsumerClosedSource
