@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,58 @@ def test_command_table_matches_the_commands() -> None:
         assert cmd.callback is not None and cmd.callback.__module__.endswith(module), name
         first_paragraph = " ".join((cmd.help or "").split("\n\n")[0].split())
         assert text == first_paragraph, name
+
+
+ENTRY = """
+import json, sys
+from scalesim_patterns.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+watched = ("importlib.metadata", "rich.progress")
+print(json.dumps(sorted(m for m in sys.modules if m in watched)), file=sys.stderr)
+"""
+"""As the `scalesim` console script runs a command: through `main`."""
+
+
+def _entry_modules(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, check=True, env=env
+    )
+    return json.loads(out.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _template() -> str:
+    from scalesim_patterns import catalog
+
+    return str(catalog.template("ecommerce").path)
+
+
+def test_simulate_off_a_terminal_loads_no_plugin_scan_and_no_progress_bar() -> None:
+    """pydantic's plugin loader imported `importlib.metadata` and read every installed
+    distribution's entry points (0.02 s); `rich.progress` drew no bar off a terminal (0.006 s)."""
+    args = ("simulate", _template(), "--duration", "1s", "--replications", "1", "--jobs", "1")
+    assert _entry_modules(*args) == []
+
+
+def test_pydantic_disable_plugins_set_leaves_pydantic_its_own_plugin_loader() -> None:
+    """Whoever sets the variable (even empty: disable none) has pydantic do as it says."""
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": ""}
+    assert _entry_modules("validate", _template(), env=env) == ["importlib.metadata"]
+
+
+def test_the_stand_in_loader_hands_any_other_name_to_pydantics() -> None:
+    code = (
+        "from scalesim_patterns.cli.main import main\n"
+        "import sys\n"
+        "try:\n"
+        f"    main(['validate', {_template()!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "from pydantic.plugin import _loader\n"
+        "assert list(_loader.get_plugins()) == []\n"
+        "print(_loader.PYDANTIC_ENTRY_POINT_GROUP)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "pydantic"

@@ -7,8 +7,9 @@ bug in ScaleSim Patterns, never in the user's file.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -246,7 +247,43 @@ def schema_cmd(output: str | None, force: bool) -> None:
         click.echo(text, nl=False)
 
 
+def _no_pydantic_plugins() -> None:
+    """This process's pydantic runs no plugins, and does not look for any.
+
+    pydantic looks for plugins when it builds its first class: it imports `importlib.metadata`
+    (with `email`, `zipfile`, `csv`...) and reads the entry points of every installed
+    distribution, 0.02 s of every command that loads the architecture's model. Those classes
+    are scalesim's own and no plugin is meant for them. pydantic's own switch,
+    `PYDANTIC_DISABLE_PLUGINS`, skips the reading but not the import (its plugin loader imports
+    `importlib.metadata` at the top); so the loader's module is this one's stand-in, whose
+    `get_plugins` has none, unless pydantic has loaded the real one already. A user who sets
+    `PYDANTIC_DISABLE_PLUGINS` (even to an empty string, which disables none) has pydantic do as
+    the variable says. Child processes (the services `scalesim up` starts) are not affected.
+    """
+    name = "pydantic.plugin._loader"
+    if name in sys.modules or "PYDANTIC_DISABLE_PLUGINS" in os.environ:
+        return
+    import types
+
+    def get_plugins() -> Iterable[object]:
+        return ()
+
+    def real(attr: str) -> object:
+        """Any other name pydantic may take from its loader: from the real module."""
+        if attr.startswith("__"):  # the import system asks for `__path__` and the like
+            raise AttributeError(attr)
+        import importlib
+
+        del sys.modules[name]
+        return getattr(importlib.import_module(name), attr)
+
+    loader = types.ModuleType(name, _no_pydantic_plugins.__doc__)
+    loader.__dict__.update(get_plugins=get_plugins, __getattr__=real)
+    sys.modules[name] = loader
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    _no_pydantic_plugins()
     try:
         cli.main(
             args=list(argv) if argv is not None else None,
