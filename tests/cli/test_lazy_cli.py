@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from scalesim_patterns.cli import main as cli_main
 
@@ -82,23 +83,36 @@ def test_command_table_matches_the_commands() -> None:
 
 
 ENTRY = """
-import json, sys
-from scalesim_patterns.cli.main import main
+import gc, json, sys
+from scalesim_patterns.cli.main import {entry}
 try:
-    main(sys.argv[1:])
+    {entry}(sys.argv[1:])
 except SystemExit as exc:
     assert not exc.code, exc.code
 watched = ("importlib.metadata", "rich.progress")
-print(json.dumps(sorted(m for m in sys.modules if m in watched)), file=sys.stderr)
+print(json.dumps({{
+    "modules": sorted(m for m in sys.modules if m in watched),
+    "frozen": gc.get_freeze_count(),
+    "collecting": gc.isenabled(),
+}}), file=sys.stderr)
 """
-"""As the `scalesim` console script runs a command: through `main`."""
+"""A command run through `main`, as the `scalesim` console script runs it (or through click's
+`cli.main`, as tests and programs that embed the group do)."""
+
+
+def _entry(*args: str, env: dict[str, str] | None = None, entry: str = "main") -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", ENTRY.format(entry=entry), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def _entry_modules(*args: str, env: dict[str, str] | None = None) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, check=True, env=env
-    )
-    return json.loads(out.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _entry(*args, env=env)["modules"]  # type: ignore[no-any-return]
 
 
 def _template() -> str:
@@ -134,3 +148,14 @@ def test_the_stand_in_loader_hands_any_other_name_to_pydantics() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "pydantic"
+
+
+def test_the_scalesim_process_freezes_what_a_command_import_built() -> None:
+    """`main` imports the command with the cycle collector off and freezes what is alive
+    afterwards; the collector is on again for the run. Through `cli.main` (tests, programs that
+    embed the group) nothing is frozen."""
+    args = ("estimate", _template())
+    by_main = _entry(*args)
+    assert by_main["frozen"] > 10_000 and by_main["collecting"]
+    by_click = _entry(*args, entry="cli")
+    assert by_click["frozen"] == 0 and by_click["collecting"]
