@@ -1,8 +1,10 @@
 """Start-up cost of the command line, in CPU seconds of the process (interpreter included).
 
-`first-event` runs `scalesim simulate FILE` in this process with the kernel's `run` wrapped to note
+`first-event` runs `scalesim simulate FILE` in a child process as its console script does
+(`cli.main.main`), with the kernel's `run` wrapped, when the kernel loads, to note
 `time.process_time()` when the first replication starts its event loop: everything the user
-waits for before the first event (interpreter, imports, validation, building the model). `help`
+waits for before the first event (interpreter, imports, validation, building the model); the
+child imports nothing else. The pure-Python sources run (a compiled Kernel cannot be wrapped). `help`
 is `scalesim --help` as a whole process. Each figure is the median of `--runs` fresh processes,
 after one warm-up run of each.
 
