@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from scalesim_patterns.cli import main as cli_main
 
@@ -78,3 +80,82 @@ def test_command_table_matches_the_commands() -> None:
         assert cmd.callback is not None and cmd.callback.__module__.endswith(module), name
         first_paragraph = " ".join((cmd.help or "").split("\n\n")[0].split())
         assert text == first_paragraph, name
+
+
+ENTRY = """
+import gc, json, sys
+from scalesim_patterns.cli.main import {entry}
+try:
+    {entry}(sys.argv[1:])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+watched = ("importlib.metadata", "rich.progress")
+print(json.dumps({{
+    "modules": sorted(m for m in sys.modules if m in watched),
+    "frozen": gc.get_freeze_count(),
+    "collecting": gc.isenabled(),
+}}), file=sys.stderr)
+"""
+"""A command run through `main`, as the `scalesim` console script runs it (or through click's
+`cli.main`, as tests and programs that embed the group do)."""
+
+
+def _entry(*args: str, env: dict[str, str] | None = None, entry: str = "main") -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", ENTRY.format(entry=entry), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _entry_modules(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    return _entry(*args, env=env)["modules"]  # type: ignore[no-any-return]
+
+
+def _template() -> str:
+    from scalesim_patterns import catalog
+
+    return str(catalog.template("ecommerce").path)
+
+
+def test_simulate_off_a_terminal_loads_no_plugin_scan_and_no_progress_bar() -> None:
+    """pydantic's plugin loader imported `importlib.metadata` and read every installed
+    distribution's entry points (0.02 s); `rich.progress` drew no bar off a terminal (0.006 s)."""
+    args = ("simulate", _template(), "--duration", "1s", "--replications", "1", "--jobs", "1")
+    assert _entry_modules(*args) == []
+
+
+def test_pydantic_disable_plugins_set_leaves_pydantic_its_own_plugin_loader() -> None:
+    """Whoever sets the variable (even empty: disable none) has pydantic do as it says."""
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": ""}
+    assert _entry_modules("validate", _template(), env=env) == ["importlib.metadata"]
+
+
+def test_the_stand_in_loader_hands_any_other_name_to_pydantics() -> None:
+    code = (
+        "from scalesim_patterns.cli.main import main\n"
+        "import sys\n"
+        "try:\n"
+        f"    main(['validate', {_template()!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "from pydantic.plugin import _loader\n"
+        "assert list(_loader.get_plugins()) == []\n"
+        "print(_loader.PYDANTIC_ENTRY_POINT_GROUP)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "pydantic"
+
+
+def test_the_scalesim_process_freezes_what_a_command_import_built() -> None:
+    """`main` imports the command with the cycle collector off and freezes what is alive
+    afterwards; the collector is on again for the run. Through `cli.main` (tests, programs that
+    embed the group) nothing is frozen."""
+    args = ("estimate", _template())
+    by_main = _entry(*args)
+    assert by_main["frozen"] > 10_000 and by_main["collecting"]
+    by_click = _entry(*args, entry="cli")
+    assert by_click["frozen"] == 0 and by_click["collecting"]

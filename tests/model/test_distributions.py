@@ -38,6 +38,16 @@ def test_lognormal_from_p50_p99_has_those_quantiles() -> None:
     assert math.exp(mu + 2.3263478740408408 * sigma) == pytest.approx(0.100)
 
 
+def test_the_99th_percentile_z_is_the_one_statistics_computes() -> None:
+    """`_Z99` is written as a number (importing `statistics` cost every start 0.003 s); it must
+    be the very float `NormalDist` gives, or every p50/p99 log-normal would move."""
+    from statistics import NormalDist
+
+    from scalesim_patterns.model import distributions
+
+    assert NormalDist().inv_cdf(0.99) == distributions._Z99
+
+
 def test_lognormal_from_mean_sd_has_that_mean_and_variance() -> None:
     d = parse({"type": "lognormal", "mean": "20ms", "sd": "10ms"})
     assert d.mean() == pytest.approx(0.020)

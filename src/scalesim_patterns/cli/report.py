@@ -11,7 +11,6 @@ from rich.text import Text
 
 from scalesim_patterns.sim import Comparison, SimulationResult
 from scalesim_patterns.sim.core.stats import Estimate
-from scalesim_patterns.sim.tracing.critical_path import summarise as summarise_critical_paths
 from scalesim_patterns.sim.tracing.spans import TraceSet
 
 __all__ = ["comparison_tables", "entries_in_one", "result_tables"]
@@ -596,6 +595,9 @@ def _slo_table(result: SimulationResult) -> RenderableType | None:
 
 def critical_path_table(traces: TraceSet, top: int = 3) -> RenderableType:
     """Per entry: the hops and causes that make up the median and the tail (sampled traces)."""
+    # Here: only `--traces` shows it, and its dataclasses cost every run 0.002 s to define.
+    from scalesim_patterns.sim.tracing.critical_path import summarise as summarise_critical_paths
+
     table = _table(
         "critical path of sampled traces (what the p50 and p99 are made of)",
         ("entry", "band", "latency", "traces", "hop", "cause", "ms", "share"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scalesim_patterns.model import Architecture
 from scalesim_patterns.model.units import parse_duration, parse_memory
@@ -121,6 +119,9 @@ def progress_bar(
     if not enabled:
         yield None
         return
+    # Here, not at the top: off a terminal no bar is drawn, and a run need not load it (0.006 s).
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -183,6 +184,8 @@ def _refuse_existing(path: str | None, force: bool, folder: bool = False) -> Non
         existing = existing.parent
     if not existing.is_dir():
         fail(f"cannot write {path}: {existing} is not a folder")
+    import tempfile  # only when there is an output to check (it loads shutil, 0.002 s)
+
     try:  # an unnamed file where possible (O_TMPFILE): nothing of the user's is touched
         with tempfile.TemporaryFile(dir=existing):
             pass

@@ -1,12 +1,10 @@
 """The architecture file: one document every part of ScaleSim Patterns reads."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Spec
+from .base import Spec, empty_list
 from .caches import Cache
 from .data import Broker, Database, EventStore, Saga
 from .edge import Gateway, Mesh, Network, Tracing
@@ -27,7 +25,7 @@ class Metadata(Spec):
     namespace: Name | None = None
     """Kubernetes namespace of the generated objects; defaults to the architecture's name."""
     labels: dict[str, str] = Field(default_factory=dict)
-    patterns: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=empty_list)
     """Catalog pattern ids this architecture applies (see `scalesim catalog`)."""
     template: str | None = None
     """The template it was created from."""
@@ -60,7 +58,7 @@ class ArchitectureSpec(Spec):
     traffic: dict[Name, TrafficSource] = Field(min_length=1)
     scenarios: dict[Name, Scenario] = Field(default_factory=dict)
     simulation: Simulation = Field(default_factory=Simulation)
-    slos: list[Slo] = Field(default_factory=list)
+    slos: list[Slo] = Field(default_factory=empty_list)
 
 
 class Architecture(Spec):

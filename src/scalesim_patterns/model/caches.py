@@ -14,8 +14,6 @@ characteristic time T solves Σᵢ (1 − e^(−pᵢT)) = C and key i hits with 
 estimate takes the smaller of the two per key (the simulator itself runs the cache, key by key).
 """
 
-from __future__ import annotations
-
 import functools
 import math
 from typing import Literal
@@ -73,7 +71,7 @@ class Cache(Spec):
     `CACHE_LATENCY`)."""
 
     @model_validator(mode="after")
-    def _one_way(self) -> Cache:
+    def _one_way(self) -> "Cache":
         if self.hit_ratio is not None and (
             self.popularity is not None or self.capacity is not None or self.ttl is not None
         ):

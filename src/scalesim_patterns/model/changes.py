@@ -9,8 +9,6 @@ error-prone (a feature flag, a new connection string). Each takes effect at `at`
 until a later change of the same thing.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -45,7 +43,7 @@ class RouteWeightsChange(Spec):
     split: list[RouteTarget] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _sum(self) -> RouteWeightsChange:
+    def _sum(self) -> "RouteWeightsChange":
         total = sum(t.weight for t in self.split)
         if total != 100:
             raise ValueError(f"split weights must sum to 100, got {total}")
@@ -98,7 +96,7 @@ class ConfigChange(Spec):
     error_rate: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _something(self) -> ConfigChange:
+    def _something(self) -> "ConfigChange":
         if self.work is None and self.error_rate is None:
             raise ValueError("a config change sets `work`, `errorRate` or both")
         return self

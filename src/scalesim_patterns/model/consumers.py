@@ -8,8 +8,6 @@ as (`traffic.<source>.consumer`); every request it sends carries that identity t
 gateway and down the call chain (per-tenant bulkheads use it).
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from .base import Spec

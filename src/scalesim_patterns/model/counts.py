@@ -5,8 +5,6 @@ A `repeat` is a whole number, or one of these distributions over whole numbers â
 skips the step). Each has a closed-form mean, which the validator's load estimates use.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Literal
 
@@ -37,7 +35,7 @@ class UniformCount(Spec):
     max: int = Field(ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
-    def _order(self) -> UniformCount:
+    def _order(self) -> "UniformCount":
         if self.max < self.min:
             raise ValueError(f"max ({self.max}) must be at least min ({self.min})")
         return self
@@ -78,7 +76,7 @@ class ZipfCount(Spec):
     max: int = Field(ge=1, le=MAX_COUNT)
 
     @model_validator(mode="after")
-    def _order(self) -> ZipfCount:
+    def _order(self) -> "ZipfCount":
         if self.max < self.min:
             raise ValueError(f"max ({self.max}) must be at least min ({self.min})")
         return self
@@ -98,7 +96,7 @@ class EmpiricalCount(Spec):
     values: dict[int, float] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _weights(self) -> EmpiricalCount:
+    def _weights(self) -> "EmpiricalCount":
         for k, w in self.values.items():
             if not 0 <= k <= MAX_COUNT:
                 raise ValueError(f"count {k} must lie in 0..{MAX_COUNT}")

@@ -17,8 +17,6 @@ as the kernel does: in each `quotaPeriod` the replica may use `limit × period` 
 they are used up its threads are throttled until the period ends.
 """
 
-from __future__ import annotations
-
 import math
 
 from pydantic import Field, model_validator
@@ -48,7 +46,7 @@ class CpuModel(Spec):
     """`cpu.cfs_period_us`; the quota per period is the CPU limit × this."""
 
     @model_validator(mode="after")
-    def _gil_one_core(self) -> CpuModel:
+    def _gil_one_core(self) -> "CpuModel":
         if self.gil and self.cores is not None and self.cores > 1:
             raise ValueError(
                 f"gil: true runs one thread at a time, so cores: {self.cores} cannot be used; "

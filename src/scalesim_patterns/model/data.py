@@ -1,13 +1,11 @@
 """Databases, message brokers, event stores, sagas: where state lives and how it stays consistent."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Spec
+from .base import Spec, empty_list
 from .distributions import Distribution, LogNormal
 from .units import Duration, Memory, Rate
 
@@ -113,7 +111,7 @@ class Database(Spec):
     """Server-side limit on connections from all replicas; defaults to the engine's own default."""
     latency: DatabaseLatency = Field(default_factory=DatabaseLatency)
     storage: Memory = 10 * 1024**3
-    shared_with: list[str] = Field(default_factory=list)
+    shared_with: list[str] = Field(default_factory=empty_list)
     """Other services allowed to reach it (a deliberate exception to database per service)."""
 
     def latency_of(self, operation: Literal["read", "write"]) -> Distribution:
@@ -194,7 +192,7 @@ def _limit(value: int | None, default: int | None) -> int | None:
 
 class Topic(Spec):
     partitions: int = Field(3, ge=1)
-    consumers: list[Consumer] = Field(default_factory=list)
+    consumers: list[Consumer] = Field(default_factory=empty_list)
     max_deliveries: int | None = Field(None, ge=-1)
     """Deliveries of a failing message (the first included) before it is dead-lettered; -1 for
     unlimited. Default: the broker's (RabbitMQ 20, Kafka and NATS unlimited)."""
@@ -211,7 +209,7 @@ class Topic(Spec):
     Kafka 1 s, NATS 2 s."""
 
     @model_validator(mode="after")
-    def _no_zero_limits(self) -> Topic:
+    def _no_zero_limits(self) -> "Topic":
         if self.max_deliveries == 0:
             raise ValueError("maxDeliveries is at least 1 (-1 for unlimited)")
         if self.max_in_flight == 0:
@@ -273,7 +271,7 @@ class EventStore(Spec):
     """Chance an append finds another writer moved the stream (expected-version mismatch)."""
     max_append_retries: int = Field(3, ge=0)
     write_rate_limit: Rate | None = None
-    projections: list[Projection] = Field(default_factory=list)
+    projections: list[Projection] = Field(default_factory=empty_list)
     snapshot_every: int | None = Field(None, ge=1)
     """Write a snapshot of the aggregate every this many events; loading then reads the
     snapshot and replays only the events after it (docs/sagas-and-rollouts.md)."""
@@ -311,7 +309,7 @@ class Saga(Spec):
     timeout: Duration | None = None
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> Saga:
+    def _mode_fields(self) -> "Saga":
         if self.mode == "orchestrated" and self.orchestrator is None:
             raise ValueError("an orchestrated saga names its `orchestrator` service")
         if self.mode == "choreographed" and self.broker is None:

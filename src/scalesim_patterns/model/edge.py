@@ -1,12 +1,10 @@
 """What sits between services: the gateway, the mesh, the network, and tracing."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Spec
+from .base import Spec, empty_list
 from .consumers import Consumer
 from .distributions import Distribution
 from .resilience import EnvoyRetry, RateLimit
@@ -70,7 +68,7 @@ class ConsumerMatch(Spec):
     split: list[RouteTarget] | None = None
 
     @model_validator(mode="after")
-    def _one_target(self) -> ConsumerMatch:
+    def _one_target(self) -> "ConsumerMatch":
         _check_target("a consumer match", self.endpoint, self.split)
         return self
 
@@ -88,11 +86,11 @@ class Route(Spec):
     rate_limit: RateLimit | None = None
     auth: bool = True
     strip_path: bool = False
-    by_consumer: list[ConsumerMatch] = Field(default_factory=list, max_length=100)
+    by_consumer: list[ConsumerMatch] = Field(default_factory=empty_list, max_length=100)
     """Consumer matches tried in order before the route's own target (priority routing)."""
 
     @model_validator(mode="after")
-    def _one_target(self) -> Route:
+    def _one_target(self) -> "Route":
         _check_target("a route", self.endpoint, self.split)
         return self
 
@@ -150,7 +148,7 @@ class Mesh(Spec):
     retry: EnvoyRetry | None = Field(default_factory=EnvoyRetry)
     outlier_detection: OutlierDetection | None = None
     connection_pool: ConnectionPool | None = None
-    services: dict[str, MeshOverride] = Field(default_factory=dict)
+    services: dict[str, "MeshOverride"] = Field(default_factory=dict)
     """Per-destination overrides of outlierDetection and connectionPool."""
 
 

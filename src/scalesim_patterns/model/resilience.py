@@ -5,13 +5,11 @@ every default is that component's real default (see docs/mechanisms.md), so a po
 production config means the same thing here.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from .base import Spec
+from .base import Spec, empty_list, signed
 from .distributions import Distribution
 from .units import Duration
 
@@ -62,7 +60,7 @@ def _default_tag(field: str, default: str) -> Any:
             return {field: default, **value}
         return value
 
-    return fill
+    return signed(fill)
 
 
 class FailureRateBreaker(Spec):
@@ -84,7 +82,7 @@ class FailureRateBreaker(Spec):
     record_on: list[Cause] | None = None
     """Causes that count as failures (`recordExceptions`). Not given: every cause does, as
     Resilience4j's empty default means; given: the causes not listed count as successes."""
-    ignore_on: list[Cause] = Field(default_factory=list)
+    ignore_on: list[Cause] = Field(default_factory=empty_list)
     """Causes that count as neither success nor failure (`ignoreExceptions`); wins over
     `record_on`. Empty by default, as in Resilience4j."""
 
@@ -97,7 +95,7 @@ class ConsecutiveFailureBreaker(Spec):
     reset_timeout: Duration = 60.0
     record_on: list[Cause] | None = None
     """As for the failure-rate breaker: not given, every cause is a failure."""
-    ignore_on: list[Cause] = Field(default_factory=list)
+    ignore_on: list[Cause] = Field(default_factory=empty_list)
     """pybreaker's `exclude`: these causes are not failures."""
 
 
@@ -174,7 +172,7 @@ class ThreadPoolBulkhead(Spec):
     tenant's backlog never fills another's queue; the breaker stays shared."""
 
     @model_validator(mode="after")
-    def _core_within_max(self) -> ThreadPoolBulkhead:
+    def _core_within_max(self) -> "ThreadPoolBulkhead":
         # Resilience4j's ThreadPoolBulkheadConfig.Builder refuses it too (IllegalArgumentException).
         if self.max_threads < self.core_threads:
             raise ValueError(
@@ -248,7 +246,7 @@ class ClientPolicy(Spec):
     bulkhead: Bulkhead | None = None
     fallback: Fallback | None = None
 
-    def merged(self, override: ClientPolicy | None) -> ClientPolicy:
+    def merged(self, override: "ClientPolicy | None") -> "ClientPolicy":
         """This policy with every field the override sets replaced."""
         if override is None:
             return self

@@ -13,8 +13,6 @@ the architecture file's folder and may not leave it (no absolute path, no `..`, 
 out).
 """
 
-from __future__ import annotations
-
 import math
 from bisect import bisect_right
 from collections.abc import Callable
@@ -62,7 +60,7 @@ class SeriesArrival(Spec):
     _loaded: list[tuple[float, float]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _one_source(self) -> SeriesArrival:
+    def _one_source(self) -> "SeriesArrival":
         if (self.points is None) == (self.file is None):
             raise ValueError("a series has either `points` or `file`")
         if self.points is not None:

@@ -1,12 +1,10 @@
 """A service: its replicas, its endpoints and how it is run, scaled, probed and rolled out."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from .base import Spec
+from .base import Spec, empty_list
 from .cpu import CpuModel
 from .distributions import Distribution
 from .resilience import ClientPolicy
@@ -42,7 +40,7 @@ class Endpoint(Spec):
     work: Distribution
     """The endpoint's own processing time, excluding the calls it makes."""
     error_rate: float = Field(0.0, ge=0, le=1)
-    steps: list[Step] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=empty_list)
 
 
 class Resources(Spec):
@@ -102,7 +100,7 @@ class Autoscaling(Spec):
     tolerance: float = Field(0.1, ge=0, lt=1)
 
     @model_validator(mode="after")
-    def _bounds(self) -> Autoscaling:
+    def _bounds(self) -> "Autoscaling":
         if self.max_replicas < self.min_replicas:
             raise ValueError("maxReplicas must be at least minReplicas")
         return self
@@ -147,7 +145,7 @@ class CanaryStep(Spec):
     analysis: Analysis | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> CanaryStep:
+    def _one(self) -> "CanaryStep":
         if sum(x is not None for x in (self.set_weight, self.pause, self.analysis)) != 1:
             raise ValueError("a canary step has exactly one of setWeight, pause, analysis")
         return self
@@ -178,7 +176,7 @@ class Deployment(Spec):
     blue_green: BlueGreen | None = None
 
     @model_validator(mode="after")
-    def _strategy_block(self) -> Deployment:
+    def _strategy_block(self) -> "Deployment":
         if self.strategy == "canary" and self.canary is None:
             raise ValueError("strategy canary needs a `canary:` block")
         if self.strategy == "blue-green" and self.blue_green is None:

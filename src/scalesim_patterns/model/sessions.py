@@ -8,8 +8,6 @@ many items to add (`repeat: {min: 1, max: 3}`), whether to check out at all (`pr
 drawn when the session reaches the step, and is the session's own state.
 """
 
-from __future__ import annotations
-
 from pydantic import Field, model_validator
 
 from .base import Spec
@@ -25,7 +23,7 @@ class RepeatRange(Spec):
     max: int = Field(ge=1, le=10_000)
 
     @model_validator(mode="after")
-    def _ordered(self) -> RepeatRange:
+    def _ordered(self) -> "RepeatRange":
         if self.max < self.min:
             raise ValueError("max must be at least min")
         return self
@@ -51,7 +49,7 @@ class SessionStep(Spec):
     """Pause after each answer of this step; default: the source's `thinkTime`."""
 
     @model_validator(mode="after")
-    def _one(self) -> SessionStep:
+    def _one(self) -> "SessionStep":
         if (self.route is None) == (self.endpoint is None):
             raise ValueError("a session step has either `route` or `endpoint`")
         if isinstance(self.repeat, int) and not 0 <= self.repeat <= 10_000:

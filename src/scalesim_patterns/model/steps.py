@@ -5,14 +5,12 @@ A step is a mapping named by its one distinctive key (`call:`, `parallel:`, `que
 diagram an engineer would draw.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from .base import Spec
+from .base import Spec, empty_list
 from .counts import Count, count_mean
 from .resilience import ClientPolicy
 
@@ -126,7 +124,7 @@ class ChoiceStep(Spec):
     choice: list[ChoiceOption] = Field(min_length=2)
 
     @model_validator(mode="after")
-    def _one_call(self) -> ChoiceStep:
+    def _one_call(self) -> "ChoiceStep":
         if all(o.call is None for o in self.choice):
             raise ValueError("a choice needs at least one option with a `call`")
         return self
@@ -141,7 +139,7 @@ class CacheStep(Spec):
     backing store), then fill the cache."""
 
     cache: str
-    miss: list[Step] = Field(default_factory=list)
+    miss: list["Step"] = Field(default_factory=empty_list)
     probability: float = Field(1.0, gt=0, le=1)
 
 
@@ -149,7 +147,7 @@ class GroupStep(Spec):
     """Steps repeated together: `repeat` times the whole sequence (items in a cart: for each,
     check stock and reserve it)."""
 
-    steps: list[Step] = Field(min_length=1)
+    steps: list["Step"] = Field(min_length=1)
     repeat: Count
     probability: float = Field(1.0, gt=0, le=1)
 

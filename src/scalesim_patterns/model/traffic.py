@@ -1,12 +1,10 @@
 """Load and trouble: who calls the system, how often, and what goes wrong while they do."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from .base import Spec
+from .base import Spec, empty_list
 from .changes import Change
 from .distributions import Distribution
 from .series import SeriesArrival
@@ -70,7 +68,7 @@ class StepArrival(Spec):
     steps: list[RateStep] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _sorted(self) -> StepArrival:
+    def _sorted(self) -> "StepArrival":
         times = [s.at for s in self.steps]
         if times != sorted(times):
             raise ValueError("steps must be in increasing order of `at`")
@@ -124,7 +122,7 @@ class EntryMix(Spec):
     """Relative share of the source's requests (at most 10^9, so that sums stay finite)."""
 
     @model_validator(mode="after")
-    def _one(self) -> EntryMix:
+    def _one(self) -> "EntryMix":
         if (self.route is None) == (self.endpoint is None):
             raise ValueError("a mix entry has either `route` or `endpoint`")
         return self
@@ -139,7 +137,7 @@ class _Sends(Spec):
         session: list[SessionStep] | None
 
     @model_validator(mode="after")
-    def _mix_or_session(self) -> _Sends:
+    def _mix_or_session(self) -> "_Sends":
         if bool(self.mix) == (self.session is not None):
             raise ValueError("a traffic source has either a non-empty `mix` or a `session`")
         return self
@@ -168,7 +166,7 @@ class OpenLoop(_Sends):
 
     type: Literal["open"] = "open"
     arrival: Arrival
-    mix: list[EntryMix] = Field(default_factory=list)
+    mix: list[EntryMix] = Field(default_factory=empty_list)
     session: list[SessionStep] | None = Field(None, min_length=1, max_length=1000)
     """A sequence of requests each arrival follows once (model/sessions.py)."""
     consumer: str | None = Field(None, min_length=1, max_length=253)
@@ -185,7 +183,7 @@ class ClosedLoop(_Sends):
     type: Literal["closed"] = "closed"
     users: int = Field(ge=1)
     think_time: Distribution
-    mix: list[EntryMix] = Field(default_factory=list)
+    mix: list[EntryMix] = Field(default_factory=empty_list)
     session: list[SessionStep] | None = Field(None, min_length=1, max_length=1000)
     """A sequence of requests each user follows, again and again (model/sessions.py)."""
     consumer: str | None = Field(None, min_length=1, max_length=253)
@@ -233,7 +231,7 @@ class Fault(Spec):
     rate: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _fields_for_type(self) -> Fault:
+    def _fields_for_type(self) -> "Fault":
         need: dict[str, tuple[str, ...]] = {
             "crash": ("target",),
             "latency": ("target", "add"),
@@ -257,10 +255,10 @@ class TrafficOverride(Spec):
 
 class Scenario(Spec):
     description: str | None = None
-    faults: list[Fault] = Field(default_factory=list)
+    faults: list[Fault] = Field(default_factory=empty_list)
     traffic: dict[str, TrafficOverride] = Field(default_factory=dict)
     duration: Duration | None = None
-    changes: list[Change] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=empty_list)
     """Changes made on purpose during the run, at their times (model/changes.py)."""
 
 
@@ -272,7 +270,7 @@ class Simulation(Spec):
     replications: int = Field(1, ge=1)
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> Simulation:
+    def _warmup_inside(self) -> "Simulation":
         if self.duration <= 0:
             raise ValueError("duration must be positive")
         if self.warmup >= self.duration:

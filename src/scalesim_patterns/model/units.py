@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, ValidationInfo, WithJsonSchema
 
+from .base import signed
+
 __all__ = [
     "Cpu",
     "Duration",
@@ -98,6 +100,7 @@ def parse_duration(value: Any) -> float:
     return _finite(seconds, value, "duration")
 
 
+@signed
 def format_duration(seconds: float) -> str:
     """The shortest exact string for a duration, so files round-trip stably."""
     if seconds == 0:
@@ -120,6 +123,7 @@ def parse_rate(value: Any) -> float:
     return _finite(float(m.group(1)) * _RATE_UNITS[m.group(2)], value, "rate")
 
 
+@signed
 def format_rate(per_second: float) -> str:
     if per_second >= 1 or per_second == 0:
         return f"{per_second:g}/s"
@@ -137,6 +141,7 @@ def _cpu_range(cores: float, value: Any) -> float:
     return cores
 
 
+@signed
 def parse_cpu(value: Any) -> float:
     """Cores from '500m', '0.5' or 2, within (0, MAX_CPU]."""
     if isinstance(value, bool):
@@ -152,6 +157,7 @@ def parse_cpu(value: Any) -> float:
     raise ValueError(f"{_r(value)} is not a CPU quantity; use {CPU_FORMS}")
 
 
+@signed
 def format_cpu(cores: float) -> str:
     milli = cores * 1000
     if abs(milli - round(milli)) < 1e-6 and milli % 1000:
@@ -167,6 +173,7 @@ def _memory_range(size: float, value: Any) -> float:
     return size
 
 
+@signed
 def parse_memory(value: Any) -> float:
     """Bytes from '256Mi', within (0, 64Ti]."""
     if isinstance(value, bool):
@@ -180,6 +187,7 @@ def parse_memory(value: Any) -> float:
     raise ValueError(f"{_r(value)} is not a memory quantity; use {MEMORY_FORMS}")
 
 
+@signed
 def format_memory(size: float) -> str:
     for unit in ("Ti", "Gi", "Mi", "Ki"):
         n = size / _MEM_UNITS[unit]
@@ -208,7 +216,7 @@ def _lenient(parse: Any) -> Any:
             return number
         return parse(value)
 
-    return validate
+    return signed(validate)
 
 
 Duration = Annotated[
