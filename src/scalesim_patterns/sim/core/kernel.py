@@ -256,7 +256,11 @@ class Timer:
         self.active = True
 
     def cancel(self) -> None:
+        """It will do nothing; it lets go of its argument at once, which usually refers back to
+        the timer (a saga instance and its deadline): without the cycle, both are freed when
+        their last other reference goes instead of waiting for the cycle collector."""
         self.active = False
+        self.arg = None
 
     def fire(self, _: Any) -> None:
         if self.active:

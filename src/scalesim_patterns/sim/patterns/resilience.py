@@ -287,7 +287,7 @@ class _Client:
             # The common case of a retry policy that never fires: no guards to find (their
             # table entry would hold nothing), nothing to acquire; `send`, inlined.
             ex = _Exchange(self, o, _UNGUARDED)
-            a = ex.call = Call(self.endpoint, self.reply_, ex, self.kernel.now)
+            a = Call(self.endpoint, self.reply_, ex, self.kernel.now)
             self.stats.attempts += 1
             if self.per_try is not None:
                 self.kernel.schedule(self.per_try, self.attempt_expired_, a)
@@ -342,7 +342,6 @@ class _Client:
 
     def send(self, ex: _Exchange) -> None:
         a = Call(self.endpoint, self.reply_, ex, self.kernel.now)
-        ex.call = a
         self.stats.attempts += 1
         if self.per_try is not None:
             self.kernel.schedule(self.per_try, self.attempt_expired_, a)
@@ -444,7 +443,6 @@ class _Exchange:
     """One call through the client layer: its attempts, permits and outcome."""
 
     __slots__ = (
-        "call",
         "client",
         "guards",
         "holds",
@@ -466,7 +464,6 @@ class _Exchange:
         self.holds = False
         self.t_try = 0.0
         self.result = OK
-        self.call: Call | None = None
 
 
 def client_layer(site: CallSite, nxt: Invoke) -> Invoke:
