@@ -77,11 +77,14 @@ def test_buckets_after_windows_match_a_dictionary_of_keys() -> None:
                 want[_key(v)] = want.get(_key(v), 0) + 1
         assert h.buckets == want, window
         assert list(h.items()) == sorted(want.items())
-        total.absorb(h)
+        if window % 2:
+            total.absorb(h)
+            h.empty_buckets()
+        else:
+            total.take(h)  # the same in one walk
         for k, n in want.items():
             want_total[k] = want_total.get(k, 0) + n
         assert total.buckets == want_total
-        h.empty_buckets()
         assert h.buckets == {} and h.kmin > h.kmax
         assert not any(h.counts)
     total.count = sum(want_total.values())

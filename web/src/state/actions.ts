@@ -10,6 +10,7 @@ import { addFaultScenario, type FaultKind } from "../graph/edits";
 import type { Positions } from "../graph/layout";
 import type { CriticalPaths } from "../results/sections";
 import { readDocument } from "../yaml/sync";
+import { LiveBuffer } from "./liveBuffer";
 import { getState, parseRoute, routeHash, setState, updateDesigner, updateRun, updateSweep, type Route, type Snapshot } from "./store";
 
 export function navigate(route: Route): void {
@@ -362,10 +363,13 @@ export async function runFault(service: string, kind: FaultKind, duration = "90s
 }
 
 let source: EventSource | null = null;
+let live: LiveBuffer | null = null;
 
 export function closeRunStream(): void {
   source?.close();
   source = null;
+  live?.close();
+  live = null;
 }
 
 export async function openRun(id: number): Promise<boolean> {
@@ -393,28 +397,38 @@ function connect(id: number): void {
   source = es;
   const mine = () => getState().run?.run.id === id;
   const data = <T,>(ev: Event): T => JSON.parse((ev as MessageEvent<string>).data) as T;
-  es.addEventListener("progress", (ev) => {
+  // Progress, windows and timeline events reach the state in batches (see LiveBuffer); anything
+  // else first hands over what is pending, so the order of events is kept.
+  const buffer = new LiveBuffer((b) => {
     if (!mine()) return;
-    const p = data<Progress>(ev);
-    updateRun((r) => ({ ...r, progressLog: [...r.progressLog, p], run: { ...r.run, state: r.run.state === "queued" ? "running" : r.run.state, progress: p } }));
+    const p = b.progress.at(-1);
+    updateRun((r) => ({
+      ...r,
+      windows: b.windows.length ? r.windows.concat(b.windows) : r.windows,
+      timeline: b.timeline.length ? r.timeline.concat(b.timeline) : r.timeline,
+      progressLog: b.progress.length ? r.progressLog.concat(b.progress) : r.progressLog,
+      run: p ? { ...r.run, state: r.run.state === "queued" ? "running" : r.run.state, progress: p } : r.run,
+    }));
+  });
+  live = buffer;
+  es.addEventListener("progress", (ev) => {
+    if (mine()) buffer.progress(data<Progress>(ev));
   });
   es.addEventListener("window", (ev) => {
-    if (!mine()) return;
-    const w = data<WindowEvent>(ev);
-    updateRun((r) => ({ ...r, windows: [...r.windows, w] }));
+    if (mine()) buffer.window(data<WindowEvent>(ev));
   });
   es.addEventListener("timeline", (ev) => {
-    if (!mine()) return;
-    const t = data<TimelineEvent>(ev);
-    updateRun((r) => ({ ...r, timeline: [...r.timeline, t] }));
+    if (mine()) buffer.timeline(data<TimelineEvent>(ev));
   });
   es.addEventListener("traces", (ev) => {
     if (!mine()) return;
+    buffer.flush();
     const traces = data<CriticalPaths>(ev);
     updateRun((r) => ({ ...r, traces }));
   });
   es.addEventListener("state", (ev) => {
     if (!mine()) return;
+    buffer.flush();
     const st = data<{ state: Run["state"]; error?: string }>(ev);
     updateRun((r) => ({ ...r, run: { ...r.run, state: st.state, error: st.error ?? r.run.error } }));
     if (st.state === "done" || st.state === "failed" || st.state === "cancelled") {

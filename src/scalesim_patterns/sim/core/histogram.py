@@ -155,6 +155,29 @@ class LogHistogram:
         if kmax > self.kmax:
             self.kmax = kmax
 
+    def take(self, other: LogHistogram) -> None:
+        """`absorb(other)`, then `other.empty_buckets()`, in one walk of its range."""
+        kmin = other.kmin
+        kmax = other.kmax
+        if kmin > kmax:
+            return
+        self.cover(kmin, kmax)
+        counts = self.counts
+        lo = self.lo
+        theirs = other.counts
+        their_lo = other.lo
+        for key in range(kmin, kmax + 1):
+            n = theirs[key - their_lo]
+            if n:
+                counts[key - lo] += n
+                theirs[key - their_lo] = 0
+        if kmin < self.kmin:
+            self.kmin = kmin
+        if kmax > self.kmax:
+            self.kmax = kmax
+        other.kmin = _NONE
+        other.kmax = -1
+
     def empty_buckets(self) -> None:
         """Zero every bucket (the count, sum and maximum stay): the touched range only."""
         kmin = self.kmin

@@ -32,12 +32,15 @@ __all__ = ["SeriesRecorder"]
 
 class _Latency:
     """A service's endpoint buckets so far (all windows closed since warm-up), and the running
-    count, zeros and sum of its endpoints at the previous close."""
+    count, zeros and sum of its endpoints at the previous close; `window` holds the buckets of
+    a service with several endpoints while a window closes (emptied after, so its counts are
+    allocated once, not at every close)."""
 
-    __slots__ = ("buckets", "count", "sum", "zeros")
+    __slots__ = ("buckets", "count", "sum", "window", "zeros")
 
     def __init__(self, endpoints: int) -> None:
         self.buckets: list[LogHistogram] = [LogHistogram() for _ in range(endpoints)]
+        self.window = LogHistogram()
         self.count = 0
         self.zeros = 0
         self.sum = 0.0
@@ -76,6 +79,8 @@ class SeriesRecorder:
         self.clients: dict[str, dict[str, list[float | None]]] = {}
         """Columns per client (caller->target) that window hooks fill."""
         self.topics = TopicSeries(engine.topics)
+        self.all_entries = LogHistogram()
+        """The window's latency over every entry ("*"), refilled at each close."""
         self.last: dict[str, tuple[int, int]] = {}
         self.last_hist: dict[str, _Latency] = {}
         """Each service's latency so far; cleared at warm-up end with the histograms it holds."""
@@ -129,7 +134,10 @@ class SeriesRecorder:
             self._entry_row(e.name, n - e.wn, fails - e.wfails, e.whist, span)
             e.wn, e.wfails = n, fails
         if "*" in self.entries:
-            merged = LogHistogram.merged(e.whist for e in entries)
+            merged = self.all_entries
+            merged.clear()
+            for e in entries:
+                merged.merge(e.whist)
             count = sum(int(self.entries[e.name]["count"][-1] or 0) for e in entries)
             errors = sum(int(self.entries[e.name]["errors"][-1] or 0) for e in entries)
             self._entry_row("*", count, errors, merged, span)
@@ -172,15 +180,14 @@ class SeriesRecorder:
         if held is None:
             held = self.last_hist[s.name] = _Latency(len(endpoints))
         single = len(endpoints) == 1
-        window = endpoints[0] if single else LogHistogram()
+        window = endpoints[0] if single else held.window
         count = zeros = 0
         total = vmax = 0.0
-        for hist, cumulative in zip(endpoints, held.buckets, strict=True):
+        for hist in endpoints:
             count += hist.count
             zeros += hist.zeros
             total += hist.sum
             vmax = max(vmax, hist.max)
-            cumulative.absorb(hist)
             if not single:
                 window.absorb(hist)
         wcount = count - held.count
@@ -188,8 +195,10 @@ class SeriesRecorder:
         wsum = total - held.sum
         held.count, held.zeros, held.sum = count, zeros, total
         q = bucket_quantiles(window, (0.5, 0.9, 0.99), wcount, wzeros, vmax)
-        for hist in endpoints:
-            hist.empty_buckets()
+        for hist, cumulative in zip(endpoints, held.buckets, strict=True):
+            cumulative.take(hist)
+        if not single:
+            window.empty_buckets()
         cols["mean"].append(wsum / wcount if wcount else None)
         cols["p50"].append(q[0])
         cols["p90"].append(q[1])
