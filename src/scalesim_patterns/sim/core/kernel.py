@@ -66,6 +66,7 @@ class Kernel:
         "parked",
         "seq",
         "slots",
+        "spare_slot",
         "until",
     )
 
@@ -83,6 +84,9 @@ class Kernel:
         """The callback of each slot's event; a slot is taken again once its event has run."""
         self.free: vec[i64] = vec[i64]()
         """Slots whose event has run."""
+        self.spare_slot: i64 = -1
+        """The slot of the event that ran last, when no push has taken it yet (-1: none): most
+        events schedule one more, which takes it without touching `free`."""
         self.seq = 0
         self.parked = 0
         """Events scheduled (their `seq` taken) but held outside the heap (a timeout's FIFO of
@@ -100,8 +104,13 @@ class Kernel:
             heappush(self.heap, (t, seq, fn, arg))
             return
         free = self.free
-        slot: i64
-        if len(free):
+        slot: i64 = self.spare_slot
+        if slot >= 0:
+            self.spare_slot = -1
+            ev = self.slots[slot]
+            ev.fn = fn
+            ev.arg = arg
+        elif len(free):
             free, slot = pop(free)
             self.free = free
             ev = self.slots[slot]
@@ -214,7 +223,10 @@ class Kernel:
                     ev = slots[slot]
                     fn = ev.fn
                     arg = ev.arg
-                    self.free = append(self.free, slot)
+                    if self.spare_slot < 0:
+                        self.spare_slot = slot
+                    else:
+                        self.free = append(self.free, slot)
                     fn(arg)
             else:
                 heap = self.heap
