@@ -140,26 +140,13 @@ class LogHistogram:
 
     def absorb(self, other: LogHistogram) -> None:
         """Add `other`'s bucket counts to this one's (not its count, sum or maximum)."""
-        kmin = other.kmin
-        kmax = other.kmax
-        if kmin > kmax:
-            return
-        self.cover(kmin, kmax)
-        counts = self.counts
-        lo = self.lo
-        theirs = other.counts
-        their_lo = other.lo
-        for key in range(kmin, kmax + 1):
-            n = theirs[key - their_lo]
-            if n:
-                counts[key - lo] += n
-        if kmin < self.kmin:
-            self.kmin = kmin
-        if kmax > self.kmax:
-            self.kmax = kmax
+        self._add_buckets(other, False)
 
     def take(self, other: LogHistogram) -> None:
         """`absorb(other)`, then `other.empty_buckets()`, in one walk of its range."""
+        self._add_buckets(other, True)
+
+    def _add_buckets(self, other: LogHistogram, empty: bool) -> None:
         kmin = other.kmin
         kmax = other.kmax
         if kmin > kmax:
@@ -173,13 +160,15 @@ class LogHistogram:
             n = theirs[key - their_lo]
             if n:
                 counts[key - lo] += n
-                theirs[key - their_lo] = 0
+                if empty:
+                    theirs[key - their_lo] = 0
         if kmin < self.kmin:
             self.kmin = kmin
         if kmax > self.kmax:
             self.kmax = kmax
-        other.kmin = _NONE
-        other.kmax = -1
+        if empty:
+            other.kmin = _NONE
+            other.kmax = -1
 
     def empty_buckets(self) -> None:
         """Zero every bucket (the count, sum and maximum stay): the touched range only."""

@@ -129,6 +129,8 @@ class Kernel:
             hseq = self.hseq = append(hseq, s)
             hslot = self.hslot = append(hslot, slot)
         self.n = pos + 1
+        # The sift-up is written out here and at the end of `_pop`: as one method called from
+        # both, the reference model's event loop ran 3.6 % more instructions.
         while pos > 0:
             up = (pos - 1) >> 1
             pt = ht[up]
