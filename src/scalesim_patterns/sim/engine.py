@@ -36,7 +36,14 @@ from scalesim_patterns.sim.core.collector import young_generation
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.plugins import PluginStates
-from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams, constant_zero
+from scalesim_patterns.sim.core.rng import (
+    ZERO,
+    AnyDistribution,
+    Sampler,
+    Streams,
+    Sum,
+    constant_zero,
+)
 from scalesim_patterns.sim.extensions import default_extensions
 from scalesim_patterns.sim.network.caches import (
     CacheFill,
@@ -52,7 +59,7 @@ from scalesim_patterns.sim.network.consumer_stats import (
 )
 from scalesim_patterns.sim.network.gateway import ConsumerRoutedStep, GatewayStepRuntime
 from scalesim_patterns.sim.network.host import SimulationError, WindowRecorder
-from scalesim_patterns.sim.network.legs import ZERO, meshed_leg, sum2
+from scalesim_patterns.sim.network.legs import meshed_leg
 from scalesim_patterns.sim.network.loops import (
     ChoiceStepRuntime,
     CountedCallStep,
@@ -562,7 +569,7 @@ class Engine:
             if auth is not None and route.auth:
                 auth_dist: AnyDistribution = auth.overhead or _constant(DEFAULT_AUTH)
                 check = self.streams.sampler(auth_dist, f"auth:{GATEWAY}.{key}")
-                work = sum2(base, check)
+                work = Sum(base, check)
                 invalid = auth.invalid_share
             ep = self._endpoint_runtime(
                 rt,

@@ -37,6 +37,7 @@ from scalesim_patterns.model.distributions import (
 )
 
 __all__ = [
+    "ZERO",
     "Constant_",
     "Function",
     "Sampler",
@@ -247,6 +248,10 @@ class Function(Sampler):
 
     def draw(self) -> float:
         return self.fn()
+
+
+ZERO: Final = Constant_(0.0)
+"""Always 0: a leg without latency, an acknowledgement that costs nothing."""
 
 
 def constant_zero(dist: AnyDistribution | None) -> bool:

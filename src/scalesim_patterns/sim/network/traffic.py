@@ -288,8 +288,7 @@ class OpenSource:
 
     def start(self) -> None:
         if self.gap is not None:
-            first = self.arrive_ if self.accept is None else self.candidate_
-            self.kernel.schedule(self.gap.draw(), first, None)
+            self.after(self.kernel.now)
 
     def arrive(self, _: Any) -> None:
         """An arrival (a kept candidate, when thinned): its request starts, the next is drawn."""

@@ -745,7 +745,7 @@ def prepare_rollout(engine: Host, name: str, connections: Connections) -> Rollou
     for ep_name, ep in svc.endpoints.items():
         ref = f"{label}.{ep_name}"
         base = streams.sampler(ep.work, f"work:{ref}")
-        work = base if version.work_scale == 1.0 else _scaled(base, version.work_scale)
+        work = base if version.work_scale == 1.0 else Scaled(base, version.work_scale)
         rate = version.error_rate if version.error_rate is not None else ep.error_rate
         new.endpoints[ep_name] = VersionEndpoint(
             new, ep_name, work, rate, streams.get(f"error:{ref}").random, engine.causes, meters
@@ -761,10 +761,6 @@ def prepare_rollout(engine: Host, name: str, connections: Connections) -> Rollou
     return RolloutController(
         name, engine.kernel, svc, stable, new, router, startup, meters, mesh, connections
     )
-
-
-def _scaled(base: Sampler, factor: float) -> Sampler:
-    return Scaled(base, factor)
 
 
 def share_steps(ctl: RolloutController) -> None:

@@ -44,7 +44,7 @@ from scalesim_patterns.model.steps import SagaStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, TIMEOUT
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.core.kernel import Deadlines, Kernel, Timer
-from scalesim_patterns.sim.core.rng import Constant_, Sampler
+from scalesim_patterns.sim.core.rng import ZERO, Sampler
 from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.station import (
     ABANDONED,
@@ -235,7 +235,7 @@ class SagaRuntime:
         self.comp_eps = compensations
         self.comp_invokes = compensation_invokes
         self.writer = writer
-        self.ack, self.delivery = hop if hop is not None else (_zero, _zero)
+        self.ack, self.delivery = hop if hop is not None else (ZERO, ZERO)
         n = self.n
         self.started = self.completed = self.compensated = self.stuck = 0
         self.base = (0, 0, 0, 0)
@@ -555,9 +555,6 @@ class SagaRuntime:
             self.series[key].append(float(a - b))
         self.series["open"].append(float(self.open))
         self._window = now
-
-
-_zero: Final = Constant_(0.0)
 
 
 class SagaStepRuntime(StepRuntime):

@@ -218,7 +218,7 @@ class _FaultRun:
                 elif end is None:
                     extra = NEVER_ACKED
                 else:
-                    extra = _until(k, end)
+                    extra = _Until(k, end)
                 sampler_patch(engine.plugins, pub, "ack").add(self, extra)
 
     def end(self, _: Any) -> None:
@@ -321,10 +321,6 @@ class _Until(Sampler):
 
     def draw(self) -> float:
         return max(self.end - self.kernel.now, 0.0)
-
-
-def _until(kernel: Kernel, end: float) -> Sampler:
-    return _Until(kernel, end)
 
 
 def install_faults(engine: Host) -> None:

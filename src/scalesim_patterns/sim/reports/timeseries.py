@@ -8,7 +8,8 @@ Closing a window costs what changed in it, not what the run has seen so far: eac
 endpoint's latency histogram keeps its running count, sum and maximum, but its buckets are
 emptied at every close, so the buckets in hand at a close are the window's own; the recorder
 adds them to the endpoint's cumulative buckets (one step per key in the range the window
-touched) and hands the cumulative buckets back when the run ends, before the report reads them. A 100 000 s run used to spend most of its time re-merging and differencing whole
+touched) and hands the cumulative buckets back when the run ends, before the report reads
+them. A 100 000 s run used to spend most of its time re-merging and differencing whole
 cumulative histograms at every close.
 """
 
