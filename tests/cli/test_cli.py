@@ -105,6 +105,19 @@ def test_simulate_prints_tables_and_writes_identical_json(arch_file: Path, tmp_p
     assert run("simulate", str(arch_file), "--json", str(out1)).exit_code == 2  # no --force
 
 
+def test_simulate_so_short_that_an_slo_has_no_data_says_so(tmp_path: Path) -> None:
+    """E-commerce's SLOs over 10 ms: no request finishes, each SLO's verdict is "no data" (the
+    table once looked its colour up in the brief's table of verdicts and raised KeyError)."""
+    from scalesim_patterns.catalog import template_text
+
+    ecommerce = tmp_path / "ecommerce.yaml"
+    ecommerce.write_text(template_text("ecommerce"), encoding="utf-8")
+    result = run("simulate", str(ecommerce), "--duration", "10ms", "--warmup", "0s", "--no-progress")
+    assert result.exit_code == 0, result.output
+    slos = result.output[result.output.index("Service-level objectives") :]
+    assert "no data" in slos
+
+
 def test_simulate_unknown_scenario(arch_file: Path) -> None:
     result = run("simulate", str(arch_file), "--scenario", "nope")
     assert result.exit_code == 2

@@ -619,7 +619,7 @@ def critical_path_table(traces: TraceSet, top: int = 3) -> RenderableType:
     return table
 
 
-_VERDICT_STYLE = {"met": "green", "missed": "red", "uncertain": "yellow", "-": ""}
+_BRIEF_VERDICT_STYLE = {"met": "green", "missed": "red", "uncertain": "yellow", "-": ""}
 
 
 def brief_table(result: SimulationResult) -> RenderableType:
@@ -637,7 +637,7 @@ def brief_table(result: SimulationResult) -> RenderableType:
             if fig.half_width is not None:
                 measured += f" ± {fig.half_width:,.2f}"
             measured += f" {fig.unit}"
-        style = _VERDICT_STYLE.get(fig.verdict, "")
+        style = _BRIEF_VERDICT_STYLE.get(fig.verdict, "")
         verdict = Text(fig.verdict, style=style) if style else Text(fig.verdict)
         table.add_row(fig.pattern, fig.figure, fig.expectation, measured, verdict, fig.note)
     if not result.brief:
