@@ -1,12 +1,13 @@
 """Start-up cost of the command line, in CPU seconds of the process (interpreter included).
 
 `first-event` runs `scalesim simulate FILE` in a child process as its console script does
-(`cli.main.main`), with the kernel's `run` wrapped, when the kernel loads, to note
-`time.process_time()` when the first replication starts its event loop: everything the user
-waits for before the first event (interpreter, imports, validation, building the model); the
-child imports nothing else. The pure-Python sources run (a compiled Kernel cannot be wrapped). `help`
-is `scalesim --help` as a whole process. Each figure is the median of `--runs` fresh processes,
-after one warm-up run of each.
+(`cli.main.main`), and notes `time.process_time()` when the first replication is about to start
+its event loop: everything the user waits for before the first event (interpreter, imports,
+validation, building the model); the child imports nothing else. The probe replaces the engine's
+`young_generation` (the context the engine enters right before its first `Kernel.run`; the engine
+module is interpreted in both builds), so it measures the compiled engine, as `scalesim simulate`
+runs it, and the pure-Python one (`SCALESIM_PURE=1`), each printed. `help` is `scalesim --help` as a
+whole process. Each figure is the median of `--runs` fresh processes, after one warm-up run of each.
 
 The children may write and read the bytecode cache (`__pycache__`) even when
 `PYTHONDONTWRITEBYTECODE` is set here, as an installed package has it (pip compiles at install):
@@ -30,19 +31,19 @@ if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
 HERE = Path(__file__).resolve().parent
-KERNEL = "scalesim_patterns.sim.core.kernel"
+ENGINE = "scalesim_patterns.sim.engine"
 
 
 class _FirstEventProbe:
-    """Wraps the kernel's `run` when the kernel module loads, so that `scalesim simulate` runs
-    exactly as from its console script (its `main` first, then what the command imports) and
-    the probe adds nothing before it. A meta path finder for that one module: the finders behind
-    it find it, its loader runs it, and `_wrap` patches it."""
+    """Wraps the engine's `young_generation` when the engine module loads, so that `scalesim
+    simulate` runs exactly as from its console script (its `main` first, then what the command
+    imports) and the probe adds nothing before it. A meta path finder for that one module: the
+    finders behind it find it, its loader runs it, and `_wrap` patches it."""
 
     def find_spec(
         self, fullname: str, path: Any, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname != KERNEL:
+        if fullname != ENGINE:
             return None
         sys.meta_path.remove(self)
         found = (getattr(f, "find_spec", None) for f in sys.meta_path)
@@ -62,17 +63,17 @@ class _FirstEventProbe:
         return spec
 
 
-def _wrap(kernel: ModuleType) -> None:
-    original = kernel.Kernel.run
+def _wrap(engine: ModuleType) -> None:
+    original = engine.young_generation
     noted: list[float] = []
 
-    def run(self: Any, until: float) -> None:
+    def young_generation() -> Any:
         if not noted:
             noted.append(time.process_time())
             print(f"FIRST-EVENT {noted[0]:.4f}", file=sys.stderr, flush=True)
-        original(self, until)
+        return original()
 
-    kernel.Kernel.run = run
+    engine.__dict__["young_generation"] = young_generation
 
 
 def _child_first_event(path: str) -> None:
@@ -93,7 +94,7 @@ def child_env(bytecode_cache: bool) -> dict[str, str]:
     return env
 
 
-def first_event(path: str, env: dict[str, str]) -> float:
+def first_event(path: str, env: dict[str, str], pure: bool = False) -> float:
     """CPU seconds of a fresh `scalesim simulate` process up to its first event."""
     import subprocess
 
@@ -102,8 +103,7 @@ def first_event(path: str, env: dict[str, str]) -> float:
         capture_output=True,
         text=True,
         check=False,
-        # The probe wraps Kernel.run, which a compiled Kernel does not allow: the sources run.
-        env={**env, "SCALESIM_PURE": "1"},
+        env={**env, "SCALESIM_PURE": "1"} if pure else env,
     )
     for line in out.stderr.splitlines():
         if line.startswith("FIRST-EVENT "):
@@ -145,15 +145,19 @@ def main() -> None:
         path = str(catalog.template("ecommerce").path)
     scalesim = str(Path(sys.executable).with_name("scalesim"))
     env = child_env(not args.no_bytecode_cache)
-    first_event(path, env)  # warm-up: writes the bytecode cache of what changed
+    for warm_pure in (False, True):
+        first_event(path, env, warm_pure)  # warm-up: writes the bytecode cache of what changed
     bare = statistics.median(
         whole_process([sys.executable, "-c", "pass"], env) for _ in range(args.runs)
     )
     helps = statistics.median(whole_process([scalesim, "--help"], env) for _ in range(args.runs))
-    firsts = statistics.median(first_event(path, env) for _ in range(args.runs))
+    runs = [(first_event(path, env), first_event(path, env, True)) for _ in range(args.runs)]
+    compiled = statistics.median(c for c, _ in runs)
+    pure_python = statistics.median(p for _, p in runs)
     print(f"python -c pass            {bare:6.3f} s CPU")
     print(f"scalesim --help           {helps:6.3f} s CPU")
-    print(f"simulate to first event   {firsts:6.3f} s CPU  ({path})")
+    print(f"simulate to first event   {compiled:6.3f} s CPU  ({path})")
+    print(f"  the same, pure Python   {pure_python:6.3f} s CPU")
 
 
 if __name__ == "__main__":
