@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from scalesim_patterns.sim import simulate
 
 from .models import architecture, exp
@@ -94,4 +96,6 @@ def test_the_queue_keeps_priority_then_arrival_order() -> None:
     assert order == ["gold1", "silver2", "free1", "nobody1", "free2"]
     queue.append(calls["free1"])
     queue.clear()
-    assert queue.counts == [0, 0, 0] and len(queue) == 0
+    assert len(queue) == 0 and not any(queue.waiting)
+    with pytest.raises(IndexError):
+        queue.popleft()

@@ -324,7 +324,8 @@ class Engine:
         assert svc is not None
         legs = self._hop(name, sidecars) if hop else self._entry_legs(name, caller)
         site.legs = legs
-        invoke: Invoke = Transport(self.kernel, svc, legs).send
+        transport = Transport(self.kernel, svc, legs)
+        invoke: Invoke = transport.send
         for layer in reversed(self.extensions.transport_layers):
             invoke = layer(site, invoke)
         if policy.timeout is not None and policy.timeout > 0:
@@ -333,6 +334,8 @@ class Engine:
             invoke = layer(site, invoke)
         if self.tracer is not None:
             invoke = self.tracer.layer(site, invoke)
+        if invoke is transport.send and legs is None and transport.arrive == svc.arrive:
+            site.direct = svc  # not a rollout's router (`arrive_` replaced): the service itself
         self.sites.append(site)
         return site, invoke
 
@@ -459,14 +462,17 @@ class Engine:
         branch = self.streams.get(f"branch:{ref}:{i}").random
         if isinstance(step, CallStep):
             policy = svc_model.client_policy(step.service).merged(step.policy())
-            _, invoke = self._site(
+            site, invoke = self._site(
                 f"{ref}->{step.call}#{i}", service, step.call, policy, sidecars=2
             )
             args = ([self._endpoint(step.call)], [invoke], [1.0], step.probability)
             if isinstance(step.repeat, int):
-                return CallStepRuntime(k, *args, step.repeat, branch, branch)
-            count = self._count(step.repeat, f"count:{ref}:{i}")
-            return CountedCallStep(count, k, *args, 1, branch, branch)
+                call = CallStepRuntime(k, *args, step.repeat, branch, branch)
+            else:
+                count = self._count(step.repeat, f"count:{ref}:{i}")
+                call = CountedCallStep(count, k, *args, 1, branch, branch)
+            call.direct0 = site.direct
+            return call
         if isinstance(step, ChoiceStep):
             options: list[StepRuntime | None] = []
             for n, option in enumerate(step.choice):
@@ -660,7 +666,7 @@ class Engine:
         entry = self.entries.get(name)
         if entry is None:
             entry = EntryRuntime(name, self.kernel, self._endpoint(target_ref), self.causes)
-            _, entry.invoke = self._site(
+            site, invoke = self._site(
                 f"{CLIENT}:{name}",
                 CLIENT,
                 target_ref,
@@ -669,6 +675,7 @@ class Engine:
                 route=route,
                 hop=False,
             )
+            entry.connect(invoke, site.direct)
             self.entries[name] = entry
         return entry
 

@@ -77,3 +77,39 @@ def test_a_draining_replica_stops_when_its_last_call_is_answered() -> None:
     assert stopped == [] and rep.died == float("inf")
     rep.unhold(calls[2])
     assert stopped == [rep] and rep.died == 0.0
+
+
+def test_the_replica_queue_is_first_in_first_out_through_growth_and_wrap() -> None:
+    """`CallQueue` against `collections.deque` under a random mix of appends and pops that
+    wraps its ring and doubles it from 8 slots to the power of two that holds the longest queue;
+    then `clear`."""
+    import math
+    from collections import deque
+
+    from scalesim_patterns.sim.network.station import CallQueue
+
+    endpoint = EndpointRuntime.__new__(EndpointRuntime)
+    calls = [Call(endpoint, lambda _c: None, None, float(i)) for i in range(200)]
+    rnd = random.Random(7)
+    queue, model = CallQueue(), deque[Call]()
+    longest = 0
+    for step in range(6000):
+        # Phases that fill (60 % appends) and drain (40 %), so the ring wraps while it grows.
+        fill = step // 1500 % 2 == 0
+        if model and rnd.random() < (0.4 if fill else 0.6):
+            assert queue.popleft() is model.popleft()
+        else:
+            c = calls[rnd.randrange(len(calls))]
+            queue.append(c)
+            model.append(c)
+        assert len(queue) == queue.size == len(model)
+        longest = max(longest, len(model))
+    assert longest > 100
+    assert len(queue.items) == 8 * 2 ** math.ceil(math.log2(longest / 8))
+    while model:
+        assert queue.popleft() is model.popleft()
+    queue.append(calls[0])
+    queue.clear()
+    assert queue.size == 0
+    with pytest.raises(IndexError):
+        queue.popleft()

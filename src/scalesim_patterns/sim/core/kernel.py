@@ -25,20 +25,46 @@ from heapq import heappop, heappush
 from typing import Any, Final
 
 from librt.vecs import append, pop, vec
-from mypy_extensions import i64
+from mypy_extensions import i64, mypyc_attr
 
-__all__ = ["Callback", "ConstantDelayQueue", "Deadlines", "Kernel", "Timer"]
+__all__ = ["Callback", "ConstantDelayQueue", "Deadlines", "Handler", "Kernel", "Timer"]
 
 Callback = Callable[[Any], None]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
+class Handler:
+    """What an event does, as an object: `handle(arg)` runs when the event comes due
+    (`Kernel.push_to`).
+
+    A plain callback (`Kernel.push`, `schedule`) is called through Python's generic call: the
+    bound method, its argument parsing and its result check cost about as much as the rest of a
+    small event. The compiled kernel calls a handler through its class's table of methods, as a
+    C function. The hottest events (a call's work done, an open source's next arrival) are
+    handlers; the other events stay plain callbacks, which is what an extension writes."""
+
+    __slots__ = ()
+
+    def handle(self, arg: Any) -> None:
+        raise NotImplementedError
+
+
+def _nothing(_: Any) -> None:
+    """The callback of a slot whose event is a handler's (it is never called)."""
+
+
+_NOTHING: Final[Callback] = _nothing
+
+
 class Event:
-    """The callback of a pending event of the compiled engine's heap: `fn(arg)`."""
+    """A pending event of the compiled engine's heap: `h.handle(arg)`, or `fn(arg)` when `h`
+    is None."""
 
-    __slots__ = ("arg", "fn")
+    __slots__ = ("arg", "fn", "h")
 
-    def __init__(self, fn: Callback, arg: Any) -> None:
+    def __init__(self, fn: Callback, h: Handler | None, arg: Any) -> None:
         self.fn = fn
+        self.h = h
         self.arg = arg
 
 
@@ -103,22 +129,35 @@ class Kernel:
         if not NATIVE_HEAP:
             heappush(self.heap, (t, seq, fn, arg))
             return
+        self.insert(t, seq, fn, None, arg)
+
+    def push_to(self, t: float, seq: int, h: Handler, arg: Any) -> None:
+        """Put `h.handle(arg)` at `(t, seq)` in the heap (`seq` taken from `self.seq`)."""
+        if not NATIVE_HEAP:
+            heappush(self.heap, (t, seq, h.handle, arg))
+            return
+        self.insert(t, seq, _NOTHING, h, arg)
+
+    def insert(self, t: float, seq: int, fn: Callback, h: Handler | None, arg: Any) -> None:
+        """The compiled heap's push: the event takes a free slot and sifts up."""
         free = self.free
         slot: i64 = self.spare_slot
         if slot >= 0:
             self.spare_slot = -1
             ev = self.slots[slot]
             ev.fn = fn
+            ev.h = h
             ev.arg = arg
         elif len(free):
             free, slot = pop(free)
             self.free = free
             ev = self.slots[slot]
             ev.fn = fn
+            ev.h = h
             ev.arg = arg
         else:
             slot = len(self.slots)
-            self.slots.append(Event(fn, arg))
+            self.slots.append(Event(fn, h, arg))
         s: i64 = seq
         pos = self.n
         ht = self.ht
@@ -223,13 +262,17 @@ class Kernel:
                 while True:
                     slot = self._pop()
                     ev = slots[slot]
+                    h = ev.h
                     fn = ev.fn
                     arg = ev.arg
                     if self.spare_slot < 0:
                         self.spare_slot = slot
                     else:
                         self.free = append(self.free, slot)
-                    fn(arg)
+                    if h is None:
+                        fn(arg)
+                    else:
+                        h.handle(arg)
             else:
                 heap = self.heap
                 pop = heappop

@@ -86,6 +86,11 @@ class CallSite:
     legs: tuple[Sampler, Sampler] | None = None
     """The network hop's request and reply legs (None: zero latency), for transport layers that
     send calls themselves (a sidecar choosing the host)."""
+    direct: ServiceRuntime | None = None
+    """The target service when the site's pipeline is nothing but a zero-latency transport
+    (no layer, no timeout, no tracing): its `invoke` is then the service's `arrive`, which the
+    compiled caller calls directly (through the class's table of methods) instead of through
+    Python's generic call. Set by the engine once the pipeline is built."""
 
     @property
     def target(self) -> str:

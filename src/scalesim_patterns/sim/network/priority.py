@@ -6,9 +6,9 @@ from per-class channels highest first) hands a free worker the oldest waiting re
 highest priority; a request at work is never interrupted. That is the M/G/1 non-preemptive
 priority queue whose per-class mean wait Cobham's formula gives (tests/sim/test_priority.py).
 
-The queue is a `deque` kept in (priority, arrival) order, so the replica's FIFO code — `append`,
-`popleft`, `len`, `clear` — serves it unchanged: only services that ask for it pay for it, and a
-FIFO service keeps its plain deque (nothing on the hot path changes). A request's class is its
+The queue is a `CallQueue` (the replica's FIFO) whose `append`, `popleft` and `clear` keep one
+FIFO per priority level, so the replica's code serves it unchanged: only services that ask for
+it pay for it, and a FIFO service keeps its plain queue (nothing on the hot path changes). A request's class is its
 consumer's (model/consumers.py `priority`, or its traffic source's `priority` for a tenant
 without a gateway); a request without one has priority 0.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 
 from scalesim_patterns.model.architecture import ArchitectureSpec
-from scalesim_patterns.sim.network.station import Call, ServiceRuntime
+from scalesim_patterns.sim.network.station import Call, CallQueue, ServiceRuntime
 from scalesim_patterns.sim.network.traffic import consumer_of
 
 __all__ = ["PriorityQueue", "consumer_priorities", "priority_levels", "use_priority_queue"]
@@ -32,21 +32,21 @@ def priority_levels(priorities: dict[str, int]) -> tuple[dict[str, int], int]:
     return {name: rank[p] for name, p in priorities.items()}, len(values)
 
 
-class PriorityQueue(deque[Call]):
+class PriorityQueue(CallQueue):
     """A replica's queue ordered by priority level, first come first served within a level.
 
-    `counts[i]` is how many waiting calls have level i; a new call goes after every call of its
-    level or a higher one, so the head is always the oldest call of the highest level present.
+    One FIFO per level (`waiting[i]`, level 0 the highest): a new call goes after every call of
+    its level, and the head is the oldest call of the highest level present. `size` counts all.
     """
 
-    __slots__ = ("counts", "default", "levels")
+    __slots__ = ("default", "levels", "waiting")
 
     def __init__(self, levels: dict[str, int], count: int) -> None:
         super().__init__()
         self.levels = levels
         self.default = count - 1
         """The level of priority 0 (no consumer, or one without a priority): the lowest."""
-        self.counts = [0] * count
+        self.waiting: list[deque[Call]] = [deque() for _ in range(count)]
 
     def level_of(self, c: Call) -> int:
         """The call's level: its consumer's, found up its chain of callers."""
@@ -56,29 +56,20 @@ class PriorityQueue(deque[Call]):
         return self.levels.get(consumer, self.default)
 
     def append(self, c: Call) -> None:
-        level = self.level_of(c)
-        counts = self.counts
-        at = 0
-        for i in range(level + 1):
-            at += counts[i]
-        counts[level] += 1
-        if at == len(self):
-            super().append(c)
-        else:
-            self.insert(at, c)
+        self.waiting[self.level_of(c)].append(c)
+        self.size += 1
 
     def popleft(self) -> Call:
-        c = super().popleft()
-        counts = self.counts
-        for i, n in enumerate(counts):
-            if n:
-                counts[i] = n - 1
-                break
-        return c
+        for level in self.waiting:
+            if level:
+                self.size -= 1
+                return level.popleft()
+        raise IndexError("pop from an empty queue")
 
     def clear(self) -> None:
-        super().clear()
-        self.counts = [0] * len(self.counts)
+        for level in self.waiting:
+            level.clear()
+        self.size = 0
 
 
 def consumer_priorities(spec: ArchitectureSpec) -> dict[str, int]:
@@ -98,7 +89,7 @@ def use_priority_queue(rt: ServiceRuntime, priorities: dict[str, int]) -> None:
     """Give every replica of `rt`, present and future, a priority queue."""
     levels, count = priority_levels(priorities)
 
-    def make() -> deque[Call]:
+    def make() -> CallQueue:
         return PriorityQueue(levels, count)
 
     rt.make_queue = make

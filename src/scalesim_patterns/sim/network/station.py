@@ -4,7 +4,8 @@ This is the hot path. A call is one slotted object that lives from the moment a 
 until the caller has its answer; the server side keeps its state on the same object (which
 replica serves it, how far through the endpoint's steps it is), so serving a call allocates
 nothing else. Callbacks that go into the event heap are bound once when the engine is built
-(`self.work_done_ = self.work_done`) so scheduling them allocates no bound-method objects.
+(`self.arrive_ = self.arrive`) so scheduling them allocates no bound-method objects; the
+hottest, a call's work done, is the endpoint itself (a `Handler`).
 
 Concurrency models:
 
@@ -23,7 +24,6 @@ after it left the balancer (`Replica.drain`) — is one operation on that record
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -31,7 +31,7 @@ from mypy_extensions import mypyc_attr
 
 from scalesim_patterns.sim.core.causes import ERROR, OK, REJECTED, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import INV_LOG_GAMMA, OFFSET, TINY, LogHistogram
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import Handler, Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "ANSWERED",
     "LOST",
     "Call",
+    "CallQueue",
     "EndpointRuntime",
     "EndpointStats",
     "Replica",
@@ -141,6 +142,62 @@ class EndpointStats:
         self.hist.clear()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # priority's PriorityQueue
+class CallQueue:
+    """A replica's queue: first in, first out, in a ring of slots that doubles when full.
+
+    The compiled engine calls these methods through the class's table of methods and reads
+    `size` as a C integer; a `deque`'s `append` and `popleft` were looked up by name and called
+    through Python's generic call at every queued call. A subclass may order the calls
+    otherwise (`network/priority.py`) and keeps `size` up to date."""
+
+    __slots__ = ("head", "items", "size")
+
+    def __init__(self) -> None:
+        self.items: list[Call | None] = [None] * 8
+        self.head = 0
+        """Where the oldest call is, when `size` > 0."""
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def append(self, c: Call) -> None:
+        items = self.items
+        n = len(items)
+        size = self.size
+        head = self.head
+        if size == n:
+            items = self.items = items[head:] + items[:head] + [None] * n
+            head = self.head = 0
+            n += n
+        i = head + size
+        if i >= n:
+            i -= n
+        items[i] = c
+        self.size = size + 1
+
+    def popleft(self) -> Call:
+        """The oldest call, out of the queue (the queue is not empty)."""
+        size = self.size
+        if not size:
+            raise IndexError("pop from an empty queue")
+        items = self.items
+        head = self.head
+        c = items[head]
+        items[head] = None
+        head += 1
+        self.head = 0 if head == len(items) else head
+        self.size = size - 1
+        assert c is not None
+        return c
+
+    def clear(self) -> None:
+        self.items = [None] * 8
+        self.head = 0
+        self.size = 0
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)  # saga's InProcess, lifecycle's Refusing
 class Replica:
     """One pod's container: `workers` servers in front of one FIFO queue, and what it holds.
@@ -200,7 +257,7 @@ class Replica:
         self.nheld = 0
         self.stopped: Callable[[Replica], None] | None = None
         """Set while draining: called once the last held call is answered."""
-        self.queue: deque[Call] = deque()
+        self.queue = CallQueue()
         now = self.kernel.now
         self.area_busy = 0.0
         self.area_busy0 = 0.0
@@ -284,7 +341,7 @@ class Replica:
     def enqueue(self, c: Call, now: float) -> None:
         """Every worker is busy: wait in the queue, or be turned away when it is full."""
         q = self.queue
-        n = len(q)
+        n = q.size
         if n < self.capacity:
             self.area_q += n * (now - self.t_q)
             self.t_q = now
@@ -299,8 +356,9 @@ class Replica:
         """A worker is free: give it to the next queued call, or count it idle."""
         q = self.queue
         now = self.kernel.now
-        if q:
-            self.area_q += len(q) * (now - self.t_q)
+        n = q.size
+        if n:
+            self.area_q += n * (now - self.t_q)
             self.t_q = now
             c = q.popleft()
             c.endpoint.begin(c)
@@ -317,7 +375,7 @@ class Replica:
         now = self.kernel.now
         self.area_busy += self.busy * (now - self.t_busy)
         self.t_busy = now
-        self.area_q += len(self.queue) * (now - self.t_q)
+        self.area_q += self.queue.size * (now - self.t_q)
         self.t_q = now
 
     def reset(self) -> None:
@@ -326,7 +384,7 @@ class Replica:
             self.cpu.reset()
         self.area_busy0 = self.area_busy
         self.area_q0 = self.area_q
-        self.qmax = len(self.queue)
+        self.qmax = self.queue.size
 
     # ---- the replica as a whole: losing, finishing, stopping ------------------------------
 
@@ -453,7 +511,7 @@ class ServiceRuntime:
         self.arrive_ = self.arrive
         self.make_cpu: Callable[[], Any] | None = None
         """Builds a replica's processor (sim/network/processor.py), for services with `cpu:`."""
-        self.make_queue: Callable[[], deque[Call]] | None = None
+        self.make_queue: Callable[[], CallQueue] | None = None
         """Builds a replica's queue when it is not FIFO (sim/network/priority.py)."""
         for _ in range(replicas):
             self.add_replica()
@@ -493,7 +551,7 @@ class ServiceRuntime:
             ep = c.endpoint
             k = self.kernel
             k.seq += 1
-            k.push(now + ep.work.draw(), k.seq, ep.work_done_, c)
+            k.push_to(now + ep.work.draw(), k.seq, ep, c)
             return
         rep.enqueue(c, now)
 
@@ -507,8 +565,9 @@ class ServiceRuntime:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # rollout's VersionEndpoint
-class EndpointRuntime:
-    """The server side of one endpoint: its work, its error draw and its steps."""
+class EndpointRuntime(Handler):
+    """The server side of one endpoint: its work, its error draw and its steps. Its event, a
+    call's work done, is its own (`handle`)."""
 
     __slots__ = (
         "error_rate",
@@ -523,7 +582,6 @@ class EndpointRuntime:
         "stats",
         "steps",
         "work",
-        "work_done_",
     )
 
     def __init__(
@@ -548,7 +606,6 @@ class EndpointRuntime:
         self.steps: list[StepRuntime] = []
         self.nsteps = 0
         self.stats = EndpointStats(causes)
-        self.work_done_ = self.work_done
 
     def set_steps(self, steps: list[StepRuntime]) -> None:
         self.steps = steps
@@ -562,7 +619,11 @@ class EndpointRuntime:
             return
         k = self.kernel
         k.seq += 1
-        k.push(k.now + self.work.draw(), k.seq, self.work_done_, c)
+        k.push_to(k.now + self.work.draw(), k.seq, self, c)
+
+    def handle(self, arg: Any) -> None:
+        """The call's work is done (`begin`)."""
+        self.work_done(arg)
 
     def work_done(self, c: Call) -> None:
         if c.endpoint is not self:

@@ -30,6 +30,7 @@ from scalesim_patterns.sim.network.station import (
     Call,
     EndpointRuntime,
     Replica,
+    ServiceRuntime,
     StepRuntime,
 )
 from scalesim_patterns.sim.network.topics import TopicRuntime
@@ -82,6 +83,7 @@ class CallStepRuntime(StepRuntime):
     __slots__ = (
         "caused",
         "cumulative",
+        "direct0",
         "invoke0",
         "invokes",
         "kernel",
@@ -121,21 +123,32 @@ class CallStepRuntime(StepRuntime):
         self.reply_ = self.reply
         self.single = targets[0] if len(targets) == 1 else None
         self.invoke0 = invokes[0]
+        self.direct0: ServiceRuntime | None = None
+        """The single target's service when its site's pipeline is a bare zero-latency
+        transport (`CallSite.direct`): `invoke0` is then its `arrive`, called directly."""
         self.caused: dict[str, Caused] = {}
+
+    def set_invokes(self, invokes: list[Invoke]) -> None:
+        """Send through `invokes` from now on (a layer put in front of the targets')."""
+        self.invokes = invokes
+        self.invoke0 = invokes[0]
+        self.direct0 = None
 
     def start(self, x: Call) -> bool:
         if self.probability < 1.0 and self.prob_rnd() >= self.probability:
             return True
         x.rep = self.repeat
-        if self.single is not None:
-            self.invoke0(Call(self.single, self.reply_, x, self.kernel.now))
-        else:
-            self.send(x)
+        self.send(x)
         return False
 
     def send(self, x: Call) -> None:
         if self.single is not None:
-            self.invoke0(Call(self.single, self.reply_, x, self.kernel.now))
+            c = Call(self.single, self.reply_, x, self.kernel.now)
+            direct = self.direct0
+            if direct is None:
+                self.invoke0(c)
+            else:
+                direct.arrive(c)
             return
         i = bisect_right(self.cumulative, self.pick_rnd())
         i = min(i, len(self.targets) - 1)

@@ -28,9 +28,14 @@ from scalesim_patterns.model.traffic import (
     StepArrival,
 )
 from scalesim_patterns.sim.core.histogram import LogHistogram
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import Handler, Kernel
 from scalesim_patterns.sim.core.rng import Constant_, Exponential_, Sampler
-from scalesim_patterns.sim.network.station import Call, EndpointRuntime, EndpointStats
+from scalesim_patterns.sim.network.station import (
+    Call,
+    EndpointRuntime,
+    EndpointStats,
+    ServiceRuntime,
+)
 
 __all__ = [
     "ClosedSource",
@@ -74,6 +79,7 @@ class EntryRuntime(EntryStarter):
         "area0",
         "arrivals",
         "arrivals0",
+        "direct",
         "inflight",
         "inflight0",
         "invoke",
@@ -93,6 +99,8 @@ class EntryRuntime(EntryStarter):
         self.kernel = kernel
         self.target = target
         self.invoke: Invoke = target.service.arrive_
+        self.direct: ServiceRuntime | None = None
+        """The target's service when `invoke` is its `arrive` (`connect`), called directly."""
         self.stats = EndpointStats(causes)
         self.whist = LogHistogram()
         self.wn = 0
@@ -113,7 +121,18 @@ class EntryRuntime(EntryStarter):
         self.area += n * (now - self.t)
         self.t = now
         self.inflight = n + 1
-        self.invoke(Call(self.target, self.reply_, parent, now))
+        c = Call(self.target, self.reply_, parent, now)
+        direct = self.direct
+        if direct is None:
+            self.invoke(c)
+        else:
+            direct.arrive(c)
+
+    def connect(self, invoke: Invoke, direct: ServiceRuntime | None) -> None:
+        """Send through `invoke`; `direct` is its service when the pipeline is a bare
+        zero-latency transport (`CallSite.direct`)."""
+        self.invoke = invoke
+        self.direct = direct
 
     def reply(self, c: Call) -> None:
         now = self.kernel.now
@@ -242,7 +261,7 @@ def consumer_of(c: Call) -> str | None:
         node = origin
 
 
-class OpenSource:
+class OpenSource(Handler):
     """Open-loop arrivals: a Poisson process (exponential gaps), constant spacing, or a
     time-varying rate by thinning (candidates at the peak rate, each kept with probability
     rate(t) / peak, decided by its own draw of the thinning stream).
@@ -251,9 +270,10 @@ class OpenSource:
     are drawn, not at an event of their own: the decision depends only on the candidate's time
     and the thinning stream, so deciding it early gives the same arrivals at the same times
     from the same draws, and a rejected candidate costs no event. A candidate beyond the run's
-    bound (`Kernel.until`) waits for its time as an event and is decided then."""
+    bound (`Kernel.until`) waits for its time as an event and is decided then. An arrival's
+    event is the source's own (`handle`)."""
 
-    __slots__ = ("accept", "arrive_", "candidate_", "gap", "kernel", "mix", "name", "tag")
+    __slots__ = ("accept", "candidate_", "gap", "kernel", "mix", "name", "tag")
 
     def __init__(
         self,
@@ -268,7 +288,6 @@ class OpenSource:
         self.name = name
         self.kernel = kernel
         self.mix = mix
-        self.arrive_ = self.arrive
         self.candidate_ = self.candidate
         self.accept: Callable[[float], bool] | None = None
         self.tag: ConsumerTag | None = None
@@ -289,6 +308,10 @@ class OpenSource:
     def start(self) -> None:
         if self.gap is not None:
             self.after(self.kernel.now)
+
+    def handle(self, arg: Any) -> None:
+        """An arrival (`after`)."""
+        self.arrive(arg)
 
     def arrive(self, _: Any) -> None:
         """An arrival (a kept candidate, when thinned): its request starts, the next is drawn."""
@@ -322,7 +345,7 @@ class OpenSource:
                 k.push(t, k.seq, self.candidate_, None)
                 return
         k.seq += 1
-        k.push(t, k.seq, self.arrive_, None)
+        k.push_to(t, k.seq, self, None)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # consumer_stats' ConsumerClosedSource

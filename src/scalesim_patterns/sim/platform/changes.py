@@ -73,8 +73,7 @@ class _RouteShares:
         self.window_start = kernel.now
         self.targets = [ep.ref for ep in step.targets]
         self.counted = [_Counted(inv) for inv in step.invokes]
-        step.invokes = list(self.counted)
-        step.invoke0 = self.counted[0]
+        step.set_invokes(list(self.counted))
         total = step.cumulative[-1]
         prev = 0.0
         self.weights: list[float] = []
