@@ -112,7 +112,9 @@ def test_simulate_so_short_that_an_slo_has_no_data_says_so(tmp_path: Path) -> No
 
     ecommerce = tmp_path / "ecommerce.yaml"
     ecommerce.write_text(template_text("ecommerce"), encoding="utf-8")
-    result = run("simulate", str(ecommerce), "--duration", "10ms", "--warmup", "0s", "--no-progress")
+    result = run(
+        "simulate", str(ecommerce), "--duration", "10ms", "--warmup", "0s", "--no-progress"
+    )
     assert result.exit_code == 0, result.output
     slos = result.output[result.output.index("Service-level objectives") :]
     assert "no data" in slos

@@ -73,6 +73,7 @@ def test_fifo_serves_every_class_alike() -> None:
 
 
 def test_the_queue_keeps_priority_then_arrival_order() -> None:
+    from scalesim_patterns.sim.core.kernel import FunctionHandler
     from scalesim_patterns.sim.network.priority import PriorityQueue, priority_levels
     from scalesim_patterns.sim.network.station import Call, EndpointRuntime
     from scalesim_patterns.sim.network.traffic import ConsumerTag
@@ -87,7 +88,7 @@ def test_the_queue_keeps_priority_then_arrival_order() -> None:
     for name in ["free1", "silver1", "nobody1", "gold1", "free2", "gold2", "silver2"]:
         tenant = name.rstrip("12")
         parent = ConsumerTag(tenant) if tenant != "nobody" else None
-        calls[name] = Call(endpoint, lambda _c: None, parent, 0.0)
+        calls[name] = Call(endpoint, FunctionHandler(lambda _c: None), parent, 0.0)
         queue.append(calls[name])
     names = {id(c): n for n, c in calls.items()}
     assert [names[id(queue.popleft())] for _ in range(3)] == ["gold1", "gold2", "silver1"]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from scalesim_patterns.sim import Engine
+from scalesim_patterns.sim.core.kernel import FunctionHandler
 from scalesim_patterns.sim.network.station import Call
 
 from ..models import architecture
@@ -51,7 +52,7 @@ def _share_on_loaded_replica(mesh: bool) -> tuple[int, int]:
     loaded = b.replicas[0]
     hold = b.endpoints["hold"]
     for _ in range(OTHERS):  # another client's calls, already on replica 0
-        loaded.accept(Call(hold, lambda _c: None, None, 0.0))
+        loaded.accept(Call(hold, FunctionHandler(lambda _c: None), None, 0.0))
     report = engine.run().report
     span = engine.duration - engine.warmup
     per_replica = report.services["b"].per_replica

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import FunctionHandler, Kernel
 from scalesim_patterns.sim.core.rng import Constant_
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
 
@@ -30,6 +30,9 @@ def _noop(_: Call) -> None:
     pass
 
 
+NOOP = FunctionHandler(_noop)
+
+
 def test_holds_and_answers_in_any_order_keep_the_oldest_first_record() -> None:
     svc, ep = _service()
     rep = Replica(svc, 0, 1, 0)
@@ -41,7 +44,7 @@ def test_holds_and_answers_in_any_order_keep_the_oldest_first_record() -> None:
             del model[c]
             rep.unhold(c)
         else:
-            c = Call(ep, _noop, None, 0.0)
+            c = Call(ep, NOOP, None, 0.0)
             model[c] = None
             rep.hold(c)
         assert rep.active == len(model), step
@@ -53,7 +56,7 @@ def test_holds_and_answers_in_any_order_keep_the_oldest_first_record() -> None:
 def test_a_call_held_twice_or_answered_twice_is_an_engine_error() -> None:
     svc, ep = _service()
     rep = Replica(svc, 0, 1, 0)
-    a, b = Call(ep, _noop, None, 0.0), Call(ep, _noop, None, 0.0)
+    a, b = Call(ep, NOOP, None, 0.0), Call(ep, NOOP, None, 0.0)
     rep.hold(a)
     with pytest.raises(AssertionError, match="held twice"):
         rep.hold(a)
@@ -67,7 +70,7 @@ def test_a_call_held_twice_or_answered_twice_is_an_engine_error() -> None:
 def test_a_draining_replica_stops_when_its_last_call_is_answered() -> None:
     svc, ep = _service()
     rep = Replica(svc, 0, 1, 0)
-    calls = [Call(ep, _noop, None, 0.0) for _ in range(3)]
+    calls = [Call(ep, NOOP, None, 0.0) for _ in range(3)]
     for c in calls:
         rep.hold(c)
     stopped: list[Replica] = []
@@ -89,7 +92,7 @@ def test_the_replica_queue_is_first_in_first_out_through_growth_and_wrap() -> No
     from scalesim_patterns.sim.network.station import CallQueue
 
     endpoint = EndpointRuntime.__new__(EndpointRuntime)
-    calls = [Call(endpoint, lambda _c: None, None, float(i)) for i in range(200)]
+    calls = [Call(endpoint, NOOP, None, float(i)) for i in range(200)]
     rnd = random.Random(7)
     queue, model = CallQueue(), deque[Call]()
     longest = 0

@@ -27,7 +27,15 @@ from typing import Any, Final
 from librt.vecs import append, pop, vec
 from mypy_extensions import i64, mypyc_attr
 
-__all__ = ["Callback", "ConstantDelayQueue", "Deadlines", "Handler", "Kernel", "Timer"]
+__all__ = [
+    "Callback",
+    "ConstantDelayQueue",
+    "Deadlines",
+    "FunctionHandler",
+    "Handler",
+    "Kernel",
+    "Timer",
+]
 
 Callback = Callable[[Any], None]
 
@@ -47,6 +55,24 @@ class Handler:
 
     def handle(self, arg: Any) -> None:
         raise NotImplementedError
+
+    def __call__(self, arg: Any) -> None:
+        """A handler stands wherever a callback does: an extension's layer answers a call with
+        `call.reply(call)`."""
+        self.handle(arg)
+
+
+class FunctionHandler(Handler):
+    """A plain function where a handler is asked for (`fn(arg)`): made once, when what it
+    calls is built, not per event."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callback) -> None:
+        self.fn = fn
+
+    def handle(self, arg: Any) -> None:
+        self.fn(arg)
 
 
 def _nothing(_: Any) -> None:

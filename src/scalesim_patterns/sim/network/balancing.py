@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from scalesim_patterns.sim.core.kernel import Handler
 from scalesim_patterns.sim.network.station import Call, Replica
 
 __all__ = ["OwnRequests", "caller_replica", "two_choices"]
@@ -71,20 +72,21 @@ def two_choices(
     return b if count(b, 0) < count(a, 0) else a
 
 
-class _Counted:
+class _Counted(Handler):
     """The caller's `reply`, wrapped so that the request stops counting when it is answered."""
 
     __slots__ = ("host", "inner", "own")
 
-    def __init__(self, own: OwnRequests, host: Replica, inner: Callable[[Call], None]) -> None:
+    def __init__(self, own: OwnRequests, host: Replica, inner: Handler) -> None:
         self.own = own
         self.host = host
         self.inner = inner
 
-    def __call__(self, c: Call) -> None:
+    def handle(self, arg: Any) -> None:
+        c: Call = arg
         self.own.ended(self.host)
         c.reply = self.inner
-        self.inner(c)
+        self.inner.handle(c)
 
 
 class LeastRequest:

@@ -168,7 +168,7 @@ class CountedParallelStep(ParallelStepRuntime):
         for i, n in chosen:
             target, invoke = self.targets[i], self.invokes[i]
             for _ in range(n):
-                invoke(Call(target, self.reply_, x, now))
+                invoke(Call(target, self, x, now))
         return False
 
 

@@ -11,9 +11,10 @@ With no timeout and no extension layer, `invoke` *is* the transport's `send`: an
 pipeline costs nothing. A layer is a factory `(site, next) -> invoke`; it returns `next` itself
 when the site's policy does not concern it. A layer may answer a call without sending it (an
 open breaker), send several attempts (retries: each attempt is a new `Call` to the same target,
-whose `reply` is the layer's own), or change the outcome the caller sees (fallback). The one
-contract: the original call's `reply(call)` is invoked exactly once, with `call.status` set, and
-a layer that gives up on an attempt marks it `state = ABANDONED` so a late answer is dropped.
+whose `reply` is the layer's own, wrapped once in a `FunctionHandler`), or change the outcome
+the caller sees (fallback). The one contract: the original call's `reply(call)` is invoked
+exactly once, with `call.status` set, and a layer that gives up on an attempt marks it
+`state = ABANDONED` so a late answer is dropped.
 
 Mechanisms that are not per call (autoscaling, probes, outlier ejection, crashes) are
 `Installer`s: functions run once on the built engine before time starts, which may schedule
@@ -159,7 +160,7 @@ class Transport:
     def deliver(self, c: Call) -> None:
         if c.state == PENDING:
             c.state = ANSWERED
-            c.reply(c)
+            c.reply.handle(c)
 
 
 class _Never(Sampler):
@@ -205,4 +206,4 @@ class _Timeout(ConstantDelayQueue):
         if c.state == PENDING:  # expire
             c.state = ABANDONED
             c.status = TIMEOUT
-            c.reply(c)
+            c.reply.handle(c)

@@ -58,7 +58,9 @@ ABANDONED: Final = 2
 class Call:
     """One request from a caller to an endpoint, and that endpoint's execution of it.
 
-    `reply(call)` is how the caller learns the outcome (`status`, 0 = success). `parent` is
+    `reply.handle(call)` is how the caller learns the outcome (`status`, 0 = success): a
+    `Handler`, so that the compiled engine tells a step or a traffic entry (handlers themselves)
+    through a native call; any other caller's function is wrapped once (`FunctionHandler`). `parent` is
     whatever the caller needs to resume (the caller's own call, a traffic source, a retry state).
     `back` is set by the transport: None when the answer reaches the caller at once, else the
     function that carries it back over the network.
@@ -84,9 +86,7 @@ class Call:
         "t_arrive",
     )
 
-    def __init__(
-        self, endpoint: EndpointRuntime, reply: Callable[[Call], None], parent: Any, t0: float
-    ) -> None:
+    def __init__(self, endpoint: EndpointRuntime, reply: Handler, parent: Any, t0: float) -> None:
         self.endpoint = endpoint
         self.reply = reply
         self.parent = parent
@@ -111,11 +111,12 @@ class Call:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # loops' and tracing's steps
-class StepRuntime:
+class StepRuntime(Handler):
     """A compiled step. `start` returns True when the step finished at once (skipped, or
     fire-and-forget); otherwise it resumes the call later through `endpoint.advance` or ends it
     through `endpoint.finish`. A base class, not a protocol: the compiled engine calls `start`
-    through the class's table of methods, not by looking the name up on every step."""
+    through the class's table of methods, not by looking the name up on every step. A step that
+    sends calls is their `reply`: their answers come to its `handle`."""
 
     __slots__ = ()
 
@@ -687,7 +688,7 @@ class EndpointRuntime(Handler):
             back = c.back
             if back is None:
                 c.state = ANSWERED
-                c.reply(c)
+                c.reply.handle(c)
             else:
                 back(c)
 
@@ -701,7 +702,7 @@ class EndpointRuntime(Handler):
             back = c.back
             if back is None:
                 c.state = ANSWERED
-                c.reply(c)
+                c.reply.handle(c)
             else:
                 back(c)
 

@@ -91,7 +91,6 @@ class CallStepRuntime(StepRuntime):
         "prob_rnd",
         "probability",
         "repeat",
-        "reply_",
         "single",
         "targets",
     )
@@ -120,7 +119,6 @@ class CallStepRuntime(StepRuntime):
         self.repeat = repeat
         self.prob_rnd = prob_rnd
         self.pick_rnd = pick_rnd
-        self.reply_ = self.reply
         self.single = targets[0] if len(targets) == 1 else None
         self.invoke0 = invokes[0]
         self.direct0: ServiceRuntime | None = None
@@ -143,7 +141,7 @@ class CallStepRuntime(StepRuntime):
 
     def send(self, x: Call) -> None:
         if self.single is not None:
-            c = Call(self.single, self.reply_, x, self.kernel.now)
+            c = Call(self.single, self, x, self.kernel.now)
             direct = self.direct0
             if direct is None:
                 self.invoke0(c)
@@ -152,9 +150,11 @@ class CallStepRuntime(StepRuntime):
             return
         i = bisect_right(self.cumulative, self.pick_rnd())
         i = min(i, len(self.targets) - 1)
-        self.invokes[i](Call(self.targets[i], self.reply_, x, self.kernel.now))
+        self.invokes[i](Call(self.targets[i], self, x, self.kernel.now))
 
-    def reply(self, c: Call) -> None:
+    def handle(self, arg: Any) -> None:
+        """A call it sent is answered."""
+        c: Call = arg
         x: Call = c.parent
         if c.status:
             _blame(self.caused, _callee(c), self.kernel.now)
@@ -183,7 +183,6 @@ class ParallelStepRuntime(StepRuntime):
         "member_repeat",
         "prob_rnd",
         "probability",
-        "reply_",
         "targets",
     )
 
@@ -204,7 +203,6 @@ class ParallelStepRuntime(StepRuntime):
         self.member_repeat = member_repeat
         self.probability = probability
         self.prob_rnd = prob_rnd
-        self.reply_ = self.reply
         self.caused: dict[str, Caused] = {}
 
     def start(self, x: Call) -> bool:
@@ -224,10 +222,12 @@ class ParallelStepRuntime(StepRuntime):
         for i in chosen:
             target, invoke = self.targets[i], self.invokes[i]
             for _ in range(self.member_repeat[i]):
-                invoke(Call(target, self.reply_, x, now))
+                invoke(Call(target, self, x, now))
         return False
 
-    def reply(self, c: Call) -> None:
+    def handle(self, arg: Any) -> None:
+        """A call it sent is answered."""
+        c: Call = arg
         x: Call = c.parent
         if c.status:
             _blame(self.caused, _callee(c), self.kernel.now)

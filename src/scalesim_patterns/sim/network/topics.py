@@ -26,7 +26,7 @@ from scalesim_patterns.model.data import Broker
 from scalesim_patterns.model.data import DeliveryPolicy as ModelPolicy
 from scalesim_patterns.sim.core.causes import REJECTED, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import FunctionHandler, Kernel
 from scalesim_patterns.sim.core.rng import AnyDistribution, Sampler, Streams
 from scalesim_patterns.sim.mechanisms.subscription import (
     DEAD_LETTERED,
@@ -101,7 +101,7 @@ class GroupRuntime:
         redelivered, backlog."""
         self.wake_at = -1.0
         self.sweep_at = -1.0
-        self.answered_ = self.answered
+        self.answered_ = FunctionHandler(self.answered)
         self.pump_ = self.pump
         self.sweep_ = self.sweep
 

@@ -50,10 +50,10 @@ Invoke = Callable[[Call], None]
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
-class EntryStarter:
+class EntryStarter(Handler):
     """What an open-loop arrival starts (a request of the mix, or a user's session). A base
     class rather than a protocol, so the compiled engine calls `start` through the class's
-    method table."""
+    method table; the answer to a request it sent comes to its `handle`."""
 
     __slots__ = ()
 
@@ -85,7 +85,6 @@ class EntryRuntime(EntryStarter):
         "invoke",
         "kernel",
         "name",
-        "reply_",
         "stats",
         "t",
         "target",
@@ -112,7 +111,6 @@ class EntryRuntime(EntryStarter):
         self.area = 0.0
         self.area0 = 0.0
         self.t = 0.0
-        self.reply_ = self.reply
 
     def start(self, parent: Any) -> None:
         now = self.kernel.now
@@ -121,7 +119,7 @@ class EntryRuntime(EntryStarter):
         self.area += n * (now - self.t)
         self.t = now
         self.inflight = n + 1
-        c = Call(self.target, self.reply_, parent, now)
+        c = Call(self.target, self, parent, now)
         direct = self.direct
         if direct is None:
             self.invoke(c)
@@ -134,7 +132,9 @@ class EntryRuntime(EntryStarter):
         self.invoke = invoke
         self.direct = direct
 
-    def reply(self, c: Call) -> None:
+    def handle(self, arg: Any) -> None:
+        """Its request is answered."""
+        c: Call = arg
         now = self.kernel.now
         n = self.inflight
         self.area += n * (now - self.t)

@@ -34,7 +34,7 @@ from scalesim_patterns.model.distributions import LogNormal
 from scalesim_patterns.model.steps import AppendStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import FunctionHandler, Kernel
 from scalesim_patterns.sim.core.rng import Function, Sampler
 from scalesim_patterns.sim.network.station import (
     Call,
@@ -319,7 +319,7 @@ class ProjectionRuntime:
         }
         self.poll_ = self.poll
         self.fetched_ = self.fetched
-        self.done_ = self.done
+        self.done_ = FunctionHandler(self.done)
 
     def batch_work(self) -> float:
         handle = self.handle

@@ -38,7 +38,7 @@ from scalesim_patterns.sim.core.causes import (
     TIMEOUT,
     UNAVAILABLE,
 )
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import FunctionHandler, Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.mechanisms.outlier import (
     DISPATCH,
@@ -291,6 +291,7 @@ class _Sidecar:
         self.deliver_ = self.deliver
         self.go_back_ = self.go_back
         self.try_expired_ = self.try_expired
+        self.reply_ = FunctionHandler(self.reply)
         self.deadline_ = self.deadline
         self.retry_now_ = self.start_try
 
@@ -402,7 +403,7 @@ class _Sidecar:
             ex.counted = True
         ex.tried.append(self._key(host))
         ex.local = 0
-        t = Call(self.endpoint, self.reply, ex, self.kernel.now)
+        t = Call(self.endpoint, self.reply_, ex, self.kernel.now)
         t.replica = host  # the host this try goes to (accept sets the same)
         ex.try_call = t
         if self.per_try is not None:
@@ -545,7 +546,7 @@ class _Sidecar:
         if o.state == PENDING:
             o.status = status
             o.state = ANSWERED
-            o.reply(o)
+            o.reply.handle(o)
 
 
 def _register_outlier_reporting(engine: Any, table: MeshOutliers) -> None:

@@ -103,7 +103,7 @@ def rate_limit_layer(site: CallSite, nxt: Invoke) -> Invoke:
             return
         c.status = RATE_LIMITED
         c.state = ANSWERED
-        c.reply(c)
+        c.reply.handle(c)
 
     return invoke
 
@@ -150,6 +150,6 @@ def _per_consumer_layer(
             return
         c.status = RATE_LIMITED
         c.state = ANSWERED
-        c.reply(c)
+        c.reply.handle(c)
 
     return invoke

@@ -52,7 +52,7 @@ from scalesim_patterns.sim.core.causes import (
     TIMEOUT,
     cause_code,
 )
-from scalesim_patterns.sim.core.kernel import Kernel
+from scalesim_patterns.sim.core.kernel import FunctionHandler, Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.mechanisms.breaker import (
     CircuitBreaker,
@@ -232,7 +232,7 @@ class _Client:
         """Per-tenant guards (`perConsumer`), by caller replica and consumer."""
         self.guarded = policy.circuit_breaker is not None or policy.bulkhead is not None
         """False for a retry or fallback alone: no breaker or bulkhead to look up per call."""
-        self.reply_ = self.reply
+        self.reply_ = FunctionHandler(self.reply)
         self.expire_ = self.expire
         self.answer_later_ = self.answer_later
         self.try_later_ = self.try_later
@@ -361,7 +361,7 @@ class _Client:
             if o.state == PENDING:
                 o.status = OK
                 o.state = ANSWERED
-                o.reply(o)
+                o.reply.handle(o)
             return
         if ex.holds:
             ex.holds = False
@@ -436,7 +436,7 @@ class _Client:
         if o.state == PENDING:
             o.status = status
             o.state = ANSWERED
-            o.reply(o)
+            o.reply.handle(o)
 
 
 class _Exchange:

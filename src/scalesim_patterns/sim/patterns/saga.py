@@ -43,7 +43,7 @@ from scalesim_patterns.model.data import Saga
 from scalesim_patterns.model.steps import SagaStep
 from scalesim_patterns.sim.core.causes import ERROR, OK, TIMEOUT
 from scalesim_patterns.sim.core.histogram import LogHistogram
-from scalesim_patterns.sim.core.kernel import Deadlines, Kernel, Timer
+from scalesim_patterns.sim.core.kernel import Deadlines, FunctionHandler, Kernel, Timer
 from scalesim_patterns.sim.core.rng import ZERO, Sampler
 from scalesim_patterns.sim.network.host import SimulationError
 from scalesim_patterns.sim.network.station import (
@@ -253,21 +253,21 @@ class SagaRuntime:
         self._window = (0, 0, 0, 0)
         # Callbacks bound once.
         self.forward_ = self.forward
-        self.forward_reply_ = self.forward_reply
+        self.forward_reply_ = FunctionHandler(self.forward_reply)
         self.after_forward_ = self.after_forward
         self.retry_ = self.retry
         self.compensate_ = self.compensate
-        self.comp_reply_ = self.comp_reply
+        self.comp_reply_ = FunctionHandler(self.comp_reply)
         self.comp_backoff_ = self.comp_backoff
         self.stuck_ = self.end_stuck
         self.expire_ = self.expire
         self.deadlines = Deadlines(kernel, self.timeout) if self.timeout is not None else None
-        self.first_reply_ = self.first_reply
+        self.first_reply_ = FunctionHandler(self.first_reply)
         self.answer_ok_ = self.answer_ok
         self.deliver_ = self.deliver
-        self.choreo_reply_ = self.choreo_reply
+        self.choreo_reply_ = FunctionHandler(self.choreo_reply)
         self.deliver_comp_ = self.deliver_comp
-        self.choreo_comp_reply_ = self.choreo_comp_reply
+        self.choreo_comp_reply_ = FunctionHandler(self.choreo_comp_reply)
 
     # ---- common ----------------------------------------------------------------------------
 

@@ -97,7 +97,7 @@ def partition_layer(site: CallSite, nxt: Invoke) -> Invoke:
         st.fails[UNAVAILABLE] += 1
         c.status = UNAVAILABLE
         c.state = ANSWERED
-        c.reply(c)
+        c.reply.handle(c)
 
     return invoke
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from scalesim_patterns.model.distributions import Constant
 from scalesim_patterns.model.edge import TailSampling, Tracing
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES, OK
+from scalesim_patterns.sim.core.kernel import FunctionHandler
 from scalesim_patterns.sim.mechanisms.subscription import Message
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime
 from scalesim_patterns.sim.network.steps import PublishStepRuntime, QueryStepRuntime
@@ -305,9 +306,9 @@ class Tracer:
                 if cc.status:
                     span.attributes["error.type"] = CAUSE_NAMES[cc.status]
                 tracer._close(span, cc.status)
-                reply(cc)
+                reply.handle(cc)
 
-            c.reply = replied
+            c.reply = FunctionHandler(replied)
             nxt(c)
 
         return invoke
@@ -414,7 +415,7 @@ class Tracer:
         saga = self.server.get(c.parent)
         if saga is None or saga.kind != INTERNAL:
             return None
-        event = getattr(c.reply, "__name__", "").startswith("choreo")
+        event = _reply_name(c).startswith("choreo")
         span = self._child(
             saga,
             f"{role} {ep.ref}",
@@ -692,8 +693,16 @@ def _method(site: CallSite) -> str:
     return model.method
 
 
+def _reply_name(c: Call) -> str:
+    """The name of the function the call's reply runs (a saga's `forward_reply`...): "" for a
+    step's or an entry's own reply."""
+    reply = c.reply
+    fn = reply.fn if isinstance(reply, FunctionHandler) else None
+    return getattr(fn, "__name__", "")
+
+
 def _saga_role(c: Call) -> str | None:
-    name = getattr(c.reply, "__name__", "")
+    name = _reply_name(c)
     if "comp_reply" in name:
         return "compensate"
     if name in ("forward_reply", "first_reply", "choreo_reply"):
