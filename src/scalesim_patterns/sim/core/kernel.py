@@ -2,10 +2,11 @@
 
 SimPy builds an Event object, a callback list and a generator resumption for every step of every
 process. Here an event is one heap entry: a tuple under `heapq` in pure Python; in the compiled
-build, three typed arrays in heap order (`librt.vecs`: the times as C doubles, the sequence
-numbers and the slot of each event's callback as 64-bit integers), so sifting compares and
-moves machine numbers with no reference counting, while the callback and its argument stay put
-in an `Event` of the slot, filled again once run instead of freed and allocated anew. Both take
+build, two typed arrays in heap order (`librt.vecs`: the times as C doubles, and the slot of
+each event as 64-bit integers), so sifting compares and moves machine numbers with no reference
+counting, while the callback and its argument stay put in an `Event` of the slot, filled again
+once run instead of freed and allocated anew, and its sequence number in a third array by slot,
+read only when two times are equal. Both take
 events in `(time, seq)` order. The callback is a plain function (usually a method bound
 once at build time) and `arg` is the one object it acts on (typically the call being served). The
 sequence number breaks ties in scheduling order, so runs are deterministic and same-time events
@@ -110,7 +111,6 @@ class Kernel:
     __slots__ = (
         "free",
         "heap",
-        "hseq",
         "hslot",
         "ht",
         "n",
@@ -119,6 +119,7 @@ class Kernel:
         "seq",
         "slots",
         "spare_slot",
+        "sseq",
         "until",
     )
 
@@ -127,10 +128,12 @@ class Kernel:
         self.heap: list[tuple[float, int, Callback, Any]] = []
         """`(t, seq, fn, arg)` tuples, a binary heap (pure Python)."""
         self.ht: vec[float] = vec[float]()
-        self.hseq: vec[i64] = vec[i64]()
         self.hslot: vec[i64] = vec[i64]()
-        """The compiled build's heap, `n` entries in heap order: each event's time, sequence
-        number and slot in `slots`. The arrays only grow (to the most events ever pending)."""
+        """The compiled build's heap, `n` entries in heap order: each event's time and its slot
+        in `slots`. The arrays only grow (to the most events ever pending)."""
+        self.sseq: vec[i64] = vec[i64]()
+        """The sequence number of each slot's event: it orders events of equal time, which is
+        rare enough that moving it with every sift (a third array in heap order) cost more."""
         self.n: i64 = 0
         self.slots: list[Event] = []
         """The callback of each slot's event; a slot is taken again once its event has run."""
@@ -168,12 +171,15 @@ class Kernel:
         """The compiled heap's push: the event takes a free slot and sifts up."""
         free = self.free
         slot: i64 = self.spare_slot
+        s: i64 = seq
+        sseq = self.sseq
         if slot >= 0:
             self.spare_slot = -1
             ev = self.slots[slot]
             ev.fn = fn
             ev.h = h
             ev.arg = arg
+            sseq[slot] = s
         elif len(free):
             free, slot = pop(free)
             self.free = free
@@ -181,17 +187,16 @@ class Kernel:
             ev.fn = fn
             ev.h = h
             ev.arg = arg
+            sseq[slot] = s
         else:
             slot = len(self.slots)
             self.slots.append(Event(fn, h, arg))
-        s: i64 = seq
+            sseq = self.sseq = append(sseq, s)
         pos = self.n
         ht = self.ht
-        hseq = self.hseq
         hslot = self.hslot
         if pos == len(ht):
             ht = self.ht = append(ht, t)
-            hseq = self.hseq = append(hseq, s)
             hslot = self.hslot = append(hslot, slot)
         self.n = pos + 1
         # The sift-up is written out here and at the end of `_pop`: as one method called from
@@ -199,23 +204,21 @@ class Kernel:
         while pos > 0:
             up = (pos - 1) >> 1
             pt = ht[up]
-            if t < pt or (t == pt and s < hseq[up]):
+            if t < pt or (t == pt and s < sseq[hslot[up]]):
                 ht[pos] = pt
-                hseq[pos] = hseq[up]
                 hslot[pos] = hslot[up]
                 pos = up
             else:
                 break
         ht[pos] = t
-        hseq[pos] = s
         hslot[pos] = slot
 
     def _pop(self) -> i64:
         """Take the earliest event out of the compiled heap (heapq's bottom-up sift, on the
         typed arrays); `now` becomes its time and its slot is returned."""
         ht = self.ht
-        hseq = self.hseq
         hslot = self.hslot
+        sseq = self.sseq
         top = hslot[0]
         self.now = ht[0]
         end = self.n - 1
@@ -223,8 +226,8 @@ class Kernel:
         if end == 0:
             return top
         t = ht[end]
-        s = hseq[end]
         slot = hslot[end]
+        s = sseq[slot]
         pos: i64 = 0
         child: i64 = 1
         while child < end:
@@ -232,25 +235,22 @@ class Kernel:
             if right < end:
                 a = ht[child]
                 b = ht[right]
-                if not (a < b or (a == b and hseq[child] < hseq[right])):
+                if not (a < b or (a == b and sseq[hslot[child]] < sseq[hslot[right]])):
                     child = right
             ht[pos] = ht[child]
-            hseq[pos] = hseq[child]
             hslot[pos] = hslot[child]
             pos = child
             child = 2 * pos + 1
         while pos > 0:
             up = (pos - 1) >> 1
             pt = ht[up]
-            if t < pt or (t == pt and s < hseq[up]):
+            if t < pt or (t == pt and s < sseq[hslot[up]]):
                 ht[pos] = pt
-                hseq[pos] = hseq[up]
                 hslot[pos] = hslot[up]
                 pos = up
             else:
                 break
         ht[pos] = t
-        hseq[pos] = s
         hslot[pos] = slot
         return top
 
