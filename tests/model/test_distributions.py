@@ -108,3 +108,50 @@ def test_erlang_and_uniform_moments() -> None:
     u = parse({"type": "uniform", "min": "0ms", "max": "10ms"})
     assert u.mean() == pytest.approx(0.005)
     assert u.scv() == pytest.approx(1 / 3)
+
+
+def test_the_shorthand_gives_the_json_schema_and_errors_pydantic_gave_before() -> None:
+    """`Distribution` states its input type (`str | _Union`) for the JSON Schema when one is
+    made, not as a second core schema per field (model/distributions.py, `_Shorthand`). The
+    annotation it replaced, on a field alone, in a union with None and in a list, in both JSON
+    Schema modes: the same schema, the same values and the same errors."""
+    from typing import Annotated, Any
+
+    from pydantic import BaseModel, BeforeValidator
+
+    from scalesim_patterns.model import distributions as d
+
+    before = Annotated[
+        d._Union,
+        BeforeValidator(d._shorthand, json_schema_input_type=str | d._Union),
+    ]
+
+    def model(dist: Any) -> type[BaseModel]:
+        class M(BaseModel):
+            one: dist
+            maybe: dist | None = None
+            many: list[dist] = []
+
+        return M
+
+    ours, theirs = model(Distribution), model(before)
+    for mode in ("validation", "serialization"):
+        assert ours.model_json_schema(mode=mode) == theirs.model_json_schema(mode=mode)  # type: ignore[arg-type]
+    inputs: list[Any] = [
+        {"one": "5ms", "maybe": {"type": "exponential", "mean": "2ms"}, "many": ["1ms", "2s"]},
+        {"one": {"type": "erlang", "k": 2, "mean": "1ms"}, "maybe": None},
+        {"one": 5, "many": [{"type": "nope"}]},
+        {"one": {"type": "lognormal", "p50": "2ms"}, "maybe": "soon"},
+        {"one": None, "maybe": 3, "many": "1ms"},
+    ]
+    for data in inputs:
+        for context in ({STRICT_UNITS: True}, None):
+            try:
+                got: Any = ours.model_validate(data, context=context).model_dump()
+            except ValidationError as exc:
+                got = (exc.errors(include_url=False, include_context=False), str(exc))
+            try:
+                want: Any = theirs.model_validate(data, context=context).model_dump()
+            except ValidationError as exc:
+                want = (exc.errors(include_url=False, include_context=False), str(exc))
+            assert got == want, data

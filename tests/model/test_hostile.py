@@ -247,6 +247,79 @@ def test_whole_numbers_beyond_2_53_anywhere_point_at_their_field(
     assert not any(message in str(d) for d in diags), diags
 
 
+def _may_hold_an_int(annotation: Any, metadata: tuple[Any, ...] = ()) -> bool:
+    """Whether a field so annotated can end its validation with an `int` as its value (what
+    `Spec._bounded_int` checks): an `int`, alone or in a union, `Any`, a literal whole number,
+    or whatever a plain or wrap validator returns. A float field turns an int into a float."""
+    import enum
+    import types
+    import typing
+
+    from pydantic import BaseModel, PlainValidator, WrapValidator
+
+    if any(isinstance(m, PlainValidator | WrapValidator) for m in metadata):
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _may_hold_an_int(args[0], (*annotation.__metadata__, *metadata))
+    if origin in (typing.Union, types.UnionType):
+        return any(_may_hold_an_int(a) for a in args)
+    if origin is typing.Literal:
+        return any(type(a) is int for a in args)
+    if origin in (list, dict, tuple, set, frozenset):
+        return False  # the container is the value; its items are not checked, as before
+    if annotation in (float, str, bool, type(None)):
+        return False
+    # True for int, Any, a type variable, an unresolved name, anything not known here
+    return not (isinstance(annotation, type) and issubclass(annotation, BaseModel | enum.Enum))
+
+
+def _model_classes() -> list[type[Any]]:
+    from scalesim_patterns.model.base import Spec
+
+    found: list[type[Any]] = []
+    todo: list[type[Any]] = [Spec]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found
+
+
+def test_the_2_53_bound_covers_every_field_that_can_hold_a_whole_number() -> None:
+    """`Spec._bounded_int` is applied by name (base.WHOLE_NUMBER_FIELDS), not to all fields:
+    this fails when a field that can hold an int is added without its name in the list, or when
+    a name in the list no longer names such a field."""
+    from scalesim_patterns.model.base import WHOLE_NUMBER_FIELDS
+
+    classes = _model_classes()
+    assert len(classes) > 100
+    needed: dict[str, list[str]] = {}
+    for cls in classes:
+        for name, info in cls.__pydantic_fields__.items():
+            if _may_hold_an_int(info.annotation, tuple(info.metadata)):
+                needed.setdefault(name, []).append(f"{cls.__name__}.{name}")
+    missing = {n: where for n, where in needed.items() if n not in WHOLE_NUMBER_FIELDS}
+    assert not missing, f"add to base.WHOLE_NUMBER_FIELDS: {missing}"
+    assert set(WHOLE_NUMBER_FIELDS) == set(needed), set(WHOLE_NUMBER_FIELDS) - set(needed)
+    assert len(set(WHOLE_NUMBER_FIELDS)) == len(WHOLE_NUMBER_FIELDS)
+    for cls in classes:
+        validators = cls.__pydantic_decorators__.field_validators
+        bound = validators["_bounded_int"].info.fields
+        for name, info in cls.__pydantic_fields__.items():
+            if _may_hold_an_int(info.annotation, tuple(info.metadata)):
+                assert name in bound, f"{cls.__name__}.{name}"
+
+
+def test_the_field_checks_see_an_int_as_a_float_in_float_fields() -> None:
+    """Why a float field needs no bound: its value is a float after validation, whatever the
+    number written (the check only looks at values whose type is `int`)."""
+    from scalesim_patterns.model.distributions import Phase
+
+    assert type(Phase.model_validate({"probability": 1, "mean": 0}).probability) is float
+
+
 def test_merge_of_a_scalar_is_an_error_not_dropped() -> None:
     for value in ("5", "text", "[1, 2]", "~"):
         text = BASE.replace("      replicas: 2\n", f"      <<: {value}\n      replicas: 2\n", 1)

@@ -68,3 +68,54 @@ def test_cpu_and_memory() -> None:
     for bad in ("12Qi", "0Mi", True, -5):
         with pytest.raises(ValueError):
             parse_memory(bad)
+
+
+def test_the_unit_annotation_builds_what_the_three_pydantic_annotations_built() -> None:
+    """Each unit type is one annotation (`units._Unit`) instead of `BeforeValidator(parse)`,
+    `PlainSerializer(format, return_type=str)` and `WithJsonSchema(...)`: the same core schema
+    (the same functions in the same places), the same JSON Schema in both modes, alone, with a
+    bound, in a union with None and in a list."""
+    import re
+    from typing import Annotated, Any, get_args
+
+    from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+
+    from scalesim_patterns.model import units
+
+    def three(unit_type: Any) -> Any:
+        unit = get_args(unit_type)[1]
+        return Annotated[
+            float,
+            BeforeValidator(unit.parse),
+            PlainSerializer(unit.format, return_type=str),
+            WithJsonSchema(unit.json_schema),
+        ]
+
+    def model(t: Any) -> type[BaseModel]:
+        class M(BaseModel):
+            one: t
+            bounded: t = Field(1.0, ge=0, le=5)
+            maybe: t | None = None
+            many: list[t] = []
+
+        return M
+
+    def plain(schema: Any) -> Any:
+        """The schema with each JSON Schema hook (whose object differs) as a placeholder."""
+        if isinstance(schema, dict):
+            return {k: plain(v) for k, v in schema.items()}
+        if isinstance(schema, list):
+            return [plain(v) for v in schema]
+        if getattr(schema, "__name__", None) == "__get_pydantic_json_schema__":
+            return "json schema hook"
+        return schema
+
+    for unit_type in (units.Duration, units.Rate, units.Cpu, units.Memory):
+        ours, theirs = model(unit_type), model(three(unit_type))
+        core = re.sub(r"\.M:\d+", ".M", repr(plain(ours.__pydantic_core_schema__)))
+        assert core == re.sub(r"\.M:\d+", ".M", repr(plain(theirs.__pydantic_core_schema__)))
+        assert "json schema hook" in core and "serialization" in core
+        for mode in ("validation", "serialization"):
+            assert ours.model_json_schema(mode=mode) == theirs.model_json_schema(mode=mode)  # type: ignore[arg-type]
+        value = ours.model_validate({"one": 2, "maybe": 3, "many": [4]})
+        assert value.model_dump() == theirs.model_validate(value.model_dump()).model_dump()

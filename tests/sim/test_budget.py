@@ -17,6 +17,7 @@ from scalesim_patterns.sim import Progress, simulate
 from scalesim_patterns.sim.budget import (
     SimulationLimits,
     SimulationTooLarge,
+    _max_erlang_k,
     check,
     estimate,
 )
@@ -137,6 +138,53 @@ def test_every_template_and_scenario_fits_the_default_limits(path: str) -> None:
     check(model, replications=5)
     for name in model.spec.scenarios:
         check(model, scenario=name, replications=5)
+
+
+def _max_erlang_k_by_fields(node: Any) -> int:
+    """The walk `_max_erlang_k` replaced: every model's `model_fields`, read one by one."""
+    from pydantic import BaseModel
+
+    from scalesim_patterns.model.distributions import Erlang
+
+    if isinstance(node, Erlang):
+        return node.k
+    if isinstance(node, BaseModel):
+        children: list[Any] = [getattr(node, name) for name in type(node).model_fields]
+    elif isinstance(node, list | tuple):
+        children = list(node)
+    elif isinstance(node, dict):
+        children = list(node.values())
+    else:
+        return 1
+    return max([1, *(_max_erlang_k_by_fields(c) for c in children)])
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in glob.glob(str(TEMPLATES / "*.yaml")) if not p.endswith("index.yaml")),
+)
+def test_the_largest_erlang_k_is_found_as_by_reading_every_field(path: str) -> None:
+    """`_max_erlang_k` reads a model's values from its `__dict__`: the same values as its
+    fields, in every model of every template."""
+    from pydantic import BaseModel
+
+    model = load(path)
+    todo: list[Any] = [model]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, BaseModel):
+            assert list(node.__dict__) == list(type(node).model_fields), type(node)
+            todo.extend(node.__dict__.values())
+        elif isinstance(node, list | tuple):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            todo.extend(node.values())
+    assert _max_erlang_k(model) == _max_erlang_k_by_fields(model)
+
+
+def test_the_largest_erlang_k_is_found_inside_an_endpoint() -> None:
+    deep = loads(BASE.replace("work: 2ms", "work: {type: erlang, k: 37, mean: 2ms}", 1))
+    assert _max_erlang_k(deep) == _max_erlang_k_by_fields(deep) == 37
 
 
 def test_zero_duration_is_refused_before_running() -> None:

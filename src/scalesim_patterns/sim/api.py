@@ -11,7 +11,6 @@ from scalesim_patterns.sim.budget import DEFAULT_SIMULATION_LIMITS, SimulationLi
 from scalesim_patterns.sim.engine import ProgressFn
 from scalesim_patterns.sim.network.pipeline import Extensions
 from scalesim_patterns.sim.parallel import cap_jobs, default_jobs, run_replications
-from scalesim_patterns.sim.reports.brief import evaluate_brief
 from scalesim_patterns.sim.reports.live import WindowFn
 from scalesim_patterns.sim.reports.results import (
     Comparison,
@@ -20,7 +19,6 @@ from scalesim_patterns.sim.reports.results import (
     difference,
     summarise,
 )
-from scalesim_patterns.sim.reports.slo import evaluate_slos
 from scalesim_patterns.sim.tracing.recorder import TraceOptions
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
@@ -103,6 +101,11 @@ def simulate(
         progress=progress,
         on_window=on_window,
     )
+    # Judged after the runs, so imported here: `scalesim simulate` reaches its first event
+    # without the objectives' and the brief's modules.
+    from scalesim_patterns.sim.reports.brief import evaluate_brief
+    from scalesim_patterns.sim.reports.slo import evaluate_slos
+
     runs = [r.run for r in reps]
     first = reps[0]
     summary = summarise(runs, first.warmup)
