@@ -6,11 +6,11 @@ build, two typed arrays in heap order (`librt.vecs`: the times as C doubles, and
 each event as 64-bit integers), so sifting compares and moves machine numbers with no reference
 counting, while the callback and its argument stay put in an `Event` of the slot, filled again
 once run instead of freed and allocated anew, and its sequence number in a third array by slot,
-read only when two times are equal. Both take
-events in `(time, seq)` order. The callback is a plain function (usually a method bound
-once at build time) and `arg` is the one object it acts on (typically the call being served). The
-sequence number breaks ties in scheduling order, so runs are deterministic and same-time events
-run first-in first-out.
+read only when two times are equal. Both take events in `(time, seq)` order. What an event runs
+is a plain function (`push`, `schedule`: usually a method bound once at build time) or a
+`Handler` (`push_to`), whose `handle` the compiled kernel calls natively; `arg` is the one object
+it acts on (typically the call being served). The sequence number breaks ties in scheduling
+order, so runs are deterministic and same-time events run first-in first-out.
 
 Cancellation is not the kernel's business: a timer that may become stale carries its own flag (see
 `Timer`, or the `state` of a call), and its callback returns at once when the flag says so. Stale
