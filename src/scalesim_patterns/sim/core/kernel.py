@@ -158,17 +158,18 @@ class Kernel:
         if not NATIVE_HEAP:
             heappush(self.heap, (t, seq, fn, arg))
             return
-        self.insert(t, seq, fn, None, arg)
+        self._insert(t, seq, fn, None, arg)
 
     def push_to(self, t: float, seq: int, h: Handler, arg: Any) -> None:
         """Put `h.handle(arg)` at `(t, seq)` in the heap (`seq` taken from `self.seq`)."""
         if not NATIVE_HEAP:
             heappush(self.heap, (t, seq, h.handle, arg))
             return
-        self.insert(t, seq, _NOTHING, h, arg)
+        self._insert(t, seq, _NOTHING, h, arg)
 
-    def insert(self, t: float, seq: int, fn: Callback, h: Handler | None, arg: Any) -> None:
-        """The compiled heap's push: the event takes a free slot and sifts up."""
+    def _insert(self, t: float, seq: int, fn: Callback, h: Handler | None, arg: Any) -> None:
+        """The compiled heap's push (only where `NATIVE_HEAP`): the event takes a free slot and
+        sifts up."""
         free = self.free
         slot: i64 = self.spare_slot
         s: i64 = seq

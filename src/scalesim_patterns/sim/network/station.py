@@ -61,10 +61,10 @@ class Call:
 
     `reply.handle(call)` is how the caller learns the outcome (`status`, 0 = success): a
     `Handler`, so that the compiled engine tells a step or a traffic entry (handlers themselves)
-    through a native call; any other caller's function is wrapped once (`FunctionHandler`). `parent` is
-    whatever the caller needs to resume (the caller's own call, a traffic source, a retry state).
-    `back` is set by the transport: None when the answer reaches the caller at once, else the
-    function that carries it back over the network.
+    through a native call; any other caller's function is wrapped once (`FunctionHandler`).
+    `parent` is whatever the caller needs to resume (the caller's own call, a traffic source, a
+    retry state). `back` is set by the transport: None when the answer reaches the caller at
+    once, else the function that carries it back over the network.
     """
 
     __slots__ = (
