@@ -55,10 +55,11 @@ class LogHistogram:
     def __init__(self) -> None:
         self.counts: vec[i64] = vec[i64]()
         """`counts[i]` values in bucket `lo + i`."""
-        self.lo = 0
-        self.kmin = _NONE
-        self.kmax = -1
-        """Every nonzero count's key is in `kmin`..`kmax`."""
+        self.lo: i64 = 0
+        self.kmin: i64 = _NONE
+        self.kmax: i64 = -1
+        """Every nonzero count's key is in `kmin`..`kmax` (machine integers in the compiled
+        engine, as are the walks over that range: a window's close walks it)."""
         self.count = 0
         self.zeros = 0
         self.sum = 0.0
@@ -83,11 +84,11 @@ class LogHistogram:
         if value > self.max:
             self.max = value
         if value > TINY:
-            self.add(int(math.log(value) * INV_LOG_GAMMA + OFFSET), 1)
+            self.add(i64(math.log(value) * INV_LOG_GAMMA + OFFSET), 1)
         else:
             self.zeros += 1
 
-    def add(self, key: int, n: i64) -> None:
+    def add(self, key: i64, n: i64) -> None:
         """`n` more values in bucket `key` (the count, sum and maximum are the caller's)."""
         i = key - self.lo
         counts = self.counts
@@ -101,7 +102,7 @@ class LogHistogram:
         if key > self.kmax:
             self.kmax = key
 
-    def cover(self, low: int, high: int) -> None:
+    def cover(self, low: i64, high: i64) -> None:
         """Widen the list to hold keys `low`..`high`: at least doubled on the side that grows (so
         widening costs amortised constant time per key), never past the keys a value can have."""
         counts = self.counts
@@ -131,7 +132,7 @@ class LogHistogram:
         for key in range(self.kmin, self.kmax + 1):
             n = counts[key - lo]
             if n:
-                yield key, n
+                yield int(key), int(n)
 
     @property
     def buckets(self) -> dict[int, int]:
@@ -265,9 +266,9 @@ def bucket_quantiles(
     lo = h.lo
     end = h.kmax + 1
     key = h.kmin
-    seen = zeros
+    seen: i64 = zeros
     for i in order:
-        rank = max(1, math.ceil(qs[i] * count - 1e-9))
+        rank: i64 = max(1, math.ceil(qs[i] * count - 1e-9))
         if rank <= zeros:
             out[i] = 0.0
             continue
@@ -277,7 +278,7 @@ def bucket_quantiles(
         if key >= end:
             out[i] = vmax
             continue
-        exponent = (key + 1 - OFFSET) / INV_LOG_GAMMA
+        exponent = (float(key + 1) - OFFSET) / INV_LOG_GAMMA
         if exponent > _LOG_MAX:  # the bucket of the largest doubles: its bound is not a float
             out[i] = vmax
             continue

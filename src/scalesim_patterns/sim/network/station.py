@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Final
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from scalesim_patterns.sim.core.causes import ERROR, OK, REJECTED, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import INV_LOG_GAMMA, OFFSET, TINY, LogHistogram
@@ -671,7 +671,7 @@ class EndpointRuntime(Handler):
             if value > h.max:
                 h.max = value
             if value > TINY:
-                key = int(math.log(value) * INV_LOG_GAMMA + OFFSET)
+                key = i64(math.log(value) * INV_LOG_GAMMA + OFFSET)
                 i = key - h.lo
                 counts = h.counts
                 if 0 <= i < len(counts):
