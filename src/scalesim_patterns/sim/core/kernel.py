@@ -148,7 +148,7 @@ class Kernel:
         self.spare_slot: i64 = -1
         """The slot of the event that ran last, when no push has taken it yet (-1: none): most
         events schedule one more, which takes it without touching `free`."""
-        self.seq = 0
+        self.seq: i64 = 0
         self.parked = 0
         """Events scheduled (their `seq` taken) but held outside the heap (a timeout's FIFO of
         deadlines, `network/pipeline.py`); counted as pending."""
@@ -161,21 +161,21 @@ class Kernel:
             return self.n - 1 if self.hole else self.n
         return len(self.heap)
 
-    def push(self, t: float, seq: int, fn: Callback, arg: Any) -> None:
+    def push(self, t: float, seq: i64, fn: Callback, arg: Any) -> None:
         """Put `fn(arg)` at `(t, seq)` in the heap (`seq` taken from `self.seq` by the caller)."""
         if not NATIVE_HEAP:
             heappush(self.heap, (t, seq, fn, arg))
             return
         self._insert(t, seq, fn, None, arg)
 
-    def push_to(self, t: float, seq: int, h: Handler, arg: Any) -> None:
+    def push_to(self, t: float, seq: i64, h: Handler, arg: Any) -> None:
         """Put `h.handle(arg)` at `(t, seq)` in the heap (`seq` taken from `self.seq`)."""
         if not NATIVE_HEAP:
             heappush(self.heap, (t, seq, h.handle, arg))
             return
         self._insert(t, seq, _NOTHING, h, arg)
 
-    def _insert(self, t: float, seq: int, fn: Callback, h: Handler | None, arg: Any) -> None:
+    def _insert(self, t: float, seq: i64, fn: Callback, h: Handler | None, arg: Any) -> None:
         """The compiled heap's push (only where `NATIVE_HEAP`): the event takes a free slot and
         sifts up."""
         free = self.free

@@ -92,20 +92,22 @@ class Call:
         self.reply = reply
         self.parent = parent
         self.t0 = t0
-        self.status = OK
-        self.state = PENDING
-        self.pc = 0
+        # The integer fields are machine integers in the compiled engine (no tagged-integer
+        # checks on every read, write and free of a call).
+        self.status: i64 = OK
+        self.state: i64 = PENDING
+        self.pc: i64 = 0
         self.back: Callable[[Call], None] | None = None
         self.hprev: Call | None = None
         self.hnext: Call | None = None
         """Neighbours in the record of calls its replica holds (`Replica.hold`)."""
         self.replica: Replica
         self.t_arrive: float
-        self.rep: int
-        self.pending: int
-        self.first: int
+        self.rep: i64
+        self.pending: i64
+        self.first: i64
         self.loops: list[int]
-        self.cache_key: int
+        self.cache_key: i64
         """The key a cache step's lookup missed (sim/network/caches.py); set by the lookup."""
         """Counts left of the repeated groups the call is inside (sim/network/loops.py); set
         only when a group starts."""
