@@ -159,9 +159,9 @@ class CallQueue:
 
     def __init__(self) -> None:
         self.items: list[Call | None] = [None] * 8
-        self.head = 0
+        self.head: i64 = 0
         """Where the oldest call is, when `size` > 0."""
-        self.size = 0
+        self.size: i64 = 0
 
     def __len__(self) -> int:
         return self.size
@@ -251,14 +251,14 @@ class Replica:
         self.service = service
         self.kernel = service.kernel
         self.index = index
-        self.workers = workers
-        self.capacity = capacity
-        self.busy = 0
+        self.workers: i64 = workers
+        self.capacity: i64 = capacity
+        self.busy: i64 = 0
         self.hhead: Call | None = None
         self.htail: Call | None = None
         """Oldest and newest of the calls accepted and not yet answered (queued, working or
         waiting on steps)."""
-        self.nheld = 0
+        self.nheld: i64 = 0
         self.stopped: Callable[[Replica], None] | None = None
         """Set while draining: called once the last held call is answered."""
         self.queue = CallQueue()
@@ -269,7 +269,7 @@ class Replica:
         self.area_q = 0.0
         self.area_q0 = 0.0
         self.t_q = now
-        self.qmax = 0
+        self.qmax: i64 = 0
         self.pools: dict[str, Any] = {}
         self.born = now
         self.removed = math.inf
@@ -335,7 +335,7 @@ class Replica:
         self.hold(c)
         busy = self.busy
         if busy < self.workers:
-            self.area_busy += busy * (now - self.t_busy)
+            self.area_busy += float(busy) * (now - self.t_busy)
             self.t_busy = now
             self.busy = busy + 1
             c.endpoint.begin(c)
@@ -347,7 +347,7 @@ class Replica:
         q = self.queue
         n = q.size
         if n < self.capacity:
-            self.area_q += n * (now - self.t_q)
+            self.area_q += float(n) * (now - self.t_q)
             self.t_q = now
             q.append(c)
             if n >= self.qmax:
@@ -362,13 +362,13 @@ class Replica:
         now = self.kernel.now
         n = q.size
         if n:
-            self.area_q += n * (now - self.t_q)
+            self.area_q += float(n) * (now - self.t_q)
             self.t_q = now
             c = q.popleft()
             c.endpoint.begin(c)
         else:
             busy = self.busy
-            self.area_busy += busy * (now - self.t_busy)
+            self.area_busy += float(busy) * (now - self.t_busy)
             self.t_busy = now
             self.busy = busy - 1
 
@@ -377,9 +377,9 @@ class Replica:
         if self.cpu is not None:
             self.cpu.sync()
         now = self.kernel.now
-        self.area_busy += self.busy * (now - self.t_busy)
+        self.area_busy += float(self.busy) * (now - self.t_busy)
         self.t_busy = now
-        self.area_q += self.queue.size * (now - self.t_q)
+        self.area_q += float(self.queue.size) * (now - self.t_q)
         self.t_q = now
 
     def reset(self) -> None:
@@ -548,7 +548,7 @@ class ServiceRuntime:
         rep.hold(c)
         busy = rep.busy
         if busy < rep.workers:
-            rep.area_busy += busy * (now - rep.t_busy)
+            rep.area_busy += float(busy) * (now - rep.t_busy)
             rep.t_busy = now
             rep.busy = busy + 1
             # EndpointRuntime.begin, inlined.

@@ -145,7 +145,7 @@ def worker_seconds(replicas: list[Replica], start: float, end: float, span: floa
         if rep.born <= start and rep.died >= end:
             full += rep.workers
         else:
-            part += rep.workers * _alive(rep, start, end, span)
+            part += float(rep.workers) * _alive(rep, start, end, span)
     return full * span + part
 
 
@@ -162,13 +162,13 @@ def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
         busy_total += busy
         q_total += queue
         alive = _alive(rep, start, end, span)
-        workers += rep.workers * alive / span
+        workers += float(rep.workers) * alive / span
         per_replica.append(
             ReplicaReport(
                 utilisation=(
-                    busy / rep.workers
+                    busy / float(rep.workers)
                     if alive == span
-                    else busy * span / (rep.workers * alive)
+                    else busy * span / (float(rep.workers) * alive)
                     if alive > 0
                     else math.nan
                 ),
