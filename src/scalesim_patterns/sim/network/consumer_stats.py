@@ -55,7 +55,7 @@ class ConsumerOutcomes:
         out: dict[str, dict[str, Any]] = {}
         for name in sorted(self.by_consumer):
             st = self.by_consumer[name]
-            count = st.n - st.n0
+            count = int(st.n - st.n0)
             errors = {
                 CAUSE_NAMES[i]: float(st.fails[i] - st.fails0[i])
                 for i in range(1, len(CAUSE_NAMES))

@@ -134,8 +134,8 @@ class EndpointStats:
     __slots__ = ("fails", "fails0", "hist", "n", "n0")
 
     def __init__(self, causes: int) -> None:
-        self.n = 0
-        self.n0 = 0
+        self.n: i64 = 0
+        self.n0: i64 = 0
         self.fails = [0] * causes
         self.fails0 = [0] * causes
         self.hist = LogHistogram()

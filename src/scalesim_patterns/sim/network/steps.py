@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from scalesim_patterns.sim.core.causes import OK, UNAVAILABLE
 from scalesim_patterns.sim.core.histogram import LogHistogram
@@ -116,7 +116,7 @@ class CallStepRuntime(StepRuntime):
             acc += w / total
             self.cumulative.append(acc)
         self.probability = probability
-        self.repeat = repeat
+        self.repeat: i64 = repeat
         self.prob_rnd = prob_rnd
         self.pick_rnd = pick_rnd
         self.single = targets[0] if len(targets) == 1 else None

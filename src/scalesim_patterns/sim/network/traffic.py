@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from scalesim_patterns.model.traffic import (
     Arrival,
@@ -102,12 +102,12 @@ class EntryRuntime(EntryStarter):
         """The target's service when `invoke` is its `arrive` (`connect`), called directly."""
         self.stats = EndpointStats(causes)
         self.whist = LogHistogram()
-        self.wn = 0
-        self.wfails = 0
-        self.arrivals = 0
-        self.arrivals0 = 0
-        self.inflight = 0
-        self.inflight0 = 0
+        self.wn: i64 = 0
+        self.wfails: i64 = 0
+        self.arrivals: i64 = 0
+        self.arrivals0: i64 = 0
+        self.inflight: i64 = 0
+        self.inflight0: i64 = 0
         self.area = 0.0
         self.area0 = 0.0
         self.t = 0.0
@@ -116,7 +116,7 @@ class EntryRuntime(EntryStarter):
         now = self.kernel.now
         self.arrivals += 1
         n = self.inflight
-        self.area += n * (now - self.t)
+        self.area += float(n) * (now - self.t)
         self.t = now
         self.inflight = n + 1
         c = Call(self.target, self, parent, now)
@@ -137,7 +137,7 @@ class EntryRuntime(EntryStarter):
         c: Call = arg
         now = self.kernel.now
         n = self.inflight
-        self.area += n * (now - self.t)
+        self.area += float(n) * (now - self.t)
         self.t = now
         self.inflight = n - 1
         st = self.stats
@@ -154,7 +154,7 @@ class EntryRuntime(EntryStarter):
 
     def flush(self) -> None:
         now = self.kernel.now
-        self.area += self.inflight * (now - self.t)
+        self.area += float(self.inflight) * (now - self.t)
         self.t = now
 
     def reset(self) -> None:

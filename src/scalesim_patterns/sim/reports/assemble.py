@@ -97,7 +97,7 @@ def _errors(fails: list[int], base: list[int]) -> dict[str, float]:
 
 
 def _endpoint_report(st: EndpointStats, span: float) -> EndpointReport[float]:
-    count = st.n - st.n0
+    count = int(st.n - st.n0)
     errors = _errors(st.fails, st.fails0)
     failed = sum(errors.values())
     return EndpointReport(

@@ -145,7 +145,7 @@ class SeriesRecorder:
         for e in entries:
             e.whist.clear()
         for s in self.engine._all_services():
-            n = sum(ep.stats.n for ep in s.endpoints.values())
+            n = sum(int(ep.stats.n) for ep in s.endpoints.values())
             fails = sum(sum(ep.stats.fails) for ep in s.endpoints.values())
             busy = q = 0.0
             for rep in s.replicas:
@@ -156,7 +156,7 @@ class SeriesRecorder:
             b0, q0 = self.last_area[s.name]
             cols = self.services[s.name]
             capacity = worker_seconds(s.replicas, self.t_last, now, span)
-            cols["throughput"].append((n - n0) / span)
+            cols["throughput"].append(float(n - n0) / span)
             cols["errors"].append(float(fails - f0))
             cols["utilisation"].append((busy - b0) / capacity if capacity else None)
             cols["queue"].append((q - q0) / span)
