@@ -1,7 +1,9 @@
 """The speed table of issue 17: SimPy, ScaleSim pure Python and ScaleSim compiled, side by side.
 
 Every figure is CPU time (`time.process_time()` around the run only, in a fresh interpreter per
-measurement), and the runs alternate (A B C … A B C …) so that a machine whose speed drifts
+measurement, after an untimed warm-up run of the same contender on a small load, SimPy and
+ScaleSim alike, so that imports on first use count as start-up, not run time; `--cold` skips
+it), and the runs alternate (A B C … A B C …) so that a machine whose speed drifts
 slows every contender alike; each figure is the median of `--rounds` runs. Ratios are between
 figures measured in this same invocation, never against a stored number.
 
@@ -174,7 +176,27 @@ def _scalesim_arch(kind: str, seconds: float) -> dict[str, Any]:
     return {"requests": count, "cpu": cpu, "compiled": compiled(), "events": result.runs[0].events}
 
 
-def child(kind: str, arg: str) -> dict[str, Any]:
+WARMUP_REQUESTS = 2_000
+"""Requests of the untimed warm-up run each child makes first (`child`)."""
+WARMUP_SECONDS = 1.0
+"""Simulated seconds of a template's untimed warm-up run."""
+
+
+def child(kind: str, arg: str, *, warm: bool = True) -> dict[str, Any]:
+    """One measurement. With `warm`, the same contender first runs a small load untimed
+    (`WARMUP_REQUESTS` requests, or `WARMUP_SECONDS` of the template), SimPy and ScaleSim alike:
+    modules imported on first use and one-time set-up are start-up, measured on their own
+    (benchmarks/startup.py), not run time."""
+    if warm:
+        if kind.startswith("simpy") or kind == "scalesim-reference":
+            _measure(kind, str(WARMUP_REQUESTS))
+        else:
+            template = arg.partition("@")[0]
+            _measure(kind, f"{template}@{WARMUP_SECONDS:g}")
+    return _measure(kind, arg)
+
+
+def _measure(kind: str, arg: str) -> dict[str, Any]:
     if kind == "simpy-written":
         return _simpy_written(int(arg))
     if kind == "simpy-expert":
@@ -199,10 +221,15 @@ def built() -> bool:
     return has_extensions(package_dir) and stale_build(package_dir) is None
 
 
+COLD = False
+"""`--cold`: no warm-up run in the children (first-use imports counted as run time)."""
+
+
 def measure(kind: str, arg: str, pure: bool) -> dict[str, Any]:
     env = {**os.environ, "PYTHONHASHSEED": "0", "SCALESIM_PURE": "1" if pure else "0"}
+    cold = ["--cold"] if COLD else []
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", kind, arg],
+        [sys.executable, str(Path(__file__).resolve()), "--child", kind, arg, *cold],
         check=True,
         capture_output=True,
         text=True,
@@ -264,12 +291,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, help="reference model requests")
     parser.add_argument("--template-seconds", type=float, help="simulated seconds per template")
     parser.add_argument("--skip-check", action="store_true", help="no pure/compiled JSON check")
+    parser.add_argument(
+        "--cold", action="store_true", help="no untimed warm-up run before each measurement"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(HERE))
-        print(json.dumps(child(*args.child)))
+        print(json.dumps(child(*args.child, warm=not args.cold)))
         return
+    global COLD
+    COLD = args.cold
     rounds = args.rounds or (1 if args.quick else 3)
     requests = args.requests or (50_000 if args.quick else 200_000)
     seconds = args.template_seconds or (QUICK_TEMPLATE_SECONDS if args.quick else TEMPLATE_SECONDS)
