@@ -84,7 +84,7 @@ class LogHistogram:
         if value > self.max:
             self.max = value
         if value > TINY:
-            self.add(i64(math.log(value) * INV_LOG_GAMMA + OFFSET), 1)
+            self.add(int(math.log(value) * INV_LOG_GAMMA + OFFSET), 1)
         else:
             self.zeros += 1
 

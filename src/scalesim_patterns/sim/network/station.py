@@ -673,7 +673,7 @@ class EndpointRuntime(Handler):
             if value > h.max:
                 h.max = value
             if value > TINY:
-                key = i64(math.log(value) * INV_LOG_GAMMA + OFFSET)
+                key: i64 = int(math.log(value) * INV_LOG_GAMMA + OFFSET)
                 i = key - h.lo
                 counts = h.counts
                 if 0 <= i < len(counts):
