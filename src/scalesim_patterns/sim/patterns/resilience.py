@@ -228,6 +228,9 @@ class _Client:
             id(policy.bulkhead),
         )
         self.per_consumer = policy.bulkhead is not None and policy.bulkhead.per_consumer
+        self.by_replica: dict[Replica | None, _Guards] = {}
+        """This site's own index of the shared table, by caller replica: the table's key is a
+        tuple built and hashed per call, this one the replica itself."""
         self.tenants: dict[tuple[Replica | None, str | None], _Guards] = {}
         """Per-tenant guards (`perConsumer`), by caller replica and consumer."""
         self.guarded = policy.circuit_breaker is not None or policy.bulkhead is not None
@@ -244,6 +247,9 @@ class _Client:
         if self.per_consumer:
             return self.tenant_guards(c)
         rep = caller_replica(c)
+        g = self.by_replica.get(rep)
+        if g is not None:
+            return g
         key: GuardKey = (*self.guard_key, rep)
         g = self.guards_table.get(key)
         if g is None:
@@ -254,6 +260,7 @@ class _Client:
                 label = f"{rep.service.name}#{rep.index}" if rep is not None else "-"
                 kind = "failure-rate" if isinstance(breaker, FailureRateBreaker) else "consecutive"
                 self.stats.breakers.append(BreakerRecord(label, kind, breaker, self.kernel.now))
+        self.by_replica[rep] = g
         return g
 
     def tenant_guards(self, c: Call) -> _Guards:
