@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
     from scalesim_patterns.sim.network.station import EndpointRuntime, ServiceRuntime
     from scalesim_patterns.sim.network.steps import DatabaseRuntime
+    from scalesim_patterns.sim.tracing.recorder import Tracer
 
     # The run's result types: plain data, read by hooks that add figures to them.
     from scalesim_patterns.sim.reports.results import Report, TimeSeries
@@ -94,6 +95,12 @@ class Host(Protocol):
     @property
     def plugins(self) -> PluginStates:
         """Plug-ins' own state, one object per class."""
+        ...
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """Records spans of sampled requests, in a run asked for traces (replication 0 only);
+        it is also the `Tracer` in `plugins`."""
         ...
 
     @property
