@@ -6,7 +6,6 @@ See docs/simulation.md for how the engine works and docs/results-format.md for i
 from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.sim.api import compare, simulate
-from scalesim_patterns.sim.core.stats import Estimate
 from scalesim_patterns.sim.engine import Engine, SimulationError
 from scalesim_patterns.sim.network.pipeline import (
     CallSite,
@@ -17,6 +16,7 @@ from scalesim_patterns.sim.network.pipeline import (
 )
 
 if TYPE_CHECKING:
+    from scalesim_patterns.sim.core.stats import Estimate
     from scalesim_patterns.sim.reports.live import Window, WindowFn
     from scalesim_patterns.sim.reports.results import (
         Comparison,
@@ -65,7 +65,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    **dict.fromkeys(("Window", "WindowFn"), "live"),
+    "Estimate": "core.stats",
+    **dict.fromkeys(("Window", "WindowFn"), "reports.live"),
     **dict.fromkeys(
         (
             "Comparison",
@@ -83,20 +84,21 @@ _LAZY = {
             "TimeSeries",
             "TopicReport",
         ),
-        "results",
+        "reports.results",
     ),
 }
-"""Names this package gives from `sim/reports/<module>` when first asked for."""
+"""Names this package gives from one of its modules when first asked for."""
 
 
 def __getattr__(name: str) -> Any:
-    # The results' and the live windows' classes load on first use: they are dataclasses,
-    # which cost their definition at import, and a run needs none of them before it reports.
+    # The results', the live windows' and the estimates' classes load on first use: they are
+    # dataclasses, which cost their definition at import, and a run needs none of them before
+    # it reports.
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f"{__name__}.reports.{module}"), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value

@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     from scalesim_patterns.sim.network.pipeline import CallSite, Invoke
     from scalesim_patterns.sim.network.station import EndpointRuntime, ServiceRuntime
     from scalesim_patterns.sim.network.steps import DatabaseRuntime
-    from scalesim_patterns.sim.tracing.recorder import Tracer
 
     # The run's result types: plain data, read by hooks that add figures to them.
     from scalesim_patterns.sim.reports.results import Report, TimeSeries
+    from scalesim_patterns.sim.tracing.recorder import Tracer
 
 __all__ = ["Host", "SimulationError", "WindowRecorder"]
 
