@@ -6,7 +6,6 @@ bug in ScaleSim Patterns, never in the user's file.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -236,6 +235,8 @@ def validate_cmd(files: tuple[str, ...], as_json: bool) -> None:
                 + suffix
             )
     if as_json:
+        import json  # only here and in `schema`: `scalesim simulate` starts without it
+
         out.print_json(
             json.dumps({"valid": bad == 0, "diagnostics": [d.to_dict() for d in all_diags]})
         )
@@ -259,6 +260,8 @@ def validate_cmd(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def schema_cmd(output: str | None, force: bool) -> None:
     """Print the JSON Schema of the architecture file (for yaml-language-server)."""
+    import json
+
     from scalesim_patterns.model import json_schema
 
     text = json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"

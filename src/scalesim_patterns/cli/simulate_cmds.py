@@ -7,13 +7,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from scalesim_patterns.model import Architecture
 from scalesim_patterns.model.units import parse_duration, parse_memory
-from scalesim_patterns.sim import Progress as SimProgress
 from scalesim_patterns.sim import SimulationError, compare, simulate
 from scalesim_patterns.sim.api import COMPARE_REPLICATIONS
 from scalesim_patterns.sim.budget import (
@@ -22,10 +21,13 @@ from scalesim_patterns.sim.budget import (
     estimate,
 )
 from scalesim_patterns.sim.parallel import cap_jobs
-from scalesim_patterns.sim.tracing.recorder import DEFAULT_MAX_TRACES, TraceOptions
+from scalesim_patterns.sim.tracing.options import DEFAULT_MAX_TRACES, TraceOptions
 
 from .main import cli, err, fail, interrupted, load_or_exit, out, write_or_exit
 from .serve_cmds import db_option, open_store_or_exit
+
+if TYPE_CHECKING:
+    from scalesim_patterns.sim import Progress as SimProgress
 
 # The tables (`.report`, with rich's tables) and the trace exporter are imported where the
 # results are shown, after the run: `scalesim simulate` reaches its first event without them

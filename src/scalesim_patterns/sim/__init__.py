@@ -3,8 +3,9 @@
 See docs/simulation.md for how the engine works and docs/results-format.md for its output.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from scalesim_patterns.sim.api import compare, simulate
-from scalesim_patterns.sim.core.stats import Estimate
 from scalesim_patterns.sim.engine import Engine, SimulationError
 from scalesim_patterns.sim.network.pipeline import (
     CallSite,
@@ -13,23 +14,26 @@ from scalesim_patterns.sim.network.pipeline import (
     Invoke,
     LayerFactory,
 )
-from scalesim_patterns.sim.reports.live import Window, WindowFn
-from scalesim_patterns.sim.reports.results import (
-    Comparison,
-    ConsumerGroupReport,
-    DatabaseReport,
-    EndpointReport,
-    EntryReport,
-    Latency,
-    Progress,
-    ReplicaReport,
-    Report,
-    RunResult,
-    ServiceReport,
-    SimulationResult,
-    TimeSeries,
-    TopicReport,
-)
+
+if TYPE_CHECKING:
+    from scalesim_patterns.sim.core.stats import Estimate
+    from scalesim_patterns.sim.reports.live import Window, WindowFn
+    from scalesim_patterns.sim.reports.results import (
+        Comparison,
+        ConsumerGroupReport,
+        DatabaseReport,
+        EndpointReport,
+        EntryReport,
+        Latency,
+        Progress,
+        ReplicaReport,
+        Report,
+        RunResult,
+        ServiceReport,
+        SimulationResult,
+        TimeSeries,
+        TopicReport,
+    )
 
 __all__ = [
     "CallSite",
@@ -59,3 +63,42 @@ __all__ = [
     "compare",
     "simulate",
 ]
+
+_LAZY = {
+    "Estimate": "core.stats",
+    **dict.fromkeys(("Window", "WindowFn"), "reports.live"),
+    **dict.fromkeys(
+        (
+            "Comparison",
+            "ConsumerGroupReport",
+            "DatabaseReport",
+            "EndpointReport",
+            "EntryReport",
+            "Latency",
+            "Progress",
+            "ReplicaReport",
+            "Report",
+            "RunResult",
+            "ServiceReport",
+            "SimulationResult",
+            "TimeSeries",
+            "TopicReport",
+        ),
+        "reports.results",
+    ),
+}
+"""Names this package gives from one of its modules when first asked for."""
+
+
+def __getattr__(name: str) -> Any:
+    # The results', the live windows' and the estimates' classes load on first use: they are
+    # dataclasses, which cost their definition at import, and a run needs none of them before
+    # it reports.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -5,21 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.sim.budget import DEFAULT_SIMULATION_LIMITS, SimulationLimits, check
 from scalesim_patterns.sim.engine import ProgressFn
 from scalesim_patterns.sim.network.pipeline import Extensions
 from scalesim_patterns.sim.parallel import cap_jobs, default_jobs, run_replications
-from scalesim_patterns.sim.reports.live import WindowFn
-from scalesim_patterns.sim.reports.results import (
-    Comparison,
-    Progress,
-    SimulationResult,
-    difference,
-    summarise,
-)
-from scalesim_patterns.sim.tracing.recorder import TraceOptions
+from scalesim_patterns.sim.tracing.options import TraceOptions
+
+if TYPE_CHECKING:
+    # Imported where a result is built: `scalesim simulate` reaches its first event without
+    # defining the results' dataclasses (sim/reports/results.py).
+    from scalesim_patterns.sim.reports.live import WindowFn
+    from scalesim_patterns.sim.reports.results import Comparison, Progress, SimulationResult
 
 __all__ = ["COMPARE_REPLICATIONS", "compare", "simulate"]
 
@@ -102,8 +101,9 @@ def simulate(
         on_window=on_window,
     )
     # Judged after the runs, so imported here: `scalesim simulate` reaches its first event
-    # without the objectives' and the brief's modules.
+    # without the results', the objectives' and the brief's modules.
     from scalesim_patterns.sim.reports.brief import evaluate_brief
+    from scalesim_patterns.sim.reports.results import SimulationResult, summarise
     from scalesim_patterns.sim.reports.slo import evaluate_slos
 
     runs = [r.run for r in reps]
@@ -161,4 +161,6 @@ def compare(
     # One bar over both variants: A's replications first, then B's.
     ra = simulate(first, **{**options, "progress": _shifted(progress, 0, count)})  # type: ignore[arg-type]
     rb = simulate(second, **{**options, "progress": _shifted(progress, count, count)})  # type: ignore[arg-type]
+    from scalesim_patterns.sim.reports.results import Comparison, difference
+
     return Comparison(a=ra, b=rb, difference=difference(ra.runs, rb.runs))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.model.data import ENGINE_DEFAULTS, Database
@@ -102,23 +102,16 @@ from scalesim_patterns.sim.network.traffic import (
 )
 from scalesim_patterns.sim.patterns import workflows
 from scalesim_patterns.sim.platform.change_plan import changed_route_targets
-from scalesim_patterns.sim.reports.assemble import assemble_report, latency_of
-from scalesim_patterns.sim.reports.results import (
-    BriefReport,
-    Progress,
-    Report,
-    RunResult,
-    TimeSeries,
-)
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
-from scalesim_patterns.sim.tracing.recorder import (
-    TracedEndpointRuntime,
-    TracedPublishStepRuntime,
-    TracedQueryStepRuntime,
-    TraceOptions,
-    Tracer,
-)
-from scalesim_patterns.sim.tracing.workflows import TracedCountedQueryStep
+from scalesim_patterns.sim.tracing.options import TraceOptions
+
+if TYPE_CHECKING:
+    # What a run reports is imported once it has run (`Engine.run`): the results' dataclasses
+    # are not defined before the first event. The recorder and the traced runtimes load only
+    # for a run that records traces.
+    from scalesim_patterns.sim.reports.results import Progress, Report, RunResult, TimeSeries
+    from scalesim_patterns.sim.tracing.recorder import TracedQueryStepRuntime, Tracer
+    from scalesim_patterns.sim.tracing.workflows import TracedCountedQueryStep
 
 __all__ = ["GATEWAY", "Engine", "SimulationError"]
 
@@ -139,7 +132,7 @@ def _constant(value: float) -> Constant:
     return Constant(value=value)
 
 
-ProgressFn = Callable[[Progress], None]
+ProgressFn = Callable[["Progress"], None]
 
 
 class Engine:
@@ -351,6 +344,8 @@ class Engine:
         """The plain runtime, or the traced one when this run records traces."""
         if self.tracer is None:
             return EndpointRuntime(service, name, work, error_rate, error_rnd, causes)
+        from scalesim_patterns.sim.tracing.recorder import TracedEndpointRuntime
+
         ep = TracedEndpointRuntime(service, name, work, error_rate, error_rnd, causes)
         ep.tracer = self.tracer
         return ep
@@ -526,27 +521,34 @@ class Engine:
                 count = self._count(step.repeat, f"count:{ref}:{i}")
                 if self.tracer is None:
                     return CountedQueryStep(count, *qargs, 1, branch)
+                from scalesim_patterns.sim.tracing.workflows import TracedCountedQueryStep
+
                 query = TracedCountedQueryStep(count, *qargs, 1, branch)
             elif self.tracer is None:
                 return QueryStepRuntime(*qargs, step.repeat, branch)
             else:
+                from scalesim_patterns.sim.tracing.recorder import TracedQueryStepRuntime
+
                 query = TracedQueryStepRuntime(*qargs, step.repeat, branch)
             query.tracer = self.tracer
             query.engine_name = db_model.engine
             query.operation = step.operation
             return query
         if isinstance(step, PublishStep):
-            publish = (PublishStepRuntime if self.tracer is None else TracedPublishStepRuntime)(
+            publish_args = (
                 k,
                 self.topics[step.publish],
                 self.streams.sampler(self._ack[step.publish], f"ack:{ref}:{i}"),
                 step.probability,
                 branch,
             )
-            if isinstance(publish, TracedPublishStepRuntime):
-                assert self.tracer is not None
-                publish.tracer = self.tracer
-                publish.system = _broker_system(self.arch, step.publish)
+            if self.tracer is None:
+                return PublishStepRuntime(*publish_args)
+            from scalesim_patterns.sim.tracing.recorder import TracedPublishStepRuntime
+
+            publish = TracedPublishStepRuntime(*publish_args)
+            publish.tracer = self.tracer
+            publish.system = _broker_system(self.arch, step.publish)
             return publish
         assert isinstance(step, SagaStep | AppendStep)
         return workflows.compile_step(self, service, endpoint, int(i) if i.isdigit() else i, step)
@@ -816,6 +818,8 @@ class Engine:
             for i in range(1, chunks + 1):
                 k.run(end * i / chunks)
                 if progress is not None:
+                    from scalesim_patterns.sim.reports.results import Progress
+
                     progress(
                         Progress(
                             replication=self.replication,
@@ -827,6 +831,8 @@ class Engine:
                             wall=perf_counter() - wall0,
                         )
                     )
+        from scalesim_patterns.sim.reports.results import RunResult
+
         self._series.finish()
         series = self._series.result()
         report = self._report()
@@ -872,6 +878,9 @@ class Engine:
     # ---- reading the figures ---------------------------------------------------------------
 
     def _report(self) -> Report[float]:
+        from scalesim_patterns.sim.reports.assemble import assemble_report, latency_of
+        from scalesim_patterns.sim.reports.results import BriefReport
+
         span = self.duration - self.warmup
         sagas, event_stores, rollouts = workflows.reports(self, span)
         return assemble_report(
@@ -894,6 +903,8 @@ class Engine:
 
 
 def _make_tracer(engine: Engine, options: TraceOptions) -> Tracer:
+    from scalesim_patterns.sim.tracing.recorder import Tracer
+
     tracing = engine.arch.spec.tracing
     if (tracing is None or not tracing.enabled) and options.sampling is not None:
         tracing = Tracing(sampling=options.sampling)  # the caller's own ratio, no tail rules

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.model.architecture import Architecture
 from scalesim_patterns.sim.engine import Engine, ProgressFn
-from scalesim_patterns.sim.reports.live import Window, WindowFn, watch_windows
-from scalesim_patterns.sim.reports.results import Progress, RunResult
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
+
+    from scalesim_patterns.sim.reports.live import Window, WindowFn
+    from scalesim_patterns.sim.reports.results import Progress, RunResult
 
 __all__ = ["Interrupted", "Replication", "cap_jobs", "default_jobs", "run_replications"]
 
@@ -70,6 +71,8 @@ def _one(
 ) -> Replication:
     engine = Engine(model, replication=index, **options)
     if on_window is not None:
+        from scalesim_patterns.sim.reports.live import watch_windows
+
         watch_windows(engine, on_window)
     run = engine.run(report, count)
     return Replication(run, engine.duration, engine.warmup, engine.window, engine.notes)
@@ -205,6 +208,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 def _combined(latest: dict[int, Progress], done: set[int], count: int, wall: float) -> Progress:
     """All workers as one: `replication` counts the finished ones, `time / end` is the share
     of the running ones done, and requests per wall second are the pool's together."""
+    from scalesim_patterns.sim.reports.results import Progress
+
     running = [p for i, p in latest.items() if i not in done]
     share = sum(p.time / p.end for p in running if p.end)
     return Progress(

@@ -17,7 +17,6 @@ from scalesim_patterns.sim.core.kernel import Kernel
 from scalesim_patterns.sim.core.rng import Sampler
 from scalesim_patterns.sim.network.station import Call, EndpointStats
 from scalesim_patterns.sim.network.traffic import ClosedSource, ConsumerTag, _Mix
-from scalesim_patterns.sim.reports.assemble import latency_of
 
 __all__ = ["ConsumerClosedSource", "ConsumerOutcomes", "RecordingTag"]
 
@@ -52,6 +51,8 @@ class ConsumerOutcomes:
     def report(self, span: float) -> dict[str, dict[str, Any]]:
         """Per consumer: `count`, `ok`, `throughput`, `errors` by cause, `latency` (successful
         requests, from send to answer, as the entries')."""
+        from scalesim_patterns.sim.reports.assemble import latency_of  # after the run
+
         out: dict[str, dict[str, Any]] = {}
         for name in sorted(self.by_consumer):
             st = self.by_consumer[name]

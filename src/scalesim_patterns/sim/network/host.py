@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     # The run's result types: plain data, read by hooks that add figures to them.
     from scalesim_patterns.sim.reports.results import Report, TimeSeries
+    from scalesim_patterns.sim.tracing.recorder import Tracer
 
 __all__ = ["Host", "SimulationError", "WindowRecorder"]
 
@@ -94,6 +95,12 @@ class Host(Protocol):
     @property
     def plugins(self) -> PluginStates:
         """Plug-ins' own state, one object per class."""
+        ...
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """Records spans of sampled requests, in a run asked for traces (replication 0 only);
+        it is also the `Tracer` in `plugins`."""
         ...
 
     @property

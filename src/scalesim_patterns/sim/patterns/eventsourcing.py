@@ -44,7 +44,6 @@ from scalesim_patterns.sim.network.station import (
     StepRuntime,
 )
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
-from scalesim_patterns.sim.tracing.recorder import Tracer
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host
@@ -463,7 +462,7 @@ def build_event_store(engine: Host, name: str) -> EventStoreRuntime:
     rt = EventStoreRuntime(name, engine.kernel, model)
     read = model.read_latency or _store_default("read")
     rollouts = engine.plugins.obtain(Workflows).rollouts
-    tracer = engine.plugins.get(Tracer)
+    tracer = engine.tracer
     make: Callable[..., ProjectionRuntime] = ProjectionRuntime
     if tracer is not None:
         from scalesim_patterns.sim.tracing.workflows import traced_projection
@@ -508,7 +507,7 @@ def compile_append_step(
         streams.get(f"branch:{ref}:{index}").random,
         streams.get(f"snapshot:{step.append}:{ref}:{index}").random,
     )
-    tracer = engine.plugins.get(Tracer)
+    tracer = engine.tracer
     if tracer is None:
         return AppendStepRuntime(*args)
     from scalesim_patterns.sim.tracing.workflows import TracedAppendStepRuntime

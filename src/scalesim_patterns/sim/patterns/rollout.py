@@ -55,10 +55,11 @@ from scalesim_patterns.sim.core.rng import Sampler, Scaled
 from scalesim_patterns.sim.network.processor import service_runtime
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime, Replica, ServiceRuntime
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
-from scalesim_patterns.sim.reports.workflow_reports import Decision, RolloutReport
 
 if TYPE_CHECKING:
+    # Imported where they are made (a decision, the report): not before the first event.
     from scalesim_patterns.sim.network.host import Host
+    from scalesim_patterns.sim.reports.workflow_reports import Decision, RolloutReport
 
 __all__ = [
     "ABORT_SCALE_DOWN_DELAY",
@@ -422,6 +423,8 @@ class RolloutController:
         self.kernel.at(float(self.deployment.start_at), self.reconcile_, None)
 
     def log(self, action: str, detail: str, **figures: float | int | str | None) -> None:
+        from scalesim_patterns.sim.reports.workflow_reports import Decision
+
         self.decisions.append(Decision(self.kernel.now, action, detail, **figures))  # type: ignore[arg-type]
 
     def set_weight(self, percent: float) -> None:
@@ -709,6 +712,8 @@ class RolloutController:
         self._window = (old, new)
 
     def report(self) -> RolloutReport[float]:
+        from scalesim_patterns.sim.reports.workflow_reports import RolloutReport
+
         n, fails = self.counts(self.new)
         return RolloutReport(
             started_at=self.started_at,

@@ -55,7 +55,6 @@ from scalesim_patterns.sim.network.station import (
 )
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
-from scalesim_patterns.sim.tracing.recorder import Tracer
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host
@@ -613,7 +612,7 @@ def build_saga(engine: Host, name: str) -> SagaRuntime:
         else:
             comps.append(None)
             comp_invokes.append(None)
-    tracer = engine.plugins.get(Tracer)
+    tracer = engine.tracer
     writer: StateWriter | None = None
     if saga.mode == "orchestrated" and saga.state_store is not None:
         db = spec.databases[saga.state_store]

@@ -20,18 +20,20 @@ from scalesim_patterns.sim.patterns.eventsourcing import (
 from scalesim_patterns.sim.patterns.rollout import Connections, prepare_rollout, share_steps
 from scalesim_patterns.sim.patterns.saga import SagaRuntime, compile_saga_step
 from scalesim_patterns.sim.patterns.workflow_state import Workflows
-from scalesim_patterns.sim.reports.results import QUANTILES, Latency
-from scalesim_patterns.sim.reports.workflow_reports import (
-    Decision,
-    EventStoreReport,
-    ProjectionReport,
-    RolloutReport,
-    SagaReport,
-    SagaStepReport,
-)
 
 if TYPE_CHECKING:
+    # The report sections are imported by the functions that build them, after the run: the
+    # engine imports this module before its first event, and they are dataclasses.
     from scalesim_patterns.sim.network.host import Host
+    from scalesim_patterns.sim.reports.results import Latency
+    from scalesim_patterns.sim.reports.workflow_reports import (
+        Decision,
+        EventStoreReport,
+        ProjectionReport,
+        RolloutReport,
+        SagaReport,
+        SagaStepReport,
+    )
 
 __all__ = [
     "close_window",
@@ -137,6 +139,8 @@ def reports(
 
 
 def _latency(hist: LogHistogram) -> Latency[float]:
+    from scalesim_patterns.sim.reports.results import QUANTILES, Latency
+
     if hist.count == 0:
         return Latency(None, None, None, None, None, None, None)
     q = hist.quantiles(QUANTILES)
@@ -144,6 +148,8 @@ def _latency(hist: LogHistogram) -> Latency[float]:
 
 
 def _saga_report(s: SagaRuntime) -> SagaReport[float]:
+    from scalesim_patterns.sim.reports.workflow_reports import SagaReport, SagaStepReport
+
     started, completed, compensated, stuck = (
         float(a - b) for a, b in zip(s.totals(), s.base, strict=True)
     )
@@ -170,6 +176,8 @@ def _saga_report(s: SagaRuntime) -> SagaReport[float]:
 
 
 def _store_report(s: EventStoreRuntime, span: float) -> EventStoreReport[float]:
+    from scalesim_patterns.sim.reports.workflow_reports import EventStoreReport, ProjectionReport
+
     appends, events, attempts, conflicts, failures = (
         a - b for a, b in zip(s.counts(), s.base_counts, strict=True)
     )

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 
 from scalesim_patterns.sim.core.causes import CAUSE_NAMES
 from scalesim_patterns.sim.core.histogram import LogHistogram
-from scalesim_patterns.sim.network.station import EndpointStats, Replica, ServiceRuntime
+from scalesim_patterns.sim.network.station import EndpointStats, ServiceRuntime
 from scalesim_patterns.sim.network.steps import DatabaseRuntime
 from scalesim_patterns.sim.network.topics import TopicRuntime
 from scalesim_patterns.sim.network.traffic import EntryRuntime
+from scalesim_patterns.sim.reports.capacity import alive_seconds, worker_seconds
 from scalesim_patterns.sim.reports.results import (
     QUANTILES,
     BriefReport,
@@ -129,26 +130,6 @@ def _totals_report(entries: list[EntryRuntime], span: float, causes: int) -> Ent
     )
 
 
-def _alive(rep: Replica, start: float, end: float, span: float) -> float:
-    """Seconds of [start, end] the replica existed (replicas come and go with autoscaling,
-    crashes and restarts); exactly `span` for one that lived throughout."""
-    if rep.born <= start and rep.died >= end:
-        return span
-    return max(0.0, min(rep.died, end) - max(rep.born, start))
-
-
-def worker_seconds(replicas: list[Replica], start: float, end: float, span: float) -> float:
-    """Worker-seconds available in [start, end] (span = end - start)."""
-    full = 0
-    part = 0.0
-    for rep in replicas:
-        if rep.born <= start and rep.died >= end:
-            full += rep.workers
-        else:
-            part += float(rep.workers) * _alive(rep, start, end, span)
-    return full * span + part
-
-
 def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
     per_replica: list[ReplicaReport[float]] = []
     busy_total = q_total = 0.0
@@ -161,7 +142,7 @@ def _service_report(s: ServiceRuntime, span: float) -> ServiceReport[float]:
         queue = (rep.area_q - rep.area_q0) / span
         busy_total += busy
         q_total += queue
-        alive = _alive(rep, start, end, span)
+        alive = alive_seconds(rep, start, end, span)
         workers += float(rep.workers) * alive / span
         per_replica.append(
             ReplicaReport(

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scalesim_patterns.sim.reports.results import TimeSeries
 from scalesim_patterns.sim.reports.timeseries import SeriesRecorder
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.engine import Engine
     from scalesim_patterns.sim.network.host import WindowRecorder
+    from scalesim_patterns.sim.reports.results import TimeSeries
 
 __all__ = ["Window", "WindowFn", "watch_windows", "window_of"]
 

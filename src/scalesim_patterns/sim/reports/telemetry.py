@@ -15,10 +15,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from scalesim_patterns.sim.mechanisms.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-from scalesim_patterns.sim.reports.resilience_reports import ClientReport
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.network.host import Host, WindowRecorder
+    from scalesim_patterns.sim.reports.resilience_reports import ClientReport
     from scalesim_patterns.sim.reports.results import Report
 
 __all__ = [
@@ -219,6 +219,9 @@ def _window(registry: dict[str, ClientStats], recorder: WindowRecorder) -> None:
 
 
 def _report(engine: Host, registry: dict[str, ClientStats], report: Report[float]) -> Report[float]:
+    # After the run: the report's dataclass is not defined before the first event.
+    from scalesim_patterns.sim.reports.resilience_reports import ClientReport
+
     start, end = engine.warmup, engine.duration
     sites, counted = _edge_sites(engine)
     clients: dict[str, ClientReport[float]] = {}

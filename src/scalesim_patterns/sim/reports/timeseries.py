@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 from scalesim_patterns.sim.core.histogram import LogHistogram, bucket_quantiles
 from scalesim_patterns.sim.network.station import ServiceRuntime
 from scalesim_patterns.sim.patterns import workflows
-from scalesim_patterns.sim.reports.assemble import worker_seconds
-from scalesim_patterns.sim.reports.results import TimeSeries
+from scalesim_patterns.sim.reports.capacity import worker_seconds
 from scalesim_patterns.sim.reports.topic_reports import TopicSeries
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim.engine import Engine
+    from scalesim_patterns.sim.reports.results import TimeSeries
 
 __all__ = ["SeriesRecorder"]
 
@@ -220,6 +220,9 @@ class SeriesRecorder:
         cols["max"].append(hist.max if hist.count else None)
 
     def result(self) -> TimeSeries:
+        # Imported here, not at the top: the results' dataclasses load after the first event.
+        from scalesim_patterns.sim.reports.results import TimeSeries
+
         return TimeSeries(
             window=self.window,
             time=self.time,

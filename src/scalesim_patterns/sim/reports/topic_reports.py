@@ -5,15 +5,15 @@ backlog (waiting plus in flight) and the age of the oldest message, over the run
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from scalesim_patterns.sim.core.histogram import LogHistogram
 from scalesim_patterns.sim.network.topics import GroupRuntime, TopicRuntime
-from scalesim_patterns.sim.reports.results import (
-    QUANTILES,
-    ConsumerGroupReport,
-    Latency,
-    TopicReport,
-)
+
+if TYPE_CHECKING:
+    # The report functions import these when a run reports; `TopicSeries` records from the
+    # first event, before the results' dataclasses are defined.
+    from scalesim_patterns.sim.reports.results import ConsumerGroupReport, Latency, TopicReport
 
 __all__ = ["TopicSeries", "group_report", "topic_report"]
 
@@ -31,6 +31,8 @@ and messages acknowledged, redelivered and dead-lettered in it."""
 
 
 def _latency(hist: LogHistogram) -> Latency[float]:
+    from scalesim_patterns.sim.reports.results import QUANTILES, Latency
+
     if hist.count == 0:
         return Latency(None, None, None, None, None, None, None)
     q = hist.quantiles(QUANTILES)
@@ -38,6 +40,8 @@ def _latency(hist: LogHistogram) -> Latency[float]:
 
 
 def group_report(g: GroupRuntime, span: float) -> ConsumerGroupReport[float]:
+    from scalesim_patterns.sim.reports.results import ConsumerGroupReport
+
     sub = g.sub
     now = g.kernel.now
     _offered0, delivered0, dead0, redelivered0, backlog0 = g.base
@@ -57,6 +61,8 @@ def group_report(g: GroupRuntime, span: float) -> ConsumerGroupReport[float]:
 
 
 def topic_report(t: TopicRuntime, span: float) -> TopicReport[float]:
+    from scalesim_patterns.sim.reports.results import TopicReport
+
     groups = {name: group_report(g, span) for name, g in t.groups.items()}
     merged = LogHistogram.merged(g.lag for g in t.groups.values())
     return TopicReport(

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scalesim_patterns.model.distributions import Constant
@@ -46,6 +45,7 @@ from scalesim_patterns.sim.mechanisms.subscription import Message
 from scalesim_patterns.sim.network.station import Call, EndpointRuntime
 from scalesim_patterns.sim.network.steps import PublishStepRuntime, QueryStepRuntime
 from scalesim_patterns.sim.network.topics import TopicRuntime
+from scalesim_patterns.sim.tracing.options import DEFAULT_MAX_TRACES, TraceOptions
 from scalesim_patterns.sim.tracing.spans import (
     CLIENT,
     CONSUMER,
@@ -71,22 +71,9 @@ __all__ = [
     "Tracer",
 ]
 
-DEFAULT_MAX_TRACES = 1000
-"""Traces kept at most by default: about 12 kB per trace of the distributed-tracing template in
-Jaeger's format (19 spans), so about 12 MB."""
-
 _LOW64 = (1 << 64) - 1
 _GATEWAY = "@gateway"
 _CLIENT = "@client"
-
-
-@dataclass(frozen=True)
-class TraceOptions:
-    """What to record: at most `max_traces` traces of replication 0; `sampling` overrides the
-    file's head-sampling ratio when given (and then also traces a file without `spec.tracing`)."""
-
-    max_traces: int = DEFAULT_MAX_TRACES
-    sampling: float | None = None
 
 
 def _service_name(name: str) -> str:
