@@ -242,6 +242,12 @@ class Kernel:
         children, then up), on the typed arrays."""
         ht = self.ht
         hslot = self.hslot
+        if end > 1 and t < ht[1] and (end == 2 or t < ht[2]):
+            # Earlier than both children (an event scheduled with no delay, most often): it
+            # stays at the root, where the bottom-up sift would walk to a leaf and back.
+            ht[0] = t
+            hslot[0] = slot
+            return
         sseq = self.sseq
         pos: i64 = 0
         child: i64 = 1
