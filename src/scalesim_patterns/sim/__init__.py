@@ -64,40 +64,20 @@ __all__ = [
     "simulate",
 ]
 
-_LAZY = {
-    "Estimate": "core.stats",
-    **dict.fromkeys(("Window", "WindowFn"), "reports.live"),
-    **dict.fromkeys(
-        (
-            "Comparison",
-            "ConsumerGroupReport",
-            "DatabaseReport",
-            "EndpointReport",
-            "EntryReport",
-            "Latency",
-            "Progress",
-            "ReplicaReport",
-            "Report",
-            "RunResult",
-            "ServiceReport",
-            "SimulationResult",
-            "TimeSeries",
-            "TopicReport",
-        ),
-        "reports.results",
-    ),
-}
-"""Names this package gives from one of its modules when first asked for."""
+_FROM = {"Estimate": "core.stats", "Window": "reports.live", "WindowFn": "reports.live"}
+"""Where the names of `__all__` not imported above come from when first asked for; any other
+such name is one of the results' (`reports/results.py`)."""
 
 
 def __getattr__(name: str) -> Any:
     # The results', the live windows' and the estimates' classes load on first use: they are
     # dataclasses, which cost their definition at import, and a run needs none of them before
     # it reports.
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
+
+    module = _FROM.get(name, "reports.results")
 
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value

@@ -176,8 +176,9 @@ class Kernel:
         self._insert(t, seq, _NOTHING, h, arg)
 
     def _insert(self, t: float, seq: i64, fn: Callback, h: Handler | None, arg: Any) -> None:
-        """The compiled heap's push (only where `NATIVE_HEAP`): the event takes a free slot and
-        sifts up."""
+        """The compiled heap's push (only where `NATIVE_HEAP`): the event takes a free slot, then
+        the root left by the event running (`hole`, sinking from there) or a new leaf (sifting
+        up)."""
         free = self.free
         slot: i64 = self.spare_slot
         s: i64 = seq

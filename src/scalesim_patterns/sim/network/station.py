@@ -107,10 +107,10 @@ class Call:
         self.pending: i64
         self.first: i64
         self.loops: list[int]
-        self.cache_key: i64
-        """The key a cache step's lookup missed (sim/network/caches.py); set by the lookup."""
         """Counts left of the repeated groups the call is inside (sim/network/loops.py); set
         only when a group starts."""
+        self.cache_key: i64
+        """The key a cache step's lookup missed (sim/network/caches.py); set by the lookup."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # loops' and tracing's steps
