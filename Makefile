@@ -84,11 +84,13 @@ test: $(ENGINE) lint typecheck web-test chromium $(PAGE)
 	$(BIN)/python -m pytest -n 2 -q
 
 # speed.py: SimPy, pure and compiled (after checking their JSON is identical); run.py: memory;
-# baseline.py: every template against the engine issue 17 was filed on (from git history).
+# baseline.py: every template against the engine issue 17 was filed on (from git history);
+# startup.py: CPU of `scalesim simulate` before its first event.
 bench: $(ENGINE)
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/baseline.py
+	$(BIN)/python benchmarks/startup.py
 
 # The simulator against the generated services running here (about 15 minutes; an idle machine).
 calibrate: $(ENGINE)
