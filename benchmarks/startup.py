@@ -12,7 +12,9 @@ whole process. Each figure is the median of `--runs` fresh processes, after one 
 The children may write and read the bytecode cache (`__pycache__`) even when
 `PYTHONDONTWRITEBYTECODE` is set here, as an installed package has it (pip compiles at install):
 without it every process compiles the package's sources again, 0.1 s of the figure that no user
-pays. `--no-bytecode-cache` keeps the variable; it measures a compile only where no
+pays. `simulate 1s, whole process` is the whole `scalesim simulate FILE --duration 1s` process:
+what the user waits in all, the modules its run and report import on first use included.
+`--no-bytecode-cache` keeps the variable; it measures a compile only where no
 `__pycache__` exists yet.
 
     python benchmarks/startup.py [FILE] [--runs 7] [--no-bytecode-cache]
@@ -153,6 +155,10 @@ def main() -> None:
         whole_process([sys.executable, "-c", "pass"], env) for _ in range(args.runs)
     )
     helps = statistics.median(whole_process([scalesim, "--help"], env) for _ in range(args.runs))
+    simulate = [scalesim, "simulate", path, "--duration", "1s", "--replications", "1"]
+    whole = statistics.median(
+        whole_process([*simulate, "--jobs", "1"], env) for _ in range(args.runs)
+    )
     runs = [(first_event(path, env), first_event(path, env, True)) for _ in range(args.runs)]
     compiled = statistics.median(c for c, _ in runs)
     pure_python = statistics.median(p for _, p in runs)
@@ -161,6 +167,9 @@ def main() -> None:
     spread = f"{min(c for c, _ in runs):.3f}–{max(c for c, _ in runs):.3f}"
     print(f"simulate to first event   {compiled:6.3f} s CPU  (runs {spread}; {path})")
     print(f"  the same, pure Python   {pure_python:6.3f} s CPU")
+    print(
+        f"simulate 1s, whole process{whole:6.3f} s CPU  (the run, the report, and what they import)"
+    )
     verdict = "met" if compiled < GOAL else "NOT met"
     print(f"goal: first event under {GOAL:g} s CPU: {compiled:.3f} s (median), {verdict}")
 
