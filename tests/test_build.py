@@ -43,12 +43,20 @@ def _fake_package(tmp_path: Path, extension: bool = True) -> Path:
     return pkg
 
 
-def test_manifest_holds_the_sha256_of_each_source(tmp_path: Path) -> None:
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def test_manifest_holds_the_sha256_and_the_stat_of_each_source(tmp_path: Path) -> None:
     pkg = _fake_package(tmp_path)
     lines = (pkg / COMPILED_MANIFEST).read_text().splitlines()
+    core = pkg / "sim" / "core"
     assert lines == [
-        f"{hashlib.sha256(b'X = 1' + bytes([10])).hexdigest()}  sim/core/kernel.py",
-        f"{hashlib.sha256(b'Y = 2' + bytes([10])).hexdigest()}  sim/core/rng.py",
+        f"{hashlib.sha256(b'X = 1' + bytes([10])).hexdigest()}  sim/core/kernel.py  "
+        + _stamp(core / "kernel.py"),
+        f"{hashlib.sha256(b'Y = 2' + bytes([10])).hexdigest()}  sim/core/rng.py  "
+        + _stamp(core / "rng.py"),
     ]
 
 
@@ -66,6 +74,46 @@ def test_an_edited_source_makes_the_build_stale(tmp_path: Path) -> None:
     pkg = _fake_package(tmp_path)
     (pkg / "sim" / "core" / "rng.py").write_text("Y = 2  # edited\n")
     assert stale_build(pkg) == "sim/core/rng.py changed since the compiled engine was built"
+
+
+def test_a_source_rewritten_with_its_size_and_modification_time_is_hashed(tmp_path: Path) -> None:
+    """The stamp's change time is the clock's at the write, which `utime` cannot set back."""
+    pkg = _fake_package(tmp_path)
+    rng = pkg / "sim" / "core" / "rng.py"
+    before = rng.stat()
+    while rng.stat().st_ctime_ns == before.st_ctime_ns:  # the next tick of the file clock
+        rng.write_text("Y = 3\n")
+        os.utime(rng, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert rng.stat().st_size == before.st_size
+    assert stale_build(pkg) == "sim/core/rng.py changed since the compiled engine was built"
+
+
+def test_an_unchanged_stamp_is_trusted_and_a_line_without_one_is_hashed(tmp_path: Path) -> None:
+    pkg = _fake_package(tmp_path)
+    manifest = pkg / COMPILED_MANIFEST
+    wrong = "0" * 64 + manifest.read_text()[64:]  # the kernel's digest no longer matches
+    manifest.write_text(wrong)
+    assert stale_build(pkg) is None  # its stamp says the file is the one the build hashed
+    unstamped = "".join(line.rsplit("  ", 1)[0] + "\n" for line in wrong.splitlines())
+    manifest.write_text(unstamped)  # as builds before the stamps wrote it
+    assert stale_build(pkg) == "sim/core/kernel.py changed since the compiled engine was built"
+
+
+def test_a_current_build_is_checked_without_hashing(tmp_path: Path) -> None:
+    """Every process imports the package, and with it this check: when the stamps match, no
+    source is read and `hashlib` (OpenSSL) is not even imported."""
+    pkg = _fake_package(tmp_path)
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('b', {str(PACKAGE_DIR / '_build.py')!r})\n"
+        "b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)\n"
+        f"print(b.stale_build(b.Path({str(pkg)!r})), 'hashlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "False"]
+    (pkg / "sim" / "core" / "rng.py").write_text("Y = 2  # edited\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "True"  # the edited source was hashed
 
 
 def test_a_missing_manifest_or_source_makes_the_build_stale(tmp_path: Path) -> None:

@@ -9,7 +9,13 @@ The build also writes `COMPILED_MANIFEST`: the SHA-256 of every source it compil
 editable install the sources stay editable, and an extension built from an older source would
 otherwise run instead of the edited file without a word; `stale_build()` compares the
 manifest with the sources at import, and `scalesim_patterns` falls back to the pure-Python
-engine, with a warning, when they differ (or when the manifest is missing).
+engine, with a warning, when they differ (or when the manifest is missing). The manifest also
+notes each source's size, modification and change times as the build saw them: a source whose
+`stat` still says exactly that is the one hashed, and is not read again (every process imports
+the package; hashing the sources and loading OpenSSL for it was 2 % of `scalesim simulate`'s
+start). Writing a file sets its change time to the clock, which no call can set back, so a
+source edited since the build is hashed and compared; a copied or installed tree, whose times
+are its own, is hashed too.
 
 Standard library only: setup.py loads this file by path before the package's dependencies are
 installed.
@@ -17,8 +23,8 @@ installed.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,22 +85,38 @@ these that an interpreted module subclasses carries `@mypyc_attr(allow_interpret
 True)` (tests/test_build.py checks it); a dataclass's field types must exist at run time."""
 
 COMPILED_MANIFEST = "compiled-sources.txt"
-"""Written next to the extensions by the build: `<sha256>  <module path>` per compiled module."""
+"""Written next to the extensions by the build: `<sha256>  <module path>  <stamp>` per compiled
+module (see `source_stamp`; a line without a stamp, as older builds wrote, is always hashed)."""
 
 
 def source_digest(path: Path) -> str:
+    import hashlib  # only when a source must be read: OpenSSL is loaded for it
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source_stamp(st: os.stat_result) -> str:
+    """A source's size, modification and change times (ns): `<size>:<mtime>:<ctime>`."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def manifest_text(package_dir: Path, modules: Sequence[str] = COMPILED_MODULES) -> str:
     """The manifest of the sources as they are now (what the build records)."""
-    return "".join(f"{source_digest(package_dir / rel)}  {rel}\n" for rel in sorted(modules))
+    lines = []
+    for rel in sorted(modules):
+        source = package_dir / rel
+        stamp = source_stamp(os.stat(source))
+        digest = source_digest(source)
+        if source_stamp(os.stat(source)) != stamp:
+            stamp = ""  # written while it was read: no stamp, hashed at every import
+        lines.append(f"{digest}  {rel}  {stamp}\n" if stamp else f"{digest}  {rel}\n")
+    return "".join(lines)
 
 
 def has_extensions(package_dir: Path) -> bool:
-    kernel = package_dir / "sim" / "core" / "kernel"
+    kernel = os.path.join(package_dir, "sim", "core", "kernel")
     return any(
-        Path(f"{kernel}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        os.path.exists(f"{kernel}{suffix}") for suffix in importlib.machinery.EXTENSION_SUFFIXES
     )
 
 
@@ -111,9 +133,12 @@ def stale_build(package_dir: Path) -> str | None:
     if not lines:
         return f"{COMPILED_MANIFEST} is empty"
     for line in lines:
-        digest, _, rel = line.partition("  ")
+        digest, _, rest = line.partition("  ")
+        rel, _, stamp = rest.partition("  ")
         source = package_dir / rel
         try:
+            if stamp and source_stamp(os.stat(source)) == stamp:
+                continue  # the very file the build hashed, not written since
             if source_digest(source) != digest:
                 return f"{rel} changed since the compiled engine was built"
         except OSError:

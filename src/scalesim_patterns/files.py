@@ -26,7 +26,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
@@ -42,9 +41,11 @@ __all__ = [
 ]
 
 TEMP_SUFFIX = ".scalesim-tmp"
-_OWN_TEMP = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{16}" + re.escape(TEMP_SUFFIX) + "$")
-_LEGACY_TEMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
-"""Names `tempfile.mkstemp(prefix='.<name>.', suffix='.tmp')` gave before this module named its own."""
+_OWN_TEMP = r"^\.(?P<name>.+)\.[0-9a-f]{16}" + re.escape(TEMP_SUFFIX) + "$"
+_LEGACY_TEMP = r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$"
+"""Names `tempfile.mkstemp(prefix='.<name>.', suffix='.tmp')` gave before this module named its own.
+Both patterns are compiled on first use (`re` keeps them): every `scalesim` command imports
+this module, few look for temporary files."""
 
 
 class OutputExistsError(FileExistsError):
@@ -146,9 +147,9 @@ def is_own_temporary(name: str, owned: set[str] | None = None) -> bool:
     recognised only when `<name>` is in `owned` (a file we write in that folder), so a user's
     `.notes.abcdefgh.tmp` is never taken for ours.
     """
-    if _OWN_TEMP.match(name):
+    if re.match(_OWN_TEMP, name):
         return True
-    legacy = _LEGACY_TEMP.match(name)
+    legacy = re.match(_LEGACY_TEMP, name)
     return legacy is not None and owned is not None and legacy.group("name") in owned
 
 
@@ -158,6 +159,8 @@ def write_bytes_atomic(target: Path, data: bytes, *, existing: os.stat_result | 
     `existing` is the target's `lstat` (a regular file) or None; its permission bits are kept.
     Callers check the target first (`check_output_file`, or the tree writer's own rules).
     """
+    import secrets  # here, not at the top: with `hmac`, it loads OpenSSL into every command
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)

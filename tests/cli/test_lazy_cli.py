@@ -89,7 +89,7 @@ try:
     {entry}(sys.argv[1:])
 except SystemExit as exc:
     assert not exc.code, exc.code
-watched = ("importlib.metadata", "rich.progress")
+watched = ("importlib.metadata", "rich.progress", "difflib", "queue", "scalesim_patterns.cli.serve_cmds")
 print(json.dumps({{
     "modules": sorted(m for m in sys.modules if m in watched),
     "frozen": gc.get_freeze_count(),
@@ -123,7 +123,9 @@ def _template() -> str:
 
 def test_simulate_off_a_terminal_loads_no_plugin_scan_and_no_progress_bar() -> None:
     """pydantic's plugin loader imported `importlib.metadata` and read every installed
-    distribution's entry points (0.02 s); `rich.progress` drew no bar off a terminal (0.006 s)."""
+    distribution's entry points (0.02 s); `rich.progress` drew no bar off a terminal (0.006 s).
+    A valid file needs no spelling suggestions (`difflib`), a serial run no queue, and
+    `--db` is not the `serve` command's module."""
     args = ("simulate", _template(), "--duration", "1s", "--replications", "1", "--jobs", "1")
     assert _entry_modules(*args) == []
 

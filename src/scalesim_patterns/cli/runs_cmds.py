@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from .main import cli, fail, out
-from .serve_cmds import db_option, open_store_or_exit
+from .store import db_option, open_store_or_exit
 
 
 @cli.group("runs")

@@ -24,7 +24,7 @@ from scalesim_patterns.sim.parallel import cap_jobs
 from scalesim_patterns.sim.tracing.options import DEFAULT_MAX_TRACES, TraceOptions
 
 from .main import cli, err, fail, interrupted, load_or_exit, out, write_or_exit
-from .serve_cmds import db_option, open_store_or_exit
+from .store import db_option, open_store_or_exit
 
 if TYPE_CHECKING:
     from scalesim_patterns.sim import Progress as SimProgress

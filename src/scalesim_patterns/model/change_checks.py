@@ -3,7 +3,6 @@ change can act on it."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from .architecture import Architecture
@@ -23,6 +22,8 @@ E, W = Severity.ERROR, Severity.WARNING
 
 
 def suggest(name: str, known: Iterable[str]) -> str:
+    import difflib  # for a name that is not known only: a valid file does without it
+
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:

@@ -6,7 +6,6 @@ Each check returns (severity, path, message) with the path written the way the f
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 
 from .architecture import Architecture
@@ -52,6 +51,8 @@ E, W = Severity.ERROR, Severity.WARNING
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
+    import difflib  # for a name that is not known only: a valid file does without it
+
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:

@@ -7,7 +7,6 @@ which only makes sense on a structurally valid file.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from pathlib import Path as FsPath
@@ -205,6 +204,8 @@ def _message(err: Any, path: Path, data: Any) -> str:
         key = str(path[-1]) if path else "?"
         allowed = _allowed_keys(path[:-1], data)
         hint = ""
+        import difflib  # for a misspelt key only: a valid file does without it
+
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         if close:
             hint = f"; did you mean '{close[0]}'?"

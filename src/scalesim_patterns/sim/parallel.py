@@ -9,7 +9,6 @@ through a queue and is folded into one `Progress` for the caller's bar.
 from __future__ import annotations
 
 import os
-import queue as queue_mod
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -107,6 +106,8 @@ def _worker(model: Architecture, options: dict[str, Any], index: int, count: int
 def _drain_windows(window_queue: Any, on_window: WindowFn, ended: set[int], wait: bool) -> None:
     """Pass on the windows the workers sent; with `wait`, until every replication has ended
     (the workers have returned by then, so what they sent is on its way)."""
+    import queue as queue_mod
+
     misses = 0
     while True:
         try:
@@ -147,6 +148,7 @@ def run_replications(
         return serial
     # Only a pool needs these (0.01 s of start-up that a serial run does without).
     import multiprocessing as mp
+    import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
