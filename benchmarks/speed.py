@@ -351,18 +351,19 @@ def main() -> None:
         f"{'per round: median (min–max)':>28} |"
     )
     print(f"|{'-' * 30}|{'-' * 14}|{'-' * 16}|{'-' * 30}|")
+    per_round = {
+        label: [a / b for a, b in zip(row["rates"], expert["rates"], strict=True)]
+        for label, row in ref.items()
+    }
     for label, row in ref.items():
-        per_round = [a / b for a, b in zip(row["rates"], expert["rates"], strict=True)]
-        spread = f"{statistics.median(per_round):.2f} ({min(per_round):.2f}–{max(per_round):.2f})"
+        ratios = per_round[label]
+        spread = f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
         print(
             f"| {label:<28} | {row['rate']:>12,.0f} | {row['rate'] / expert['rate']:>14.2f} | "
             f"{spread:>28} |"
         )
     if has_compiled:
-        per_round = [
-            a / b for a, b in zip(ref["ScaleSim compiled"]["rates"], expert["rates"], strict=True)
-        ]
-        got = statistics.median(per_round)
+        got = statistics.median(per_round["ScaleSim compiled"])
         verdict = "met" if got >= REFERENCE_GOAL else "NOT met"
         print(
             f"goal: compiled ≥ {REFERENCE_GOAL:g}× SimPy expert: {got:.2f}× "
